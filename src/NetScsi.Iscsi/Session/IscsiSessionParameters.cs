@@ -1,0 +1,59 @@
+namespace NetScsi.Iscsi.Session;
+
+/// <summary>Session type (RFC 7143 §13.21).</summary>
+public enum SessionType
+{
+    Normal,
+    Discovery,
+}
+
+/// <summary>
+/// The outcome of login negotiation (RFC 7143 §13): one instance per connection, with the session-wide
+/// keys copied from the leading connection. Defaults are the RFC's.
+/// </summary>
+public sealed class IscsiSessionParameters
+{
+    public SessionType SessionType { get; set; } = SessionType.Normal;
+
+    public string InitiatorName { get; set; } = "";
+
+    public string? InitiatorAlias { get; set; }
+
+    public string? TargetName { get; set; }
+
+    public bool HeaderDigest { get; set; }
+
+    public bool DataDigest { get; set; }
+
+    public int MaxConnections { get; set; } = 1;
+
+    public bool InitialR2T { get; set; } = true;
+
+    public bool ImmediateData { get; set; } = true;
+
+    /// <summary>The initiator's declaration: the largest data segment we may send it.</summary>
+    public int InitiatorMaxRecvDataSegmentLength { get; set; } = 8192;
+
+    /// <summary>Our declaration: the largest data segment we accept.</summary>
+    public int TargetMaxRecvDataSegmentLength { get; set; } = 8192;
+
+    public int MaxBurstLength { get; set; } = 262144;
+
+    public int FirstBurstLength { get; set; } = 65536;
+
+    public int DefaultTime2Wait { get; set; } = 2;
+
+    public int DefaultTime2Retain { get; set; } = 20;
+
+    public int MaxOutstandingR2T { get; set; } = 1;
+
+    public bool DataPduInOrder { get; set; } = true;
+
+    public bool DataSequenceInOrder { get; set; } = true;
+
+    public int ErrorRecoveryLevel { get; set; }
+
+    public ushort TargetPortalGroupTag { get; set; } = 1;
+
+    public IscsiSessionParameters Clone() => (IscsiSessionParameters)MemberwiseClone();
+}

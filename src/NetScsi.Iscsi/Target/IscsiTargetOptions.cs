@@ -1,0 +1,70 @@
+using System.Net;
+
+namespace NetScsi.Iscsi.Target;
+
+/// <summary>Everything a target server serves: portals, targets, limits. Built by the CLI from flags or a config file.</summary>
+public sealed class IscsiTargetOptions
+{
+    /// <summary>TCP portals to listen on.</summary>
+    public IList<IPEndPoint> Portals { get; } = new List<IPEndPoint>();
+
+    public IList<TargetDefinition> Targets { get; } = new List<TargetDefinition>();
+
+    /// <summary>Commands a session may have outstanding: MaxCmdSN − ExpCmdSN + 1 (the CmdSN window).</summary>
+    public int QueueDepth { get; set; } = 128;
+
+    /// <summary>Our MaxRecvDataSegmentLength declaration (RFC 7143 §13.12), 512..16777215.</summary>
+    public int MaxRecvDataSegmentLength { get; set; } = 262144;
+
+    /// <summary>Largest MaxBurstLength / FirstBurstLength we accept.</summary>
+    public int MaxBurstLength { get; set; } = 1048576;
+
+    public int FirstBurstLength { get; set; } = 262144;
+
+    /// <summary>MaxOutstandingR2T we offer (RFC 7143 §13.17).</summary>
+    public int MaxOutstandingR2T { get; set; } = 8;
+
+    /// <summary>Idle time after which the target pings with NOP-In; zero disables pings.</summary>
+    public TimeSpan NopInInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a ping may go unanswered before the connection is declared dead.</summary>
+    public TimeSpan NopInTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time a login may take before the connection is dropped (RFC 7143 §6.1: login timeout).</summary>
+    public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Target portal group tag reported in SendTargets and the final login response.</summary>
+    public ushort TargetPortalGroupTag { get; set; } = 1;
+}
+
+/// <summary>One iSCSI target node: a name, its LUNs and who may use them.</summary>
+public sealed class TargetDefinition
+{
+    public required string Name { get; init; }
+
+    public string? Alias { get; init; }
+
+    public IList<LunMapping> Luns { get; } = new List<LunMapping>();
+
+    /// <summary>When set, initiators must authenticate with these (one-way CHAP).</summary>
+    public ChapCredentials? Chap { get; set; }
+
+    /// <summary>What the target answers with when an initiator asks it to authenticate (mutual CHAP).</summary>
+    public ChapCredentials? MutualChap { get; set; }
+
+    /// <summary>
+    /// Initiator access control. Empty: every initiator may log in and sees every LUN. Otherwise only
+    /// the listed initiator names may log in (or discover the target), each seeing only its LUNs.
+    /// </summary>
+    public IList<InitiatorAcl> Acls { get; } = new List<InitiatorAcl>();
+}
+
+/// <param name="Number">LUN number as the initiator sees it (0..16383).</param>
+public sealed record LunMapping(int Number, NetScsi.Scsi.ILogicalUnit Unit);
+
+/// <param name="InitiatorName">The initiator's iSCSI name, exactly.</param>
+/// <param name="Luns">LUN numbers of the target this initiator sees; null = all.</param>
+/// <param name="Chap">Per-initiator CHAP credentials overriding the target's; null = the target's.</param>
+public sealed record InitiatorAcl(string InitiatorName, IReadOnlyList<int>? Luns = null, ChapCredentials? Chap = null);
+
+public sealed record ChapCredentials(string User, string Secret);

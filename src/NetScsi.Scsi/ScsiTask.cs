@@ -1,0 +1,111 @@
+using System.Runtime.CompilerServices;
+
+namespace NetScsi.Scsi;
+
+/// <summary>
+/// One SCSI command on its way through a logical unit. Pooled and reused by the transport: nothing
+/// in it is iSCSI-specific. The transport sets the inputs, calls
+/// <see cref="ILogicalUnit.ExecuteAsync"/>, then reads the outputs.
+/// </summary>
+public sealed class ScsiTask
+{
+    /// <summary>Largest CDB carried inline (iSCSI: 16 in the BHS, more through the extended-CDB AHS).</summary>
+    public const int MaxCdbLength = 260;
+
+    /// <summary>Largest sense data kept (SPC-4 allows up to 252 bytes).</summary>
+    public const int MaxSenseLength = 252;
+
+    private readonly byte[] _cdb = new byte[MaxCdbLength];
+    private readonly byte[] _sense = new byte[MaxSenseLength];
+
+    // ---- inputs (set by the transport) ----
+
+    /// <summary>The I_T nexus the command arrived on.</summary>
+    public ItNexus Nexus { get; set; } = null!;
+
+    /// <summary>The 8-byte LUN field as received (SAM-5 §4.7), e.g. 0x0001000000000000 for LUN 1 (peripheral addressing).</summary>
+    public ulong Lun { get; set; }
+
+    public TaskAttribute Attribute { get; set; }
+
+    /// <summary>Transport tag identifying the task within its nexus (iSCSI: ITT). Opaque to SCSI.</summary>
+    public uint Tag { get; set; }
+
+    public DataDirection Direction { get; set; }
+
+    /// <summary>
+    /// Expected Data Transfer Length: how many bytes the initiator allocated for (read) or will send (write).
+    /// </summary>
+    public int ExpectedDataTransferLength { get; set; }
+
+    /// <summary>
+    /// The data buffer owned by the transport. For <see cref="DataDirection.Write"/>: the bytes received
+    /// (its length is what arrived, at most <see cref="ExpectedDataTransferLength"/>). For
+    /// <see cref="DataDirection.Read"/>: where the unit writes data-in; its length is
+    /// <see cref="ExpectedDataTransferLength"/>.
+    /// </summary>
+    public Memory<byte> Buffer { get; set; }
+
+    public int CdbLength { get; private set; }
+
+    public ReadOnlySpan<byte> Cdb => _cdb.AsSpan(0, CdbLength);
+
+    public void SetCdb(ReadOnlySpan<byte> cdb)
+    {
+        if (cdb.Length > MaxCdbLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cdb));
+        }
+        cdb.CopyTo(_cdb);
+        CdbLength = cdb.Length;
+    }
+
+    // ---- outputs (set by the logical unit) ----
+
+    public ScsiStatus Status { get; set; }
+
+    /// <summary>Bytes of data-in written to <see cref="Buffer"/> (reads); 0 for writes.</summary>
+    public int DataInLength { get; set; }
+
+    /// <summary>
+    /// How many bytes the command itself asked to transfer (READ/WRITE: blocks × block size; INQUIRY:
+    /// allocation length capped by what exists), regardless of <see cref="ExpectedDataTransferLength"/>.
+    /// The transport derives residual overflow/underflow from it (RFC 7143 §11.4.5). -1 = not set,
+    /// the transport then uses the data actually moved.
+    /// </summary>
+    public long CommandTransferLength { get; set; } = -1;
+
+    public int SenseLength { get; private set; }
+
+    public ReadOnlySpan<byte> Sense => _sense.AsSpan(0, SenseLength);
+
+    /// <summary>Writable sense buffer for encoders; call <see cref="SetSenseLength"/> afterwards.</summary>
+    public Span<byte> SenseBuffer => _sense;
+
+    public void SetSenseLength(int length)
+    {
+        if ((uint)length > MaxSenseLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(length));
+        }
+        SenseLength = length;
+    }
+
+    /// <summary>Clears outputs and inputs so the pooled instance can be reused.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Reset()
+    {
+        Nexus = null!;
+        Lun = 0;
+        Attribute = TaskAttribute.Simple;
+        Tag = 0;
+        Direction = DataDirection.None;
+        ExpectedDataTransferLength = 0;
+        Buffer = default;
+        CdbLength = 0;
+        Status = ScsiStatus.Good;
+        DataInLength = 0;
+        CommandTransferLength = -1;
+        SenseLength = 0;
+    }
+}

@@ -1,0 +1,48 @@
+namespace NetScsi.Scsi.Storage;
+
+/// <summary>
+/// Logical unit ⇄ storage seam. Block-addressed, asynchronous, many requests outstanding at once.
+/// Buffers are caller-owned (pooled) and their lengths are whole multiples of <see cref="BlockSize"/>.
+/// Errors surface as <see cref="IOException"/> (the logical unit turns them into MEDIUM ERROR).
+/// </summary>
+public interface IBlockDevice : IAsyncDisposable
+{
+    /// <summary>Logical block size in bytes (512 or 4096).</summary>
+    int BlockSize { get; }
+
+    /// <summary>Number of logical blocks.</summary>
+    long BlockCount { get; }
+
+    bool IsReadOnly { get; }
+
+    /// <summary>True when <see cref="UnmapAsync"/> really deallocates (thin provisioning).</summary>
+    bool SupportsUnmap { get; }
+
+    /// <summary>True when deallocated blocks read back as zeros (SBC-4 LBPRZ).</summary>
+    bool UnmappedReadsZero { get; }
+
+    /// <summary>A stable identity for VPD 0x80/0x83 (e.g. derived from the backing path); the same across restarts.</summary>
+    string Identity { get; }
+
+    ValueTask ReadAsync(long lba, Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes; with <paramref name="forceUnitAccess"/> the data is on stable storage when the call completes.</summary>
+    ValueTask WriteAsync(long lba, ReadOnlyMemory<byte> buffer, bool forceUnitAccess, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes every completed write durable (SYNCHRONIZE CACHE).</summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Deallocates blocks (hole punching); afterwards they read as zeros when <see cref="UnmappedReadsZero"/>.</summary>
+    ValueTask UnmapAsync(long lba, long blockCount, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reports the provisioning status of the extent starting at <paramref name="lba"/>: whether it is
+    /// mapped and how many consecutive blocks (≥ 1) share that status (GET LBA STATUS).
+    /// </summary>
+    ValueTask<AllocationExtent> GetAllocationStatusAsync(long lba, CancellationToken cancellationToken = default);
+}
+
+/// <param name="Lba">First block of the extent.</param>
+/// <param name="BlockCount">Number of blocks in the extent, at least 1.</param>
+/// <param name="Mapped">True if the blocks are allocated (mapped); false if deallocated.</param>
+public readonly record struct AllocationExtent(long Lba, long BlockCount, bool Mapped);

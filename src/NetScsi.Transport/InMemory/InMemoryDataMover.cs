@@ -1,0 +1,90 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Threading.Channels;
+
+namespace NetScsi.Transport.InMemory;
+
+/// <summary>
+/// A data mover with no sockets: each connection is two <see cref="Pipe"/>s cross-wired. Used by
+/// functional tests and benchmarks to run initiator and target in one process.
+/// </summary>
+public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
+{
+    private readonly Channel<IDataMoverConnection> _pending = Channel.CreateUnbounded<IDataMoverConnection>();
+
+    public InMemoryDataMover(string name = "memory")
+    {
+        EndPoint = new DnsEndPoint(name, 3260);
+    }
+
+    public EndPoint EndPoint { get; }
+
+    /// <summary>Creates a connected pair without going through accept (benchmarks).</summary>
+    public static (IDataMoverConnection Client, IDataMoverConnection Server) CreatePair(PipeOptions? options = null)
+    {
+        options ??= new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024, useSynchronizationContext: false);
+        var toServer = new Pipe(options);
+        var toClient = new Pipe(options);
+        var client = new InMemoryConnection(new DuplexPipe(toClient.Reader, toServer.Writer));
+        var server = new InMemoryConnection(new DuplexPipe(toServer.Reader, toClient.Writer));
+        return (client, server);
+    }
+
+    public ValueTask<IDataMoverConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default)
+    {
+        var (client, server) = CreatePair();
+        if (!_pending.Writer.TryWrite(server))
+        {
+            throw new IOException("In-memory listener is stopped.");
+        }
+        return ValueTask.FromResult(client);
+    }
+
+    public async ValueTask<IDataMoverConnection?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _pending.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            return null;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class InMemoryConnection(IDuplexPipe pipe) : IDataMoverConnection
+    {
+        public IDuplexPipe Transport { get; } = pipe;
+
+        public EndPoint? LocalEndPoint => null;
+
+        public EndPoint? RemoteEndPoint => null;
+
+        public string Kind => "memory";
+
+        public void Abort()
+        {
+            var error = new IOException("Connection aborted.");
+            Transport.Input.CancelPendingRead();
+            Transport.Input.Complete(error);
+            Transport.Output.Complete(error);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Transport.Input.Complete();
+            Transport.Output.Complete();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

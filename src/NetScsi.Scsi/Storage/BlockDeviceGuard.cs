@@ -4,7 +4,7 @@ namespace NetScsi.Scsi.Storage;
 
 /// <summary>
 /// Argument checks shared by the block devices. The logical unit validates a CDB's LBA range before it
-/// reaches storage (SBC-4 §4.5: LOGICAL BLOCK ADDRESS OUT OF RANGE), so a failure here is a caller bug and
+/// reaches storage (SBC-4: LOGICAL BLOCK ADDRESS OUT OF RANGE), so a failure here is a caller bug and
 /// surfaces as an <see cref="ArgumentException"/>, never as a medium error.
 /// </summary>
 internal static class BlockDeviceGuard

@@ -8,7 +8,7 @@ namespace NetScsi.Scsi.Storage;
 /// Concurrent reads and writes need no lock: the chunk table is only ever changed by a single reference
 /// store (allocation races are settled with <see cref="Interlocked.CompareExchange{T}(ref T, T, T)"/>),
 /// and bytes inside a chunk belong to whichever command addresses them. Overlapping concurrent commands
-/// get no ordering guarantee, as on a real disk (SAM-5 §8.6: the task set orders them, not the medium).
+/// get no ordering guarantee, as on a real disk (SAM-5: ordering is the task set's job, through task attributes).
 /// </remarks>
 public sealed class MemoryBlockDevice : IBlockDevice
 {

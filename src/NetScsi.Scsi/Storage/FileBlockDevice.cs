@@ -142,6 +142,9 @@ public sealed class FileBlockDevice : IBlockDevice
     /// <summary>The backing file's full path.</summary>
     public string FilePath => _path;
 
+    /// <summary>Makes unmap take the zero-writing path, as on a filesystem that refuses hole punching (tests).</summary>
+    internal void DisableHolePunching() => _punchHoles = false;
+
     public int BlockSize => _blockSize;
 
     public long BlockCount => _blockCount;

@@ -180,6 +180,22 @@ public sealed class FileBlockDeviceTests : BlockDeviceContractTests, IDisposable
     }
 
     [Fact]
+    public async Task Unmap_WithoutHolePunching_WritesZeros()
+    {
+        await using FileBlockDevice device = FileBlockDevice.Open(PathFor("lun.img"), 2 * Mib);
+        byte[] data = Pattern(Mib, seed: 7);
+        await device.WriteAsync(0, data, forceUnitAccess: false);
+        device.DisableHolePunching();
+
+        await device.UnmapAsync(8, 1024);
+
+        Assert.False(device.SupportsUnmap);
+        byte[] expected = (byte[])data.Clone();
+        expected.AsSpan(8 * 512, 1024 * 512).Clear();
+        Assert.Equal(expected, await ReadAsync(device, 0, Mib / 512));
+    }
+
+    [Fact]
     public async Task ReadOnlyDevice_FlushIsNoOp()
     {
         await using IBlockDevice device = await CreateDeviceAsync(Mib, 512, readOnly: true);

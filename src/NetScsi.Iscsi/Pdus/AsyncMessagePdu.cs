@@ -29,7 +29,7 @@ public enum AsyncEvent : byte
 ///  44| Reserved                                                      |
 /// </code>
 /// </summary>
-public struct AsyncMessagePdu
+public struct AsyncMessagePdu : IStatusPdu
 {
     public int DataSegmentLength;
     public ulong Lun;
@@ -55,6 +55,13 @@ public struct AsyncMessagePdu
         Parameter2 = BinaryPrimitives.ReadUInt16BigEndian(bhs[40..]),
         Parameter3 = BinaryPrimitives.ReadUInt16BigEndian(bhs[42..]),
     };
+
+    public void SetSequenceNumbers(uint statSN, uint expCmdSN, uint maxCmdSN)
+    {
+        StatSN = statSN;
+        ExpCmdSN = expCmdSN;
+        MaxCmdSN = maxCmdSN;
+    }
 
     public readonly void WriteTo(Span<byte> bhs)
     {

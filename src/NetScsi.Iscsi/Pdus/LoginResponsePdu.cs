@@ -19,7 +19,7 @@ namespace NetScsi.Iscsi.Pdus;
 ///  48
 /// </code>
 /// </summary>
-public struct LoginResponsePdu
+public struct LoginResponsePdu : IStatusPdu
 {
     public bool Transit;
     public bool Continue;
@@ -55,6 +55,13 @@ public struct LoginResponsePdu
         StatusClass = bhs[36],
         StatusDetail = bhs[37],
     };
+
+    public void SetSequenceNumbers(uint statSN, uint expCmdSN, uint maxCmdSN)
+    {
+        StatSN = statSN;
+        ExpCmdSN = expCmdSN;
+        MaxCmdSN = maxCmdSN;
+    }
 
     public readonly void WriteTo(Span<byte> bhs)
     {

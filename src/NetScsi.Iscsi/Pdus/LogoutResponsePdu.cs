@@ -18,7 +18,7 @@ namespace NetScsi.Iscsi.Pdus;
 ///  44| Reserved                                                      |
 /// </code>
 /// </summary>
-public struct LogoutResponsePdu
+public struct LogoutResponsePdu : IStatusPdu
 {
     public LogoutResponse Response;
     public uint InitiatorTaskTag;
@@ -38,6 +38,13 @@ public struct LogoutResponsePdu
         Time2Wait = BinaryPrimitives.ReadUInt16BigEndian(bhs[40..]),
         Time2Retain = BinaryPrimitives.ReadUInt16BigEndian(bhs[42..]),
     };
+
+    public void SetSequenceNumbers(uint statSN, uint expCmdSN, uint maxCmdSN)
+    {
+        StatSN = statSN;
+        ExpCmdSN = expCmdSN;
+        MaxCmdSN = maxCmdSN;
+    }
 
     public readonly void WriteTo(Span<byte> bhs)
     {

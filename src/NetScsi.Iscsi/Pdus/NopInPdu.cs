@@ -15,7 +15,7 @@ namespace NetScsi.Iscsi.Pdus;
 ///  48
 /// </code>
 /// </summary>
-public struct NopInPdu
+public struct NopInPdu : IStatusPdu
 {
     public int DataSegmentLength;
     public ulong Lun;
@@ -35,6 +35,13 @@ public struct NopInPdu
         ExpCmdSN = Bhs.ReadUInt32(bhs, 28),
         MaxCmdSN = Bhs.ReadUInt32(bhs, 32),
     };
+
+    public void SetSequenceNumbers(uint statSN, uint expCmdSN, uint maxCmdSN)
+    {
+        StatSN = statSN;
+        ExpCmdSN = expCmdSN;
+        MaxCmdSN = maxCmdSN;
+    }
 
     public readonly void WriteTo(Span<byte> bhs)
     {

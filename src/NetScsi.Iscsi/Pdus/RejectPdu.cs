@@ -31,7 +31,7 @@ public enum RejectReason : byte
 ///  48
 /// </code>
 /// </summary>
-public struct RejectPdu
+public struct RejectPdu : IStatusPdu
 {
     public RejectReason Reason;
     public int DataSegmentLength;
@@ -49,6 +49,13 @@ public struct RejectPdu
         MaxCmdSN = Bhs.ReadUInt32(bhs, 32),
         DataSN = Bhs.ReadUInt32(bhs, 36),
     };
+
+    public void SetSequenceNumbers(uint statSN, uint expCmdSN, uint maxCmdSN)
+    {
+        StatSN = statSN;
+        ExpCmdSN = expCmdSN;
+        MaxCmdSN = maxCmdSN;
+    }
 
     public readonly void WriteTo(Span<byte> bhs)
     {

@@ -17,7 +17,7 @@ namespace NetScsi.Iscsi.Pdus;
 /// </code>
 /// The data segment carries SenseLength (2 bytes) + sense data when status is CHECK CONDITION.
 /// </summary>
-public struct ScsiResponsePdu
+public struct ScsiResponsePdu : IStatusPdu
 {
     public const byte BidiOverflowBit = 0x10;
     public const byte BidiUnderflowBit = 0x08;
@@ -54,6 +54,13 @@ public struct ScsiResponsePdu
         BidirectionalReadResidualCount = Bhs.ReadUInt32(bhs, 40),
         ResidualCount = Bhs.ReadUInt32(bhs, 44),
     };
+
+    public void SetSequenceNumbers(uint statSN, uint expCmdSN, uint maxCmdSN)
+    {
+        StatSN = statSN;
+        ExpCmdSN = expCmdSN;
+        MaxCmdSN = maxCmdSN;
+    }
 
     public readonly void WriteTo(Span<byte> bhs)
     {

@@ -15,7 +15,7 @@ namespace NetScsi.Iscsi.Pdus;
 ///  48
 /// </code>
 /// </summary>
-public struct TaskManagementResponsePdu
+public struct TaskManagementResponsePdu : IStatusPdu
 {
     public TaskManagementResponse Response;
     public uint InitiatorTaskTag;
@@ -31,6 +31,13 @@ public struct TaskManagementResponsePdu
         ExpCmdSN = Bhs.ReadUInt32(bhs, 28),
         MaxCmdSN = Bhs.ReadUInt32(bhs, 32),
     };
+
+    public void SetSequenceNumbers(uint statSN, uint expCmdSN, uint maxCmdSN)
+    {
+        StatSN = statSN;
+        ExpCmdSN = expCmdSN;
+        MaxCmdSN = maxCmdSN;
+    }
 
     public readonly void WriteTo(Span<byte> bhs)
     {

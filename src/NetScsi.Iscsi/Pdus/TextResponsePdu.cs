@@ -15,7 +15,7 @@ namespace NetScsi.Iscsi.Pdus;
 ///  48
 /// </code>
 /// </summary>
-public struct TextResponsePdu
+public struct TextResponsePdu : IStatusPdu
 {
     public bool Final;
     public bool Continue;
@@ -39,6 +39,13 @@ public struct TextResponsePdu
         ExpCmdSN = Bhs.ReadUInt32(bhs, 28),
         MaxCmdSN = Bhs.ReadUInt32(bhs, 32),
     };
+
+    public void SetSequenceNumbers(uint statSN, uint expCmdSN, uint maxCmdSN)
+    {
+        StatSN = statSN;
+        ExpCmdSN = expCmdSN;
+        MaxCmdSN = maxCmdSN;
+    }
 
     public readonly void WriteTo(Span<byte> bhs)
     {

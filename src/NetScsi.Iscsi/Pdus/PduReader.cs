@@ -31,6 +31,25 @@ public static class PduReader
 
         long headerEnd = Bhs.Length + ahsLength;
         long dataStart = headerEnd + (headerDigest ? Digests.Crc32C.DigestLength : 0);
+
+        if (headerDigest)
+        {
+            // Checked as soon as header, AHS and digest are here, before waiting for the data: a header
+            // that fails its digest has an untrustworthy DataSegmentLength, and waiting for that many
+            // bytes could stall the connection (the initiator may be waiting for our reply).
+            if (buffer.Length < dataStart)
+            {
+                return PduReadResult.Incomplete;
+            }
+            // RFC 7143 §11.2.3: the header digest covers the BHS and any AHS.
+            uint crc = Digests.Crc32C.Append(Digests.Crc32C.Seed, header);
+            crc = Digests.Crc32C.Append(crc, buffer.Slice(Bhs.Length, ahsLength));
+            if (Digests.Crc32C.Finish(crc) != ReadDigest(buffer, headerEnd))
+            {
+                return PduReadResult.HeaderDigestError;
+            }
+        }
+
         long paddedData = Bhs.PaddedLength(dataLength);
         long total = dataStart + paddedData + (dataDigest && dataLength > 0 ? Digests.Crc32C.DigestLength : 0);
         if (buffer.Length < total)
@@ -41,17 +60,6 @@ public static class PduReader
         frame.WireLength = total;
         frame.AdditionalHeaders = buffer.Slice(Bhs.Length, ahsLength);
         frame.Data = buffer.Slice(dataStart, dataLength);
-
-        if (headerDigest)
-        {
-            // RFC 7143 §11.2.3: the header digest covers the BHS and any AHS.
-            uint crc = Digests.Crc32C.Append(Digests.Crc32C.Seed, header);
-            crc = Digests.Crc32C.Append(crc, frame.AdditionalHeaders);
-            if (Digests.Crc32C.Finish(crc) != ReadDigest(buffer, headerEnd))
-            {
-                return PduReadResult.HeaderDigestError;
-            }
-        }
 
         if (dataDigest && dataLength > 0)
         {

@@ -17,7 +17,8 @@ public static class PduWriter
         if (data.Length > 0)
         {
             output.Write(data);
-            WriteDataTrailer(output, Digests.Crc32C.Append(Digests.Crc32C.Seed, data), data.Length, dataDigest);
+            uint crc = dataDigest ? Digests.Crc32C.Append(Digests.Crc32C.Seed, data) : Digests.Crc32C.Seed;
+            WriteDataTrailer(output, crc, data.Length, dataDigest);
         }
     }
 

@@ -61,8 +61,13 @@ internal sealed class OperationalKeyNegotiator
 
         if (!definition.InitiatorMaySend)
         {
-            // e.g. TargetAlias, TargetAddress, TargetPortalGroupTag from the initiator.
-            response.Add(key, TextValues.Reject);
+            // e.g. TargetAlias, TargetAddress, TargetPortalGroupTag from the initiator. When we declare
+            // the key ourselves in this response, that declaration stands and no second answer is added.
+            if (!response.ContainsKey(key))
+            {
+                response.Add(key, TextValues.Reject);
+            }
+
             return null;
         }
 

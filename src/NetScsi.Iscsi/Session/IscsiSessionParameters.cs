@@ -55,5 +55,8 @@ public sealed class IscsiSessionParameters
 
     public ushort TargetPortalGroupTag { get; set; } = 1;
 
+    /// <summary>RFC 7143 §13.24: negotiated iSCSIProtocolLevel (1 = RFC 7143, 2 = RFC 7144 features).</summary>
+    public int IscsiProtocolLevel { get; set; } = 1;
+
     public IscsiSessionParameters Clone() => (IscsiSessionParameters)MemberwiseClone();
 }

@@ -1,0 +1,82 @@
+using NetScsi.Iscsi.Target;
+
+namespace NetScsi.Iscsi.Login;
+
+/// <summary>
+/// The target's own values for login negotiation. <see cref="FromOptions"/> takes the limits of
+/// <see cref="IscsiTargetOptions"/>; the rest are what the engine supports.
+/// </summary>
+public sealed class TargetLoginPolicy
+{
+    /// <summary>Our MaxRecvDataSegmentLength declaration (RFC 7143 §13.12).</summary>
+    public int MaxRecvDataSegmentLength { get; init; } = 262144;
+
+    /// <summary>Largest MaxBurstLength we agree to (RFC 7143 §13.13, Minimum).</summary>
+    public int MaxBurstLength { get; init; } = 1048576;
+
+    /// <summary>Largest FirstBurstLength we agree to (RFC 7143 §13.14, Minimum).</summary>
+    public int FirstBurstLength { get; init; } = 262144;
+
+    /// <summary>Largest MaxOutstandingR2T we agree to (RFC 7143 §13.17, Minimum).</summary>
+    public int MaxOutstandingR2T { get; init; } = 8;
+
+    public ushort TargetPortalGroupTag { get; init; } = 1;
+
+    /// <summary>
+    /// Our InitialR2T value (RFC 7143 §13.10, OR): false lets the initiator choose unsolicited data;
+    /// true forces R2T for every burst.
+    /// </summary>
+    public bool InitialR2T { get; init; }
+
+    /// <summary>Our ImmediateData value (RFC 7143 §13.11, AND).</summary>
+    public bool ImmediateData { get; init; } = true;
+
+    /// <summary>RFC 7143 §13.15 (Maximum): our DefaultTime2Wait.</summary>
+    public int DefaultTime2Wait { get; init; } = 2;
+
+    /// <summary>RFC 7143 §13.16 (Minimum): our DefaultTime2Retain.</summary>
+    public int DefaultTime2Retain { get; init; } = 20;
+
+    /// <summary>Digests we accept (RFC 7143 §13.1); the initiator's order decides among them.</summary>
+    public IReadOnlyList<string> Digests { get; init; } = ["CRC32C", "None"];
+
+    /// <summary>CHAP algorithms we allow; the first of the initiator's CHAP_A list that is here wins.</summary>
+    public IReadOnlyList<ChapAlgorithm> ChapAlgorithms { get; init; } = Chap.AllAlgorithms;
+
+    public static TargetLoginPolicy FromOptions(IscsiTargetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new TargetLoginPolicy
+        {
+            MaxRecvDataSegmentLength = options.MaxRecvDataSegmentLength,
+            MaxBurstLength = options.MaxBurstLength,
+            FirstBurstLength = options.FirstBurstLength,
+            MaxOutstandingR2T = options.MaxOutstandingR2T,
+            TargetPortalGroupTag = options.TargetPortalGroupTag,
+        };
+    }
+
+    /// <summary>Our value for a negotiable key, as text (a list for list keys); null when we do not negotiate it.</summary>
+    internal string? LocalValue(string key) => key switch
+    {
+        Text.TextKeyTable.HeaderDigest or Text.TextKeyTable.DataDigest => string.Join(',', Digests),
+        Text.TextKeyTable.MaxConnections => "1", // one connection per session: honest about what we do
+        Text.TextKeyTable.InitialR2T => Text.TextValues.FormatBoolean(InitialR2T),
+        Text.TextKeyTable.ImmediateData => Text.TextValues.FormatBoolean(ImmediateData),
+        Text.TextKeyTable.MaxBurstLength => Clamp(MaxBurstLength),
+        Text.TextKeyTable.FirstBurstLength => Clamp(FirstBurstLength),
+        Text.TextKeyTable.DefaultTime2Wait => DefaultTime2Wait.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Text.TextKeyTable.DefaultTime2Retain => DefaultTime2Retain.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Text.TextKeyTable.MaxOutstandingR2T => Math.Clamp(MaxOutstandingR2T, 1, 65535).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Text.TextKeyTable.DataPduInOrder => Text.TextValues.Yes, // we only handle in-order data
+        Text.TextKeyTable.DataSequenceInOrder => Text.TextValues.Yes,
+        Text.TextKeyTable.ErrorRecoveryLevel => "0", // session recovery only
+        Text.TextKeyTable.TaskReporting => "RFC3720",
+        Text.TextKeyTable.IscsiProtocolLevel => "1", // RFC 7143; RFC 7144 features (level 2) are not implemented
+        Text.TextKeyTable.RdmaExtensions => Text.TextValues.No,
+        _ => null,
+    };
+
+    private static string Clamp(int value) =>
+        Math.Clamp((long)value, 512, (long)Text.TextKeyTable.MaxDataLength).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

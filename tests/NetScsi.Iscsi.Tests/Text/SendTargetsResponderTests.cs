@@ -1,0 +1,96 @@
+using System.Net;
+using NetScsi.Iscsi.Session;
+using NetScsi.Iscsi.Target;
+using NetScsi.Iscsi.Text;
+
+namespace NetScsi.Iscsi.Tests.Text;
+
+public sealed class SendTargetsResponderTests
+{
+    private const string Initiator = "iqn.1993-08.org.debian:01:abcdef";
+
+    private static List<TargetDefinition> Targets()
+    {
+        var open = new TargetDefinition { Name = "iqn.2024-01.net.netscsi:open" };
+        var restricted = new TargetDefinition { Name = "iqn.2024-01.net.netscsi:restricted" };
+        restricted.Acls.Add(new InitiatorAcl("iqn.2000-01.com.other:host"));
+        var mine = new TargetDefinition { Name = "iqn.2024-01.net.netscsi:mine" };
+        mine.Acls.Add(new InitiatorAcl(Initiator));
+        return [open, restricted, mine];
+    }
+
+    private static string Render(TextKeyValues pairs) => string.Join("|", pairs);
+
+    [Fact]
+    public void All_Ipv4Portal_ListsTargetsWithAddressAndTag()
+    {
+        TextKeyValues response = SendTargetsResponder.Build("All", SessionType.Discovery, null, Targets(),
+            [new IPEndPoint(IPAddress.Parse("192.168.1.10"), 3260)], IPAddress.Parse("192.168.1.10"), Initiator, 1);
+        Assert.Equal(
+            "TargetName=iqn.2024-01.net.netscsi:open|TargetAddress=192.168.1.10:3260,1|" +
+            "TargetName=iqn.2024-01.net.netscsi:mine|TargetAddress=192.168.1.10:3260,1",
+            Render(response));
+    }
+
+    [Fact]
+    public void All_Ipv6Portal_AddressInBrackets()
+    {
+        TextKeyValues response = SendTargetsResponder.Build("All", SessionType.Discovery, null, Targets(),
+            [new IPEndPoint(IPAddress.Parse("fd00::5"), 3261)], IPAddress.Parse("fd00::5"), Initiator, 7);
+        Assert.True(response.TryGetValue("TargetAddress", out string address));
+        Assert.Equal("[fd00::5]:3261,7", address);
+    }
+
+    [Fact]
+    public void Ipv6LinkLocal_ScopeIdDropped()
+    {
+        List<string> portals = SendTargetsResponder.FormatPortals(
+            [new IPEndPoint(IPAddress.Parse("fe80::1%2"), 3260)], IPAddress.Loopback, 1);
+        Assert.Equal(["[fe80::1]:3260,1"], portals);
+    }
+
+    [Fact]
+    public void WildcardListeners_ReplacedByConnectionLocalAddress()
+    {
+        IReadOnlyList<IPEndPoint> portals = [new IPEndPoint(IPAddress.Any, 3260), new IPEndPoint(IPAddress.IPv6Any, 3260), new IPEndPoint(IPAddress.Parse("10.0.0.2"), 3262)];
+
+        List<string> viaIpv4 = SendTargetsResponder.FormatPortals(portals, IPAddress.Parse("10.0.0.1").MapToIPv6(), 1);
+        Assert.Equal(["10.0.0.1:3260,1", "10.0.0.2:3262,1"], viaIpv4);
+
+        List<string> viaIpv6 = SendTargetsResponder.FormatPortals(portals, IPAddress.Parse("2001:db8::1"), 1);
+        Assert.Equal(["[2001:db8::1]:3260,1", "10.0.0.2:3262,1"], viaIpv6);
+    }
+
+    [Fact]
+    public void AclHidesTargetsTheInitiatorMayNotUse()
+    {
+        TextKeyValues response = SendTargetsResponder.Build("All", SessionType.Discovery, null, Targets(),
+            [new IPEndPoint(IPAddress.Loopback, 3260)], IPAddress.Loopback, "iqn.2000-01.com.other:host", 1);
+        Assert.Contains(response, p => p.Value == "iqn.2024-01.net.netscsi:restricted");
+        Assert.DoesNotContain(response, p => p.Value == "iqn.2024-01.net.netscsi:mine");
+    }
+
+    [Fact]
+    public void NamedTarget_ListsOnlyThatTarget()
+    {
+        TextKeyValues response = SendTargetsResponder.Build("iqn.2024-01.net.netscsi:open", SessionType.Discovery, null, Targets(),
+            [new IPEndPoint(IPAddress.Loopback, 3260)], IPAddress.Loopback, Initiator, 1);
+        Assert.Equal("TargetName=iqn.2024-01.net.netscsi:open|TargetAddress=127.0.0.1:3260,1", Render(response));
+    }
+
+    [Fact]
+    public void Empty_InNormalSession_ListsSessionTarget()
+    {
+        TextKeyValues response = SendTargetsResponder.Build("", SessionType.Normal, "iqn.2024-01.net.netscsi:mine", Targets(),
+            [new IPEndPoint(IPAddress.Loopback, 3260)], IPAddress.Loopback, Initiator, 1);
+        Assert.Equal("TargetName=iqn.2024-01.net.netscsi:mine|TargetAddress=127.0.0.1:3260,1", Render(response));
+    }
+
+    [Fact]
+    public void All_InNormalSession_IsReject()
+    {
+        TextKeyValues response = SendTargetsResponder.Build("All", SessionType.Normal, "iqn.2024-01.net.netscsi:mine", Targets(),
+            [new IPEndPoint(IPAddress.Loopback, 3260)], IPAddress.Loopback, Initiator, 1);
+        Assert.Equal("SendTargets=Reject", Render(response));
+    }
+}

@@ -75,6 +75,13 @@ public sealed class ScsiTask
     /// </summary>
     public long CommandTransferLength { get; set; } = -1;
 
+    /// <summary>
+    /// Which sense format <see cref="ScsiTaskSenseExtensions.CheckCondition(ScsiTask, SenseKey, byte, byte)"/>
+    /// writes: descriptor (0x72) when true, fixed (0x70) when false. The logical unit sets it from its
+    /// Control mode page D_SENSE bit (SPC-4 §7.5.8) before it executes the command.
+    /// </summary>
+    public bool DescriptorSenseFormat { get; set; }
+
     public int SenseLength { get; private set; }
 
     public ReadOnlySpan<byte> Sense => _sense.AsSpan(0, SenseLength);
@@ -107,5 +114,6 @@ public sealed class ScsiTask
         DataInLength = 0;
         CommandTransferLength = -1;
         SenseLength = 0;
+        DescriptorSenseFormat = false;
     }
 }

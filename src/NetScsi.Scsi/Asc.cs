@@ -1,0 +1,42 @@
+namespace NetScsi.Scsi;
+
+/// <summary>
+/// Additional sense code / qualifier pairs (SPC-4 §4.5.6, table D.2), packed as
+/// <c>(ASC &lt;&lt; 8) | ASCQ</c> so a pair is one constant usable in switch statements.
+/// </summary>
+public static class Asc
+{
+    public const ushort NoAdditionalSenseInformation = 0x0000;
+    public const ushort LogicalUnitNotReadyCauseNotReportable = 0x0400;
+    public const ushort WriteError = 0x0C00;
+    public const ushort UnrecoveredReadError = 0x1100;
+    public const ushort ParameterListLengthError = 0x1A00;
+    public const ushort MiscompareDuringVerifyOperation = 0x1D00;
+    public const ushort InvalidCommandOperationCode = 0x2000;
+    public const ushort LbaOutOfRange = 0x2100;
+    public const ushort InvalidFieldInCdb = 0x2400;
+    public const ushort LogicalUnitNotSupported = 0x2500;
+    public const ushort InvalidFieldInParameterList = 0x2600;
+    public const ushort WriteProtected = 0x2700;
+    public const ushort NotReadyToReadyChangeMediumMayHaveChanged = 0x2800;
+    public const ushort PowerOnResetOrBusDeviceResetOccurred = 0x2900;
+    public const ushort PowerOnOccurred = 0x2901;
+    public const ushort ScsiBusResetOccurred = 0x2902;
+    public const ushort BusDeviceResetFunctionOccurred = 0x2903;
+    public const ushort DeviceInternalReset = 0x2904;
+    public const ushort ItNexusLossOccurred = 0x2907;
+    public const ushort ModeParametersChanged = 0x2A01;
+    public const ushort CapacityDataHasChanged = 0x2A09;
+    public const ushort CommandsClearedByAnotherInitiator = 0x2F00;
+    public const ushort SavingParametersNotSupported = 0x3900;
+    public const ushort MediumNotPresent = 0x3A00;
+    public const ushort ReportedLunsDataHasChanged = 0x3F0E;
+    public const ushort InternalTargetFailure = 0x4400;
+    public const ushort MediumRemovalPrevented = 0x5302;
+
+    /// <summary>The ASC byte of a packed pair.</summary>
+    public static byte Code(ushort ascAndAscq) => (byte)(ascAndAscq >> 8);
+
+    /// <summary>The ASCQ byte of a packed pair.</summary>
+    public static byte Qualifier(ushort ascAndAscq) => (byte)ascAndAscq;
+}

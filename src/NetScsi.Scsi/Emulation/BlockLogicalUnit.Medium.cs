@@ -1,0 +1,118 @@
+using System.Runtime.CompilerServices;
+
+namespace NetScsi.Scsi.Emulation;
+
+public sealed partial class BlockLogicalUnit
+{
+    /// <summary>
+    /// SPC-4 §6.39: REQUEST SENSE. Returns (and clears) the oldest pending unit attention of the nexus,
+    /// else NOT READY when the medium is gone, else NO SENSE; DESC selects the format.
+    /// </summary>
+    private void RequestSense(ScsiTask task)
+    {
+        ReadOnlySpan<byte> cdb = task.Cdb;
+        bool descriptor = (cdb[1] & 0x01) != 0;
+        int allocationLength = cdb[4];
+        Span<byte> sense = stackalloc byte[SenseData.MaxDescriptorLength];
+        SenseKey key = SenseKey.NoSense;
+        ushort asc = Asc.NoAdditionalSenseInformation;
+        if (task.Nexus is not null && GetNexusState(task.Nexus).TryTake(out ushort unitAttention))
+        {
+            key = SenseKey.UnitAttention;
+            asc = unitAttention;
+        }
+        else if (!_mediumPresent)
+        {
+            key = SenseKey.NotReady;
+            asc = Asc.MediumNotPresent;
+        }
+        int length = SenseData.Write(sense, descriptor, key, Asc.Code(asc), Asc.Qualifier(asc));
+        CompleteDataIn(task, sense[..length], allocationLength);
+    }
+
+    /// <summary>
+    /// SBC-4 §5.25: START STOP UNIT. A POWER CONDITION other than START_VALID is accepted and ignores
+    /// START/LOEJ; LOEJ ejects (START = 0) or loads (START = 1) a removable medium unless removal is
+    /// prevented. The cache is flushed before an eject unless NO_FLUSH.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask StartStopUnitAsync(ScsiTask task, CancellationToken cancellationToken)
+    {
+        byte control = task.Cdb[4];
+        int powerCondition = control >> 4;
+        bool noFlush = (control & 0x04) != 0;
+        bool loadEject = (control & 0x02) != 0;
+        bool start = (control & 0x01) != 0;
+        task.CommandTransferLength = 0;
+        if (powerCondition != 0)
+        {
+            // SBC-4 table 107: ACTIVE, IDLE, STANDBY, LU_CONTROL, FORCE_IDLE_0, FORCE_STANDBY_0.
+            if (powerCondition is not (0x1 or 0x2 or 0x3 or 0x7 or 0xA or 0xB))
+            {
+                task.InvalidFieldInCdb(4, 7);
+            }
+            return;
+        }
+        if (!loadEject)
+        {
+            return;
+        }
+        if (!_options.Removable)
+        {
+            task.InvalidFieldInCdb(4, 1);
+            return;
+        }
+        if (start)
+        {
+            _mediumPresent = true;
+            return;
+        }
+        lock (_mediumLock)
+        {
+            if (AnyNexusPreventsRemoval())
+            {
+                // SPC-4 §6.13: ILLEGAL REQUEST, MEDIUM REMOVAL PREVENTED.
+                task.CheckCondition(SenseKey.IllegalRequest, Asc.MediumRemovalPrevented);
+                return;
+            }
+        }
+        if (!noFlush && _mediumPresent)
+        {
+            await _device.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        _mediumPresent = false;
+    }
+
+    /// <summary>SPC-4 §6.13: PREVENT ALLOW MEDIUM REMOVAL, tracked per I_T nexus.</summary>
+    private void PreventAllowMediumRemoval(ScsiTask task)
+    {
+        int prevent = task.Cdb[4] & 0x03;
+        if (prevent > 1)
+        {
+            // 10b/11b are for medium changers.
+            task.InvalidFieldInCdb(4, 1);
+            return;
+        }
+        task.CommandTransferLength = 0;
+        if (task.Nexus is null)
+        {
+            return;
+        }
+        lock (_mediumLock)
+        {
+            GetNexusState(task.Nexus).PreventsRemoval = prevent == 1;
+        }
+    }
+
+    private bool AnyNexusPreventsRemoval()
+    {
+        foreach (KeyValuePair<ItNexus, NexusState> entry in _nexuses)
+        {
+            if (entry.Value.PreventsRemoval)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

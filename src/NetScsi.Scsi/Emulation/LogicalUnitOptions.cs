@@ -1,0 +1,50 @@
+namespace NetScsi.Scsi.Emulation;
+
+/// <summary>How a <see cref="BlockLogicalUnit"/> presents itself (INQUIRY, VPD pages, limits).</summary>
+public sealed class LogicalUnitOptions
+{
+    /// <summary>Default largest transfer per command, in bytes (8 MiB).</summary>
+    public const int DefaultMaxTransferBytes = 8 * 1024 * 1024;
+
+    /// <summary>T10 VENDOR IDENTIFICATION, up to 8 ASCII characters (space-padded on the wire).</summary>
+    public string VendorId { get; set; } = "NETSCSI";
+
+    /// <summary>PRODUCT IDENTIFICATION, up to 16 ASCII characters.</summary>
+    public string ProductId { get; set; } = "VIRTUAL-DISK";
+
+    /// <summary>PRODUCT REVISION LEVEL, up to 4 ASCII characters.</summary>
+    public string Revision { get; set; } = "0001";
+
+    /// <summary>Unit serial number (VPD 0x80). Null: derived from <see cref="Storage.IBlockDevice.Identity"/>, stable across restarts.</summary>
+    public string? SerialNumber { get; set; }
+
+    /// <summary>Presents the unit as write protected even if the device is writable.</summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>RMB: the medium can be ejected (START STOP UNIT with LOEJ).</summary>
+    public bool Removable { get; set; }
+
+    /// <summary>Target port group reported in VPD 0x83.</summary>
+    public ushort TargetPortGroup { get; set; } = 1;
+
+    /// <summary>MAXIMUM TRANSFER LENGTH in blocks (VPD 0xB0). 0: as many blocks as fit in 8 MiB.</summary>
+    public int MaxTransferLengthBlocks { get; set; }
+
+    /// <summary>OPTIMAL TRANSFER LENGTH GRANULARITY in blocks (VPD 0xB0).</summary>
+    public ushort OptimalTransferLengthGranularityBlocks { get; set; } = 8;
+
+    /// <summary>MAXIMUM UNMAP LBA COUNT (VPD 0xB0), used when the device supports unmap.</summary>
+    public uint MaxUnmapLbaCount { get; set; } = 0x0040_0000;
+
+    /// <summary>MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (VPD 0xB0), used when the device supports unmap.</summary>
+    public uint MaxUnmapBlockDescriptorCount { get; set; } = 256;
+
+    /// <summary>MAXIMUM WRITE SAME LENGTH in blocks (VPD 0xB0).</summary>
+    public uint MaxWriteSameLengthBlocks { get; set; } = 0x0040_0000;
+
+    /// <summary>
+    /// IEEE company identifier (OUI, 24 bits) in the NAA 6 designator of VPD 0x83. The default is a
+    /// placeholder; deployments that own an OUI should set theirs.
+    /// </summary>
+    public uint IeeeCompanyId { get; set; } = 0x001405;
+}

@@ -1,0 +1,152 @@
+using NetScsi.Scsi.Emulation;
+using static NetScsi.Scsi.Tests.Emulation.LuHarness;
+
+namespace NetScsi.Scsi.Tests.Emulation;
+
+public sealed class BlockLogicalUnitMediumTests
+{
+    private static Task<LuHarness> RemovableAsync() => CreateAsync(options: new LogicalUnitOptions { Removable = true });
+
+    [Fact]
+    public async Task TestUnitReady_MediumPresent_IsGood()
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertGood(await h.RunAsync(Cdbs.TestUnitReady()));
+    }
+
+    [Fact]
+    public async Task StartStopUnit_EjectRemovable_ThenMediaCommandsReportMediumNotPresent()
+    {
+        LuHarness h = await RemovableAsync();
+
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+
+        Assert.False(h.Unit.IsMediumPresent);
+        AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady()), SenseKey.NotReady, Asc.MediumNotPresent);
+        AssertCheckCondition(await h.RunAsync(Cdbs.Read10(0, 1), dataIn: 512), SenseKey.NotReady, Asc.MediumNotPresent);
+        AssertCheckCondition(await h.RunAsync(Cdbs.ReadCapacity10(), dataIn: 8), SenseKey.NotReady, Asc.MediumNotPresent);
+        AssertGood(await h.RunAsync(Cdbs.Inquiry(), dataIn: 96));
+        Assert.Equal(1, h.Device.Flushes);
+    }
+
+    [Fact]
+    public async Task StartStopUnit_Load_MakesMediumAvailableAgain()
+    {
+        LuHarness h = await RemovableAsync();
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: true, loej: true)));
+
+        AssertGood(await h.RunAsync(Cdbs.TestUnitReady()));
+    }
+
+    [Fact]
+    public async Task RequestSense_NoMedium_ReturnsNotReadyData()
+    {
+        LuHarness h = await RemovableAsync();
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+
+        ScsiTask task = await h.RunAsync(Cdbs.RequestSense(), dataIn: 252);
+
+        AssertGood(task);
+        Assert.True(SenseData.TryParse(DataIn(task), out SenseKey key, out byte asc, out _));
+        Assert.Equal(SenseKey.NotReady, key);
+        Assert.Equal(0x3A, asc);
+    }
+
+    [Fact]
+    public async Task StartStopUnit_EjectNonRemovable_ReturnsInvalidFieldInCdb()
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+        Assert.True(h.Unit.IsMediumPresent);
+    }
+
+    [Fact]
+    public async Task StartStopUnit_WithoutLoej_IsGood()
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: false)));
+        AssertGood(await h.RunAsync(Cdbs.TestUnitReady()));
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    [InlineData(0xB, true)]
+    [InlineData(4, false)]
+    public async Task StartStopUnit_PowerCondition_IgnoresLoej(byte powerCondition, bool valid)
+    {
+        LuHarness h = await RemovableAsync();
+
+        ScsiTask task = await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true, powerCondition));
+
+        if (valid)
+        {
+            AssertGood(task);
+        }
+        else
+        {
+            AssertCheckCondition(task, SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+        }
+        Assert.True(h.Unit.IsMediumPresent);
+    }
+
+    [Fact]
+    public async Task PreventAllow_EjectWhilePrevented_ReturnsMediumRemovalPrevented()
+    {
+        LuHarness h = await RemovableAsync();
+        AssertGood(await h.RunAsync(Cdbs.PreventAllow(1)));
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)), SenseKey.IllegalRequest, Asc.MediumRemovalPrevented);
+        Assert.True(h.Unit.IsMediumPresent);
+
+        AssertGood(await h.RunAsync(Cdbs.PreventAllow(0)));
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+    }
+
+    [Fact]
+    public async Task PreventAllow_PreventedByAnotherNexus_BlocksEject()
+    {
+        LuHarness h = await RemovableAsync();
+        await h.RunAsync(Cdbs.TestUnitReady(), nexus: OtherNexus);
+        AssertGood(await h.RunAsync(Cdbs.PreventAllow(1), nexus: OtherNexus));
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)), SenseKey.IllegalRequest, Asc.MediumRemovalPrevented);
+    }
+
+    [Fact]
+    public async Task PreventAllow_NexusLoss_ReleasesPrevention()
+    {
+        LuHarness h = await RemovableAsync();
+        AssertGood(await h.RunAsync(Cdbs.PreventAllow(1)));
+
+        h.Unit.OnEvent(LogicalUnitEvent.NexusLoss, DefaultNexus);
+        await h.RunAsync(Cdbs.TestUnitReady()); // I_T NEXUS LOSS OCCURRED
+
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+    }
+
+    [Fact]
+    public async Task PreventAllow_TargetWarmReset_ReleasesPrevention()
+    {
+        LuHarness h = await RemovableAsync();
+        AssertGood(await h.RunAsync(Cdbs.PreventAllow(1)));
+
+        h.Unit.OnEvent(LogicalUnitEvent.TargetWarmReset, null);
+        await h.RunAsync(Cdbs.TestUnitReady());
+
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+    }
+
+    [Fact]
+    public async Task PreventAllow_MedimChangerValue_ReturnsInvalidFieldInCdb()
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.PreventAllow(2)), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+    }
+}

@@ -1,6 +1,10 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Session;
+using NetScsi.Scsi;
 using NetScsi.Transport;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Iscsi.Target;
 
@@ -8,22 +12,454 @@ namespace NetScsi.Iscsi.Target;
 /// The iSCSI target: accepts connections on its portals, runs login, sessions and the data path,
 /// and hands SCSI commands to the logical units of <see cref="IscsiTargetOptions.Targets"/>.
 /// </summary>
-public sealed partial class IscsiTargetServer
+public sealed partial class IscsiTargetServer : IAsyncDisposable
 {
     private readonly IscsiTargetOptions _options;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly List<IDataMoverListener> _listeners = new();
+    private readonly List<Task> _acceptLoops = new();
+    private readonly object _lock = new();
+    private readonly HashSet<TargetConnection> _connections = new();
+    private readonly List<Task> _connectionTasks = new();
+    private readonly Dictionary<ushort, TargetSession> _sessions = new();
+    private readonly Dictionary<string, ScsiTargetDevice> _devices = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private ushort _lastTsih;
+    private bool _started;
 
     public IscsiTargetServer(IscsiTargetOptions options, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
     {
         _options = options;
         _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<IscsiTargetServer>();
         _time = timeProvider ?? TimeProvider.System;
+        foreach (var target in options.Targets)
+        {
+            _devices[target.Name] = new ScsiTargetDevice(ToPairs(target.Luns, null));
+        }
     }
 
     public IscsiTargetOptions Options => _options;
 
     /// <summary>Where the server listens (after <see cref="StartAsync"/>): TCP portals and added listeners.</summary>
-    public IReadOnlyList<EndPoint> ListeningEndPoints => _listeners.ConvertAll(l => l.EndPoint);
+    public IReadOnlyList<EndPoint> ListeningEndPoints
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _listeners.ConvertAll(l => l.EndPoint);
+            }
+        }
+    }
+
+    /// <summary>The TCP portals actually bound (port 0 resolved), for SendTargets.</summary>
+    internal IReadOnlyList<IPEndPoint> TcpPortals
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var portals = new List<IPEndPoint>();
+                foreach (var listener in _listeners)
+                {
+                    if (listener.EndPoint is IPEndPoint ip)
+                    {
+                        portals.Add(ip);
+                    }
+                }
+                return portals;
+            }
+        }
+    }
+
+    /// <summary>Number of live normal sessions.</summary>
+    public int SessionCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sessions.Count;
+            }
+        }
+    }
+
+    /// <summary>Binds every TCP portal of the options and starts accepting.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("The target server is already started.");
+        }
+        _started = true;
+        var bound = new List<IDataMoverListener>();
+        try
+        {
+            foreach (var portal in _options.Portals)
+            {
+                bound.Add(TcpDataMoverListener.Bind(portal));
+            }
+        }
+        catch
+        {
+            foreach (var listener in bound)
+            {
+                _ = listener.DisposeAsync();
+            }
+            throw;
+        }
+        foreach (var listener in bound)
+        {
+            AddListener(listener);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Serves connections from another data mover (in-memory transports in tests and benchmarks).</summary>
+    public void AddListener(IDataMoverListener listener)
+    {
+        lock (_lock)
+        {
+            _listeners.Add(listener);
+            _acceptLoops.Add(AcceptLoopAsync(listener));
+        }
+        LogListening(_logger, listener.EndPoint.ToString() ?? "?");
+    }
+
+    /// <summary>Stops accepting, ends every connection, waits for them, and flushes the logical units.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            _stopping.Cancel();
+        }
+        List<IDataMoverListener> listeners;
+        List<Task> loops;
+        List<TargetConnection> connections;
+        lock (_lock)
+        {
+            listeners = new(_listeners);
+            loops = new(_acceptLoops);
+            connections = new(_connections);
+        }
+        foreach (var listener in listeners)
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+        }
+        await Task.WhenAll(loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var connection in connections)
+        {
+            connection.Close();
+        }
+        Task[] running;
+        lock (_lock)
+        {
+            running = _connectionTasks.ToArray();
+        }
+        await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var target in _options.Targets)
+        {
+            foreach (var lun in target.Luns)
+            {
+                await lun.Unit.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(IDataMoverListener listener)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            IDataMoverConnection? transport;
+            try
+            {
+                transport = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+            {
+                LogAcceptFailed(_logger, e.Message);
+                continue;
+            }
+            if (transport is null)
+            {
+                return;
+            }
+            var connection = new TargetConnection(this, transport, _loggerFactory.CreateLogger<TargetConnection>(), _time);
+            lock (_lock)
+            {
+                _connections.Add(connection);
+                var run = RunConnectionAsync(connection);
+                _connectionTasks.Add(run);
+            }
+        }
+    }
+
+    private async Task RunConnectionAsync(TargetConnection connection)
+    {
+        await Task.Yield();
+        try
+        {
+            await connection.RunAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Last line of defence: one connection's failure must never take the target down.
+            LogConnectionCrashed(_logger, connection.RemoteName, e);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _connections.Remove(connection);
+                _connectionTasks.RemoveAll(static t => t.IsCompleted);
+            }
+        }
+    }
+
+    /// <summary>The SCSI device a session of <paramref name="target"/> sees: all LUNs, or the ACL's subset.</summary>
+    internal ScsiTargetDevice GetDevice(TargetDefinition target, InitiatorAcl? acl)
+    {
+        lock (_lock)
+        {
+            if (acl?.Luns is null)
+            {
+                return _devices[target.Name];
+            }
+            string key = target.Name + "\n" + acl.InitiatorName;
+            if (!_devices.TryGetValue(key, out var device))
+            {
+                device = new ScsiTargetDevice(ToPairs(target.Luns, acl.Luns));
+                _devices[key] = device;
+            }
+            return device;
+        }
+    }
+
+    private static IEnumerable<KeyValuePair<int, ILogicalUnit>> ToPairs(IEnumerable<LunMapping> luns, IReadOnlyList<int>? visible)
+    {
+        foreach (var lun in luns)
+        {
+            if (visible is null || visible.Contains(lun.Number))
+            {
+                yield return new KeyValuePair<int, ILogicalUnit>(lun.Number, lun.Unit);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Creates the session for a completed leading login. Same InitiatorName + ISID + target with TSIH 0
+    /// reinstates (RFC 7143 §6.3.5): the old session is closed and its tasks aborted first.
+    /// </summary>
+    internal TargetSession CreateSession(TargetConnection connection, TargetDefinition target, InitiatorAcl? acl, IscsiSessionParameters parameters, ulong isid, uint firstCmdSN)
+    {
+        TargetSession? old = null;
+        TargetSession session;
+        lock (_lock)
+        {
+            foreach (var existing in _sessions.Values)
+            {
+                if (existing.Isid == isid && existing.Target == target
+                    && string.Equals(existing.Parameters.InitiatorName, parameters.InitiatorName, StringComparison.Ordinal))
+                {
+                    old = existing;
+                    break;
+                }
+            }
+            if (old is not null)
+            {
+                _sessions.Remove(old.Tsih);
+            }
+            ushort tsih = AllocateTsih();
+            session = new TargetSession(this, target, GetDevice(target, acl), parameters, isid, tsih, firstCmdSN, _options.QueueDepth, _loggerFactory.CreateLogger<TargetSession>());
+            session.Connection = connection;
+            _sessions.Add(tsih, session);
+        }
+        if (old is not null)
+        {
+            LogReinstated(_logger, parameters.InitiatorName, isid);
+            old.Connection?.Close();
+            old.Close();
+        }
+        return session;
+    }
+
+    /// <summary>True if a session with this TSIH exists for the initiator (a login adding a connection).</summary>
+    internal bool SessionExists(ushort tsih, string initiatorName, ulong isid)
+    {
+        lock (_lock)
+        {
+            return _sessions.TryGetValue(tsih, out var s) && s.Isid == isid
+                && string.Equals(s.Parameters.InitiatorName, initiatorName, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>A TSIH for a discovery session: unique among live sessions, never registered.</summary>
+    internal ushort AllocateDiscoveryTsih()
+    {
+        lock (_lock)
+        {
+            return AllocateTsih();
+        }
+    }
+
+    private ushort AllocateTsih()
+    {
+        // TSIH 0 is reserved for "new session" (RFC 7143 §11.12.5).
+        do
+        {
+            _lastTsih++;
+        }
+        while (_lastTsih == 0 || _sessions.ContainsKey(_lastTsih));
+        return _lastTsih;
+    }
+
+    internal void OnConnectionClosed(TargetConnection connection, TargetSession session)
+    {
+        bool removed = false;
+        lock (_lock)
+        {
+            if (_sessions.TryGetValue(session.Tsih, out var registered) && registered == session)
+            {
+                _sessions.Remove(session.Tsih);
+                removed = true;
+            }
+        }
+        session.Close();
+        if (removed)
+        {
+            // SAM-5 §6.6: the I_T nexus is gone; units drop its reservations and note the loss.
+            session.Device.OnEvent(LogicalUnitEvent.NexusLoss, session.Nexus);
+        }
+    }
+
+    /// <summary>Runs a task management function for <paramref name="session"/> (RFC 7143 §11.5, SAM-5 §7).</summary>
+    internal TaskManagementResponse ExecuteTaskManagement(TargetSession session, in TaskManagementRequestPdu pdu, out bool dropConnections)
+    {
+        dropConnections = false;
+        var device = session.Device;
+        ulong lun = pdu.Lun;
+        switch (pdu.Function)
+        {
+            case TaskManagementFunction.AbortTask:
+            {
+                uint rtt = pdu.ReferencedTaskTag;
+                if (session.Abort(c => c.InitiatorTaskTag == rtt) > 0)
+                {
+                    return TaskManagementResponse.FunctionComplete;
+                }
+                // §11.5.1: a task we never saw but whose CmdSN was already passed counts as done.
+                return SerialNumber.LessThan(pdu.RefCmdSN, pdu.CmdSN) && SerialNumber.LessThan(pdu.RefCmdSN, session.ExpCmdSN)
+                    ? TaskManagementResponse.FunctionComplete
+                    : TaskManagementResponse.TaskDoesNotExist;
+            }
+            case TaskManagementFunction.AbortTaskSet:
+                if (!device.TryGetLogicalUnit(lun, out _))
+                {
+                    return TaskManagementResponse.LunDoesNotExist;
+                }
+                session.Abort(c => c.Lun == lun);
+                return TaskManagementResponse.FunctionComplete;
+            case TaskManagementFunction.ClearTaskSet:
+            {
+                if (!device.TryGetLogicalUnit(lun, out var unit))
+                {
+                    return TaskManagementResponse.LunDoesNotExist;
+                }
+                AbortOnUnit(session.Target, unit);
+                unit.OnEvent(LogicalUnitEvent.CommandsClearedByAnotherInitiator, session.Nexus);
+                return TaskManagementResponse.FunctionComplete;
+            }
+            case TaskManagementFunction.LogicalUnitReset:
+            {
+                if (!device.TryGetLogicalUnit(lun, out var unit))
+                {
+                    return TaskManagementResponse.LunDoesNotExist;
+                }
+                AbortOnUnit(session.Target, unit);
+                unit.OnEvent(LogicalUnitEvent.LogicalUnitReset, session.Nexus);
+                return TaskManagementResponse.FunctionComplete;
+            }
+            case TaskManagementFunction.TargetWarmReset:
+            case TaskManagementFunction.TargetColdReset:
+            {
+                bool cold = pdu.Function == TaskManagementFunction.TargetColdReset;
+                foreach (var other in SessionsOf(session.Target))
+                {
+                    other.Abort(static _ => true);
+                }
+                foreach (var mapping in session.Target.Luns)
+                {
+                    mapping.Unit.OnEvent(cold ? LogicalUnitEvent.TargetColdReset : LogicalUnitEvent.TargetWarmReset, session.Nexus);
+                }
+                dropConnections = cold;
+                return TaskManagementResponse.FunctionComplete;
+            }
+            case TaskManagementFunction.TaskReassign:
+                // ERL 0: no connection recovery, so no task reassignment (§11.5.1).
+                return TaskManagementResponse.TaskAllegianceReassignmentNotSupported;
+            default:
+                // CLEAR ACA and unknown functions: ACA is not supported.
+                return TaskManagementResponse.FunctionNotSupported;
+        }
+    }
+
+    private void AbortOnUnit(TargetDefinition target, ILogicalUnit unit)
+    {
+        foreach (var session in SessionsOf(target))
+        {
+            var device = session.Device;
+            session.Abort(c => device.TryGetLogicalUnit(c.Lun, out var u) && ReferenceEquals(u, unit));
+        }
+    }
+
+    private List<TargetSession> SessionsOf(TargetDefinition target)
+    {
+        lock (_lock)
+        {
+            var list = new List<TargetSession>();
+            foreach (var session in _sessions.Values)
+            {
+                if (session.Target == target)
+                {
+                    list.Add(session);
+                }
+            }
+            return list;
+        }
+    }
+
+    internal void DropTargetConnections(TargetDefinition target)
+    {
+        foreach (var session in SessionsOf(target))
+        {
+            session.Connection?.Close();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {EndPoint}")]
+    private static partial void LogListening(ILogger logger, string endPoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Accept failed: {Message}")]
+    private static partial void LogAcceptFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Connection {Remote} failed")]
+    private static partial void LogConnectionCrashed(ILogger logger, string remote, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session reinstated for {Initiator} ISID {Isid:x12}")]
+    private static partial void LogReinstated(ILogger logger, string initiator, ulong isid);
 }

@@ -74,10 +74,10 @@ public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
 
         public void Abort()
         {
-            var error = new IOException("Connection aborted.");
+            // Like a TCP FIN after the last write: the peer reads what was sent, then end of stream.
             Transport.Input.CancelPendingRead();
-            Transport.Input.Complete(error);
-            Transport.Output.Complete(error);
+            Transport.Input.Complete();
+            Transport.Output.Complete();
         }
 
         public ValueTask DisposeAsync()

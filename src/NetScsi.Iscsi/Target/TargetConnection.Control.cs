@@ -1,0 +1,222 @@
+using System.Buffers;
+using NetScsi.Iscsi.Pdus;
+using NetScsi.Scsi;
+
+namespace NetScsi.Iscsi.Target;
+
+internal sealed partial class TargetConnection
+{
+    /// <summary>How long Logout waits for in-flight commands before closing anyway.</summary>
+    private static readonly TimeSpan s_logoutDrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Accepts a non-SCSI request's CmdSN; discovery sessions keep their own counter.</summary>
+    private bool AcceptCmdSN(uint cmdSN, bool immediate)
+    {
+        var session = Session;
+        if (session is not null)
+        {
+            return session.TryAcceptCmdSN(cmdSN, immediate);
+        }
+        if (immediate)
+        {
+            return true;
+        }
+        if (cmdSN != _discoveryExpCmdSN)
+        {
+            return false;
+        }
+        _discoveryExpCmdSN++;
+        return true;
+    }
+
+    private void CompleteNonScsi(bool immediate) => Session?.CompleteNonScsi(immediate);
+
+    /// <summary>NOP-Out (RFC 7143 §11.18): a ping to answer, or the answer to ours.</summary>
+    private async ValueTask<bool> HandleNopOutAsync(PduFrame frame)
+    {
+        var pdu = NopOutPdu.Parse(frame.Header);
+        if (pdu.InitiatorTaskTag == Bhs.ReservedTag)
+        {
+            // §11.18.4: ITT 0xffffffff is either the reply to our NOP-In (TTT echoed) or a ping that
+            // wants no answer. Neither gets a response; neither may advance CmdSN.
+            if (pdu.TargetTransferTag != Bhs.ReservedTag && pdu.TargetTransferTag == _pendingPingTag)
+            {
+                _pendingPingTag = Bhs.ReservedTag;
+            }
+            return true;
+        }
+        if (!AcceptCmdSN(pdu.CmdSN, pdu.Immediate))
+        {
+            return true;
+        }
+        // §11.19: the NOP-In echoes the ping data (the initiator bounded it by our MaxRecvDataSegmentLength;
+        // we must also fit the initiator's, so truncate if it declared less).
+        var data = new byte[Math.Min(frame.DataSegmentLength, _parameters.InitiatorMaxRecvDataSegmentLength)];
+        frame.Data.Slice(0, data.Length).CopyTo(data);
+        var response = new NopInPdu
+        {
+            DataSegmentLength = data.Length,
+            Lun = pdu.Lun,
+            InitiatorTaskTag = pdu.InitiatorTaskTag,
+            TargetTransferTag = Bhs.ReservedTag,
+        };
+        CompleteNonScsi(pdu.Immediate);
+        await SendWithStatSNAsync(new byte[Bhs.Length], data, response).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Target-initiated pings (RFC 7143 §11.19 with TTT ≠ 0xffffffff) that find dead connections.</summary>
+    private async Task PingLoopAsync(CancellationToken token)
+    {
+        var interval = _server.Options.NopInInterval;
+        var timeout = _server.Options.NopInTimeout;
+        if (interval <= TimeSpan.Zero)
+        {
+            return;
+        }
+        var tick = TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(interval.TotalMilliseconds, timeout.TotalMilliseconds) / 4));
+        while (!token.IsCancellationRequested)
+        {
+            await Task.Delay(tick, _time, token).ConfigureAwait(false);
+            if (!_fullFeature)
+            {
+                continue;
+            }
+            long now = _time.GetTimestamp();
+            if (_pendingPingTag != Bhs.ReservedTag)
+            {
+                if (_time.GetElapsedTime(_pingSentTimestamp, now) > timeout)
+                {
+                    LogPingTimeout(_logger, RemoteName);
+                    Close();
+                    return;
+                }
+                continue;
+            }
+            if (_time.GetElapsedTime(Volatile.Read(ref _lastReceiveTimestamp), now) < interval)
+            {
+                continue;
+            }
+            uint tag = NextTargetTransferTag();
+            _pingSentTimestamp = now;
+            _pendingPingTag = tag;
+            await SendPingAsync(tag).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask SendPingAsync(uint tag)
+    {
+        var header = new byte[Bhs.Length];
+        await _sendLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_closed.IsCancellationRequested)
+            {
+                return;
+            }
+            // §11.19.1: an unsolicited NOP-In carries the current StatSN but does not advance it.
+            var pdu = new NopInPdu
+            {
+                InitiatorTaskTag = Bhs.ReservedTag,
+                TargetTransferTag = tag,
+                StatSN = _statSN,
+                ExpCmdSN = ExpCmdSN,
+                MaxCmdSN = MaxCmdSN,
+            };
+            pdu.WriteTo(header);
+            PduWriter.WriteHeader(_output, header, _headerDigest);
+            await _output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
+        {
+            Close();
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>Task Management Function Request (RFC 7143 §11.5).</summary>
+    private async ValueTask<bool> HandleTaskManagementAsync(PduFrame frame)
+    {
+        var pdu = TaskManagementRequestPdu.Parse(frame.Header);
+        var session = Session;
+        if (session is null)
+        {
+            await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
+            return true;
+        }
+        if (!AcceptCmdSN(pdu.CmdSN, pdu.Immediate))
+        {
+            return true;
+        }
+        var response = _server.ExecuteTaskManagement(session, pdu, out bool dropConnections);
+        CompleteNonScsi(pdu.Immediate);
+        await SendWithStatSNAsync(new byte[Bhs.Length], ReadOnlyMemory<byte>.Empty, new TaskManagementResponsePdu
+        {
+            Response = response,
+            InitiatorTaskTag = pdu.InitiatorTaskTag,
+        }).ConfigureAwait(false);
+        if (dropConnections)
+        {
+            // TARGET COLD RESET (SAM-5 §7.10): after the response, every connection of the target goes.
+            _server.DropTargetConnections(session.Target);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Logout Request (RFC 7143 §11.14).</summary>
+    private async ValueTask<bool> HandleLogoutAsync(PduFrame frame)
+    {
+        var pdu = LogoutRequestPdu.Parse(frame.Header);
+        if (!AcceptCmdSN(pdu.CmdSN, pdu.Immediate))
+        {
+            return true;
+        }
+        var response = LogoutResponse.ClosedSuccessfully;
+        if (pdu.Reason == LogoutReason.RemoveConnectionForRecovery)
+        {
+            // ERL 0 has no connection recovery (§11.15.1).
+            response = LogoutResponse.ConnectionRecoveryNotSupported;
+        }
+        else if (pdu.Reason == LogoutReason.CloseConnection && pdu.Cid != _cid)
+        {
+            response = LogoutResponse.CidNotFound;
+        }
+        else if (pdu.Reason is not (LogoutReason.CloseSession or LogoutReason.CloseConnection))
+        {
+            await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
+            return true;
+        }
+
+        bool closing = response == LogoutResponse.ClosedSuccessfully;
+        if (closing && Session is { } session)
+        {
+            // §11.14: commands still waiting for Data-Out will never get it; the rest finish first.
+            session.Abort(static c => c.WaitingForData);
+            try
+            {
+                await session.WaitForDrainAsync().WaitAsync(s_logoutDrainTimeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                response = LogoutResponse.CleanupFailed;
+            }
+        }
+        CompleteNonScsi(pdu.Immediate);
+        _logoutReceived = closing;
+        await SendWithStatSNAsync(new byte[Bhs.Length], ReadOnlyMemory<byte>.Empty, new LogoutResponsePdu
+        {
+            Response = response,
+            InitiatorTaskTag = pdu.InitiatorTaskTag,
+            Time2Wait = 0,
+            Time2Retain = 0,
+        }).ConfigureAwait(false);
+        return !closing;
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Connection {Remote}: no answer to NOP-In ping, dropping it")]
+    private static partial void LogPingTimeout(Microsoft.Extensions.Logging.ILogger logger, string remote);
+}

@@ -1,0 +1,49 @@
+using System.Buffers;
+using System.Net;
+using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Text;
+
+namespace NetScsi.Iscsi.Target;
+
+internal sealed partial class TargetConnection
+{
+    private FullFeatureTextNegotiator? _text;
+
+    /// <summary>Text Request in full feature phase (RFC 7143 §11.10): SendTargets and FFP keys.</summary>
+    private async ValueTask<bool> HandleTextRequestAsync(PduFrame frame)
+    {
+        var pdu = TextRequestPdu.Parse(frame.Header);
+        if (!AcceptCmdSN(pdu.CmdSN, pdu.Immediate))
+        {
+            return true;
+        }
+        _text ??= new FullFeatureTextNegotiator(_parameters, _server.Options, LocalAddress(), _server.TcpPortals);
+        var response = _text.Process(new TextRequest
+        {
+            Final = pdu.Final,
+            Continue = pdu.Continue,
+            Itt = pdu.InitiatorTaskTag,
+            TargetTransferTag = pdu.TargetTransferTag,
+            Data = frame.Data.ToArray(),
+        });
+        CompleteNonScsi(pdu.Immediate);
+        if (response.IsProtocolError)
+        {
+            await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
+            return true;
+        }
+        await SendWithStatSNAsync(new byte[Bhs.Length], response.Data, new TextResponsePdu
+        {
+            Final = response.Final,
+            Continue = response.Continue,
+            DataSegmentLength = response.Data.Length,
+            Lun = pdu.Lun,
+            InitiatorTaskTag = pdu.InitiatorTaskTag,
+            TargetTransferTag = response.TargetTransferTag,
+        }).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The address the initiator reached us on (reported for wildcard portals).</summary>
+    private IPAddress LocalAddress() => (_transport.LocalEndPoint as IPEndPoint)?.Address ?? IPAddress.Loopback;
+}

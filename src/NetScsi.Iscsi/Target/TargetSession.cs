@@ -1,0 +1,277 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using NetScsi.Iscsi.Session;
+using NetScsi.Scsi;
+
+namespace NetScsi.Iscsi.Target;
+
+/// <summary>
+/// A normal iSCSI session on the target (RFC 7143 §4.4): the I_T nexus, the CmdSN window, the
+/// commands in flight, and the one connection (MaxConnections=1). Discovery sessions have no
+/// <see cref="TargetSession"/>; they never reach full-feature SCSI.
+/// </summary>
+internal sealed partial class TargetSession
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<uint, TargetCommand> _commands;
+    private readonly Stack<TargetCommand> _pool;
+    private readonly ILogger _logger;
+    private readonly int _queueDepth;
+    private uint _expCmdSN;
+    private uint _maxCmdSN;
+    private int _inFlight;
+    private TaskCompletionSource? _drained;
+    private bool _closed;
+
+    public TargetSession(
+        IscsiTargetServer server,
+        TargetDefinition target,
+        ScsiTargetDevice device,
+        IscsiSessionParameters parameters,
+        ulong isid,
+        ushort tsih,
+        uint firstCmdSN,
+        int queueDepth,
+        ILogger logger)
+    {
+        Server = server;
+        Target = target;
+        Device = device;
+        Parameters = parameters;
+        Isid = isid;
+        Tsih = tsih;
+        _queueDepth = queueDepth;
+        _logger = logger;
+        _expCmdSN = firstCmdSN;
+        _maxCmdSN = firstCmdSN + (uint)queueDepth - 1;
+        _commands = new Dictionary<uint, TargetCommand>(queueDepth);
+        _pool = new Stack<TargetCommand>(queueDepth);
+        // SAM-5 §4.6.2: the initiator port name is the iSCSI name plus ",i,0x" and the ISID.
+        Nexus = new ItNexus(parameters.InitiatorName, $"{parameters.InitiatorName},i,0x{isid:x12}", parameters.TargetPortalGroupTag);
+    }
+
+    public IscsiTargetServer Server { get; }
+
+    public TargetDefinition Target { get; }
+
+    public ScsiTargetDevice Device { get; }
+
+    public IscsiSessionParameters Parameters { get; }
+
+    public ItNexus Nexus { get; }
+
+    public ulong Isid { get; }
+
+    public ushort Tsih { get; }
+
+    public TargetConnection? Connection { get; set; }
+
+    public uint ExpCmdSN => Volatile.Read(ref _expCmdSN);
+
+    public uint MaxCmdSN => Volatile.Read(ref _maxCmdSN);
+
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>
+    /// RFC 7143 §4.2.2.1: accepts a non-immediate command's CmdSN if it is the next one expected and
+    /// advances ExpCmdSN. With one connection per session, any other CmdSN is outside the ordered
+    /// stream (too low: a duplicate; too high: beyond the window or a gap) and is dropped.
+    /// </summary>
+    public bool TryAcceptCmdSN(uint cmdSN, bool immediate)
+    {
+        lock (_lock)
+        {
+            if (immediate)
+            {
+                // Immediate commands carry CmdSN but do not advance it (§3.2.2.1).
+                return true;
+            }
+            if (cmdSN != _expCmdSN || !SerialNumber.LessOrEqual(cmdSN, _maxCmdSN))
+            {
+                return false;
+            }
+            _expCmdSN = cmdSN + 1;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Slides the window for a command that consumed a CmdSN and completed at once (NOP-Out, Text,
+    /// TMF, Logout): MaxCmdSN follows ExpCmdSN so the window size stays the queue depth.
+    /// </summary>
+    public void CompleteNonScsi(bool immediate)
+    {
+        if (!immediate)
+        {
+            lock (_lock)
+            {
+                _maxCmdSN++;
+            }
+        }
+    }
+
+    /// <summary>Takes a pooled command and registers it under its ITT; null if the ITT is already in use.</summary>
+    public TargetCommand? BeginCommand(uint itt, uint cmdSN, int bufferLength)
+    {
+        lock (_lock)
+        {
+            if (_closed || _commands.ContainsKey(itt))
+            {
+                return null;
+            }
+            if (!_pool.TryPop(out var command))
+            {
+                command = new TargetCommand(this);
+            }
+            command.Begin(itt, cmdSN, bufferLength);
+            _commands.Add(itt, command);
+            _inFlight++;
+            return command;
+        }
+    }
+
+    public bool TryGetCommand(uint itt, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TargetCommand? command)
+    {
+        lock (_lock)
+        {
+            return _commands.TryGetValue(itt, out command);
+        }
+    }
+
+    /// <summary>Runs on the command's worker loop once all its data is in.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    internal async ValueTask ExecuteAsync(TargetCommand command)
+    {
+        try
+        {
+            if (!command.RunWithoutExecution)
+            {
+                await Device.ExecuteAsync(command.Task, command.Cancellation.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (command.Aborted)
+        {
+        }
+        catch (Exception e)
+        {
+            // A logical unit is not supposed to throw; never let one bring the connection down.
+            LogUnitFailure(_logger, e);
+            command.Task.CheckCondition(SenseKey.HardwareError, 0x44, 0x00);
+        }
+
+        var connection = Connection;
+        if (!command.Aborted && connection is not null)
+        {
+            await connection.SendScsiResultAsync(command).ConfigureAwait(false);
+        }
+        Finish(command, slideWindow: true);
+    }
+
+    /// <summary>Removes a command from the table and returns it to the pool.</summary>
+    public void Finish(TargetCommand command, bool slideWindow)
+    {
+        command.ReleaseBuffer();
+        TaskCompletionSource? drained = null;
+        lock (_lock)
+        {
+            if (_commands.TryGetValue(command.InitiatorTaskTag, out var registered) && ReferenceEquals(registered, command))
+            {
+                _commands.Remove(command.InitiatorTaskTag);
+            }
+            if (slideWindow)
+            {
+                _maxCmdSN++;
+            }
+            _inFlight--;
+            if (_closed)
+            {
+                command.Retire();
+            }
+            else
+            {
+                _pool.Push(command);
+            }
+            if (_inFlight == 0 && _drained is not null)
+            {
+                drained = _drained;
+                _drained = null;
+            }
+        }
+        drained?.TrySetResult();
+    }
+
+    /// <summary>Waits until no command is in flight (Logout: RFC 7143 §11.14).</summary>
+    public Task WaitForDrainAsync()
+    {
+        lock (_lock)
+        {
+            if (_inFlight == 0)
+            {
+                return Task.CompletedTask;
+            }
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
+        }
+    }
+
+    /// <summary>
+    /// Aborts matching commands (task management). Commands still waiting for Data-Out are dropped
+    /// at once; executing ones are cancelled and their responses suppressed. Returns how many matched.
+    /// </summary>
+    public int Abort(Func<TargetCommand, bool> match)
+    {
+        List<TargetCommand>? waiting = null;
+        int count = 0;
+        lock (_lock)
+        {
+            foreach (var command in _commands.Values)
+            {
+                if (command.Aborted || !match(command))
+                {
+                    continue;
+                }
+                count++;
+                command.Aborted = true;
+                if (command.WaitingForData)
+                {
+                    (waiting ??= new()).Add(command);
+                }
+                else
+                {
+                    command.Cancellation.Cancel();
+                }
+            }
+        }
+        if (waiting is not null)
+        {
+            foreach (var command in waiting)
+            {
+                command.ClearR2Ts();
+                command.StopWaitingForData();
+                Finish(command, slideWindow: true);
+            }
+        }
+        return count;
+    }
+
+    /// <summary>Session end: aborts everything and retires pooled workers.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+            _closed = true;
+            while (_pool.TryPop(out var idle))
+            {
+                idle.Retire();
+            }
+        }
+        Abort(static _ => true);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Logical unit threw while executing a command")]
+    private static partial void LogUnitFailure(ILogger logger, Exception exception);
+}

@@ -1,0 +1,173 @@
+using System.Buffers.Binary;
+using NetScsi.Iscsi.Pdus;
+
+namespace NetScsi.Functional.Tests.Target;
+
+/// <summary>Login → I/O → logout over the in-memory data mover.</summary>
+public sealed class ScsiCommandTests
+{
+    private static byte[] Read10(uint lba, ushort blocks)
+    {
+        var cdb = new byte[10];
+        cdb[0] = 0x28;
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(2), lba);
+        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), blocks);
+        return cdb;
+    }
+
+    private static byte[] Write10(uint lba, ushort blocks)
+    {
+        var cdb = Read10(lba, blocks);
+        cdb[0] = 0x2A;
+        return cdb;
+    }
+
+    /// <summary>Collects Data-In payload and the final status for one command.</summary>
+    private static async Task<(byte Status, byte[] Data, byte[] Sense, uint Residual, bool Underflow, bool Overflow)> ReadResultAsync(RawIscsiClient client, int expected)
+    {
+        var data = new byte[expected];
+        int received = 0;
+        while (true)
+        {
+            var (header, payload) = await client.ReceiveAsync();
+            switch (Bhs.GetOpcode(header))
+            {
+                case IscsiOpcode.DataIn:
+                    var dataIn = DataInPdu.Parse(header);
+                    payload.CopyTo(data, (int)dataIn.BufferOffset);
+                    received += payload.Length;
+                    if (dataIn.HasStatus)
+                    {
+                        client.ExpStatSN = dataIn.StatSN + 1;
+                        return (dataIn.Status, data[..received], [], dataIn.ResidualCount, dataIn.ResidualUnderflow, dataIn.ResidualOverflow);
+                    }
+                    break;
+                case IscsiOpcode.ScsiResponse:
+                    var response = ScsiResponsePdu.Parse(header);
+                    client.ExpStatSN = response.StatSN + 1;
+                    var sense = payload.Length >= 2 ? payload[2..] : [];
+                    return (response.Status, data[..received], sense, response.ResidualCount, response.ResidualUnderflow, response.ResidualOverflow);
+                case IscsiOpcode.NopIn:
+                    break;
+                default:
+                    throw new InvalidDataException("Unexpected PDU " + Bhs.GetOpcode(header));
+            }
+        }
+    }
+
+    private static async Task WriteWithR2TsAsync(RawIscsiClient client, byte[] cdb, byte[] payload, int immediate)
+    {
+        var header = client.BuildScsiCommand(cdb, (uint)payload.Length, read: false, write: true, immediateLength: immediate);
+        uint itt = Bhs.GetInitiatorTaskTag(header);
+        await client.SendAsync(header, payload.AsMemory(0, immediate));
+        int sent = immediate;
+        while (sent < payload.Length)
+        {
+            var (r2tHeader, _) = await client.ReceiveAsync();
+            Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode(r2tHeader));
+            var r2t = ReadyToTransferPdu.Parse(r2tHeader);
+            int offset = (int)r2t.BufferOffset;
+            int remaining = (int)r2t.DesiredDataTransferLength;
+            uint dataSN = 0;
+            while (remaining > 0)
+            {
+                int length = Math.Min(remaining, 8192);
+                var dataOut = new byte[Bhs.Length];
+                new DataOutPdu
+                {
+                    Final = length == remaining,
+                    InitiatorTaskTag = itt,
+                    TargetTransferTag = r2t.TargetTransferTag,
+                    ExpStatSN = client.ExpStatSN,
+                    DataSN = dataSN++,
+                    BufferOffset = (uint)offset,
+                    DataSegmentLength = length,
+                }.WriteTo(dataOut);
+                await client.SendAsync(dataOut, payload.AsMemory(offset, length));
+                offset += length;
+                remaining -= length;
+                sent += length;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task LoginWriteReadLogout_RoundTripsData()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync("ImmediateData=Yes", "InitialR2T=Yes", "MaxBurstLength=65536", "FirstBurstLength=8192");
+
+        // The first command of a new nexus reports the power-on unit attention.
+        var tur = client.BuildScsiCommand(new byte[6], 0, false, false, 0);
+        await client.SendAsync(tur);
+        var first = await ReadResultAsync(client, 0);
+        Assert.Equal(0x02, first.Status);
+
+        var payload = new byte[256 * 1024];
+        new Random(7).NextBytes(payload);
+        await WriteWithR2TsAsync(client, Write10(100, 512), payload, immediate: 8192);
+        var written = await ReadResultAsync(client, 0);
+        Assert.Equal(0, written.Status);
+
+        await client.SendAsync(client.BuildScsiCommand(Read10(100, 512), (uint)payload.Length, true, false, 0));
+        var read = await ReadResultAsync(client, payload.Length);
+        Assert.Equal(0, read.Status);
+        Assert.Equal(payload, read.Data);
+
+        var logout = new byte[Bhs.Length];
+        new LogoutRequestPdu { Immediate = true, Reason = LogoutReason.CloseSession, InitiatorTaskTag = 0x77, CmdSN = client.CmdSN, ExpStatSN = client.ExpStatSN }.WriteTo(logout);
+        await client.SendAsync(logout);
+        var (logoutHeader, _) = await client.ReceiveAsync();
+        Assert.Equal(IscsiOpcode.LogoutResponse, Bhs.GetOpcode(logoutHeader));
+        Assert.Equal(LogoutResponse.ClosedSuccessfully, LogoutResponsePdu.Parse(logoutHeader).Response);
+        Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task ReadWithLargerExpectedLength_ReportsUnderflowResidual()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        await client.SendAsync(client.BuildScsiCommand(new byte[6], 0, false, false, 0));
+        await ReadResultAsync(client, 0); // unit attention
+
+        await client.SendAsync(client.BuildScsiCommand(Read10(0, 1), 1024, true, false, 0));
+        var result = await ReadResultAsync(client, 1024);
+        Assert.Equal(0, result.Status);
+        Assert.Equal(512, result.Data.Length);
+        Assert.True(result.Underflow);
+        Assert.Equal(512u, result.Residual);
+    }
+
+    [Fact]
+    public async Task ReadBeyondEndOfLun_ReturnsCheckConditionWithLbaOutOfRange()
+    {
+        await using var fixture = await TargetFixture.StartAsync(lunBytes: 1024 * 1024);
+        await using var client = await fixture.LoginAsync();
+        await client.SendAsync(client.BuildScsiCommand(new byte[6], 0, false, false, 0));
+        await ReadResultAsync(client, 0);
+
+        await client.SendAsync(client.BuildScsiCommand(Read10(2048, 1), 512, true, false, 0));
+        var result = await ReadResultAsync(client, 512);
+        Assert.Equal(0x02, result.Status);
+        // Fixed or descriptor format: sense key ILLEGAL REQUEST, ASC 21h.
+        bool descriptor = (result.Sense[0] & 0x7F) >= 0x72;
+        Assert.Equal(0x05, descriptor ? result.Sense[1] & 0x0F : result.Sense[2] & 0x0F);
+        Assert.Equal(0x21, descriptor ? result.Sense[2] : result.Sense[12]);
+    }
+
+    [Fact]
+    public async Task NopOut_IsAnsweredWithEchoedData()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        var ping = new byte[Bhs.Length];
+        var data = "hello target"u8.ToArray();
+        new NopOutPdu { Immediate = true, InitiatorTaskTag = 0x55, TargetTransferTag = Bhs.ReservedTag, CmdSN = client.CmdSN, ExpStatSN = client.ExpStatSN, DataSegmentLength = data.Length }.WriteTo(ping);
+        await client.SendAsync(ping, data);
+        var (header, payload) = await client.ReceiveAsync();
+        Assert.Equal(IscsiOpcode.NopIn, Bhs.GetOpcode(header));
+        Assert.Equal(0x55u, Bhs.GetInitiatorTaskTag(header));
+        Assert.Equal(data, payload);
+    }
+}

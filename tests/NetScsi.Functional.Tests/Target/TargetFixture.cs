@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.Iscsi.Target;
+using NetScsi.Scsi;
+using NetScsi.Scsi.Emulation;
+using NetScsi.Scsi.Storage;
+using NetScsi.Transport.InMemory;
+
+namespace NetScsi.Functional.Tests.Target;
+
+/// <summary>A target with memory LUNs served over the in-memory data mover.</summary>
+internal sealed class TargetFixture : IAsyncDisposable
+{
+    public const string TargetName = "iqn.2026-11.org.netscsi:functional";
+
+    private readonly InMemoryDataMover _mover = new();
+
+    private TargetFixture(IscsiTargetServer server)
+    {
+        Server = server;
+    }
+
+    public IscsiTargetServer Server { get; }
+
+    public static async Task<TargetFixture> StartAsync(Action<IscsiTargetOptions>? configure = null, int lunCount = 1, long lunBytes = 64L * 1024 * 1024)
+    {
+        var options = new IscsiTargetOptions();
+        var target = new TargetDefinition { Name = TargetName };
+        for (int i = 0; i < lunCount; i++)
+        {
+            var device = new MemoryBlockDevice(lunBytes, 512);
+            target.Luns.Add(new LunMapping(i, new BlockLogicalUnit(device, new LogicalUnitOptions())));
+        }
+        options.Targets.Add(target);
+        configure?.Invoke(options);
+        var loggerFactory = Environment.GetEnvironmentVariable("NETSCSI_TEST_LOG") is null
+            ? NullLoggerFactory.Instance
+            : LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Trace));
+        var server = new IscsiTargetServer(options, loggerFactory);
+        var fixture = new TargetFixture(server);
+        server.AddListener(fixture._mover);
+        await server.StartAsync();
+        return fixture;
+    }
+
+    public async Task<RawIscsiClient> ConnectAsync()
+    {
+        var connection = await _mover.ConnectAsync(_mover.EndPoint);
+        return new RawIscsiClient(connection);
+    }
+
+    /// <summary>Connects and logs in to the fixture's target with AuthMethod=None.</summary>
+    public async Task<RawIscsiClient> LoginAsync(params string[] keys)
+    {
+        var client = await ConnectAsync();
+        await client.LoginAsync(TargetName, extraKeys: keys);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await Server.StopAsync(cts.Token);
+        await Server.DisposeAsync();
+    }
+}

@@ -132,7 +132,7 @@ internal static partial class ConfigFileLoader
         {
             what = $"unknown property '{unmapped.Groups[1].Value}'";
         }
-        else if (e.InnerException is null && e.Message.Contains("could not be converted", StringComparison.Ordinal))
+        else if (e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
         {
             what = "value has the wrong type";
         }

@@ -27,7 +27,8 @@ internal static class ServeConfigurationValidator
         var portals = new HashSet<IPEndPoint>();
         foreach (var portal in config.Portals)
         {
-            if (!portals.Add(portal))
+            // Port 0 binds a fresh ephemeral port each time, so repeats are distinct portals.
+            if (portal.Port != 0 && !portals.Add(portal))
             {
                 errors.Add($"portal {PortalParser.Format(portal)} is listed twice");
             }

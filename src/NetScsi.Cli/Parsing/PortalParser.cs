@@ -7,7 +7,8 @@ namespace NetScsi.Cli.Parsing;
 
 /// <summary>
 /// Portals: <c>1.2.3.4:3260</c>, <c>[::1]:3260</c>, <c>0.0.0.0</c>, <c>[::]</c>. The port defaults to 3260
-/// (RFC 7143 §13.1, the IANA-registered iSCSI port). Host names are not accepted: a portal is an
+/// (RFC 7143 §13.1, the IANA-registered iSCSI port); port 0 asks the OS for a free one (the banner
+/// prints the port actually bound), which tests and scripts use. Host names are not accepted: a portal is an
 /// address this host owns, and resolving names at start-up would make what we listen on depend on DNS.
 /// </summary>
 internal static class PortalParser
@@ -75,9 +76,9 @@ internal static class PortalParser
             && (port.Length == 0
                 || !port.All(char.IsAsciiDigit)
                 || !int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out portNumber)
-                || portNumber is < 1 or > 65535))
+                || portNumber > 65535))
         {
-            error = $"invalid portal '{text}': port '{port}' is not a number in 1..65535";
+            error = $"invalid portal '{text}': port '{port}' is not a number in 0..65535";
             return false;
         }
 

@@ -35,7 +35,7 @@ public sealed class PortalParserTests
     }
 
     [Theory]
-    [InlineData("1.2.3.4:0", "port '0'")]
+    [InlineData("1.2.3.4:-1", "port '-1'")]
     [InlineData("1.2.3.4:65536", "port '65536'")]
     [InlineData("1.2.3.4:http", "port 'http'")]
     [InlineData("1.2.3.4:", "port ''")]
@@ -60,6 +60,13 @@ public sealed class PortalParserTests
     {
         Assert.False(PortalParser.TryParse(text, out _, out var error));
         Assert.Contains(fragment, error);
+    }
+
+    [Fact]
+    public void Listen_PortZero_MeansAnyFreePort()
+    {
+        Assert.True(PortalParser.TryParse("127.0.0.1:0", out var ep, out _));
+        Assert.Equal(0, ep!.Port);
     }
 
     [Fact]

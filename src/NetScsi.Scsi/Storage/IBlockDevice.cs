@@ -5,6 +5,13 @@ namespace NetScsi.Scsi.Storage;
 /// Buffers are caller-owned (pooled) and their lengths are whole multiples of <see cref="BlockSize"/>.
 /// Errors surface as <see cref="IOException"/> (the logical unit turns them into MEDIUM ERROR).
 /// </summary>
+/// <remarks>
+/// Caller bugs are not medium errors: a range outside the device throws <see cref="ArgumentOutOfRangeException"/>
+/// and a buffer that is not whole blocks <see cref="ArgumentException"/> (the logical unit checks CDBs first);
+/// a write or unmap on a read-only device throws <see cref="InvalidOperationException"/>; any call after
+/// disposal throws <see cref="ObjectDisposedException"/>. Concurrent commands to overlapping blocks are not
+/// ordered by the device; ordering is the task set's job.
+/// </remarks>
 public interface IBlockDevice : IAsyncDisposable
 {
     /// <summary>Logical block size in bytes (512 or 4096).</summary>
@@ -39,6 +46,11 @@ public interface IBlockDevice : IAsyncDisposable
     /// Reports the provisioning status of the extent starting at <paramref name="lba"/>: whether it is
     /// mapped and how many consecutive blocks (≥ 1) share that status (GET LBA STATUS).
     /// </summary>
+    /// <remarks>
+    /// The extent starts at <paramref name="lba"/> and never runs past the last block. A device may report a
+    /// deallocated block as mapped (SBC-4 "mapped or unknown", e.g. when its allocation unit is larger than a
+    /// block), never a block holding data as deallocated. The next extent starts at Lba + BlockCount.
+    /// </remarks>
     ValueTask<AllocationExtent> GetAllocationStatusAsync(long lba, CancellationToken cancellationToken = default);
 }
 

@@ -94,7 +94,8 @@ internal static class TargetFactory
 
             return FileBlockDevice.Open(path, exists ? null : lun.SizeBytes, lun.BlockSize, lun.ReadOnly);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        // ArgumentException: an existing file whose length is not a whole number of blocks.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw CliException.Runtime($"cannot open '{lun.Path}': {e.Message}", e);
         }

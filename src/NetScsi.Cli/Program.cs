@@ -2,9 +2,5 @@ namespace NetScsi.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args)
-    {
-        Console.Error.WriteLine("netscsi: not yet wired");
-        return 1;
-    }
+    private static Task<int> Main(string[] args) => CliApplication.RunAsync(args);
 }

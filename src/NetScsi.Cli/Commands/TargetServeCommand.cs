@@ -1,0 +1,214 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Hosting;
+using NetScsi.Cli.Parsing;
+
+namespace NetScsi.Cli.Commands;
+
+/// <summary>
+/// <c>netscsi target serve</c>: build the configuration (config file, then flags, then defaults),
+/// validate it, and run the target until SIGINT/SIGTERM.
+/// </summary>
+internal sealed class TargetServeCommand
+{
+    private readonly CliContext _context;
+
+    private readonly Option<string> _config = new("--config", "-c")
+    {
+        Description = "JSON config file (docs/config.md); flags override or add to it",
+        HelpName = "FILE",
+    };
+
+    private readonly Option<IPEndPoint[]> _listen = new("--listen", "-l")
+    {
+        Description = "Portal to listen on, ADDR[:PORT] (IPv6 in brackets); repeatable [default: 127.0.0.1:3260]",
+        HelpName = "ADDR:PORT",
+        CustomParser = ParseEach<IPEndPoint>((string s, out IPEndPoint? v, out string? e) => PortalParser.TryParse(s, out v, out e)),
+    };
+
+    private readonly Option<string> _iqn = new("--iqn")
+    {
+        Description = $"Target name (iqn./eui./naa.) [default: {ServeDefaults.TargetIqn}]",
+        HelpName = "IQN",
+    };
+
+    private readonly Option<string> _alias = new("--alias")
+    {
+        Description = "TargetAlias reported to initiators",
+        HelpName = "TEXT",
+    };
+
+    private readonly Option<LunConfig[]> _lun = new("--lun")
+    {
+        Description = "LUN: file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,lun=N] or memory:SIZE[,...]; repeatable [default: file:./netscsi-data/lun0.img,size=1G]",
+        HelpName = "SPEC",
+        CustomParser = ParseEach<LunConfig>((string s, out LunConfig? v, out string? e) => LunSpecParser.TryParse(s, out v, out e)),
+    };
+
+    private readonly Option<ChapConfig> _chap = new("--chap")
+    {
+        Description = "Require initiators to authenticate with CHAP, USER:SECRET",
+        HelpName = "USER:SECRET",
+        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--chap", out v, out e)),
+    };
+
+    private readonly Option<ChapConfig> _mutualChap = new("--mutual-chap")
+    {
+        Description = "Credentials the target answers with when initiators ask it to authenticate, USER:SECRET",
+        HelpName = "USER:SECRET",
+        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--mutual-chap", out v, out e)),
+    };
+
+    private readonly Option<AclConfig[]> _acl = new("--acl")
+    {
+        Description = "Allow only listed initiators, INITIATOR[=LUN,LUN...]; repeatable [default: everyone]",
+        HelpName = "INITIATOR",
+        CustomParser = ParseEach<AclConfig>((string s, out AclConfig? v, out string? e) => AclSpecParser.TryParse(s, out v, out e)),
+    };
+
+    private readonly Option<int?> _queueDepth = new("--queue-depth")
+    {
+        Description = $"Commands a session may have outstanding (CmdSN window) [default: {ServeConfiguration.DefaultQueueDepth}]",
+        HelpName = "N",
+        CustomParser = ParseQueueDepth,
+    };
+
+    private readonly Option<LogLevel?> _logLevel = new("--log-level")
+    {
+        Description = "trace, debug, information, warning or error; logs go to stderr [default: information]",
+        HelpName = "LEVEL",
+        CustomParser = ParseLogLevel,
+    };
+
+    public TargetServeCommand(CliContext context)
+    {
+        _context = context;
+        Command = new Command("serve", "Serve iSCSI targets until interrupted (SIGINT/SIGTERM stop gracefully)")
+        {
+            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _acl, _queueDepth, _logLevel,
+        };
+        _iqn.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (value is not null && !IscsiNameValidator.TryValidate(value, out var error))
+            {
+                result.AddError($"--iqn: {error}");
+            }
+        });
+        Command.SetAction(ExecuteAsync);
+    }
+
+    public Command Command { get; }
+
+    private delegate bool TryParser<T>(string text, out T? value, out string? error);
+
+    /// <summary>Builds the configuration from the flags (and the config file they name); no I/O beyond reading that file.</summary>
+    /// <exception cref="CliException">The config file or the merged configuration is invalid.</exception>
+    internal ServeConfiguration BuildConfiguration(ParseResult parseResult, out IReadOnlyList<string> warnings)
+    {
+        var flags = new ServeFlags
+        {
+            ConfigPath = parseResult.GetValue(_config),
+            Listen = parseResult.GetValue(_listen) ?? [],
+            Iqn = parseResult.GetValue(_iqn),
+            Alias = parseResult.GetValue(_alias),
+            Luns = parseResult.GetValue(_lun) ?? [],
+            Chap = parseResult.GetValue(_chap),
+            MutualChap = parseResult.GetValue(_mutualChap),
+            Acls = parseResult.GetValue(_acl) ?? [],
+            QueueDepth = parseResult.GetValue(_queueDepth),
+            LogLevel = parseResult.GetValue(_logLevel),
+        };
+
+        var fromFile = flags.ConfigPath is null ? null : ConfigFileLoader.Load(flags.ConfigPath);
+        var configuration = ServeConfigurationBuilder.Build(fromFile, flags);
+        var validation = ServeConfigurationValidator.Validate(configuration);
+        if (!validation.IsValid)
+        {
+            throw CliException.Usage(string.Join(Environment.NewLine + "netscsi: error: ", validation.Errors));
+        }
+
+        warnings = validation.Warnings;
+        return configuration;
+    }
+
+    private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        ServeConfiguration configuration;
+        try
+        {
+            configuration = BuildConfiguration(parseResult, out var warnings);
+            foreach (var warning in warnings)
+            {
+                await _context.Error.WriteLineAsync($"netscsi: warning: {warning}").ConfigureAwait(false);
+            }
+        }
+        catch (CliException e)
+        {
+            await _context.Error.WriteLineAsync($"netscsi: error: {e.Message}").ConfigureAwait(false);
+            return e.ExitCode;
+        }
+
+        return await ServeHost.RunAsync(configuration, _context.RunnerFactory, _context.Output, _context.Error, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private static Func<ArgumentResult, T[]?> ParseEach<T>(TryParser<T> tryParse) where T : class => result =>
+    {
+        var values = new List<T>(result.Tokens.Count);
+        foreach (var token in result.Tokens)
+        {
+            if (tryParse(token.Value, out var value, out var error))
+            {
+                values.Add(value!);
+            }
+            else
+            {
+                result.AddError(error!);
+            }
+        }
+
+        return values.ToArray();
+    };
+
+    private static Func<ArgumentResult, T?> ParseOne<T>(TryParser<T> tryParse) where T : class => result =>
+    {
+        var token = result.Tokens[^1].Value;
+        if (tryParse(token, out var value, out var error))
+        {
+            return value;
+        }
+
+        result.AddError(error!);
+        return null;
+    };
+
+    private static int? ParseQueueDepth(ArgumentResult result)
+    {
+        var text = result.Tokens[^1].Value;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            && n is >= 1 and <= ServeConfigurationValidator.MaxQueueDepth)
+        {
+            return n;
+        }
+
+        result.AddError($"--queue-depth '{text}': expected a whole number 1..{ServeConfigurationValidator.MaxQueueDepth}");
+        return null;
+    }
+
+    private static LogLevel? ParseLogLevel(ArgumentResult result)
+    {
+        var text = result.Tokens[^1].Value;
+        if (LogLevelParser.TryParse(text, out var level))
+        {
+            return level;
+        }
+
+        result.AddError($"--log-level: {LogLevelParser.Error(text)}");
+        return null;
+    }
+}

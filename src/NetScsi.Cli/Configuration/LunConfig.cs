@@ -1,0 +1,32 @@
+namespace NetScsi.Cli.Configuration;
+
+/// <summary>One logical unit and its backing store.</summary>
+internal sealed class LunConfig
+{
+    public const int DefaultBlockSize = 512;
+
+    /// <summary>LUN number as initiators see it; null = the next free number in the target.</summary>
+    public int? Number { get; set; }
+
+    public LunKind Kind { get; set; }
+
+    /// <summary>Backing file (file LUNs only), as given; relative paths are against the working directory.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>
+    /// Bytes. Memory LUNs: required. File LUNs: the size a missing file is created with;
+    /// an existing file keeps its own size.
+    /// </summary>
+    public long? SizeBytes { get; set; }
+
+    /// <summary>Logical block size: 512 or 4096.</summary>
+    public int BlockSize { get; set; } = DefaultBlockSize;
+
+    public bool ReadOnly { get; set; }
+
+    /// <summary>Reported as removable medium (INQUIRY RMB).</summary>
+    public bool Removable { get; set; }
+
+    /// <summary>How the user wrote it (spec string or config location), for error messages.</summary>
+    public string? Source { get; set; }
+}

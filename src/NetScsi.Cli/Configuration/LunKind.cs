@@ -1,0 +1,10 @@
+namespace NetScsi.Cli.Configuration;
+
+internal enum LunKind
+{
+    /// <summary>A (sparse) file on disk; created when missing, reused when present.</summary>
+    File,
+
+    /// <summary>Process memory; contents vanish when the target stops.</summary>
+    Memory,
+}

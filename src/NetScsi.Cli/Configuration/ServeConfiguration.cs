@@ -1,0 +1,24 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace NetScsi.Cli.Configuration;
+
+/// <summary>
+/// What <c>netscsi target serve</c> runs: the merge of the config file and the command-line flags.
+/// Values are already parsed (endpoints, byte counts); <see cref="ServeConfigurationValidator"/> checks
+/// the cross-field rules.
+/// </summary>
+internal sealed class ServeConfiguration
+{
+    public const int DefaultQueueDepth = 128;
+
+    /// <summary>TCP portals to listen on.</summary>
+    public List<IPEndPoint> Portals { get; } = new();
+
+    public List<TargetConfig> Targets { get; } = new();
+
+    /// <summary>CmdSN window per session (commands outstanding).</summary>
+    public int QueueDepth { get; set; } = DefaultQueueDepth;
+
+    public LogLevel LogLevel { get; set; } = LogLevel.Information;
+}

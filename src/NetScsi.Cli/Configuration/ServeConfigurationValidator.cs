@@ -1,0 +1,227 @@
+using System.Net;
+using NetScsi.Cli.Parsing;
+
+namespace NetScsi.Cli.Configuration;
+
+/// <summary>Cross-field rules over the merged configuration; reports every problem, not just the first.</summary>
+internal static class ServeConfigurationValidator
+{
+    /// <summary>Bounds the per-session CmdSN window (and so the memory a session may pin).</summary>
+    public const int MaxQueueDepth = 4096;
+
+    public static ValidationResult Validate(ServeConfiguration config)
+    {
+        var errors = new List<string>();
+        var warnings = new List<string>();
+
+        if (config.QueueDepth is < 1 or > MaxQueueDepth)
+        {
+            errors.Add($"queue depth {config.QueueDepth} is out of range 1..{MaxQueueDepth}");
+        }
+
+        if (config.Portals.Count == 0)
+        {
+            errors.Add("no portal to listen on");
+        }
+
+        var portals = new HashSet<IPEndPoint>();
+        foreach (var portal in config.Portals)
+        {
+            // Port 0 binds a fresh ephemeral port each time, so repeats are distinct portals.
+            if (portal.Port != 0 && !portals.Add(portal))
+            {
+                errors.Add($"portal {PortalParser.Format(portal)} is listed twice");
+            }
+        }
+
+        bool onlyLoopback = config.Portals.TrueForAll(p => IPAddress.IsLoopback(p.Address));
+        var iqns = new HashSet<string>(StringComparer.Ordinal);
+        var files = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+
+        if (config.Targets.Count == 0)
+        {
+            errors.Add("no target defined");
+        }
+
+        foreach (var target in config.Targets)
+        {
+            ValidateTarget(target, iqns, files, onlyLoopback, errors, warnings);
+        }
+
+        return new ValidationResult(errors, warnings);
+    }
+
+    private static void ValidateTarget(
+        TargetConfig target,
+        HashSet<string> iqns,
+        Dictionary<string, string> files,
+        bool onlyLoopback,
+        List<string> errors,
+        List<string> warnings)
+    {
+        var t = $"target '{target.Iqn}'";
+        if (!IscsiNameValidator.TryValidate(target.Iqn, out var nameError))
+        {
+            errors.Add(nameError);
+        }
+
+        if (!iqns.Add(target.Iqn))
+        {
+            errors.Add($"{t} is defined twice");
+        }
+
+        // RFC 7143 §13.6: TargetAlias is a UTF-8 text value; keep it printable and bounded.
+        if (target.Alias is { } alias && (alias.Length > 255 || alias.Any(char.IsControl)))
+        {
+            errors.Add($"{t}: alias must be at most 255 printable characters");
+        }
+
+        if (target.Luns.Count == 0)
+        {
+            errors.Add($"{t} has no LUNs");
+        }
+
+        var numbers = new HashSet<int>();
+        foreach (var lun in target.Luns)
+        {
+            ValidateLun(t, lun, numbers, files, errors);
+        }
+
+        var chapSecrets = new List<ChapConfig>();
+        if (target.Chap is { } chap)
+        {
+            chapSecrets.Add(chap);
+            AddIfNotNull(warnings, ChapRules.Warning(chap, $"{t}: --chap"));
+        }
+
+        var initiators = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var acl in target.Acls)
+        {
+            var a = $"{t}: ACL '{acl.InitiatorName}'";
+            if (!IscsiNameValidator.TryValidate(acl.InitiatorName, out var aclNameError))
+            {
+                errors.Add($"{a}: {aclNameError}");
+            }
+
+            if (!initiators.Add(acl.InitiatorName))
+            {
+                errors.Add($"{a} is listed twice");
+            }
+
+            foreach (var lun in acl.Luns ?? [])
+            {
+                if (!numbers.Contains(lun))
+                {
+                    errors.Add($"{a} refers to LUN {lun}, which the target does not have");
+                }
+            }
+
+            if (acl.Chap is { } aclChap)
+            {
+                chapSecrets.Add(aclChap);
+                AddIfNotNull(warnings, ChapRules.Warning(aclChap, a));
+            }
+        }
+
+        if (target.MutualChap is { } mutual)
+        {
+            AddIfNotNull(warnings, ChapRules.Warning(mutual, $"{t}: --mutual-chap"));
+
+            // The initiator authenticates first; mutual CHAP only adds the target's answer.
+            bool everyInitiatorUsesChap = target.Chap is not null
+                || (target.Acls.Count > 0 && target.Acls.TrueForAll(acl => acl.Chap is not null));
+            if (!everyInitiatorUsesChap)
+            {
+                errors.Add($"{t}: mutual CHAP needs one-way CHAP too (--chap, or chap on every ACL)");
+            }
+
+            // RFC 7143 §12.1.3: a secret used to authenticate initiators MUST NOT be used to
+            // authenticate the target (a reflection attack would otherwise succeed).
+            if (chapSecrets.Exists(c => c.Secret == mutual.Secret))
+            {
+                errors.Add($"{t}: the mutual CHAP secret must differ from the initiator CHAP secret (RFC 7143 §12.1.3)");
+            }
+        }
+
+        if (!onlyLoopback && target.Chap is null && target.Acls.Count == 0)
+        {
+            warnings.Add($"{t} listens beyond loopback with neither CHAP nor an ACL: any initiator that can reach it may write to its LUNs");
+        }
+    }
+
+    private static void ValidateLun(string t, LunConfig lun, HashSet<int> numbers, Dictionary<string, string> files, List<string> errors)
+    {
+        var l = $"{t}: LUN {lun.Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} ({lun.Source ?? lun.Kind.ToString().ToLowerInvariant()})";
+        if (lun.Number is int number)
+        {
+            if (number is < 0 or > LunSpecParser.MaxLunNumber)
+            {
+                errors.Add($"{l}: LUN number must be 0..{LunSpecParser.MaxLunNumber}");
+            }
+            else if (!numbers.Add(number))
+            {
+                errors.Add($"{t}: LUN {number} is defined twice");
+            }
+        }
+
+        if (lun.BlockSize is not (512 or 4096))
+        {
+            errors.Add($"{l}: block size {lun.BlockSize} must be 512 or 4096");
+        }
+
+        if (lun.Kind == LunKind.Memory && lun.SizeBytes is null)
+        {
+            errors.Add($"{l}: a memory LUN needs a size");
+        }
+
+        if (lun.SizeBytes is long size)
+        {
+            if (size <= 0)
+            {
+                errors.Add($"{l}: size must be greater than zero");
+            }
+            else if (lun.BlockSize is 512 or 4096 && size % lun.BlockSize != 0)
+            {
+                errors.Add($"{l}: size {size} bytes is not a multiple of the block size {lun.BlockSize}");
+            }
+        }
+
+        if (lun.Kind == LunKind.File)
+        {
+            if (string.IsNullOrEmpty(lun.Path))
+            {
+                errors.Add($"{l}: a file LUN needs a path");
+                return;
+            }
+
+            string full;
+            try
+            {
+                full = Path.GetFullPath(lun.Path);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                errors.Add($"{l}: invalid path '{lun.Path}': {e.Message}");
+                return;
+            }
+
+            // Two LUNs on one file would corrupt each other (and FileBlockDevice locks the file).
+            if (files.TryGetValue(full, out var other))
+            {
+                errors.Add($"{l}: file '{lun.Path}' is already used by {other}");
+            }
+            else
+            {
+                files.Add(full, l);
+            }
+        }
+    }
+
+    private static void AddIfNotNull(List<string> list, string? item)
+    {
+        if (item is not null)
+        {
+            list.Add(item);
+        }
+    }
+}

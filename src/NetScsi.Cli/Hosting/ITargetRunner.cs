@@ -1,0 +1,21 @@
+using System.Net;
+
+namespace NetScsi.Cli.Hosting;
+
+/// <summary>
+/// A started-or-startable target server with its storage. The seam keeps hosting, output and error
+/// handling testable without sockets or disks, and independent of how the server is built.
+/// </summary>
+internal interface ITargetRunner : IAsyncDisposable
+{
+    /// <summary>What is served, for the start-up banner.</summary>
+    IReadOnlyList<ServedTarget> Targets { get; }
+
+    /// <summary>Bound endpoints once started (port 0 resolved).</summary>
+    IReadOnlyList<EndPoint> ListeningEndPoints { get; }
+
+    Task StartAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stops accepting, ends sessions, flushes the logical units.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
+}

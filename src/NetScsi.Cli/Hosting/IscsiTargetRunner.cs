@@ -1,0 +1,36 @@
+using System.Net;
+using NetScsi.Iscsi.Target;
+
+namespace NetScsi.Cli.Hosting;
+
+/// <summary>Runs an <see cref="IscsiTargetServer"/> over the devices <see cref="TargetFactory"/> opened.</summary>
+internal sealed class IscsiTargetRunner : ITargetRunner
+{
+    private readonly IscsiTargetServer _server;
+    private readonly BuiltTarget _built;
+
+    public IscsiTargetRunner(IscsiTargetServer server, BuiltTarget built)
+    {
+        _server = server;
+        _built = built;
+    }
+
+    public IReadOnlyList<ServedTarget> Targets => _built.Targets;
+
+    public IReadOnlyList<EndPoint> ListeningEndPoints => _server.ListeningEndPoints;
+
+    public Task StartAsync(CancellationToken cancellationToken) => _server.StartAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync().ConfigureAwait(false);
+
+        // Devices last: the server flushes its units through them while stopping.
+        foreach (var device in _built.Devices)
+        {
+            await device.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

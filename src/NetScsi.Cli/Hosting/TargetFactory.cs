@@ -1,0 +1,106 @@
+using NetScsi.Cli.Configuration;
+using NetScsi.Iscsi.Target;
+using NetScsi.Scsi;
+using NetScsi.Scsi.Storage;
+
+namespace NetScsi.Cli.Hosting;
+
+/// <summary>
+/// Configuration → block devices → logical units → <see cref="IscsiTargetOptions"/>. The only place
+/// that knows the storage and logical-unit types. On failure, devices already opened are disposed.
+/// </summary>
+internal static class TargetFactory
+{
+    public static async Task<BuiltTarget> BuildAsync(ServeConfiguration configuration)
+    {
+        var devices = new List<IBlockDevice>();
+        try
+        {
+            var options = new IscsiTargetOptions { QueueDepth = configuration.QueueDepth };
+            foreach (var portal in configuration.Portals)
+            {
+                options.Portals.Add(portal);
+            }
+
+            var served = new List<ServedTarget>();
+            foreach (var target in configuration.Targets)
+            {
+                var definition = new TargetDefinition
+                {
+                    Name = target.Iqn,
+                    Alias = target.Alias,
+                    Chap = ToCredentials(target.Chap),
+                    MutualChap = ToCredentials(target.MutualChap),
+                };
+                var luns = new List<ServedLun>();
+                foreach (var lun in target.Luns)
+                {
+                    var device = OpenDevice(lun);
+                    devices.Add(device);
+                    var unit = new BlockLogicalUnit(device, new LogicalUnitOptions { ReadOnly = lun.ReadOnly, Removable = lun.Removable });
+                    definition.Luns.Add(new LunMapping(lun.Number!.Value, unit));
+                    luns.Add(new ServedLun(
+                        lun.Number.Value,
+                        lun.Kind == LunKind.File ? $"file {lun.Path}" : "memory",
+                        device.BlockCount * device.BlockSize,
+                        device.BlockSize,
+                        device.IsReadOnly,
+                        lun.Removable));
+                }
+
+                foreach (var acl in target.Acls)
+                {
+                    definition.Acls.Add(new InitiatorAcl(acl.InitiatorName, acl.Luns, ToCredentials(acl.Chap)));
+                }
+
+                options.Targets.Add(definition);
+                served.Add(new ServedTarget(target.Iqn, target.Alias, luns, target.Chap is not null, target.MutualChap is not null, target.Acls.Count));
+            }
+
+            return new BuiltTarget(options, served, devices);
+        }
+        catch
+        {
+            foreach (var device in devices)
+            {
+                await device.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    private static IBlockDevice OpenDevice(LunConfig lun)
+    {
+        if (lun.Kind == LunKind.Memory)
+        {
+            return new MemoryBlockDevice(lun.SizeBytes!.Value, lun.BlockSize, lun.ReadOnly);
+        }
+
+        var path = Path.GetFullPath(lun.Path!);
+        try
+        {
+            // An existing file keeps its size: the configured size only says how big to create it.
+            bool exists = File.Exists(path);
+            if (!exists && lun.SizeBytes is null)
+            {
+                throw CliException.Usage($"file '{lun.Path}' does not exist; give a size (e.g. file:{lun.Path},size=1G) to create it");
+            }
+
+            if (!exists && Path.GetDirectoryName(path) is { } directory)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            return FileBlockDevice.Open(path, exists ? null : lun.SizeBytes, lun.BlockSize, lun.ReadOnly);
+        }
+        // ArgumentException: an existing file whose length is not a whole number of blocks.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw CliException.Runtime($"cannot open '{lun.Path}': {e.Message}", e);
+        }
+    }
+
+    private static ChapCredentials? ToCredentials(ChapConfig? chap) =>
+        chap is null ? null : new ChapCredentials(chap.User, chap.Secret);
+}

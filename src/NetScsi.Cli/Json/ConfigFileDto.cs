@@ -1,0 +1,16 @@
+using System.Net;
+using NetScsi.Cli.Configuration;
+
+namespace NetScsi.Cli.Json;
+
+/// <summary>The config file's top level, as written (docs/config.md). Null = not given.</summary>
+internal sealed class ConfigFileDto
+{
+    public List<IPEndPoint>? Portals { get; set; }
+
+    public int? QueueDepth { get; set; }
+
+    public string? LogLevel { get; set; }
+
+    public List<TargetDto>? Targets { get; set; }
+}

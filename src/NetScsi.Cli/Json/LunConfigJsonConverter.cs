@@ -1,0 +1,159 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Parsing;
+
+namespace NetScsi.Cli.Json;
+
+/// <summary>
+/// A LUN in the config file: either a spec string (<c>"file:./a.img,size=1G"</c>, as for <c>--lun</c>)
+/// or an object <c>{"lun":0,"file":"./a.img","size":"1G","blockSize":512,"readOnly":false,"removable":false}</c>
+/// / <c>{"memory":"64M"}</c>. The object is read by hand so each error points at the offending token.
+/// </summary>
+internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
+{
+    private const string KnownProperties = "lun, file, memory, size, blockSize, readOnly, removable";
+
+    public override LunConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            var spec = reader.GetString()!;
+            return LunSpecParser.TryParse(spec, out var fromSpec, out var specError)
+                ? fromSpec
+                : throw new ConfigJsonException(specError);
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new ConfigJsonException("a LUN must be a spec string (\"file:PATH,size=1G\") or an object ({\"file\":PATH,...})");
+        }
+
+        var lun = new LunConfig();
+        bool hasFile = false, hasMemory = false, hasSize = false;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var name = reader.GetString()!;
+            if (!seen.Add(name))
+            {
+                throw new ConfigJsonException($"property '{name}' given twice");
+            }
+
+            switch (name)
+            {
+                case "lun":
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var number)
+                        || number is < 0 or > LunSpecParser.MaxLunNumber)
+                    {
+                        throw new ConfigJsonException($"'lun' must be a number 0..{LunSpecParser.MaxLunNumber}");
+                    }
+
+                    lun.Number = number;
+                    break;
+
+                case "file":
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { Length: > 0 } path)
+                    {
+                        throw new ConfigJsonException("'file' must be a non-empty path string");
+                    }
+
+                    lun.Kind = LunKind.File;
+                    lun.Path = path;
+                    hasFile = true;
+                    break;
+
+                case "memory":
+                    reader.Read();
+                    lun.Kind = LunKind.Memory;
+                    lun.SizeBytes = ReadSize(ref reader, name);
+                    hasMemory = true;
+                    break;
+
+                case "size":
+                    reader.Read();
+                    lun.SizeBytes = ReadSize(ref reader, name);
+                    hasSize = true;
+                    break;
+
+                case "blockSize":
+                    reader.Read();
+                    int blockSize = 0;
+                    bool ok = reader.TokenType switch
+                    {
+                        JsonTokenType.Number => reader.TryGetInt32(out blockSize) && blockSize is 512 or 4096,
+                        JsonTokenType.String => LunSpecParser.TryParseBlockSize(reader.GetString()!, out blockSize),
+                        _ => false,
+                    };
+                    if (!ok)
+                    {
+                        throw new ConfigJsonException("'blockSize' must be 512 or 4096");
+                    }
+
+                    lun.BlockSize = blockSize;
+                    break;
+
+                case "readOnly":
+                    reader.Read();
+                    lun.ReadOnly = ReadBool(ref reader, name);
+                    break;
+
+                case "removable":
+                    reader.Read();
+                    lun.Removable = ReadBool(ref reader, name);
+                    break;
+
+                default:
+                    throw new ConfigJsonException($"unknown property '{name}' in a LUN (known: {KnownProperties})");
+            }
+        }
+
+        if (hasFile == hasMemory)
+        {
+            throw new ConfigJsonException(hasFile
+                ? "a LUN has both 'file' and 'memory'; give exactly one"
+                : "a LUN needs 'file' (a path) or 'memory' (a size)");
+        }
+
+        if (hasMemory && hasSize)
+        {
+            throw new ConfigJsonException("a memory LUN takes its size from 'memory'; remove 'size'");
+        }
+
+        lun.Source = hasFile ? $"file:{lun.Path}" : $"memory:{ByteSizeParser.Format(lun.SizeBytes ?? 0)}";
+        return lun;
+    }
+
+    public override void Write(Utf8JsonWriter writer, LunConfig value, JsonSerializerOptions options) =>
+        throw new NotSupportedException("The config file is read, never written.");
+
+    // Sizes are strings with units ("1G") or plain byte counts.
+    private static long ReadSize(ref Utf8JsonReader reader, string property)
+    {
+        if (reader.TokenType == JsonTokenType.Number)
+        {
+            return reader.TryGetInt64(out var bytes) && bytes >= 0
+                ? bytes
+                : throw new ConfigJsonException($"'{property}' must be a non-negative whole number of bytes or a string like \"1G\"");
+        }
+
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            return ByteSizeParser.TryParse(reader.GetString()!, out var bytes, out var error)
+                ? bytes
+                : throw new ConfigJsonException($"'{property}': {error}");
+        }
+
+        throw new ConfigJsonException($"'{property}' must be a size: a string like \"1G\" or a number of bytes");
+    }
+
+    private static bool ReadBool(ref Utf8JsonReader reader, string property) => reader.TokenType switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        _ => throw new ConfigJsonException($"'{property}' must be true or false"),
+    };
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using NetScsi.Cli.Configuration;
+
+namespace NetScsi.Cli.Parsing;
+
+/// <summary>
+/// LUN specs, as given to <c>--lun</c> or as strings in the config file:
+/// <code>
+/// file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,lun=N]
+/// memory:SIZE[,block-size=512|4096][,readonly][,removable][,lun=N]
+/// </code>
+/// The kind ends at the first ':' (so Windows paths like <c>file:C:\x.img</c> work) and the path at
+/// the first ',' (so paths cannot contain commas; use the config file's object form for those).
+/// </summary>
+internal static class LunSpecParser
+{
+    public const int MaxLunNumber = 16383;
+
+    public static bool TryParse(string spec, [NotNullWhen(true)] out LunConfig? lun, [NotNullWhen(false)] out string? error)
+    {
+        lun = null;
+        int colon = spec.IndexOf(':');
+        if (colon <= 0)
+        {
+            error = $"invalid LUN spec '{spec}': expected file:PATH[,options] or memory:SIZE[,options]";
+            return false;
+        }
+
+        var kindText = spec[..colon];
+        var parts = spec[(colon + 1)..].Split(',');
+        var head = parts[0];
+        var result = new LunConfig { Source = spec };
+
+        switch (kindText.ToLowerInvariant())
+        {
+            case "file":
+                if (head.Length == 0)
+                {
+                    error = $"invalid LUN spec '{spec}': missing file path after 'file:'";
+                    return false;
+                }
+
+                result.Kind = LunKind.File;
+                result.Path = head;
+                break;
+
+            case "memory":
+            case "mem":
+                if (!ByteSizeParser.TryParse(head, out var memorySize, out var sizeError))
+                {
+                    error = $"invalid LUN spec '{spec}': {sizeError}";
+                    return false;
+                }
+
+                result.Kind = LunKind.Memory;
+                result.SizeBytes = memorySize;
+                break;
+
+            default:
+                error = $"invalid LUN spec '{spec}': unknown kind '{kindText}' (expected 'file' or 'memory')";
+                return false;
+        }
+
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var part in parts.AsSpan(1))
+        {
+            int eq = part.IndexOf('=');
+            var name = (eq < 0 ? part : part[..eq]).Trim().ToLowerInvariant();
+            string? value = eq < 0 ? null : part[(eq + 1)..].Trim();
+
+            if (name.Length == 0)
+            {
+                error = $"invalid LUN spec '{spec}': empty option (stray ',')";
+                return false;
+            }
+
+            if (!seen.Add(name))
+            {
+                error = $"invalid LUN spec '{spec}': option '{name}' given twice";
+                return false;
+            }
+
+            switch (name)
+            {
+                case "size" when result.Kind == LunKind.File:
+                    if (!RequireValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    if (!ByteSizeParser.TryParse(value!, out var fileSize, out var fileSizeError))
+                    {
+                        error = $"invalid LUN spec '{spec}': {fileSizeError}";
+                        return false;
+                    }
+
+                    result.SizeBytes = fileSize;
+                    break;
+
+                case "block-size":
+                case "blocksize":
+                case "bs":
+                    if (!RequireValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    if (!TryParseBlockSize(value!, out var blockSize))
+                    {
+                        error = $"invalid LUN spec '{spec}': block size '{value}' must be 512 or 4096";
+                        return false;
+                    }
+
+                    result.BlockSize = blockSize;
+                    break;
+
+                case "lun":
+                    if (!RequireValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number > MaxLunNumber)
+                    {
+                        error = $"invalid LUN spec '{spec}': LUN number '{value}' must be 0..{MaxLunNumber}";
+                        return false;
+                    }
+
+                    result.Number = number;
+                    break;
+
+                case "readonly":
+                case "ro":
+                    if (!RejectValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    result.ReadOnly = true;
+                    break;
+
+                case "removable":
+                    if (!RejectValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    result.Removable = true;
+                    break;
+
+                default:
+                    error = $"invalid LUN spec '{spec}': unknown option '{name}' for a {kindText.ToLowerInvariant()} LUN"
+                        + (result.Kind == LunKind.File
+                            ? " (known: size, block-size, readonly, removable, lun)"
+                            : " (known: block-size, readonly, removable, lun; the size follows 'memory:')");
+                    return false;
+            }
+        }
+
+        lun = result;
+        error = null;
+        return true;
+    }
+
+    public static bool TryParseBlockSize(string text, out int blockSize)
+    {
+        blockSize = text.Trim() switch
+        {
+            "512" => 512,
+            "4096" or "4K" or "4k" or "4KiB" => 4096,
+            _ => 0,
+        };
+        return blockSize != 0;
+    }
+
+    private static bool RequireValue(string spec, string name, string? value, [NotNullWhen(false)] out string? error)
+    {
+        error = string.IsNullOrEmpty(value) ? $"invalid LUN spec '{spec}': option '{name}' needs a value ({name}=...)" : null;
+        return error is null;
+    }
+
+    private static bool RejectValue(string spec, string name, string? value, [NotNullWhen(false)] out string? error)
+    {
+        error = value is not null ? $"invalid LUN spec '{spec}': option '{name}' takes no value" : null;
+        return error is null;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace NetScsi.Cli.Parsing;
+
+/// <summary>
+/// Portals: <c>1.2.3.4:3260</c>, <c>[::1]:3260</c>, <c>0.0.0.0</c>, <c>[::]</c>. The port defaults to 3260
+/// (RFC 7143 §13.1, the IANA-registered iSCSI port); port 0 asks the OS for a free one (the banner
+/// prints the port actually bound), which tests and scripts use. Host names are not accepted: a portal is an
+/// address this host owns, and resolving names at start-up would make what we listen on depend on DNS.
+/// </summary>
+internal static class PortalParser
+{
+    public const int DefaultPort = 3260;
+
+    public static bool TryParse(string text, [NotNullWhen(true)] out IPEndPoint? endPoint, [NotNullWhen(false)] out string? error)
+    {
+        endPoint = null;
+        var s = text.Trim();
+        string host;
+        string? port = null;
+
+        if (s.StartsWith('['))
+        {
+            int close = s.IndexOf(']');
+            if (close < 0)
+            {
+                error = $"invalid portal '{text}': missing ']' after the IPv6 address";
+                return false;
+            }
+
+            host = s[1..close];
+            var after = s[(close + 1)..];
+            if (after.Length > 0)
+            {
+                if (after[0] != ':')
+                {
+                    error = $"invalid portal '{text}': expected ':PORT' after ']'";
+                    return false;
+                }
+
+                port = after[1..];
+            }
+
+            if (!IPAddress.TryParse(host, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
+            {
+                error = $"invalid portal '{text}': '{host}' is not an IPv6 address";
+                return false;
+            }
+        }
+        else
+        {
+            int colon = s.IndexOf(':');
+            if (colon >= 0 && s.IndexOf(':', colon + 1) >= 0)
+            {
+                // Two or more colons: an IPv6 address without brackets; the port cannot be told apart.
+                error = $"invalid portal '{text}': write IPv6 addresses in brackets, e.g. [{s}]:3260";
+                return false;
+            }
+
+            host = colon < 0 ? s : s[..colon];
+            port = colon < 0 ? null : s[(colon + 1)..];
+            if (!IsDottedQuad(host) || !IPAddress.TryParse(host, out _))
+            {
+                error = host.Length == 0
+                    ? $"invalid portal '{text}': missing address"
+                    : $"invalid portal '{text}': '{host}' is not an IPv4 address (host names are not accepted)";
+                return false;
+            }
+        }
+
+        int portNumber = DefaultPort;
+        if (port is not null
+            && (port.Length == 0
+                || !port.All(char.IsAsciiDigit)
+                || !int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out portNumber)
+                || portNumber > 65535))
+        {
+            error = $"invalid portal '{text}': port '{port}' is not a number in 0..65535";
+            return false;
+        }
+
+        endPoint = new IPEndPoint(IPAddress.Parse(host), portNumber);
+        error = null;
+        return true;
+    }
+
+    /// <summary>The form users write: <c>1.2.3.4:3260</c>, <c>[::1]:3260</c>.</summary>
+    public static string Format(EndPoint endPoint) => endPoint switch
+    {
+        IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } ip => $"[{ip.Address}]:{ip.Port}",
+        IPEndPoint ip => $"{ip.Address}:{ip.Port}",
+        _ => endPoint.ToString() ?? "?",
+    };
+
+    // IPAddress.TryParse accepts "1", "1.2" and "0x7f.1" (inet_aton forms); a portal typo like
+    // "127.1:3260" should be an error, not a surprise listen on 127.0.0.1.
+    private static bool IsDottedQuad(string host)
+    {
+        var parts = host.Split('.');
+        return parts.Length == 4 && parts.All(p => p.Length is >= 1 and <= 3 && p.All(char.IsAsciiDigit));
+    }
+}

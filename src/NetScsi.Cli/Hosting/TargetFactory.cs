@@ -1,3 +1,4 @@
+using NetScsi.Scsi.Emulation;
 using NetScsi.Cli.Configuration;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;

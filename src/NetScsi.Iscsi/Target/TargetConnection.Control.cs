@@ -129,7 +129,7 @@ internal sealed partial class TargetConnection
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
-            Close();
+            OnSendFailed(e);
         }
         finally
         {

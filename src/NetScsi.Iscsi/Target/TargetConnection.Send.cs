@@ -79,7 +79,7 @@ internal sealed partial class TargetConnection
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
-            Close();
+            OnSendFailed(e);
         }
         finally
         {
@@ -162,7 +162,7 @@ internal sealed partial class TargetConnection
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
-            Close();
+            OnSendFailed(e);
         }
         finally
         {
@@ -186,7 +186,7 @@ internal sealed partial class TargetConnection
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
-            Close();
+            OnSendFailed(e);
         }
         finally
         {
@@ -270,7 +270,7 @@ internal sealed partial class TargetConnection
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
-            Close();
+            OnSendFailed(e);
         }
         finally
         {

@@ -81,7 +81,7 @@ internal sealed partial class TargetConnection
             {
                 await CloseGracefullyAsync().ConfigureAwait(false);
             }
-            Close();
+            CancelClosed();
             try
             {
                 await pinger.ConfigureAwait(false);
@@ -96,6 +96,12 @@ internal sealed partial class TargetConnection
             }
             await _transport.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private void OnSendFailed(Exception e)
+    {
+        LogSendFailed(_logger, RemoteName, e);
+        Close();
     }
 
     private async ValueTask CloseGracefullyAsync()
@@ -117,16 +123,23 @@ internal sealed partial class TargetConnection
     /// <summary>Drops the connection now (RFC 5047 Connection_Terminate).</summary>
     public void Close()
     {
-        if (!_closed.IsCancellationRequested)
+        if (CancelClosed())
         {
-            try
-            {
-                _closed.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
             _transport.Abort();
+        }
+    }
+
+    /// <summary>Signals everything tied to the connection to stop; true the first time.</summary>
+    private bool CancelClosed()
+    {
+        lock (_closed)
+        {
+            if (_closed.IsCancellationRequested)
+            {
+                return false;
+            }
+            _closed.Cancel();
+            return true;
         }
     }
 
@@ -167,6 +180,7 @@ internal sealed partial class TargetConnection
             }
             if (stop || result.IsCompleted || result.IsCanceled)
             {
+                LogClosing(_logger, RemoteName, stop ? "protocol" : result.IsCompleted ? "end of stream" : "cancelled");
                 return;
             }
         }
@@ -266,6 +280,12 @@ internal sealed partial class TargetConnection
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Remote}: protocol error: {Reason}")]
     private static partial void LogProtocolError(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Remote}: send failed")]
+    private static partial void LogSendFailed(ILogger logger, string remote, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connection {Remote}: closing ({Reason})")]
+    private static partial void LogClosing(ILogger logger, string remote, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connection {Remote}: login did not complete in time")]
     private static partial void LogLoginTimeout(ILogger logger, string remote);

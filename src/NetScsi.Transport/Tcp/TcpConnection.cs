@@ -47,11 +47,18 @@ public sealed class TcpConnection : IDataMoverConnection
         _socket.Close(0);
     }
 
+    /// <summary>Orderly close: whatever was written goes out, then FIN (not RST, unlike <see cref="Abort"/>).</summary>
     public async ValueTask DisposeAsync()
     {
         await _pipe.Input.CompleteAsync().ConfigureAwait(false);
-        await _pipe.Output.CompleteAsync().ConfigureAwait(false);
-        Abort();
+        try
+        {
+            await _pipe.Output.CompleteAsync().ConfigureAwait(false);
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+        {
+        }
         await _stream.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -67,7 +67,7 @@ fi
 
 awk -f "$root/tests/interop/summarize-cunit.awk" "$work/suite.txt" >"$work/summary.txt"
 cat "$work/summary.txt"
-[ -z "$out" ] || cp "$work/summary.txt" "$out"
+[ -z "$out" ] || { cp "$work/summary.txt" "$out"; cp "$work/suite.txt" "$out.raw"; }
 
 failed=$(awk '/^TOTAL/ { sub(/.*failed=/, ""); print }' "$work/summary.txt")
 if ! kill -0 "$target_pid" 2>/dev/null; then

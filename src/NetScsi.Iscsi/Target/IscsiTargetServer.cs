@@ -348,7 +348,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     }
 
     /// <summary>Runs a task management function for <paramref name="session"/> (RFC 7143 §11.5, SAM-5 §7).</summary>
-    internal TaskManagementResponse ExecuteTaskManagement(TargetSession session, in TaskManagementRequestPdu pdu, out bool dropConnections)
+    internal TaskManagementResponse ExecuteTaskManagement(TargetSession session, in TaskManagementRequestPdu pdu, List<Task> aborted, out bool dropConnections)
     {
         dropConnections = false;
         var device = session.Device;
@@ -358,12 +358,14 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             case TaskManagementFunction.AbortTask:
             {
                 uint rtt = pdu.ReferencedTaskTag;
-                if (session.Abort(c => c.InitiatorTaskTag == rtt) > 0)
+                if (session.Abort(c => c.InitiatorTaskTag == rtt, aborted) > 0)
                 {
                     return TaskManagementResponse.FunctionComplete;
                 }
-                // §11.5.1: a task we never saw but whose CmdSN was already passed counts as done.
-                return SerialNumber.LessThan(pdu.RefCmdSN, pdu.CmdSN) && SerialNumber.LessThan(pdu.RefCmdSN, session.ExpCmdSN)
+                // §11.5.1: a task we do not hold whose RefCmdSN is still inside the window (so it was
+                // never received) is considered received and aborted: "function complete". One that
+                // was received already completed, and its response went out: "task does not exist".
+                return SerialNumber.InWindow(pdu.RefCmdSN, session.ExpCmdSN, session.MaxCmdSN) && SerialNumber.LessThan(pdu.RefCmdSN, pdu.CmdSN)
                     ? TaskManagementResponse.FunctionComplete
                     : TaskManagementResponse.TaskDoesNotExist;
             }
@@ -372,7 +374,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
                 {
                     return TaskManagementResponse.LunDoesNotExist;
                 }
-                session.Abort(c => c.Lun == lun);
+                session.Abort(c => c.Lun == lun, aborted);
                 return TaskManagementResponse.FunctionComplete;
             case TaskManagementFunction.ClearTaskSet:
             {
@@ -380,7 +382,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
                 {
                     return TaskManagementResponse.LunDoesNotExist;
                 }
-                AbortOnUnit(session.Target, unit);
+                AbortOnUnit(session.Target, unit, aborted);
                 unit.OnEvent(LogicalUnitEvent.CommandsClearedByAnotherInitiator, session.Nexus);
                 return TaskManagementResponse.FunctionComplete;
             }
@@ -390,7 +392,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
                 {
                     return TaskManagementResponse.LunDoesNotExist;
                 }
-                AbortOnUnit(session.Target, unit);
+                AbortOnUnit(session.Target, unit, aborted);
                 unit.OnEvent(LogicalUnitEvent.LogicalUnitReset, session.Nexus);
                 return TaskManagementResponse.FunctionComplete;
             }
@@ -400,7 +402,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
                 bool cold = pdu.Function == TaskManagementFunction.TargetColdReset;
                 foreach (var other in SessionsOf(session.Target))
                 {
-                    other.Abort(static _ => true);
+                    other.Abort(static _ => true, aborted);
                 }
                 foreach (var mapping in session.Target.Luns)
                 {
@@ -418,12 +420,12 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         }
     }
 
-    private void AbortOnUnit(TargetDefinition target, ILogicalUnit unit)
+    private void AbortOnUnit(TargetDefinition target, ILogicalUnit unit, List<Task> aborted)
     {
         foreach (var session in SessionsOf(target))
         {
             var device = session.Device;
-            session.Abort(c => device.TryGetLogicalUnit(c.Lun, out var u) && ReferenceEquals(u, unit));
+            session.Abort(c => device.TryGetLogicalUnit(c.Lun, out var u) && ReferenceEquals(u, unit), aborted);
         }
     }
 

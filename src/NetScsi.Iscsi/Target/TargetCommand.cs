@@ -41,8 +41,37 @@ internal sealed class TargetCommand : IValueTaskSource<bool>
 
     public ulong Lun => Task.Lun;
 
+    private const int StateActive = 0;
+    private const int StateAborted = 1;
+    private const int StateCompleting = 2;
+
+    /// <summary>Active → Aborted (task management) or Active → Completing (response about to go out); never both.</summary>
+    private int _state;
+
+    private TaskCompletionSource? _finished;
+
     /// <summary>Set by task management: the command's response is suppressed.</summary>
-    public volatile bool Aborted;
+    public bool Aborted => Volatile.Read(ref _state) == StateAborted;
+
+    /// <summary>Claims the command for task management; false if its response is already on its way.</summary>
+    public bool TryAbort() => Interlocked.CompareExchange(ref _state, StateAborted, StateActive) == StateActive;
+
+    /// <summary>Claims the command for its response; false if it was aborted.</summary>
+    public bool TryBeginCompletion() => Interlocked.CompareExchange(ref _state, StateCompleting, StateActive) == StateActive;
+
+    /// <summary>Completes when the command has left the session (only created for task management waits).</summary>
+    public Task WhenFinished()
+    {
+        _finished ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _finished.Task;
+    }
+
+    /// <summary>Signals <see cref="WhenFinished"/> waiters; called by the session under its lock.</summary>
+    public void SignalFinished()
+    {
+        _finished?.TrySetResult();
+        _finished = null;
+    }
 
     /// <summary>The transport already decided the status (a refused command): skip the logical unit.</summary>
     public bool RunWithoutExecution;
@@ -76,7 +105,7 @@ internal sealed class TargetCommand : IValueTaskSource<bool>
     {
         InitiatorTaskTag = itt;
         CmdSN = cmdSN;
-        Aborted = false;
+        _state = StateActive;
         RunWithoutExecution = false;
         ReceivedLength = 0;
         ExpectedWriteLength = 0;

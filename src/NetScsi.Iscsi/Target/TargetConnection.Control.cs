@@ -9,6 +9,9 @@ internal sealed partial class TargetConnection
     /// <summary>How long Logout waits for in-flight commands before closing anyway.</summary>
     private static readonly TimeSpan s_logoutDrainTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a task management function waits for aborted tasks to stop.</summary>
+    private static readonly TimeSpan s_abortWaitTimeout = TimeSpan.FromSeconds(20);
+
     /// <summary>Accepts a non-SCSI request's CmdSN; discovery sessions keep their own counter.</summary>
     private bool AcceptCmdSN(uint cmdSN, bool immediate)
     {
@@ -151,7 +154,22 @@ internal sealed partial class TargetConnection
         {
             return true;
         }
-        var response = _server.ExecuteTaskManagement(session, pdu, out bool dropConnections);
+        var aborted = new List<Task>();
+        var response = _server.ExecuteTaskManagement(session, pdu, aborted, out bool dropConnections);
+        if (aborted.Count > 0)
+        {
+            // SAM-5 §7: the function is complete once the aborted tasks have stopped, so no write of
+            // an aborted task lands after the initiator hears "function complete". Storage that
+            // never returns must not hold the connection forever.
+            try
+            {
+                await Task.WhenAll(aborted).WaitAsync(s_abortWaitTimeout, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                LogAbortWaitTimeout(_logger, RemoteName);
+            }
+        }
         CompleteNonScsi(pdu.Immediate);
         await SendWithStatSNAsync(new byte[Bhs.Length], ReadOnlyMemory<byte>.Empty, new TaskManagementResponsePdu
         {
@@ -216,6 +234,9 @@ internal sealed partial class TargetConnection
         }).ConfigureAwait(false);
         return !closing;
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Connection {Remote}: aborted tasks did not stop in time; answering the task management request anyway")]
+    private static partial void LogAbortWaitTimeout(Microsoft.Extensions.Logging.ILogger logger, string remote);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Connection {Remote}: no answer to NOP-In ping, dropping it")]
     private static partial void LogPingTimeout(Microsoft.Extensions.Logging.ILogger logger, string remote);

@@ -160,7 +160,7 @@ internal sealed partial class TargetSession
         }
 
         var connection = Connection;
-        if (!command.Aborted && connection is not null)
+        if (command.TryBeginCompletion() && connection is not null)
         {
             await connection.SendScsiResultAsync(command).ConfigureAwait(false);
         }
@@ -183,6 +183,7 @@ internal sealed partial class TargetSession
                 _maxCmdSN++;
             }
             _inFlight--;
+            command.SignalFinished();
             if (_closed)
             {
                 command.Retire();
@@ -216,9 +217,13 @@ internal sealed partial class TargetSession
 
     /// <summary>
     /// Aborts matching commands (task management). Commands still waiting for Data-Out are dropped
-    /// at once; executing ones are cancelled and their responses suppressed. Returns how many matched.
+    /// at once; executing ones are cancelled and their responses suppressed. A command whose
+    /// response is already on its way is not aborted. Returns how many were aborted; when
+    /// <paramref name="executing"/> is given, it receives a task per executing command that
+    /// completes once the command has really stopped (SAM-5 §7.2: the function completes after
+    /// the tasks are gone).
     /// </summary>
-    public int Abort(Func<TargetCommand, bool> match)
+    public int Abort(Func<TargetCommand, bool> match, List<Task>? executing = null)
     {
         List<TargetCommand>? waiting = null;
         int count = 0;
@@ -226,18 +231,18 @@ internal sealed partial class TargetSession
         {
             foreach (var command in _commands.Values)
             {
-                if (command.Aborted || !match(command))
+                if (command.Aborted || !match(command) || !command.TryAbort())
                 {
                     continue;
                 }
                 count++;
-                command.Aborted = true;
                 if (command.WaitingForData)
                 {
                     (waiting ??= new()).Add(command);
                 }
                 else
                 {
+                    executing?.Add(command.WhenFinished());
                     command.Cancellation.Cancel();
                 }
             }

@@ -194,7 +194,7 @@ public sealed class ScsiTargetDevice
         int limit = (int)Math.Min(allocationLength, (uint)total);
         task.CommandTransferLength = limit;
         Span<byte> buffer = task.Buffer.Span;
-        int n = Math.Min(limit, buffer.Length);
+        int n = Math.Min(limit, DataInCapacity(task));
         // Written straight into the task buffer, clipped to what fits: the list can be 128 KiB.
         Span<byte> header = stackalloc byte[ReportLunsHeaderLength];
         header.Clear();
@@ -214,11 +214,14 @@ public sealed class ScsiTargetDevice
         task.DataInLength = n;
     }
 
+    private static int DataInCapacity(ScsiTask task) =>
+        task.Direction is DataDirection.Read or DataDirection.Bidirectional ? task.Buffer.Length : 0;
+
     private static void CompleteDataIn(ScsiTask task, ReadOnlySpan<byte> data, int allocationLength)
     {
         int available = Math.Min(data.Length, allocationLength);
         task.CommandTransferLength = available;
-        int n = Math.Min(available, task.Buffer.Length);
+        int n = Math.Min(available, DataInCapacity(task));
         data[..n].CopyTo(task.Buffer.Span);
         task.DataInLength = n;
     }

@@ -176,7 +176,7 @@ public sealed partial class BlockLogicalUnit
         {
             return;
         }
-        ReadOnlySpan<byte> data = task.Buffer.Span;
+        ReadOnlySpan<byte> data = task.Buffer.Span[..DataOutLength(task)];
         int headerLength = ten ? 8 : 4;
         if (data.Length < parameterListLength || parameterListLength < headerLength)
         {

@@ -32,7 +32,7 @@ public sealed partial class BlockLogicalUnit
         // Move at most what the initiator allocated (its expected data transfer length); the transport
         // reports the rest as residual overflow.
         Memory<byte> buffer = task.Buffer;
-        int wanted = (int)Math.Min(bytes, buffer.Length);
+        int wanted = (int)Math.Min(bytes, DataInCapacity(task));
         int whole = wanted / _blockSize * _blockSize;
         long lba = (long)cdb.Lba;
         if (whole > 0)
@@ -87,7 +87,7 @@ public sealed partial class BlockLogicalUnit
         }
         long bytes = (long)cdb.TransferLength * _blockSize;
         task.CommandTransferLength = bytes;
-        int available = (int)Math.Min(bytes, task.Buffer.Length) / _blockSize * _blockSize;
+        int available = (int)Math.Min(bytes, DataOutLength(task)) / _blockSize * _blockSize;
         if (available == 0)
         {
             return;
@@ -128,7 +128,7 @@ public sealed partial class BlockLogicalUnit
             return;
         }
         task.CommandTransferLength = byteCheck == 1 ? rangeBytes : _blockSize;
-        int received = task.Buffer.Length / _blockSize * _blockSize;
+        int received = DataOutLength(task) / _blockSize * _blockSize;
         long compareBytes = byteCheck == 1 ? Math.Min(rangeBytes, received) : (received >= _blockSize ? rangeBytes : 0);
         if (compareBytes == 0)
         {

@@ -316,6 +316,9 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             case ScsiOpcode.PreventAllowMediumRemoval:
                 PreventAllowMediumRemoval(task);
                 break;
+            case ScsiOpcode.MaintenanceIn:
+                MaintenanceIn(task);
+                break;
             default:
                 task.InvalidCommandOperationCode();
                 break;
@@ -371,10 +374,21 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     {
         int available = Math.Min(data.Length, allocationLength);
         task.CommandTransferLength = available;
-        int n = Math.Min(available, task.Buffer.Length);
+        int n = Math.Min(available, DataInCapacity(task));
         data[..n].CopyTo(task.Buffer.Span);
         task.DataInLength = n;
     }
+
+    /// <summary>
+    /// How many data-in bytes the task can take: its buffer, unless the transport flagged the command as
+    /// write-only (then no data-in moves and the transport reports the residual).
+    /// </summary>
+    internal static int DataInCapacity(ScsiTask task) =>
+        task.Direction is DataDirection.Read or DataDirection.Bidirectional ? task.Buffer.Length : 0;
+
+    /// <summary>How many data-out bytes arrived: none unless the task carries Data-Out.</summary>
+    internal static int DataOutLength(ScsiTask task) =>
+        task.Direction is DataDirection.Write or DataDirection.Bidirectional ? task.Buffer.Length : 0;
 
     /// <summary>
     /// SBC-4 §4.5 checks shared by the block commands: the protection field must be zero (no protection

@@ -140,6 +140,7 @@ public sealed class ScsiTargetDevice
     {
         task.Status = ScsiStatus.Good;
         task.DataInLength = 0;
+        task.CommandTransferLength = -1;
         task.SetSenseLength(0);
         ReadOnlySpan<byte> cdb = task.Cdb;
         if (opcode == ScsiOpcode.Inquiry && cdb.Length >= 6 && (cdb[1] & 0x03) == 0 && cdb[2] == 0)
@@ -169,6 +170,7 @@ public sealed class ScsiTargetDevice
     {
         task.Status = ScsiStatus.Good;
         task.DataInLength = 0;
+        task.CommandTransferLength = -1;
         task.SetSenseLength(0);
         ReadOnlySpan<byte> cdb = task.Cdb;
         if (cdb.Length < 12)

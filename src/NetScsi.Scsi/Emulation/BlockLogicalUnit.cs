@@ -27,6 +27,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     private long _lastBlockCount;
     private volatile bool _writeCacheEnabled = DefaultWriteCacheEnabled;
     private volatile bool _descriptorSense;
+    private volatile bool _softwareWriteProtect;
     private volatile bool _mediumPresent = true;
 
     private const bool DefaultWriteCacheEnabled = true;
@@ -60,7 +61,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     public string SerialNumber => _serialNumber;
 
     /// <summary>True when writes are refused with DATA PROTECT.</summary>
-    public bool IsWriteProtected => _options.ReadOnly || _device.IsReadOnly;
+    public bool IsWriteProtected => _options.ReadOnly || _device.IsReadOnly || _softwareWriteProtect;
 
     /// <summary>True unless a removable medium was ejected (START STOP UNIT with LOEJ).</summary>
     public bool IsMediumPresent => _mediumPresent;
@@ -82,6 +83,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         task.DescriptorSenseFormat = _descriptorSense;
         task.Status = ScsiStatus.Good;
         task.DataInLength = 0;
+        task.CommandTransferLength = -1;
         task.SetSenseLength(0);
         if (!PreCheck(task))
         {
@@ -112,6 +114,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 ushort asc = evt == LogicalUnitEvent.TargetColdReset ? Asc.PowerOnOccurred : Asc.BusDeviceResetFunctionOccurred;
                 _writeCacheEnabled = DefaultWriteCacheEnabled;
                 _descriptorSense = false;
+                _softwareWriteProtect = false;
                 foreach (KeyValuePair<ItNexus, NexusState> entry in _nexuses)
                 {
                     entry.Value.PreventsRemoval = false;
@@ -337,12 +340,17 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 }
                 return default;
             case ScsiOpcode.GetLbaStatusServiceAction:
+                if (!MediumReady(task))
+                {
+                    return default;
+                }
                 if (!IsThin)
                 {
+                    // SBC-4 §5.8: GET LBA STATUS needs logical block provisioning management (LBPME = 1).
                     task.InvalidFieldInCdb(1, 4);
                     return default;
                 }
-                return MediumReady(task) ? GetLbaStatusAsync(task, cancellationToken) : default;
+                return GetLbaStatusAsync(task, cancellationToken);
             default:
                 task.InvalidFieldInCdb(1, 4);
                 return default;

@@ -149,4 +149,16 @@ public sealed class BlockLogicalUnitMediumTests
 
         AssertCheckCondition(await h.RunAsync(Cdbs.PreventAllow(2)), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
     }
+
+    [Fact]
+    public async Task GetLbaStatus_NoMedium_ReportsMediumNotPresent()
+    {
+        LuHarness h = await RemovableAsync();
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.GetLbaStatus(0), dataIn: 24), SenseKey.NotReady, Asc.MediumNotPresent);
+        byte[] p = Cdbs.UnmapParameters((0, 1));
+        AssertCheckCondition(await h.RunAsync(Cdbs.Unmap((ushort)p.Length), dataOut: p), SenseKey.NotReady, Asc.MediumNotPresent);
+        AssertCheckCondition(await h.RunAsync(Cdbs.Rw10(0x35, 0, 1)), SenseKey.NotReady, Asc.MediumNotPresent);
+    }
 }

@@ -17,6 +17,7 @@ public sealed class ScsiTargetDevice
 
     private readonly ILogicalUnit?[] _units;
     private readonly KeyValuePair<int, ILogicalUnit>[] _sorted;
+    private readonly IReadOnlyList<KeyValuePair<int, ILogicalUnit>> _readOnlyView;
 
     public ScsiTargetDevice(IEnumerable<KeyValuePair<int, ILogicalUnit>> lunsByNumber)
     {
@@ -44,10 +45,11 @@ public sealed class ScsiTargetDevice
             _units[entry.Key] = entry.Value;
         }
         _sorted = list.ToArray();
+        _readOnlyView = Array.AsReadOnly(_sorted);
     }
 
     /// <summary>The units by LUN number, ascending.</summary>
-    public IEnumerable<KeyValuePair<int, ILogicalUnit>> LogicalUnits => _sorted;
+    public IEnumerable<KeyValuePair<int, ILogicalUnit>> LogicalUnits => _readOnlyView;
 
     /// <summary>Finds the unit a LUN field addresses.</summary>
     public bool TryGetLogicalUnit(ulong lunField, out ILogicalUnit unit)
@@ -57,6 +59,7 @@ public sealed class ScsiTargetDevice
             unit = found;
             return true;
         }
+        // Callers only read the unit when this returns true.
         unit = null!;
         return false;
     }

@@ -220,4 +220,77 @@ public sealed partial class BlockLogicalUnit
         }
         task.CommandTransferLength = 0;
     }
+
+    /// <summary>
+    /// SBC-4 §5.3: COMPARE AND WRITE. The Data-Out buffer holds NUMBER OF LOGICAL BLOCKS of verify data,
+    /// then as many of write data; the write happens only if the medium equals the verify data, else
+    /// MISCOMPARE with INFORMATION = offset of the first differing byte. Runs exclusively (see ExecuteAsync).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CompareAndWriteAsync(ScsiTask task, CancellationToken cancellationToken)
+    {
+        if (!CheckWritable(task))
+        {
+            return;
+        }
+        ReadOnlySpan<byte> cdb = task.Cdb;
+        if ((cdb[1] >> 5) != 0)
+        {
+            task.InvalidFieldInCdb(1, 7);
+            return;
+        }
+        bool fua = (cdb[1] & 0x08) != 0;
+        ulong lba = CdbDecoder.ReadUInt64(cdb, 2);
+        int blocks = cdb[13];
+        ulong capacity = (ulong)_device.BlockCount;
+        if (lba > capacity || (ulong)blocks > capacity - lba)
+        {
+            task.LbaOutOfRange();
+            return;
+        }
+        if (blocks == 0)
+        {
+            // Not an error: nothing is compared or written.
+            task.CommandTransferLength = 0;
+            return;
+        }
+        if (blocks > _options.MaxCompareAndWriteLengthBlocks)
+        {
+            task.InvalidFieldInCdb(13);
+            return;
+        }
+        int bytes = blocks * _blockSize;
+        task.CommandTransferLength = 2L * bytes;
+        if (DataOutLength(task) < 2 * bytes)
+        {
+            // Without both halves the operation cannot be done atomically.
+            task.InvalidFieldInCdb(13);
+            return;
+        }
+
+        byte[] staging = ArrayPool<byte>.Shared.Rent(bytes);
+        try
+        {
+            try
+            {
+                await _device.ReadAsync((long)lba, staging.AsMemory(0, bytes), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                task.CheckCondition(SenseKey.MediumError, Asc.UnrecoveredReadError);
+                return;
+            }
+            long mismatch = FindMismatch(task.Buffer.Span, staging.AsSpan(0, bytes), 0, 0);
+            if (mismatch >= 0)
+            {
+                task.CheckCondition(SenseKey.Miscompare, Asc.MiscompareDuringVerifyOperation, (ulong)mismatch, default);
+                return;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(staging);
+        }
+        await _device.WriteAsync((long)lba, task.Buffer.Slice(bytes, bytes), fua || !_writeCacheEnabled, cancellationToken).ConfigureAwait(false);
+    }
 }

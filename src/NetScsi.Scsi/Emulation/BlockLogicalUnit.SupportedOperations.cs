@@ -37,6 +37,8 @@ public sealed partial class BlockLogicalUnit
         new(ScsiOpcode.ModeSense10, null, false, [0x5A, 0x18, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x04]),
         new(ScsiOpcode.Read16, null, false, Usage16(ScsiOpcode.Read16, 0xF8)),
         new(ScsiOpcode.Write16, null, false, Usage16(ScsiOpcode.Write16, 0xF8)),
+        new(ScsiOpcode.CompareAndWrite, null, false,
+            [0x89, 0xF8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0x1F, 0x04]),
         new(ScsiOpcode.WriteAndVerify16, null, false, Usage16(ScsiOpcode.WriteAndVerify16, 0xF6)),
         new(ScsiOpcode.Verify16, null, false, Usage16(ScsiOpcode.Verify16, 0xF6)),
         new(ScsiOpcode.PreFetch16, null, false, Usage16(ScsiOpcode.PreFetch16, 0x02)),
@@ -88,7 +90,7 @@ public sealed partial class BlockLogicalUnit
             int offset = 4;
             foreach (SupportedCommand command in s_supportedCommands)
             {
-                if (command.ThinOnly && !IsThin)
+                if (!IsSupported(command))
                 {
                     continue;
                 }
@@ -125,7 +127,7 @@ public sealed partial class BlockLogicalUnit
         SupportedCommand? match = null;
         foreach (SupportedCommand command in s_supportedCommands)
         {
-            if (command.Opcode != requestedOpcode || (command.ThinOnly && !IsThin))
+            if (command.Opcode != requestedOpcode || !IsSupported(command))
             {
                 continue;
             }
@@ -168,6 +170,10 @@ public sealed partial class BlockLogicalUnit
         }
         CompleteDataIn(task, one[..length], allocationLength);
     }
+
+    private bool IsSupported(SupportedCommand command) =>
+        (!command.ThinOnly || IsThin) &&
+        (command.Opcode != ScsiOpcode.CompareAndWrite || _options.MaxCompareAndWriteLengthBlocks != 0);
 
     /// <summary>SPC-4 §6.35.4: command timeouts descriptor.</summary>
     private static void WriteCommandTimeouts(Span<byte> d)

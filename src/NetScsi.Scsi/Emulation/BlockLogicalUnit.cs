@@ -92,6 +92,12 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         TaskAttribute attribute = task.Attribute is TaskAttribute.Ordered or TaskAttribute.HeadOfQueue
             ? task.Attribute
             : TaskAttribute.Simple;
+        if (task.Cdb[0] == ScsiOpcode.CompareAndWrite)
+        {
+            // SBC-4 §5.3: the compare and the write are one atomic operation; running it like an ORDERED
+            // task (after everything older, before anything younger) keeps every other write out.
+            attribute = TaskAttribute.Ordered;
+        }
         if (_gate.TryEnter(attribute))
         {
             return RunAdmittedAsync(task, attribute, cancellationToken);
@@ -266,6 +272,13 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             case ScsiOpcode.WriteSame10:
             case ScsiOpcode.WriteSame16:
                 return MediumReady(task) ? WriteSameAsync(task, cancellationToken) : default;
+            case ScsiOpcode.CompareAndWrite:
+                if (_options.MaxCompareAndWriteLengthBlocks == 0)
+                {
+                    task.InvalidCommandOperationCode();
+                    return default;
+                }
+                return MediumReady(task) ? CompareAndWriteAsync(task, cancellationToken) : default;
             case ScsiOpcode.Unmap:
                 if (!IsThin)
                 {
@@ -371,7 +384,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     private static bool IsWriteCommand(byte opcode) => opcode is
         ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12 or ScsiOpcode.Write16 or
         ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16 or
-        ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap or
+        ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap or ScsiOpcode.CompareAndWrite or
         ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 or ScsiOpcode.StartStopUnit;
 
     /// <summary>

@@ -39,6 +39,9 @@ public sealed class LogicalUnitOptions
     /// <summary>MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (VPD 0xB0), used when the device supports unmap.</summary>
     public uint MaxUnmapBlockDescriptorCount { get; set; } = 256;
 
+    /// <summary>MAXIMUM COMPARE AND WRITE LENGTH in blocks (VPD 0xB0), 0..255; 0 disables COMPARE AND WRITE.</summary>
+    public byte MaxCompareAndWriteLengthBlocks { get; set; } = 1;
+
     /// <summary>MAXIMUM WRITE SAME LENGTH in blocks (VPD 0xB0).</summary>
     public uint MaxWriteSameLengthBlocks { get; set; } = 0x0040_0000;
 

@@ -108,6 +108,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     /// <inheritdoc/>
     public void OnEvent(LogicalUnitEvent evt, ItNexus? origin)
     {
+        ReleaseReservationOnEvent(evt, origin);
         switch (evt)
         {
             case LogicalUnitEvent.LogicalUnitReset:
@@ -209,7 +210,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             task.InvalidFieldInCdb(length - 1, 2);
             return false;
         }
-        return true;
+        return !ConflictsWithReservation(task, opcode);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -334,6 +335,14 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 break;
             case ScsiOpcode.MaintenanceIn:
                 MaintenanceIn(task);
+                break;
+            case ScsiOpcode.Reserve6:
+            case ScsiOpcode.Reserve10:
+                Reserve(task);
+                break;
+            case ScsiOpcode.Release6:
+            case ScsiOpcode.Release10:
+                Release(task);
                 break;
             default:
                 task.InvalidCommandOperationCode();

@@ -145,14 +145,18 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 // SAM-5 §7.4 (CLEAR TASK SET, TST = 000b): the other nexuses learn their tasks are gone.
                 RaiseUnitAttention(Asc.CommandsClearedByAnotherInitiator, except: origin);
                 break;
+
+            case LogicalUnitEvent.ReportedLunsDataChanged:
+                RaiseUnitAttention(Asc.ReportedLunsDataHasChanged, except: null);
+                break;
         }
     }
 
     /// <inheritdoc/>
     public ValueTask FlushAsync(CancellationToken cancellationToken) => _device.FlushAsync(cancellationToken);
 
-    /// <summary>Queues a unit attention for every known nexus except <paramref name="except"/>.</summary>
-    internal void RaiseUnitAttention(ushort ascAndAscq, ItNexus? except)
+    /// <summary>Queues a unit attention (an <see cref="Asc"/> pair) for every known nexus except <paramref name="except"/>.</summary>
+    public void RaiseUnitAttention(ushort ascAndAscq, ItNexus? except)
     {
         foreach (KeyValuePair<ItNexus, NexusState> entry in _nexuses)
         {

@@ -33,8 +33,11 @@ public sealed class LogicalUnitOptions
     /// <summary>OPTIMAL TRANSFER LENGTH GRANULARITY in blocks (VPD 0xB0).</summary>
     public ushort OptimalTransferLengthGranularityBlocks { get; set; } = 8;
 
-    /// <summary>MAXIMUM UNMAP LBA COUNT (VPD 0xB0), used when the device supports unmap.</summary>
-    public uint MaxUnmapLbaCount { get; set; } = 0x0040_0000;
+    /// <summary>
+    /// MAXIMUM UNMAP LBA COUNT (VPD 0xB0), used when the device supports unmap. 1 Mi blocks: libiscsi's
+    /// block-limits test treats larger explicit limits (other than FFFFFFFFh) as insane.
+    /// </summary>
+    public uint MaxUnmapLbaCount { get; set; } = 1024 * 1024;
 
     /// <summary>MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (VPD 0xB0), used when the device supports unmap.</summary>
     public uint MaxUnmapBlockDescriptorCount { get; set; } = 256;

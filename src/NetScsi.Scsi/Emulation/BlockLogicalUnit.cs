@@ -232,6 +232,11 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         {
             await DispatchAsync(task, opcode, cancellationToken).ConfigureAwait(false);
         }
+        catch (IOException ex) when (IsOutOfSpace(ex))
+        {
+            // SBC-4 §4.7.3.7: a thin unit that cannot allocate: DATA PROTECT, SPACE ALLOCATION FAILED WRITE PROTECT.
+            task.CheckCondition(SenseKey.DataProtect, Asc.SpaceAllocationFailedWriteProtect);
+        }
         catch (IOException)
         {
             // SBC-4 §4.18: storage failures surface as MEDIUM ERROR.
@@ -393,6 +398,10 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         task.CheckCondition(SenseKey.NotReady, Asc.MediumNotPresent);
         return false;
     }
+
+    // ENOSPC (28) on Unix; ERROR_HANDLE_DISK_FULL (39) and ERROR_DISK_FULL (112) as HRESULTs on Windows.
+    private static bool IsOutOfSpace(IOException ex) =>
+        ex.HResult is 28 or unchecked((int)0x80070027) or unchecked((int)0x80070070);
 
     private static bool IsWriteCommand(byte opcode) => opcode is
         ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12 or ScsiOpcode.Write16 or

@@ -219,6 +219,15 @@ public sealed class BlockLogicalUnitReadWriteTests
     }
 
     [Fact]
+    public async Task Write10_OutOfSpace_ReturnsSpaceAllocationFailed()
+    {
+        LuHarness h = await CreateAsync();
+        h.Device.FailWritesOutOfSpace = true;
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.Write10(0, 1), dataOut: new byte[512]), SenseKey.DataProtect, Asc.SpaceAllocationFailedWriteProtect);
+    }
+
+    [Fact]
     public async Task WriteAndVerify10_WritesThrough()
     {
         LuHarness h = await CreateAsync();

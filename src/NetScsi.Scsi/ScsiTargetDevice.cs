@@ -15,7 +15,12 @@ public sealed class ScsiTargetDevice
 
     private const int ReportLunsHeaderLength = 8;
 
+    // Direct index for the usual small LUN numbers; sparse high numbers fall back to binary search so a
+    // per-initiator view stays cheap to build whatever LUN numbers it holds.
+    private const int MaxDirectIndex = 1024;
+
     private readonly ILogicalUnit?[] _units;
+    private readonly int[] _numbers;
     private readonly KeyValuePair<int, ILogicalUnit>[] _sorted;
     private readonly IReadOnlyList<KeyValuePair<int, ILogicalUnit>> _readOnlyView;
 
@@ -35,14 +40,22 @@ public sealed class ScsiTargetDevice
             highest = Math.Max(highest, entry.Key);
         }
         list.Sort(static (a, b) => a.Key.CompareTo(b.Key));
-        _units = new ILogicalUnit?[highest + 1];
-        foreach (KeyValuePair<int, ILogicalUnit> entry in list)
+        for (int i = 1; i < list.Count; i++)
         {
-            if (_units[entry.Key] is not null)
+            if (list[i].Key == list[i - 1].Key)
             {
-                throw new ArgumentException($"LUN {entry.Key} appears twice.", nameof(lunsByNumber));
+                throw new ArgumentException($"LUN {list[i].Key} appears twice.", nameof(lunsByNumber));
             }
-            _units[entry.Key] = entry.Value;
+        }
+        _units = new ILogicalUnit?[Math.Min(highest + 1, MaxDirectIndex)];
+        _numbers = new int[list.Count];
+        for (int i = 0; i < list.Count; i++)
+        {
+            _numbers[i] = list[i].Key;
+            if (list[i].Key < _units.Length)
+            {
+                _units[list[i].Key] = list[i].Value;
+            }
         }
         _sorted = list.ToArray();
         _readOnlyView = Array.AsReadOnly(_sorted);
@@ -54,10 +67,25 @@ public sealed class ScsiTargetDevice
     /// <summary>Finds the unit a LUN field addresses.</summary>
     public bool TryGetLogicalUnit(ulong lunField, out ILogicalUnit unit)
     {
-        if (TryDecodeLun(lunField, out int number) && (uint)number < (uint)_units.Length && _units[number] is ILogicalUnit found)
+        if (TryDecodeLun(lunField, out int number))
         {
-            unit = found;
-            return true;
+            if ((uint)number < (uint)_units.Length)
+            {
+                if (_units[number] is ILogicalUnit found)
+                {
+                    unit = found;
+                    return true;
+                }
+            }
+            else
+            {
+                int index = Array.BinarySearch(_numbers, number);
+                if (index >= 0)
+                {
+                    unit = _sorted[index].Value;
+                    return true;
+                }
+            }
         }
         // Callers only read the unit when this returns true.
         unit = null!;

@@ -83,6 +83,19 @@ public sealed class ScsiTargetDeviceTests
     }
 
     [Fact]
+    public void TryGetLogicalUnit_SparseHighLuns_AreFound()
+    {
+        (ScsiTargetDevice device, BlockLogicalUnit[] units) = Create(2, 5000, 16383);
+
+        Assert.True(device.TryGetLogicalUnit(ScsiTargetDevice.EncodeLun(16383), out ILogicalUnit high));
+        Assert.Same(units[2], high);
+        Assert.True(device.TryGetLogicalUnit(ScsiTargetDevice.EncodeLun(5000), out ILogicalUnit middle));
+        Assert.Same(units[1], middle);
+        Assert.False(device.TryGetLogicalUnit(ScsiTargetDevice.EncodeLun(5001), out _));
+        Assert.False(device.TryGetLogicalUnit(ScsiTargetDevice.EncodeLun(3), out _));
+    }
+
+    [Fact]
     public async Task ReportLuns_ListsEveryLunInOrder()
     {
         (ScsiTargetDevice device, _) = Create(5, 0, 300);

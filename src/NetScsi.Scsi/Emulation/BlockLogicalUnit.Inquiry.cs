@@ -175,7 +175,7 @@ public sealed partial class BlockLogicalUnit
             BinaryPrimitives.WriteUInt32BigEndian(d[24..], _options.MaxUnmapBlockDescriptorCount);
             BinaryPrimitives.WriteUInt32BigEndian(d[28..], 1); // OPTIMAL UNMAP GRANULARITY
         }
-        BinaryPrimitives.WriteUInt64BigEndian(d[36..], _options.MaxWriteSameLengthBlocks);
+        BinaryPrimitives.WriteUInt64BigEndian(d[36..], _maxWriteSameBlocks);
         return 64;
     }
 

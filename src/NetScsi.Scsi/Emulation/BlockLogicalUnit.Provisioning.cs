@@ -130,7 +130,7 @@ public sealed partial class BlockLogicalUnit
             task.InvalidFieldInCdb(TransferLengthOffset(cdb.CdbLength));
             return;
         }
-        if (!ValidateBlockRange(task, cdb, _options.MaxWriteSameLengthBlocks))
+        if (!ValidateBlockRange(task, cdb, _maxWriteSameBlocks))
         {
             return;
         }

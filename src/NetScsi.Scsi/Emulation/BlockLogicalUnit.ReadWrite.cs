@@ -250,8 +250,13 @@ public sealed partial class BlockLogicalUnit
         }
         if (blocks == 0)
         {
-            // Not an error: nothing is compared or written.
+            // SBC-4 §5.3: zero blocks is not an error, nothing is compared or written. Data-Out sent with
+            // it contradicts the CDB (libiscsi's 256-block case wraps the 8-bit field to 0) and is refused.
             task.CommandTransferLength = 0;
+            if (DataOutLength(task) != 0)
+            {
+                task.InvalidFieldInCdb(13);
+            }
             return;
         }
         if (blocks > _options.MaxCompareAndWriteLengthBlocks)

@@ -21,6 +21,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     private readonly Lock _mediumLock = new();
     private readonly int _blockSize;
     private readonly uint _maxTransferBlocks;
+    private readonly uint _maxWriteSameBlocks;
     private readonly string _serialNumber;
     private readonly byte[] _standardInquiry;
     private readonly byte[] _naaDesignator;
@@ -46,6 +47,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         _maxTransferBlocks = options.MaxTransferLengthBlocks > 0
             ? (uint)options.MaxTransferLengthBlocks
             : (uint)Math.Max(1, LogicalUnitOptions.DefaultMaxTransferBytes / _blockSize);
+        _maxWriteSameBlocks = options.MaxWriteSameLengthBlocks != 0 ? options.MaxWriteSameLengthBlocks : _maxTransferBlocks;
         _lastBlockCount = device.BlockCount;
 
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(device.Identity ?? string.Empty));
@@ -74,6 +76,9 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
 
     /// <summary>MAXIMUM TRANSFER LENGTH in blocks.</summary>
     public uint MaxTransferLengthBlocks => _maxTransferBlocks;
+
+    /// <summary>MAXIMUM WRITE SAME LENGTH in blocks.</summary>
+    public uint MaxWriteSameLengthBlocks => _maxWriteSameBlocks;
 
     private bool IsThin => _device.SupportsUnmap;
 

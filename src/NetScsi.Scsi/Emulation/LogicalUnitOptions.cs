@@ -45,8 +45,11 @@ public sealed class LogicalUnitOptions
     /// <summary>MAXIMUM COMPARE AND WRITE LENGTH in blocks (VPD 0xB0), 0..255; 0 disables COMPARE AND WRITE.</summary>
     public byte MaxCompareAndWriteLengthBlocks { get; set; } = 1;
 
-    /// <summary>MAXIMUM WRITE SAME LENGTH in blocks (VPD 0xB0).</summary>
-    public uint MaxWriteSameLengthBlocks { get; set; } = 0x0040_0000;
+    /// <summary>
+    /// MAXIMUM WRITE SAME LENGTH in blocks (VPD 0xB0). 0: the maximum transfer length, which keeps
+    /// libiscsi's WRITE SAME tests (they stage the range with one WRITE first) within limits.
+    /// </summary>
+    public uint MaxWriteSameLengthBlocks { get; set; }
 
     /// <summary>
     /// IEEE company identifier (OUI, 24 bits) in the NAA 6 designator of VPD 0x83. The default is a

@@ -510,6 +510,15 @@ public sealed class BlockLogicalUnitReadWriteTests
     }
 
     [Fact]
+    public async Task CompareAndWrite_ZeroBlocksWithDataOut_ReturnsInvalidFieldInCdb()
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertCheckCondition(await h.RunAsync(CompareAndWrite(0, 0), dataOut: new byte[1024]), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+        Assert.Equal(0, h.Device.Writes);
+    }
+
+    [Fact]
     public async Task CompareAndWrite_Disabled_ReturnsInvalidCommandOperationCode()
     {
         LuHarness h = await CreateAsync(options: new LogicalUnitOptions { MaxCompareAndWriteLengthBlocks = 0 });

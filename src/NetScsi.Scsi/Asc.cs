@@ -22,6 +22,7 @@ public static class Asc
     public const ushort InvalidFieldInCdb = 0x2400;
     public const ushort LogicalUnitNotSupported = 0x2500;
     public const ushort InvalidFieldInParameterList = 0x2600;
+    public const ushort InvalidReleaseOfPersistentReservation = 0x2604;
     public const ushort WriteProtected = 0x2700;
     public const ushort SpaceAllocationFailedWriteProtect = 0x2707;
     public const ushort NotReadyToReadyChangeMediumMayHaveChanged = 0x2800;
@@ -32,6 +33,9 @@ public static class Asc
     public const ushort DeviceInternalReset = 0x2904;
     public const ushort ItNexusLossOccurred = 0x2907;
     public const ushort ModeParametersChanged = 0x2A01;
+    public const ushort ReservationsPreempted = 0x2A03;
+    public const ushort ReservationsReleased = 0x2A04;
+    public const ushort RegistrationsPreempted = 0x2A05;
     public const ushort CapacityDataHasChanged = 0x2A09;
     public const ushort CommandsClearedByAnotherInitiator = 0x2F00;
     public const ushort ThinProvisioningSoftThresholdReached = 0x3807;

@@ -54,6 +54,12 @@ public sealed partial class BlockLogicalUnit
         {
             return;
         }
+        if (_pr.Active)
+        {
+            // SPC-4 §5.13.3: no SPC-2 reservation alongside persistent reservation registrations.
+            task.Status = ScsiStatus.ReservationConflict;
+            return;
+        }
         ItNexus? previous = Interlocked.CompareExchange(ref _reservationHolder, task.Nexus, null);
         if (previous is not null && !previous.Equals(task.Nexus))
         {

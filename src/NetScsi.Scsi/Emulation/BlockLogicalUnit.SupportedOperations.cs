@@ -39,6 +39,16 @@ public sealed partial class BlockLogicalUnit
         new(ScsiOpcode.Reserve10, null, false, [0x56, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04]),
         new(ScsiOpcode.Release10, null, false, [0x57, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04]),
         new(ScsiOpcode.ModeSense10, null, false, [0x5A, 0x18, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x04]),
+        new(ScsiOpcode.PersistentReserveIn, 0x00, false, PrInUsage),
+        new(ScsiOpcode.PersistentReserveIn, 0x01, false, PrInUsage),
+        new(ScsiOpcode.PersistentReserveIn, 0x02, false, PrInUsage),
+        new(ScsiOpcode.PersistentReserveOut, 0x00, false, PrOutUsage),
+        new(ScsiOpcode.PersistentReserveOut, 0x01, false, PrOutUsage),
+        new(ScsiOpcode.PersistentReserveOut, 0x02, false, PrOutUsage),
+        new(ScsiOpcode.PersistentReserveOut, 0x03, false, PrOutUsage),
+        new(ScsiOpcode.PersistentReserveOut, 0x04, false, PrOutUsage),
+        new(ScsiOpcode.PersistentReserveOut, 0x05, false, PrOutUsage),
+        new(ScsiOpcode.PersistentReserveOut, 0x06, false, PrOutUsage),
         new(ScsiOpcode.Read16, null, false, Usage16(ScsiOpcode.Read16, 0xF8)),
         new(ScsiOpcode.Write16, null, false, Usage16(ScsiOpcode.Write16, 0xF8)),
         new(ScsiOpcode.CompareAndWrite, null, false,
@@ -60,6 +70,10 @@ public sealed partial class BlockLogicalUnit
         new(ScsiOpcode.WriteAndVerify12, null, false, [0xAE, 0xF6, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0x04]),
         new(ScsiOpcode.Verify12, null, false, [0xAF, 0xF6, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0x04]),
     ];
+
+    private static byte[] PrInUsage => [0x5E, 0x1F, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x04];
+
+    private static byte[] PrOutUsage => [0x5F, 0x1F, 0xFF, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x04];
 
     private static byte[] Usage16(byte opcode, byte flags) =>
         [opcode, flags, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0x04];

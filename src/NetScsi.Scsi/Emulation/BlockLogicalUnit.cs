@@ -219,7 +219,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             task.InvalidFieldInCdb(length - 1, 2);
             return false;
         }
-        return !ConflictsWithReservation(task, opcode);
+        return !ConflictsWithReservation(task, opcode) && !ConflictsWithPersistentReservation(task, opcode);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -353,6 +353,12 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             case ScsiOpcode.Reserve6:
             case ScsiOpcode.Reserve10:
                 Reserve(task);
+                break;
+            case ScsiOpcode.PersistentReserveIn:
+                PersistentReserveIn(task);
+                break;
+            case ScsiOpcode.PersistentReserveOut:
+                PersistentReserveOut(task);
                 break;
             case ScsiOpcode.Release6:
             case ScsiOpcode.Release10:

@@ -417,7 +417,7 @@ public sealed class BlockLogicalUnitReadWriteTests
 
         ScsiTask task = await h.RunAsync([0xC5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         AssertCheckCondition(task, SenseKey.IllegalRequest, Asc.InvalidCommandOperationCode);
-        AssertCheckCondition(await h.RunAsync([ScsiOpcode.PersistentReserveIn, 0, 0, 0, 0, 0, 0, 0, 0, 0]), SenseKey.IllegalRequest, Asc.InvalidCommandOperationCode);
+        AssertCheckCondition(await h.RunAsync([0x3C, 0, 0, 0, 0, 0, 0, 0, 0, 0]), SenseKey.IllegalRequest, Asc.InvalidCommandOperationCode); // READ BUFFER(10)
     }
 
     [Fact]

@@ -91,7 +91,7 @@ public sealed class BlockLogicalUnitSupportedOperationsTests
     {
         LuHarness h = await CreateAsync();
 
-        ScsiTask task = await h.RunAsync(Cdbs.ReportSupportedOperationCodes(1, ScsiOpcode.PersistentReserveIn), dataIn: 64);
+        ScsiTask task = await h.RunAsync(Cdbs.ReportSupportedOperationCodes(1, 0x3C), dataIn: 64);
 
         AssertGood(task);
         Assert.Equal(0x01, DataIn(task)[1] & 0x07);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Text;
 using NetScsi.Scsi.Commands;
 
 namespace NetScsi.Scsi.Emulation;
@@ -12,6 +13,8 @@ public sealed partial class BlockLogicalUnit
     private const int PrInReadKeys = 0x00;
     private const int PrInReadReservation = 0x01;
     private const int PrInReportCapabilities = 0x02;
+    private const int PrInReadFullStatus = 0x03;
+    private const int FullStatusDescriptorHeaderLength = 24;
 
     // PERSISTENT RESERVE OUT service actions (SPC-4 §6.16.1).
     private const int PrOutRegister = 0x00;
@@ -124,7 +127,7 @@ public sealed partial class BlockLogicalUnit
         }
     }
 
-    /// <summary>SPC-4 §6.15: PERSISTENT RESERVE IN (READ KEYS, READ RESERVATION, REPORT CAPABILITIES).</summary>
+    /// <summary>SPC-4 §6.15: PERSISTENT RESERVE IN (READ KEYS, READ RESERVATION, REPORT CAPABILITIES, READ FULL STATUS).</summary>
     private void PersistentReserveIn(ScsiTask task)
     {
         ReadOnlySpan<byte> cdb = task.Cdb;
@@ -187,12 +190,78 @@ public sealed partial class BlockLogicalUnit
                 CompleteDataIn(task, d, allocationLength);
                 return;
             }
+            case PrInReadFullStatus:
+                ReadFullStatus(task, allocationLength);
+                return;
             default:
-                // READ FULL STATUS needs transport IDs, which belong to the transport.
                 task.InvalidFieldInCdb(1, 4);
                 return;
         }
     }
+
+    /// <summary>SPC-4 §6.15.5: READ FULL STATUS: one descriptor per registered I_T nexus.</summary>
+    private void ReadFullStatus(ScsiTask task, int allocationLength)
+    {
+        lock (_pr.Sync)
+        {
+            int length = 8;
+            foreach (KeyValuePair<ItNexus, ulong> registration in _pr.Registrations)
+            {
+                length += FullStatusDescriptorHeaderLength + TransportIdLength(registration.Key);
+            }
+            byte[] data = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                Span<byte> d = data.AsSpan(0, length);
+                d.Clear();
+                BinaryPrimitives.WriteUInt32BigEndian(d, _pr.Generation);
+                BinaryPrimitives.WriteUInt32BigEndian(d[4..], (uint)(length - 8));
+                int offset = 8;
+                foreach (KeyValuePair<ItNexus, ulong> registration in _pr.Registrations)
+                {
+                    Span<byte> desc = d[offset..];
+                    BinaryPrimitives.WriteUInt64BigEndian(desc, registration.Value);
+                    if (_pr.HasReservation && _pr.IsHolder(registration.Key))
+                    {
+                        desc[12] = 0x01; // R_HOLDER
+                        desc[13] = (byte)_pr.Type; // SCOPE 0h (LU_SCOPE), TYPE
+                    }
+                    BinaryPrimitives.WriteUInt16BigEndian(desc[18..], registration.Key.RelativeTargetPortId);
+                    int transportIdLength = WriteTransportId(desc[FullStatusDescriptorHeaderLength..], registration.Key);
+                    BinaryPrimitives.WriteUInt32BigEndian(desc[20..], (uint)transportIdLength);
+                    offset += FullStatusDescriptorHeaderLength + transportIdLength;
+                }
+                CompleteDataIn(task, d, allocationLength);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(data);
+            }
+        }
+    }
+
+    // SPC-4 §7.6.4.6: an iSCSI TransportID: the name NUL-terminated, padded to a multiple of 4, at least 20 bytes.
+    // ItNexus names follow iSCSI (the only transport so far): a port name ("<name>,i,0x<ISID>") uses
+    // FORMAT CODE 01b, a bare device name FORMAT CODE 00b.
+    private static int TransportIdLength(ItNexus nexus)
+    {
+        int nameLength = Encoding.UTF8.GetByteCount(TransportIdName(nexus)) + 1;
+        return 4 + Math.Max(20, (nameLength + 3) & ~3);
+    }
+
+    private static int WriteTransportId(Span<byte> d, ItNexus nexus)
+    {
+        int length = TransportIdLength(nexus);
+        d[..length].Clear();
+        bool portName = nexus.InitiatorPortName.Contains(",i,0x", StringComparison.OrdinalIgnoreCase);
+        d[0] = (byte)((portName ? 0x40 : 0x00) | 0x05); // FORMAT CODE, PROTOCOL IDENTIFIER 5h (iSCSI)
+        BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)(length - 4)); // ADDITIONAL LENGTH
+        Encoding.UTF8.GetBytes(TransportIdName(nexus), d[4..]);
+        return length;
+    }
+
+    private static string TransportIdName(ItNexus nexus) =>
+        string.IsNullOrEmpty(nexus.InitiatorPortName) ? nexus.InitiatorName : nexus.InitiatorPortName;
 
     /// <summary>
     /// SPC-4 §6.16: PERSISTENT RESERVE OUT: REGISTER, REGISTER AND IGNORE EXISTING KEY, RESERVE, RELEASE,

@@ -42,6 +42,7 @@ public sealed partial class BlockLogicalUnit
         new(ScsiOpcode.PersistentReserveIn, 0x00, false, PrInUsage),
         new(ScsiOpcode.PersistentReserveIn, 0x01, false, PrInUsage),
         new(ScsiOpcode.PersistentReserveIn, 0x02, false, PrInUsage),
+        new(ScsiOpcode.PersistentReserveIn, 0x03, false, PrInUsage),
         new(ScsiOpcode.PersistentReserveOut, 0x00, false, PrOutUsage),
         new(ScsiOpcode.PersistentReserveOut, 0x01, false, PrOutUsage),
         new(ScsiOpcode.PersistentReserveOut, 0x02, false, PrOutUsage),

@@ -317,4 +317,41 @@ public sealed class BlockLogicalUnitPersistentReservationTests
 
         Assert.Equal(PersistentReservationType.WriteExclusive, h.Unit.PersistentReservation);
     }
+
+    [Fact]
+    public async Task ReadFullStatus_DescribesEachRegistrantWithTransportId()
+    {
+        LuHarness h = await ThreeNexusesAsync();
+        AssertGood(await RegisterAsync(h, DefaultNexus, 0xAA));
+        AssertGood(await RegisterAsync(h, OtherNexus, 0xBB));
+        AssertGood(await ReserveAsync(h, OtherNexus, 0xBB, PersistentReservationType.WriteExclusive));
+
+        ScsiTask task = await h.RunAsync(PrIn(0x03), dataIn: 4096);
+        ReadOnlySpan<byte> d = DataIn(task);
+
+        AssertGood(task);
+        Assert.Equal((uint)(d.Length - 8), U32(d, 4));
+        int offset = 8;
+        int holders = 0;
+        while (offset < d.Length)
+        {
+            ReadOnlySpan<byte> desc = d[offset..];
+            ulong key = U64(desc, 0);
+            bool holder = (desc[12] & 0x01) != 0;
+            int transportIdLength = (int)U32(desc, 20);
+            Assert.Equal(0x45, desc[24]); // iSCSI, initiator port format
+            Assert.Equal(0, transportIdLength % 4);
+            if (holder)
+            {
+                holders++;
+                Assert.Equal(0xBBUL, key);
+                Assert.Equal(0x01, desc[13]);
+                Assert.Equal(2, U16(desc, 18));
+                string name = System.Text.Encoding.ASCII.GetString(desc.Slice(28, transportIdLength - 4)).TrimEnd('\0');
+                Assert.Equal(OtherNexus.InitiatorPortName, name);
+            }
+            offset += 24 + transportIdLength;
+        }
+        Assert.Equal(1, holders);
+    }
 }

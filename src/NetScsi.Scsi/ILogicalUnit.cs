@@ -39,4 +39,6 @@ public enum LogicalUnitEvent
     NexusLoss,
     /// <summary>Another nexus' task set was cleared (CLEAR TASK SET) or aborted.</summary>
     CommandsClearedByAnotherInitiator,
+    /// <summary>The LUN inventory the nexuses see changed (SPC-4 §6.33: REPORTED LUNS DATA HAS CHANGED).</summary>
+    ReportedLunsDataChanged,
 }

@@ -15,8 +15,14 @@ public sealed class ScsiTargetDevice
 
     private const int ReportLunsHeaderLength = 8;
 
+    // Direct index for the usual small LUN numbers; sparse high numbers fall back to binary search so a
+    // per-initiator view stays cheap to build whatever LUN numbers it holds.
+    private const int MaxDirectIndex = 1024;
+
     private readonly ILogicalUnit?[] _units;
+    private readonly int[] _numbers;
     private readonly KeyValuePair<int, ILogicalUnit>[] _sorted;
+    private readonly IReadOnlyList<KeyValuePair<int, ILogicalUnit>> _readOnlyView;
 
     public ScsiTargetDevice(IEnumerable<KeyValuePair<int, ILogicalUnit>> lunsByNumber)
     {
@@ -34,29 +40,54 @@ public sealed class ScsiTargetDevice
             highest = Math.Max(highest, entry.Key);
         }
         list.Sort(static (a, b) => a.Key.CompareTo(b.Key));
-        _units = new ILogicalUnit?[highest + 1];
-        foreach (KeyValuePair<int, ILogicalUnit> entry in list)
+        for (int i = 1; i < list.Count; i++)
         {
-            if (_units[entry.Key] is not null)
+            if (list[i].Key == list[i - 1].Key)
             {
-                throw new ArgumentException($"LUN {entry.Key} appears twice.", nameof(lunsByNumber));
+                throw new ArgumentException($"LUN {list[i].Key} appears twice.", nameof(lunsByNumber));
             }
-            _units[entry.Key] = entry.Value;
+        }
+        _units = new ILogicalUnit?[Math.Min(highest + 1, MaxDirectIndex)];
+        _numbers = new int[list.Count];
+        for (int i = 0; i < list.Count; i++)
+        {
+            _numbers[i] = list[i].Key;
+            if (list[i].Key < _units.Length)
+            {
+                _units[list[i].Key] = list[i].Value;
+            }
         }
         _sorted = list.ToArray();
+        _readOnlyView = Array.AsReadOnly(_sorted);
     }
 
     /// <summary>The units by LUN number, ascending.</summary>
-    public IEnumerable<KeyValuePair<int, ILogicalUnit>> LogicalUnits => _sorted;
+    public IEnumerable<KeyValuePair<int, ILogicalUnit>> LogicalUnits => _readOnlyView;
 
     /// <summary>Finds the unit a LUN field addresses.</summary>
     public bool TryGetLogicalUnit(ulong lunField, out ILogicalUnit unit)
     {
-        if (TryDecodeLun(lunField, out int number) && (uint)number < (uint)_units.Length && _units[number] is ILogicalUnit found)
+        if (TryDecodeLun(lunField, out int number))
         {
-            unit = found;
-            return true;
+            if ((uint)number < (uint)_units.Length)
+            {
+                if (_units[number] is ILogicalUnit found)
+                {
+                    unit = found;
+                    return true;
+                }
+            }
+            else
+            {
+                int index = Array.BinarySearch(_numbers, number);
+                if (index >= 0)
+                {
+                    unit = _sorted[index].Value;
+                    return true;
+                }
+            }
         }
+        // Callers only read the unit when this returns true.
         unit = null!;
         return false;
     }
@@ -140,6 +171,7 @@ public sealed class ScsiTargetDevice
     {
         task.Status = ScsiStatus.Good;
         task.DataInLength = 0;
+        task.CommandTransferLength = -1;
         task.SetSenseLength(0);
         ReadOnlySpan<byte> cdb = task.Cdb;
         if (opcode == ScsiOpcode.Inquiry && cdb.Length >= 6 && (cdb[1] & 0x03) == 0 && cdb[2] == 0)
@@ -169,6 +201,7 @@ public sealed class ScsiTargetDevice
     {
         task.Status = ScsiStatus.Good;
         task.DataInLength = 0;
+        task.CommandTransferLength = -1;
         task.SetSenseLength(0);
         ReadOnlySpan<byte> cdb = task.Cdb;
         if (cdb.Length < 12)
@@ -194,7 +227,7 @@ public sealed class ScsiTargetDevice
         int limit = (int)Math.Min(allocationLength, (uint)total);
         task.CommandTransferLength = limit;
         Span<byte> buffer = task.Buffer.Span;
-        int n = Math.Min(limit, buffer.Length);
+        int n = Math.Min(limit, DataInCapacity(task));
         // Written straight into the task buffer, clipped to what fits: the list can be 128 KiB.
         Span<byte> header = stackalloc byte[ReportLunsHeaderLength];
         header.Clear();
@@ -214,11 +247,14 @@ public sealed class ScsiTargetDevice
         task.DataInLength = n;
     }
 
+    private static int DataInCapacity(ScsiTask task) =>
+        task.Direction is DataDirection.Read or DataDirection.Bidirectional ? task.Buffer.Length : 0;
+
     private static void CompleteDataIn(ScsiTask task, ReadOnlySpan<byte> data, int allocationLength)
     {
         int available = Math.Min(data.Length, allocationLength);
         task.CommandTransferLength = available;
-        int n = Math.Min(available, task.Buffer.Length);
+        int n = Math.Min(available, DataInCapacity(task));
         data[..n].CopyTo(task.Buffer.Span);
         task.DataInLength = n;
     }

@@ -25,6 +25,8 @@ public static class ScsiOpcode
     public const byte WriteSame10 = 0x41;
     public const byte Unmap = 0x42;
     public const byte ModeSelect10 = 0x55;
+    public const byte Reserve10 = 0x56;
+    public const byte Release10 = 0x57;
     public const byte ModeSense10 = 0x5A;
     public const byte PersistentReserveIn = 0x5E;
     public const byte PersistentReserveOut = 0x5F;

@@ -164,7 +164,7 @@ public sealed partial class BlockLogicalUnit
         d[1] = 0xB0;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], 0x3C);
         d[4] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS = 0 is not supported
-        d[5] = 0; // MAXIMUM COMPARE AND WRITE LENGTH: COMPARE AND WRITE not supported
+        d[5] = _options.MaxCompareAndWriteLengthBlocks; // MAXIMUM COMPARE AND WRITE LENGTH
         BinaryPrimitives.WriteUInt16BigEndian(d[6..], _options.OptimalTransferLengthGranularityBlocks);
         BinaryPrimitives.WriteUInt32BigEndian(d[8..], _maxTransferBlocks);
         BinaryPrimitives.WriteUInt32BigEndian(d[12..], 0); // OPTIMAL TRANSFER LENGTH: not reported
@@ -175,7 +175,7 @@ public sealed partial class BlockLogicalUnit
             BinaryPrimitives.WriteUInt32BigEndian(d[24..], _options.MaxUnmapBlockDescriptorCount);
             BinaryPrimitives.WriteUInt32BigEndian(d[28..], 1); // OPTIMAL UNMAP GRANULARITY
         }
-        BinaryPrimitives.WriteUInt64BigEndian(d[36..], _options.MaxWriteSameLengthBlocks);
+        BinaryPrimitives.WriteUInt64BigEndian(d[36..], _maxWriteSameBlocks);
         return 64;
     }
 

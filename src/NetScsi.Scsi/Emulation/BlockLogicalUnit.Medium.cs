@@ -31,9 +31,10 @@ public sealed partial class BlockLogicalUnit
     }
 
     /// <summary>
-    /// SBC-4 §5.25: START STOP UNIT. A POWER CONDITION other than START_VALID is accepted and ignores
-    /// START/LOEJ; LOEJ ejects (START = 0) or loads (START = 1) a removable medium unless removal is
-    /// prevented. The cache is flushed before an eject unless NO_FLUSH.
+    /// SBC-4 §5.25: START STOP UNIT. Any POWER CONDITION other than START_VALID (0h) is accepted as a
+    /// no-op (there are no power states here) and START/LOEJ are then ignored; LOEJ ejects (START = 0) or
+    /// loads (START = 1) a removable medium unless PREVENT ALLOW MEDIUM REMOVAL is in effect, which blocks
+    /// both (libiscsi's PreventAllow.Eject). The cache is flushed before an eject unless NO_FLUSH.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask StartStopUnitAsync(ScsiTask task, CancellationToken cancellationToken)
@@ -46,11 +47,6 @@ public sealed partial class BlockLogicalUnit
         task.CommandTransferLength = 0;
         if (powerCondition != 0)
         {
-            // SBC-4 table 107: ACTIVE, IDLE, STANDBY, LU_CONTROL, FORCE_IDLE_0, FORCE_STANDBY_0.
-            if (powerCondition is not (0x1 or 0x2 or 0x3 or 0x7 or 0xA or 0xB))
-            {
-                task.InvalidFieldInCdb(4, 7);
-            }
             return;
         }
         if (!loadEject)
@@ -62,11 +58,6 @@ public sealed partial class BlockLogicalUnit
             task.InvalidFieldInCdb(4, 1);
             return;
         }
-        if (start)
-        {
-            _mediumPresent = true;
-            return;
-        }
         lock (_mediumLock)
         {
             if (AnyNexusPreventsRemoval())
@@ -75,6 +66,11 @@ public sealed partial class BlockLogicalUnit
                 task.CheckCondition(SenseKey.IllegalRequest, Asc.MediumRemovalPrevented);
                 return;
             }
+        }
+        if (start)
+        {
+            _mediumPresent = true;
+            return;
         }
         if (!noFlush && _mediumPresent)
         {

@@ -20,7 +20,7 @@ public sealed partial class BlockLogicalUnit
 
     /// <summary>
     /// Writes one mode page for the given page control; returns its length, or -1 for a page not
-    /// implemented here. Only WCE (Caching) and D_SENSE (Control) are changeable.
+    /// implemented here. Only WCE (Caching), D_SENSE and SWP (Control) are changeable.
     /// </summary>
     private int WriteModePage(Span<byte> d, int pageCode, int pageControl)
     {
@@ -48,11 +48,13 @@ public sealed partial class BlockLogicalUnit
                 if (pageControl == PageControlChangeable)
                 {
                     d[2] = 0x04; // D_SENSE
+                    d[4] = 0x08; // SWP
                     return 12;
                 }
-                bool descriptor = pageControl == PageControlCurrent && _descriptorSense;
-                d[2] = (byte)(0x02 | (descriptor ? 0x04 : 0x00));
+                bool current = pageControl == PageControlCurrent;
+                d[2] = (byte)(0x02 | (current && _descriptorSense ? 0x04 : 0x00));
                 d[3] = 0x10;
+                d[4] = current && _softwareWriteProtect ? (byte)0x08 : (byte)0x00;
                 return 12;
 
             case InformationalExceptionsPageCode:
@@ -176,7 +178,7 @@ public sealed partial class BlockLogicalUnit
         {
             return;
         }
-        ReadOnlySpan<byte> data = task.Buffer.Span;
+        ReadOnlySpan<byte> data = task.Buffer.Span[..DataOutLength(task)];
         int headerLength = ten ? 8 : 4;
         if (data.Length < parameterListLength || parameterListLength < headerLength)
         {
@@ -214,6 +216,7 @@ public sealed partial class BlockLogicalUnit
 
         bool writeCache = _writeCacheEnabled;
         bool descriptorSense = _descriptorSense;
+        bool softwareWriteProtect = _softwareWriteProtect;
         Span<byte> current = stackalloc byte[MaxModePageLength];
         Span<byte> changeable = stackalloc byte[MaxModePageLength];
         int offset = headerLength + blockDescriptorLength;
@@ -265,14 +268,17 @@ public sealed partial class BlockLogicalUnit
             else if (pageCode == ControlPageCode)
             {
                 descriptorSense = (page[2] & 0x04) != 0;
+                // SPC-4 §7.5.8: SWP = 1 write protects the medium (SBC-4 §4.11).
+                softwareWriteProtect = (page[4] & 0x08) != 0;
             }
             offset += length;
         }
 
-        if (writeCache != _writeCacheEnabled || descriptorSense != _descriptorSense)
+        if (writeCache != _writeCacheEnabled || descriptorSense != _descriptorSense || softwareWriteProtect != _softwareWriteProtect)
         {
             _writeCacheEnabled = writeCache;
             _descriptorSense = descriptorSense;
+            _softwareWriteProtect = softwareWriteProtect;
             RaiseUnitAttention(Asc.ModeParametersChanged, except: task.Nexus);
         }
     }

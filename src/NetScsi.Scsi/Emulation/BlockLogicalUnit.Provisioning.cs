@@ -130,13 +130,13 @@ public sealed partial class BlockLogicalUnit
             task.InvalidFieldInCdb(TransferLengthOffset(cdb.CdbLength));
             return;
         }
-        if (!ValidateBlockRange(task, cdb, _options.MaxWriteSameLengthBlocks))
+        if (!ValidateBlockRange(task, cdb, _maxWriteSameBlocks))
         {
             return;
         }
         bool noDataOut = cdb.NoDataOutBuffer;
         task.CommandTransferLength = noDataOut ? 0 : _blockSize;
-        if (!noDataOut && task.Buffer.Length < _blockSize)
+        if (!noDataOut && DataOutLength(task) < _blockSize)
         {
             // The one Data-Out block did not arrive whole: write nothing (see WriteAsync), the transport
             // reports the residual.
@@ -228,7 +228,7 @@ public sealed partial class BlockLogicalUnit
             // SBC-4 §5.30.1: zero length is not an error; nothing is unmapped.
             return 0;
         }
-        ReadOnlySpan<byte> data = task.Buffer.Span[..Math.Min(parameterListLength, task.Buffer.Length)];
+        ReadOnlySpan<byte> data = task.Buffer.Span[..Math.Min(parameterListLength, DataOutLength(task))];
         if (parameterListLength < UnmapHeaderLength || data.Length < UnmapHeaderLength)
         {
             // SBC-4 §5.30.1: a list shorter than its 8-byte header.

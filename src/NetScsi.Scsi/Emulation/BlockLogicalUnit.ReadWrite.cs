@@ -32,7 +32,7 @@ public sealed partial class BlockLogicalUnit
         // Move at most what the initiator allocated (its expected data transfer length); the transport
         // reports the rest as residual overflow.
         Memory<byte> buffer = task.Buffer;
-        int wanted = (int)Math.Min(bytes, buffer.Length);
+        int wanted = (int)Math.Min(bytes, DataInCapacity(task));
         int whole = wanted / _blockSize * _blockSize;
         long lba = (long)cdb.Lba;
         if (whole > 0)
@@ -87,7 +87,7 @@ public sealed partial class BlockLogicalUnit
         }
         long bytes = (long)cdb.TransferLength * _blockSize;
         task.CommandTransferLength = bytes;
-        int available = (int)Math.Min(bytes, task.Buffer.Length) / _blockSize * _blockSize;
+        int available = (int)Math.Min(bytes, DataOutLength(task)) / _blockSize * _blockSize;
         if (available == 0)
         {
             return;
@@ -128,7 +128,7 @@ public sealed partial class BlockLogicalUnit
             return;
         }
         task.CommandTransferLength = byteCheck == 1 ? rangeBytes : _blockSize;
-        int received = task.Buffer.Length / _blockSize * _blockSize;
+        int received = DataOutLength(task) / _blockSize * _blockSize;
         long compareBytes = byteCheck == 1 ? Math.Min(rangeBytes, received) : (received >= _blockSize ? rangeBytes : 0);
         if (compareBytes == 0)
         {
@@ -219,5 +219,83 @@ public sealed partial class BlockLogicalUnit
             return;
         }
         task.CommandTransferLength = 0;
+    }
+
+    /// <summary>
+    /// SBC-4 §5.3: COMPARE AND WRITE. The Data-Out buffer holds NUMBER OF LOGICAL BLOCKS of verify data,
+    /// then as many of write data; the write happens only if the medium equals the verify data, else
+    /// MISCOMPARE with INFORMATION = offset of the first differing byte. Runs exclusively (see ExecuteAsync).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask CompareAndWriteAsync(ScsiTask task, CancellationToken cancellationToken)
+    {
+        if (!CheckWritable(task))
+        {
+            return;
+        }
+        ReadOnlySpan<byte> cdb = task.Cdb;
+        if ((cdb[1] >> 5) != 0)
+        {
+            task.InvalidFieldInCdb(1, 7);
+            return;
+        }
+        bool fua = (cdb[1] & 0x08) != 0;
+        ulong lba = CdbDecoder.ReadUInt64(cdb, 2);
+        int blocks = cdb[13];
+        ulong capacity = (ulong)_device.BlockCount;
+        if (lba > capacity || (ulong)blocks > capacity - lba)
+        {
+            task.LbaOutOfRange();
+            return;
+        }
+        if (blocks == 0)
+        {
+            // SBC-4 §5.3: zero blocks is not an error, nothing is compared or written. Data-Out sent with
+            // it contradicts the CDB (libiscsi's 256-block case wraps the 8-bit field to 0) and is refused.
+            task.CommandTransferLength = 0;
+            if (DataOutLength(task) != 0)
+            {
+                task.InvalidFieldInCdb(13);
+            }
+            return;
+        }
+        if (blocks > _options.MaxCompareAndWriteLengthBlocks)
+        {
+            task.InvalidFieldInCdb(13);
+            return;
+        }
+        int bytes = blocks * _blockSize;
+        task.CommandTransferLength = 2L * bytes;
+        if (DataOutLength(task) < 2 * bytes)
+        {
+            // Without both halves the operation cannot be done atomically.
+            task.InvalidFieldInCdb(13);
+            return;
+        }
+
+        byte[] staging = ArrayPool<byte>.Shared.Rent(bytes);
+        try
+        {
+            try
+            {
+                await _device.ReadAsync((long)lba, staging.AsMemory(0, bytes), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                task.CheckCondition(SenseKey.MediumError, Asc.UnrecoveredReadError);
+                return;
+            }
+            long mismatch = FindMismatch(task.Buffer.Span, staging.AsSpan(0, bytes), 0, 0);
+            if (mismatch >= 0)
+            {
+                task.CheckCondition(SenseKey.Miscompare, Asc.MiscompareDuringVerifyOperation, (ulong)mismatch, default);
+                return;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(staging);
+        }
+        await _device.WriteAsync((long)lba, task.Buffer.Slice(bytes, bytes), fua || !_writeCacheEnabled, cancellationToken).ConfigureAwait(false);
     }
 }

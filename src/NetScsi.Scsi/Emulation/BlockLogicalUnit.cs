@@ -21,12 +21,14 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     private readonly Lock _mediumLock = new();
     private readonly int _blockSize;
     private readonly uint _maxTransferBlocks;
+    private readonly uint _maxWriteSameBlocks;
     private readonly string _serialNumber;
     private readonly byte[] _standardInquiry;
     private readonly byte[] _naaDesignator;
     private long _lastBlockCount;
     private volatile bool _writeCacheEnabled = DefaultWriteCacheEnabled;
     private volatile bool _descriptorSense;
+    private volatile bool _softwareWriteProtect;
     private volatile bool _mediumPresent = true;
 
     private const bool DefaultWriteCacheEnabled = true;
@@ -45,6 +47,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         _maxTransferBlocks = options.MaxTransferLengthBlocks > 0
             ? (uint)options.MaxTransferLengthBlocks
             : (uint)Math.Max(1, LogicalUnitOptions.DefaultMaxTransferBytes / _blockSize);
+        _maxWriteSameBlocks = options.MaxWriteSameLengthBlocks != 0 ? options.MaxWriteSameLengthBlocks : _maxTransferBlocks;
         _lastBlockCount = device.BlockCount;
 
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(device.Identity ?? string.Empty));
@@ -60,7 +63,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     public string SerialNumber => _serialNumber;
 
     /// <summary>True when writes are refused with DATA PROTECT.</summary>
-    public bool IsWriteProtected => _options.ReadOnly || _device.IsReadOnly;
+    public bool IsWriteProtected => _options.ReadOnly || _device.IsReadOnly || _softwareWriteProtect;
 
     /// <summary>True unless a removable medium was ejected (START STOP UNIT with LOEJ).</summary>
     public bool IsMediumPresent => _mediumPresent;
@@ -74,6 +77,9 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     /// <summary>MAXIMUM TRANSFER LENGTH in blocks.</summary>
     public uint MaxTransferLengthBlocks => _maxTransferBlocks;
 
+    /// <summary>MAXIMUM WRITE SAME LENGTH in blocks.</summary>
+    public uint MaxWriteSameLengthBlocks => _maxWriteSameBlocks;
+
     private bool IsThin => _device.SupportsUnmap;
 
     /// <inheritdoc/>
@@ -82,6 +88,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         task.DescriptorSenseFormat = _descriptorSense;
         task.Status = ScsiStatus.Good;
         task.DataInLength = 0;
+        task.CommandTransferLength = -1;
         task.SetSenseLength(0);
         if (!PreCheck(task))
         {
@@ -90,6 +97,12 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         TaskAttribute attribute = task.Attribute is TaskAttribute.Ordered or TaskAttribute.HeadOfQueue
             ? task.Attribute
             : TaskAttribute.Simple;
+        if (task.Cdb[0] == ScsiOpcode.CompareAndWrite)
+        {
+            // SBC-4 §5.3: the compare and the write are one atomic operation; running it like an ORDERED
+            // task (after everything older, before anything younger) keeps every other write out.
+            attribute = TaskAttribute.Ordered;
+        }
         if (_gate.TryEnter(attribute))
         {
             return RunAdmittedAsync(task, attribute, cancellationToken);
@@ -100,6 +113,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     /// <inheritdoc/>
     public void OnEvent(LogicalUnitEvent evt, ItNexus? origin)
     {
+        ReleaseReservationOnEvent(evt, origin);
         switch (evt)
         {
             case LogicalUnitEvent.LogicalUnitReset:
@@ -112,6 +126,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 ushort asc = evt == LogicalUnitEvent.TargetColdReset ? Asc.PowerOnOccurred : Asc.BusDeviceResetFunctionOccurred;
                 _writeCacheEnabled = DefaultWriteCacheEnabled;
                 _descriptorSense = false;
+                _softwareWriteProtect = false;
                 foreach (KeyValuePair<ItNexus, NexusState> entry in _nexuses)
                 {
                     entry.Value.PreventsRemoval = false;
@@ -135,14 +150,18 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 // SAM-5 §7.4 (CLEAR TASK SET, TST = 000b): the other nexuses learn their tasks are gone.
                 RaiseUnitAttention(Asc.CommandsClearedByAnotherInitiator, except: origin);
                 break;
+
+            case LogicalUnitEvent.ReportedLunsDataChanged:
+                RaiseUnitAttention(Asc.ReportedLunsDataHasChanged, except: null);
+                break;
         }
     }
 
     /// <inheritdoc/>
     public ValueTask FlushAsync(CancellationToken cancellationToken) => _device.FlushAsync(cancellationToken);
 
-    /// <summary>Queues a unit attention for every known nexus except <paramref name="except"/>.</summary>
-    internal void RaiseUnitAttention(ushort ascAndAscq, ItNexus? except)
+    /// <summary>Queues a unit attention (an <see cref="Asc"/> pair) for every known nexus except <paramref name="except"/>.</summary>
+    public void RaiseUnitAttention(ushort ascAndAscq, ItNexus? except)
     {
         foreach (KeyValuePair<ItNexus, NexusState> entry in _nexuses)
         {
@@ -200,7 +219,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             task.InvalidFieldInCdb(length - 1, 2);
             return false;
         }
-        return true;
+        return !ConflictsWithReservation(task, opcode) && !ConflictsWithPersistentReservation(task, opcode);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -217,6 +236,11 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         try
         {
             await DispatchAsync(task, opcode, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (IsOutOfSpace(ex))
+        {
+            // SBC-4 §4.7.3.7: a thin unit that cannot allocate: DATA PROTECT, SPACE ALLOCATION FAILED WRITE PROTECT.
+            task.CheckCondition(SenseKey.DataProtect, Asc.SpaceAllocationFailedWriteProtect);
         }
         catch (IOException)
         {
@@ -263,6 +287,13 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             case ScsiOpcode.WriteSame10:
             case ScsiOpcode.WriteSame16:
                 return MediumReady(task) ? WriteSameAsync(task, cancellationToken) : default;
+            case ScsiOpcode.CompareAndWrite:
+                if (_options.MaxCompareAndWriteLengthBlocks == 0)
+                {
+                    task.InvalidCommandOperationCode();
+                    return default;
+                }
+                return MediumReady(task) ? CompareAndWriteAsync(task, cancellationToken) : default;
             case ScsiOpcode.Unmap:
                 if (!IsThin)
                 {
@@ -316,6 +347,23 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             case ScsiOpcode.PreventAllowMediumRemoval:
                 PreventAllowMediumRemoval(task);
                 break;
+            case ScsiOpcode.MaintenanceIn:
+                MaintenanceIn(task);
+                break;
+            case ScsiOpcode.Reserve6:
+            case ScsiOpcode.Reserve10:
+                Reserve(task);
+                break;
+            case ScsiOpcode.PersistentReserveIn:
+                PersistentReserveIn(task);
+                break;
+            case ScsiOpcode.PersistentReserveOut:
+                PersistentReserveOut(task);
+                break;
+            case ScsiOpcode.Release6:
+            case ScsiOpcode.Release10:
+                Release(task);
+                break;
             default:
                 task.InvalidCommandOperationCode();
                 break;
@@ -334,12 +382,17 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 }
                 return default;
             case ScsiOpcode.GetLbaStatusServiceAction:
+                if (!MediumReady(task))
+                {
+                    return default;
+                }
                 if (!IsThin)
                 {
+                    // SBC-4 §5.8: GET LBA STATUS needs logical block provisioning management (LBPME = 1).
                     task.InvalidFieldInCdb(1, 4);
                     return default;
                 }
-                return MediumReady(task) ? GetLbaStatusAsync(task, cancellationToken) : default;
+                return GetLbaStatusAsync(task, cancellationToken);
             default:
                 task.InvalidFieldInCdb(1, 4);
                 return default;
@@ -357,10 +410,14 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         return false;
     }
 
+    // ENOSPC (28) on Unix; ERROR_HANDLE_DISK_FULL (39) and ERROR_DISK_FULL (112) as HRESULTs on Windows.
+    private static bool IsOutOfSpace(IOException ex) =>
+        ex.HResult is 28 or unchecked((int)0x80070027) or unchecked((int)0x80070070);
+
     private static bool IsWriteCommand(byte opcode) => opcode is
         ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12 or ScsiOpcode.Write16 or
         ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16 or
-        ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap or
+        ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap or ScsiOpcode.CompareAndWrite or
         ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 or ScsiOpcode.StartStopUnit;
 
     /// <summary>
@@ -371,10 +428,21 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     {
         int available = Math.Min(data.Length, allocationLength);
         task.CommandTransferLength = available;
-        int n = Math.Min(available, task.Buffer.Length);
+        int n = Math.Min(available, DataInCapacity(task));
         data[..n].CopyTo(task.Buffer.Span);
         task.DataInLength = n;
     }
+
+    /// <summary>
+    /// How many data-in bytes the task can take: its buffer, unless the transport flagged the command as
+    /// write-only (then no data-in moves and the transport reports the residual).
+    /// </summary>
+    internal static int DataInCapacity(ScsiTask task) =>
+        task.Direction is DataDirection.Read or DataDirection.Bidirectional ? task.Buffer.Length : 0;
+
+    /// <summary>How many data-out bytes arrived: none unless the task carries Data-Out.</summary>
+    internal static int DataOutLength(ScsiTask task) =>
+        task.Direction is DataDirection.Write or DataDirection.Bidirectional ? task.Buffer.Length : 0;
 
     /// <summary>
     /// SBC-4 §4.5 checks shared by the block commands: the protection field must be zero (no protection

@@ -33,14 +33,23 @@ public sealed class LogicalUnitOptions
     /// <summary>OPTIMAL TRANSFER LENGTH GRANULARITY in blocks (VPD 0xB0).</summary>
     public ushort OptimalTransferLengthGranularityBlocks { get; set; } = 8;
 
-    /// <summary>MAXIMUM UNMAP LBA COUNT (VPD 0xB0), used when the device supports unmap.</summary>
-    public uint MaxUnmapLbaCount { get; set; } = 0x0040_0000;
+    /// <summary>
+    /// MAXIMUM UNMAP LBA COUNT (VPD 0xB0), used when the device supports unmap. 1 Mi blocks: libiscsi's
+    /// block-limits test treats larger explicit limits (other than FFFFFFFFh) as insane.
+    /// </summary>
+    public uint MaxUnmapLbaCount { get; set; } = 1024 * 1024;
 
     /// <summary>MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT (VPD 0xB0), used when the device supports unmap.</summary>
     public uint MaxUnmapBlockDescriptorCount { get; set; } = 256;
 
-    /// <summary>MAXIMUM WRITE SAME LENGTH in blocks (VPD 0xB0).</summary>
-    public uint MaxWriteSameLengthBlocks { get; set; } = 0x0040_0000;
+    /// <summary>MAXIMUM COMPARE AND WRITE LENGTH in blocks (VPD 0xB0), 0..255; 0 disables COMPARE AND WRITE.</summary>
+    public byte MaxCompareAndWriteLengthBlocks { get; set; } = 1;
+
+    /// <summary>
+    /// MAXIMUM WRITE SAME LENGTH in blocks (VPD 0xB0). 0: the maximum transfer length, which keeps
+    /// libiscsi's WRITE SAME tests (they stage the range with one WRITE first) within limits.
+    /// </summary>
+    public uint MaxWriteSameLengthBlocks { get; set; }
 
     /// <summary>
     /// IEEE company identifier (OUI, 24 bits) in the NAA 6 designator of VPD 0x83. The default is a

@@ -179,9 +179,9 @@ public sealed class BlockLogicalUnitInquiryTests
         Assert.Equal(0x3C, U16(d, 2));
         Assert.Equal(1, d[4] & 0x01); // WSNZ
         Assert.Equal(128u, U32(d, 8));
-        Assert.Equal(0x0040_0000u, U32(d, 20));
+        Assert.Equal(1024u * 1024, U32(d, 20));
         Assert.Equal(9u, U32(d, 24));
-        Assert.Equal(0x0040_0000UL, U64(d, 36));
+        Assert.Equal(128UL, U64(d, 36)); // MAXIMUM WRITE SAME LENGTH follows the maximum transfer length
     }
 
     [Fact]

@@ -74,24 +74,31 @@ public sealed class BlockLogicalUnitMediumTests
     }
 
     [Theory]
-    [InlineData(1, true)]
-    [InlineData(3, true)]
-    [InlineData(0xB, true)]
-    [InlineData(4, false)]
-    public async Task StartStopUnit_PowerCondition_IgnoresLoej(byte powerCondition, bool valid)
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(0xB)]
+    [InlineData(0xF)]
+    public async Task StartStopUnit_PowerCondition_IgnoresLoej(byte powerCondition)
     {
         LuHarness h = await RemovableAsync();
 
-        ScsiTask task = await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true, powerCondition));
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true, powerCondition)));
 
-        if (valid)
-        {
-            AssertGood(task);
-        }
-        else
-        {
-            AssertCheckCondition(task, SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
-        }
+        Assert.True(h.Unit.IsMediumPresent);
+    }
+
+    [Fact]
+    public async Task PreventAllow_LoadWhilePrevented_ReturnsMediumRemovalPrevented()
+    {
+        LuHarness h = await RemovableAsync();
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+        AssertGood(await h.RunAsync(Cdbs.PreventAllow(1)));
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.StartStopUnit(start: true, loej: true)), SenseKey.IllegalRequest, Asc.MediumRemovalPrevented);
+
+        AssertGood(await h.RunAsync(Cdbs.PreventAllow(0)));
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: true, loej: true)));
         Assert.True(h.Unit.IsMediumPresent);
     }
 
@@ -143,10 +150,22 @@ public sealed class BlockLogicalUnitMediumTests
     }
 
     [Fact]
-    public async Task PreventAllow_MedimChangerValue_ReturnsInvalidFieldInCdb()
+    public async Task PreventAllow_MediumChangerValue_ReturnsInvalidFieldInCdb()
     {
         LuHarness h = await CreateAsync();
 
         AssertCheckCondition(await h.RunAsync(Cdbs.PreventAllow(2)), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+    }
+
+    [Fact]
+    public async Task GetLbaStatus_NoMedium_ReportsMediumNotPresent()
+    {
+        LuHarness h = await RemovableAsync();
+        AssertGood(await h.RunAsync(Cdbs.StartStopUnit(start: false, loej: true)));
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.GetLbaStatus(0), dataIn: 24), SenseKey.NotReady, Asc.MediumNotPresent);
+        byte[] p = Cdbs.UnmapParameters((0, 1));
+        AssertCheckCondition(await h.RunAsync(Cdbs.Unmap((ushort)p.Length), dataOut: p), SenseKey.NotReady, Asc.MediumNotPresent);
+        AssertCheckCondition(await h.RunAsync(Cdbs.Rw10(0x35, 0, 1)), SenseKey.NotReady, Asc.MediumNotPresent);
     }
 }

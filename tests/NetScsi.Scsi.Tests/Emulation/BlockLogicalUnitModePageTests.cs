@@ -6,13 +6,14 @@ namespace NetScsi.Scsi.Tests.Emulation;
 public sealed class BlockLogicalUnitModePageTests
 {
     /// <summary>MODE SELECT(6) parameter list: 4-byte header, no block descriptor, the Control mode page.</summary>
-    internal static byte[] ControlPageParameters(bool dSense)
+    internal static byte[] ControlPageParameters(bool dSense, bool swp = false)
     {
         byte[] p = new byte[4 + 12];
         p[4] = 0x0A;
         p[5] = 0x0A;
         p[6] = (byte)(0x02 | (dSense ? 0x04 : 0));
         p[7] = 0x10;
+        p[8] = (byte)(swp ? 0x08 : 0);
         return p;
     }
 
@@ -249,5 +250,31 @@ public sealed class BlockLogicalUnitModePageTests
         h.Unit.OnEvent(LogicalUnitEvent.LogicalUnitReset, DefaultNexus);
 
         Assert.False(h.Unit.DescriptorSense);
+    }
+
+    [Fact]
+    public async Task ModeSelect6_SoftwareWriteProtect_RefusesWritesAndSetsWp()
+    {
+        LuHarness h = await CreateAsync();
+        byte[] p = ControlPageParameters(dSense: false, swp: true);
+
+        AssertGood(await h.RunAsync(Cdbs.ModeSelect6((byte)p.Length), dataOut: p));
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.Write10(0, 1), dataOut: new byte[512]), SenseKey.DataProtect, Asc.WriteProtected);
+        Assert.Equal(0x80, DataIn(await h.RunAsync(Cdbs.ModeSense6(0x0A), dataIn: 255))[2] & 0x80);
+
+        p = ControlPageParameters(dSense: false, swp: false);
+        AssertGood(await h.RunAsync(Cdbs.ModeSelect6((byte)p.Length), dataOut: p));
+        AssertGood(await h.RunAsync(Cdbs.Write10(0, 1), dataOut: new byte[512]));
+    }
+
+    [Fact]
+    public async Task ModeSense6_ChangeableControlPage_ReportsSwp()
+    {
+        LuHarness h = await CreateAsync();
+
+        ScsiTask task = await h.RunAsync(Cdbs.ModeSense6(0x0A, pageControl: 1, dbd: true), dataIn: 255);
+
+        Assert.Equal(0x08, DataIn(task)[8]);
     }
 }

@@ -205,6 +205,16 @@ public sealed class BlockLogicalUnitProvisioningTests
     }
 
     [Fact]
+    public async Task WriteSame16_DefaultMaximumLength_IsTheMaximumTransferLength()
+    {
+        LuHarness h = await CreateAsync(blocks: 40000, options: new LogicalUnitOptions { MaxTransferLengthBlocks = 1000 });
+
+        Assert.Equal(1000u, h.Unit.MaxWriteSameLengthBlocks);
+        AssertGood(await h.RunAsync(Cdbs.Rw16(ScsiOpcode.WriteSame16, 0, 1000, 0x08), dataOut: new byte[512]));
+        AssertCheckCondition(await h.RunAsync(Cdbs.Rw16(ScsiOpcode.WriteSame16, 0, 1001, 0x08), dataOut: new byte[512]), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+    }
+
+    [Fact]
     public async Task WriteSame10_AnchorBit_ReturnsInvalidFieldInCdb()
     {
         LuHarness h = await CreateAsync();

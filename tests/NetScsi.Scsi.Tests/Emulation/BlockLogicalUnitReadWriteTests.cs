@@ -219,6 +219,15 @@ public sealed class BlockLogicalUnitReadWriteTests
     }
 
     [Fact]
+    public async Task Write10_OutOfSpace_ReturnsSpaceAllocationFailed()
+    {
+        LuHarness h = await CreateAsync();
+        h.Device.FailWritesOutOfSpace = true;
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.Write10(0, 1), dataOut: new byte[512]), SenseKey.DataProtect, Asc.SpaceAllocationFailedWriteProtect);
+    }
+
+    [Fact]
     public async Task WriteAndVerify10_WritesThrough()
     {
         LuHarness h = await CreateAsync();
@@ -408,7 +417,7 @@ public sealed class BlockLogicalUnitReadWriteTests
 
         ScsiTask task = await h.RunAsync([0xC5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         AssertCheckCondition(task, SenseKey.IllegalRequest, Asc.InvalidCommandOperationCode);
-        AssertCheckCondition(await h.RunAsync([ScsiOpcode.PersistentReserveIn, 0, 0, 0, 0, 0, 0, 0, 0, 0]), SenseKey.IllegalRequest, Asc.InvalidCommandOperationCode);
+        AssertCheckCondition(await h.RunAsync([0x3C, 0, 0, 0, 0, 0, 0, 0, 0, 0]), SenseKey.IllegalRequest, Asc.InvalidCommandOperationCode); // READ BUFFER(10)
     }
 
     [Fact]
@@ -432,5 +441,110 @@ public sealed class BlockLogicalUnitReadWriteTests
 
         AssertCheckCondition(task, SenseKey.IllegalRequest, Asc.LbaOutOfRange);
         Assert.Equal(0x72, task.Sense[0]);
+    }
+
+    private static byte[] CompareAndWrite(ulong lba, byte blocks, byte flags = 0)
+    {
+        byte[] cdb = Cdbs.Rw16(ScsiOpcode.CompareAndWrite, lba, 0, flags);
+        cdb[13] = blocks;
+        return cdb;
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_Match_WritesNewData()
+    {
+        LuHarness h = await CreateAsync();
+        h.Device.Fill(5, 1, 0xAA);
+        byte[] data = new byte[1024];
+        data.AsSpan(0, 512).Fill(0xAA);
+        data.AsSpan(512).Fill(0xBB);
+
+        ScsiTask task = await h.RunAsync(CompareAndWrite(5, 1), dataOut: data);
+
+        AssertGood(task);
+        Assert.Equal(1024, task.CommandTransferLength);
+        Assert.Equal(0xBB, h.Device.Block(5)[0]);
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_Mismatch_ReportsMiscompareAndWritesNothing()
+    {
+        LuHarness h = await CreateAsync();
+        h.Device.Fill(5, 1, 0xAA);
+        byte[] data = new byte[1024];
+        data.AsSpan(0, 512).Fill(0xAA);
+        data[300] = 0;
+        data.AsSpan(512).Fill(0xBB);
+
+        ScsiTask task = await h.RunAsync(CompareAndWrite(5, 1), dataOut: data);
+
+        AssertCheckCondition(task, SenseKey.Miscompare, Asc.MiscompareDuringVerifyOperation);
+        Assert.True(SenseData.TryGetInformation(task.Sense, out ulong offset));
+        Assert.Equal(300UL, offset);
+        Assert.Equal(0xAA, h.Device.Block(5)[0]);
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_AboveMaximumLength_ReturnsInvalidFieldInCdb()
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertCheckCondition(await h.RunAsync(CompareAndWrite(0, 2), dataOut: new byte[2048]), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_BeyondEnd_ReturnsLbaOutOfRange()
+    {
+        LuHarness h = await CreateAsync(blocks: 10);
+
+        AssertCheckCondition(await h.RunAsync(CompareAndWrite(10, 1), dataOut: new byte[1024]), SenseKey.IllegalRequest, Asc.LbaOutOfRange);
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_ZeroBlocks_IsGood()
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertGood(await h.RunAsync(CompareAndWrite(0, 0)));
+        Assert.Equal(0, h.Device.Writes);
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_ZeroBlocksWithDataOut_ReturnsInvalidFieldInCdb()
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertCheckCondition(await h.RunAsync(CompareAndWrite(0, 0), dataOut: new byte[1024]), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+        Assert.Equal(0, h.Device.Writes);
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_Disabled_ReturnsInvalidCommandOperationCode()
+    {
+        LuHarness h = await CreateAsync(options: new LogicalUnitOptions { MaxCompareAndWriteLengthBlocks = 0 });
+
+        AssertCheckCondition(await h.RunAsync(CompareAndWrite(0, 1), dataOut: new byte[1024]), SenseKey.IllegalRequest, Asc.InvalidCommandOperationCode);
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_WaitsForInFlightWrites()
+    {
+        LuHarness h = await CreateAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Device.Gate = gate;
+        Task<ScsiTask> write = h.RunAsync(Cdbs.Write10(5, 1), dataOut: Enumerable.Repeat((byte)0xAA, 512).ToArray());
+        byte[] data = new byte[1024];
+        data.AsSpan(0, 512).Fill(0xAA);
+        data.AsSpan(512).Fill(0xBB);
+
+        Task<ScsiTask> caw = h.RunAsync(CompareAndWrite(5, 1), dataOut: data);
+        await Task.Delay(20);
+        Assert.False(caw.IsCompleted);
+        h.Device.Gate = null;
+        gate.SetResult();
+
+        AssertGood(await write);
+        AssertGood(await caw);
+        Assert.Equal(0xBB, h.Device.Block(5)[0]);
     }
 }

@@ -179,4 +179,28 @@ public sealed class BlockLogicalUnitUnitAttentionTests
 
         AssertCheckCondition(task, SenseKey.HardwareError, Asc.InternalTargetFailure);
     }
+
+    [Fact]
+    public async Task ReportedLunsDataChanged_RaisedForEveryNexus()
+    {
+        LuHarness h = await CreateAsync();
+        await h.RunAsync(Cdbs.TestUnitReady(), nexus: OtherNexus);
+
+        h.Unit.OnEvent(LogicalUnitEvent.ReportedLunsDataChanged, null);
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady()), SenseKey.UnitAttention, Asc.ReportedLunsDataHasChanged);
+        AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady(), nexus: OtherNexus), SenseKey.UnitAttention, Asc.ReportedLunsDataHasChanged);
+    }
+
+    [Fact]
+    public async Task UnitAttentions_AreReportedOldestFirst()
+    {
+        LuHarness h = await CreateAsync();
+        h.Unit.RaiseUnitAttention(Asc.ModeParametersChanged, except: null);
+        h.Unit.RaiseUnitAttention(Asc.CapacityDataHasChanged, except: null);
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady()), SenseKey.UnitAttention, Asc.ModeParametersChanged);
+        AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady()), SenseKey.UnitAttention, Asc.CapacityDataHasChanged);
+        AssertGood(await h.RunAsync(Cdbs.TestUnitReady()));
+    }
 }

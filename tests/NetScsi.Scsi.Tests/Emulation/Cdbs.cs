@@ -135,4 +135,16 @@ internal static class Cdbs
         BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(6), allocationLength);
         return c;
     }
+
+    public static byte[] ReportSupportedOperationCodes(int options, byte opcode = 0, ushort serviceAction = 0, bool rctd = false, uint allocationLength = 4096)
+    {
+        byte[] c = new byte[12];
+        c[0] = ScsiOpcode.MaintenanceIn;
+        c[1] = ScsiOpcode.ReportSupportedOperationCodesServiceAction;
+        c[2] = (byte)((rctd ? 0x80 : 0) | options);
+        c[3] = opcode;
+        BinaryPrimitives.WriteUInt16BigEndian(c.AsSpan(4), serviceAction);
+        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(6), allocationLength);
+        return c;
+    }
 }

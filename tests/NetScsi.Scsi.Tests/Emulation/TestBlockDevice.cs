@@ -39,6 +39,9 @@ internal sealed class TestBlockDevice : IBlockDevice
 
     public bool FailWrites { get; set; }
 
+    /// <summary>Writes fail as a full file system would (ENOSPC).</summary>
+    public bool FailWritesOutOfSpace { get; set; }
+
     public int FuaWrites { get; private set; }
 
     public int Writes { get; private set; }
@@ -87,6 +90,10 @@ internal sealed class TestBlockDevice : IBlockDevice
         if (FailWrites)
         {
             throw new IOException("injected write failure");
+        }
+        if (FailWritesOutOfSpace)
+        {
+            throw new IOException("No space left on device", 28);
         }
         buffer.Span.CopyTo(_data.AsSpan((int)(lba * BlockSize)));
         for (long i = lba; i < lba + (buffer.Length / BlockSize); i++)

@@ -47,7 +47,8 @@ name != "" {
 END {
     finish()
     for (i = 1; i <= count; i++) {
-        printf "%-8s %s\n", seen[order[i]], order[i]
+        note = (strict_seen[order[i]] != seen[order[i]]) ? "  (logged [FAILED]; counts as failed in STRICT)" : ""
+        printf "%-8s %s%s\n", seen[order[i]], order[i], note
         totals[seen[order[i]]]++
         strict_totals[strict_seen[order[i]]]++
     }

@@ -148,6 +148,11 @@ internal sealed class RawIscsiClient : IAsyncDisposable
     /// <summary>A complete login with AuthMethod=None straight through operational negotiation.</summary>
     public async Task<Dictionary<string, string>> LoginAsync(string targetName, string initiatorName = "iqn.2026-11.org.netscsi:test-initiator", params string[] extraKeys)
     {
+        // Digests apply only from full feature phase on (RFC 7143 §13.1).
+        bool digestsWanted = HeaderDigest || DataDigest;
+        bool headerWanted = HeaderDigest;
+        bool dataWanted = DataDigest;
+        HeaderDigest = DataDigest = false;
         var keys = new List<string>
         {
             "InitiatorName=" + initiatorName,
@@ -162,15 +167,13 @@ internal sealed class RawIscsiClient : IAsyncDisposable
         }
         var ops = new List<string>
         {
-            "HeaderDigest=" + (HeaderDigest ? "CRC32C" : "None"),
-            "DataDigest=" + (DataDigest ? "CRC32C" : "None"),
+            "HeaderDigest=" + (headerWanted ? "CRC32C" : "None"),
+            "DataDigest=" + (dataWanted ? "CRC32C" : "None"),
             "MaxRecvDataSegmentLength=" + MaxRecvDataSegmentLength,
             "ErrorRecoveryLevel=0",
         };
         ops.AddRange(extraKeys);
         Dictionary<string, string> negotiated = new();
-        bool digestsWanted = HeaderDigest || DataDigest;
-        HeaderDigest = DataDigest = false;
         var second = await LoginStepAsync(1, 3, true, Keys(ops.ToArray()), onKeys: k => negotiated = k);
         if (second.StatusClass != 0 || !second.Transit)
         {

@@ -88,7 +88,11 @@ internal sealed partial class TargetConnection
             long now = _time.GetTimestamp();
             if (_pendingPingTag != Bhs.ReservedTag)
             {
-                if (_time.GetElapsedTime(_pingSentTimestamp, now) > timeout)
+                // An unanswered ping condemns the connection only while commands are outstanding: the
+                // initiator must be reading then. Some initiators (libiscsi's synchronous API) read an
+                // idle connection only when they next use it; a peer that vanished while idle is
+                // found by TCP keepalive instead.
+                if (_time.GetElapsedTime(_pingSentTimestamp, now) > timeout && (Session?.InFlight ?? 0) > 0)
                 {
                     LogPingTimeout(_logger, RemoteName);
                     Close();

@@ -15,6 +15,11 @@ public sealed class TcpConnection : IDataMoverConnection
     {
         _socket = socket;
         _socket.NoDelay = true;
+        // Finds peers that vanished while the connection was idle (no iSCSI traffic to time out).
+        _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
+        _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+        _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
         _stream = new NetworkStream(socket, ownsSocket: true);
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;

@@ -81,14 +81,21 @@ public sealed class SessionTests
     }
 
     [Fact]
-    public async Task UnansweredNopInPings_DropTheDeadConnection()
+    public async Task UnansweredNopInPingsWithCommandOutstanding_DropTheDeadConnection()
     {
         await using var fixture = await TargetFixture.StartAsync(o =>
         {
             o.NopInInterval = TimeSpan.FromMilliseconds(200);
             o.NopInTimeout = TimeSpan.FromMilliseconds(600);
         });
-        await using var client = await fixture.LoginAsync();
+        await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
+        // A write whose data never comes keeps a command outstanding.
+        var cdb = new byte[10];
+        cdb[0] = 0x2A;
+        cdb[8] = 1;
+        await client.SendAsync(client.BuildScsiCommand(cdb, 512, false, true, 0));
+        var (r2t, _) = await client.ReceiveAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode(r2t));
         var (ping, _) = await client.ReceiveAsync(TimeSpan.FromSeconds(5));
         var nopIn = NopInPdu.Parse(ping);
         Assert.Equal(IscsiOpcode.NopIn, Bhs.GetOpcode(ping));
@@ -96,6 +103,21 @@ public sealed class SessionTests
         Assert.NotEqual(Bhs.ReservedTag, nopIn.TargetTransferTag);
         // Never answer: the target must give up on the connection.
         Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task UnansweredNopInPingsOnIdleConnection_KeepTheConnection()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o =>
+        {
+            o.NopInInterval = TimeSpan.FromMilliseconds(100);
+            o.NopInTimeout = TimeSpan.FromMilliseconds(300);
+        });
+        await using var client = await fixture.LoginAsync();
+        var (ping, _) = await client.ReceiveAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(IscsiOpcode.NopIn, Bhs.GetOpcode(ping));
+        Assert.False(await client.WaitForCloseAsync(TimeSpan.FromSeconds(1)));
+        Assert.Equal(1, fixture.Server.SessionCount);
     }
 
     [Fact]

@@ -160,11 +160,42 @@ internal sealed partial class TargetSession
         }
 
         var connection = Connection;
-        if (command.TryBeginCompletion() && connection is not null)
+        if (ReleaseTag(command) && connection is not null)
         {
             await connection.SendScsiResultAsync(command).ConfigureAwait(false);
         }
         Finish(command, slideWindow: true);
+    }
+
+    /// <summary>
+    /// Claims a command that finished executing for its response and takes it out of the ITT table
+    /// before that response is sent; false if task management aborted it (no response then).
+    /// <para>
+    /// RFC 7143 §11.2.1.8: a tag identifies a task only while the task exists, and the initiator may
+    /// reuse it as soon as it has the status. Releasing the tag only after the send (in
+    /// <see cref="Finish"/>) left a window in which the initiator's next command with that tag got
+    /// Reject "task in progress": the worker could be preempted between its flush and
+    /// <see cref="Finish"/> while the initiator had already read the response. The command keeps its
+    /// place in the in-flight count (Logout drain) and stays out of the pool until <see cref="Finish"/>.
+    /// </para>
+    /// </summary>
+    private bool ReleaseTag(TargetCommand command)
+    {
+        lock (_lock)
+        {
+            // Under the lock Abort iterates the table with: either it claimed the command first (no
+            // response), or it no longer finds it (ABORT TASK then answers from RefCmdSN as for any
+            // completed task).
+            if (!command.TryBeginCompletion())
+            {
+                return false;
+            }
+            if (_commands.TryGetValue(command.InitiatorTaskTag, out var registered) && ReferenceEquals(registered, command))
+            {
+                _commands.Remove(command.InitiatorTaskTag);
+            }
+            return true;
+        }
     }
 
     /// <summary>Removes a command from the table and returns it to the pool.</summary>

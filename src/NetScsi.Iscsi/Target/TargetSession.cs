@@ -138,9 +138,13 @@ internal sealed partial class TargetSession
         }
     }
 
-    /// <summary>Runs on the command's worker loop once all its data is in.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask ExecuteAsync(TargetCommand command)
+    /// <summary>
+    /// Runs on the command's worker loop once all its data is in: executes it and claims it for its
+    /// response. Returns the connection to send the response on, or null when none is sent (aborted,
+    /// or no connection); the worker then sends and calls <see cref="Finish"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<TargetConnection?> ExecuteAsync(TargetCommand command)
     {
         try
         {
@@ -159,12 +163,7 @@ internal sealed partial class TargetSession
             command.Task.CheckCondition(SenseKey.HardwareError, 0x44, 0x00);
         }
 
-        var connection = Connection;
-        if (ReleaseTag(command) && connection is not null)
-        {
-            await connection.SendScsiResultAsync(command).ConfigureAwait(false);
-        }
-        Finish(command, slideWindow: true);
+        return ReleaseTag(command) ? Connection : null;
     }
 
     /// <summary>

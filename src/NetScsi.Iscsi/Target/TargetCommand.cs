@@ -21,6 +21,7 @@ internal sealed class TargetCommand : IValueTaskSource<bool>
     private readonly TargetSession _session;
     private ManualResetValueTaskSourceCore<bool> _ready = new() { RunContinuationsAsynchronously = true };
     private readonly R2TState[] _r2ts = new R2TState[MaxR2Ts];
+    private readonly SendLock.Waiter _sendWaiter = new();
     private byte[]? _buffer;
 
     public TargetCommand(TargetSession session)
@@ -216,7 +217,17 @@ internal sealed class TargetCommand : IValueTaskSource<bool>
     {
         while (await new ValueTask<bool>(this, _ready.Version).ConfigureAwait(false))
         {
-            await _session.ExecuteAsync(this).ConfigureAwait(false);
+            var connection = await _session.ExecuteAsync(this).ConfigureAwait(false);
+            if (connection is not null)
+            {
+                // Queuing for the send lock happens here, in this long-lived state machine with this
+                // command's reusable waiter: with several commands completing at once, waiting inside
+                // a pooled async method instead rented more boxes than the builder's per-thread and
+                // per-core caches hold, and SemaphoreSlim allocated a Task per queued waiter.
+                await connection.WaitForSendLockAsync(_sendWaiter).ConfigureAwait(false);
+                await connection.SendScsiResultAsync(this).ConfigureAwait(false);
+            }
+            _session.Finish(this, slideWindow: true);
         }
     }
 

@@ -16,7 +16,17 @@ internal sealed partial class TargetConnection
 
     private uint _discoveryExpCmdSN;
 
-    /// <summary>Sends the data and status of a finished SCSI command (RFC 7143 §11.4, §11.7).</summary>
+    /// <summary>
+    /// Waits for the send lock on behalf of a command's worker loop, with the command's own waiter: the
+    /// wait allocates nothing however many commands queue, and because the loop awaits it (not an
+    /// async method of ours) no state machine box is rented either.
+    /// </summary>
+    internal ValueTask WaitForSendLockAsync(SendLock.Waiter waiter) => _sendLock.WaitAsync(waiter);
+
+    /// <summary>
+    /// Sends the data and status of a finished SCSI command (RFC 7143 §11.4, §11.7). The caller holds
+    /// the send lock (<see cref="WaitForSendLockAsync"/>); it is released here.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendScsiResultAsync(TargetCommand command)
     {
@@ -35,7 +45,6 @@ internal sealed partial class TargetConnection
         // Status may ride on the last Data-In only when there is no sense data (§11.7.4).
         bool foldStatus = dataIn > 0 && task.Status is ScsiStatus.Good or ScsiStatus.ConditionMet && task.SenseLength == 0;
 
-        await _sendLock.WaitAsync().ConfigureAwait(false);
         try
         {
             if (_closed.IsCancellationRequested)

@@ -23,7 +23,7 @@ internal sealed partial class TargetConnection
     private readonly PipeWriter _output;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly SendLock _sendLock = new();
     private readonly CancellationTokenSource _closed = new();
 
     private IscsiSessionParameters _parameters = new();

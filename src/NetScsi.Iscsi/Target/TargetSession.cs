@@ -138,9 +138,13 @@ internal sealed partial class TargetSession
         }
     }
 
-    /// <summary>Runs on the command's worker loop once all its data is in.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask ExecuteAsync(TargetCommand command)
+    /// <summary>
+    /// Runs on the command's worker loop once all its data is in: executes it and claims it for its
+    /// response. Returns the connection to send the response on, or null when none is sent (aborted,
+    /// or no connection); the worker then sends and calls <see cref="Finish"/>.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    internal async ValueTask<TargetConnection?> ExecuteAsync(TargetCommand command)
     {
         try
         {
@@ -159,12 +163,38 @@ internal sealed partial class TargetSession
             command.Task.CheckCondition(SenseKey.HardwareError, 0x44, 0x00);
         }
 
-        var connection = Connection;
-        if (command.TryBeginCompletion() && connection is not null)
+        return ReleaseTag(command) ? Connection : null;
+    }
+
+    /// <summary>
+    /// Claims a command that finished executing for its response and takes it out of the ITT table
+    /// before that response is sent; false if task management aborted it (no response then).
+    /// <para>
+    /// RFC 7143 §11.2.1.8: a tag identifies a task only while the task exists, and the initiator may
+    /// reuse it as soon as it has the status. Releasing the tag only after the send (in
+    /// <see cref="Finish"/>) left a window in which the initiator's next command with that tag got
+    /// Reject "task in progress": the worker could be preempted between its flush and
+    /// <see cref="Finish"/> while the initiator had already read the response. The command keeps its
+    /// place in the in-flight count (Logout drain) and stays out of the pool until <see cref="Finish"/>.
+    /// </para>
+    /// </summary>
+    private bool ReleaseTag(TargetCommand command)
+    {
+        lock (_lock)
         {
-            await connection.SendScsiResultAsync(command).ConfigureAwait(false);
+            // Under the lock Abort iterates the table with: either it claimed the command first (no
+            // response), or it no longer finds it (ABORT TASK then answers from RefCmdSN as for any
+            // completed task).
+            if (!command.TryBeginCompletion())
+            {
+                return false;
+            }
+            if (_commands.TryGetValue(command.InitiatorTaskTag, out var registered) && ReferenceEquals(registered, command))
+            {
+                _commands.Remove(command.InitiatorTaskTag);
+            }
+            return true;
         }
-        Finish(command, slideWindow: true);
     }
 
     /// <summary>Removes a command from the table and returns it to the pool.</summary>

@@ -123,6 +123,27 @@ public sealed class ScsiCommandTests
         Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
     }
 
+    /// <summary>
+    /// RFC 7143 §11.2.1.8: once the initiator has a command's status its tag is free. Reusing it at once,
+    /// over and over, must never meet Reject "task in progress" (the target once released the tag only
+    /// after its response was flushed, which lost the race to a fast initiator).
+    /// </summary>
+    [Fact]
+    public async Task TagReusedAsSoonAsStatusArrives_IsAccepted()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        await client.SendAsync(client.BuildScsiCommand(new byte[6], 0, false, false, 0));
+        await ReadResultAsync(client, 0); // unit attention
+
+        for (int i = 0; i < 5000; i++)
+        {
+            await client.SendAsync(client.BuildScsiCommand(Read10(0, 1), 512, true, false, 0, itt: 0x42));
+            var result = await ReadResultAsync(client, 512);
+            Assert.Equal(0, result.Status);
+        }
+    }
+
     [Fact]
     public async Task ReadWithLargerExpectedLength_ReportsUnderflowResidual()
     {

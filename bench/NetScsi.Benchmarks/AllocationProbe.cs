@@ -1,0 +1,102 @@
+using System.Diagnostics.Tracing;
+
+namespace NetScsi.Benchmarks;
+
+/// <summary>
+/// <c>--alloc-probe [commands] [--types]</c>: runs the end-to-end commands outside BenchmarkDotNet and
+/// prints bytes allocated per command (all threads, <see cref="GC.GetTotalAllocatedBytes(bool)"/>).
+/// With <c>--types</c> it also lists the types the runtime's allocation-tick events name (one event per
+/// ~100 KB allocated), which points at the source without a profiler.
+/// </summary>
+internal static class AllocationProbe
+{
+    public static int Run(string[] args)
+    {
+        int commands = 100_000;
+        bool types = false;
+        foreach (var arg in args)
+        {
+            if (arg == "--types")
+            {
+                types = true;
+            }
+            else if (int.TryParse(arg, out int n))
+            {
+                commands = n;
+            }
+        }
+
+        var bench = new TargetEndToEndBenchmarks();
+        bench.Setup();
+        try
+        {
+            (string Name, BenchInitiator.Operation Operation, int Depth)[] cases =
+            [
+                ("Read4K", BenchInitiator.Operation.Read, 1),
+                ("Write4K", BenchInitiator.Operation.Write, 1),
+                ("Read4KQD8", BenchInitiator.Operation.Read, 8),
+                ("Write4KQD8", BenchInitiator.Operation.Write, 8),
+            ];
+            foreach (var (name, operation, depth) in cases)
+            {
+                // Warm up: grows the command pool, tiers up the JIT, fills the pooled-builder caches.
+                bench.Run(operation, 20_000, depth);
+                using var listener = types ? new AllocationTickListener() : null;
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                bench.Run(operation, commands, depth);
+                watch.Stop();
+                long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                Console.WriteLine($"{name,-12} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command");
+                listener?.Print();
+            }
+        }
+        finally
+        {
+            bench.Cleanup();
+        }
+        return 0;
+    }
+
+    /// <summary>Counts GCAllocationTick events by type name.</summary>
+    private sealed class AllocationTickListener : EventListener
+    {
+        private readonly Dictionary<string, int> _ticks = new();
+        private bool _enabled;
+
+        protected override void OnEventSourceCreated(EventSource eventSource)
+        {
+            if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+            {
+                // Keyword 0x1: GC; AllocationTick is at Verbose.
+                EnableEvents(eventSource, EventLevel.Verbose, (EventKeywords)0x1);
+                _enabled = true;
+            }
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs eventData)
+        {
+            if (!_enabled || eventData.EventName is null || !eventData.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) || eventData.Payload is null)
+            {
+                return;
+            }
+            int index = eventData.PayloadNames?.IndexOf("TypeName") ?? -1;
+            string type = index >= 0 ? eventData.Payload[index]?.ToString() ?? "?" : "?";
+            lock (_ticks)
+            {
+                _ticks[type] = _ticks.GetValueOrDefault(type) + 1;
+            }
+        }
+
+        public void Print()
+        {
+            lock (_ticks)
+            {
+                foreach (var (type, count) in _ticks.OrderByDescending(p => p.Value))
+                {
+                    Console.WriteLine($"    ~{count * 100} KB  {type}");
+                }
+            }
+        }
+    }
+}

@@ -13,6 +13,12 @@ public sealed class IscsiTargetOptions
     /// <summary>Commands a session may have outstanding: MaxCmdSN − ExpCmdSN + 1 (the CmdSN window).</summary>
     public int QueueDepth { get; set; } = 128;
 
+    /// <summary>
+    /// Bytes of command data buffers one session may hold at once. Beyond it new data-carrying
+    /// commands get TASK SET FULL, so memory stays bounded whatever transfer lengths a peer announces.
+    /// </summary>
+    public long SessionBufferBudget { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Our MaxRecvDataSegmentLength declaration (RFC 7143 §13.12), 512..16777215.</summary>
     public int MaxRecvDataSegmentLength { get; set; } = 262144;
 

@@ -285,7 +285,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
                 _sessions.Remove(old.Tsih);
             }
             ushort tsih = AllocateTsih();
-            session = new TargetSession(this, target, GetDevice(target, acl), parameters, isid, tsih, firstCmdSN, _options.QueueDepth, _loggerFactory.CreateLogger<TargetSession>());
+            session = new TargetSession(this, target, GetDevice(target, acl), parameters, isid, tsih, firstCmdSN, _options.QueueDepth, _options.SessionBufferBudget, _loggerFactory.CreateLogger<TargetSession>());
             session.Connection = connection;
             _sessions.Add(tsih, session);
         }

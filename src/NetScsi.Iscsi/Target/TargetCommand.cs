@@ -23,6 +23,7 @@ internal sealed class TargetCommand : IValueTaskSource<bool>
     private readonly R2TState[] _r2ts = new R2TState[MaxR2Ts];
     private readonly SendLock.Waiter _sendWaiter = new();
     private byte[]? _buffer;
+    private int _bufferLength;
 
     public TargetCommand(TargetSession session)
     {
@@ -121,6 +122,7 @@ internal sealed class TargetCommand : IValueTaskSource<bool>
             Cancellation.Dispose();
             Cancellation = new CancellationTokenSource();
         }
+        _bufferLength = bufferLength;
         if (bufferLength > 0)
         {
             _buffer = ArrayPool<byte>.Shared.Rent(bufferLength);
@@ -199,15 +201,18 @@ internal sealed class TargetCommand : IValueTaskSource<bool>
         _ready.SetResult(true);
     }
 
-    /// <summary>Returns the buffer; the instance goes back to the session's pool afterwards.</summary>
-    public void ReleaseBuffer()
+    /// <summary>Returns the buffer and how many bytes of the session's budget it held.</summary>
+    public int ReleaseBuffer()
     {
+        int held = _bufferLength;
         if (_buffer is not null)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
         }
+        _bufferLength = 0;
         Task.Buffer = default;
+        return held;
     }
 
     /// <summary>Ends the worker loop (session teardown).</summary>

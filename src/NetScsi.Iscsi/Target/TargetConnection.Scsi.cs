@@ -44,7 +44,7 @@ internal sealed partial class TargetConnection
 
         bool tooLarge = pdu.ExpectedDataTransferLength > MaxCommandBufferLength;
         int bufferLength = tooLarge || !(pdu.Read || pdu.Write) ? 0 : (int)pdu.ExpectedDataTransferLength;
-        var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, bufferLength);
+        var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, bufferLength, out bool overBudget);
         if (command is null)
         {
             // §11.2.1.8 / §11.17.1: an ITT still in use by a live task: "task in progress".
@@ -68,6 +68,17 @@ internal sealed partial class TargetConnection
         {
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
             session.Finish(command, slideWindow: !pdu.Immediate);
+            return true;
+        }
+
+        if (overBudget)
+        {
+            // SAM-5 §5.3.1: TASK SET FULL when the target lacks resources for the command right now;
+            // initiators retry (Linux lowers its queue depth). Any data for it is discarded.
+            task.ExpectedDataTransferLength = 0;
+            task.Status = ScsiStatus.TaskSetFull;
+            command.RunWithoutExecution = true;
+            command.Start();
             return true;
         }
 

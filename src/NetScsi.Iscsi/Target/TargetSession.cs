@@ -17,6 +17,8 @@ internal sealed partial class TargetSession
     private readonly Stack<TargetCommand> _pool;
     private readonly ILogger _logger;
     private readonly int _queueDepth;
+    private readonly long _bufferBudget;
+    private long _bufferedBytes;
     private uint _expCmdSN;
     private uint _maxCmdSN;
     private int _inFlight;
@@ -32,6 +34,7 @@ internal sealed partial class TargetSession
         ushort tsih,
         uint firstCmdSN,
         int queueDepth,
+        long bufferBudget,
         ILogger logger)
     {
         Server = server;
@@ -41,6 +44,7 @@ internal sealed partial class TargetSession
         Isid = isid;
         Tsih = tsih;
         _queueDepth = queueDepth;
+        _bufferBudget = bufferBudget;
         _logger = logger;
         _expCmdSN = firstCmdSN;
         _maxCmdSN = firstCmdSN + (uint)queueDepth - 1;
@@ -110,15 +114,28 @@ internal sealed partial class TargetSession
         }
     }
 
-    /// <summary>Takes a pooled command and registers it under its ITT; null if the ITT is already in use.</summary>
-    public TargetCommand? BeginCommand(uint itt, uint cmdSN, int bufferLength)
+    /// <summary>
+    /// Takes a pooled command and registers it under its ITT; null if the ITT is already in use.
+    /// The data buffers of a session's commands share <see cref="IscsiTargetOptions.SessionBufferBudget"/>:
+    /// a command whose buffer would exceed it gets none and <paramref name="overBudget"/> is set (the
+    /// caller answers TASK SET FULL), so memory stays bounded whatever EDTLs a peer announces. A lone
+    /// command always fits, so every session makes progress.
+    /// </summary>
+    public TargetCommand? BeginCommand(uint itt, uint cmdSN, int bufferLength, out bool overBudget)
     {
         lock (_lock)
         {
+            overBudget = false;
             if (_closed || _commands.ContainsKey(itt))
             {
                 return null;
             }
+            if (bufferLength > 0 && _bufferedBytes > 0 && _bufferedBytes + bufferLength > _bufferBudget)
+            {
+                overBudget = true;
+                bufferLength = 0;
+            }
+            _bufferedBytes += bufferLength;
             if (!_pool.TryPop(out var command))
             {
                 command = new TargetCommand(this);
@@ -200,7 +217,7 @@ internal sealed partial class TargetSession
     /// <summary>Removes a command from the table and returns it to the pool.</summary>
     public void Finish(TargetCommand command, bool slideWindow)
     {
-        command.ReleaseBuffer();
+        int released = command.ReleaseBuffer();
         TaskCompletionSource? drained = null;
         lock (_lock)
         {
@@ -212,6 +229,7 @@ internal sealed partial class TargetSession
             {
                 _maxCmdSN++;
             }
+            _bufferedBytes -= released;
             _inFlight--;
             command.SignalFinished();
             if (_closed)

@@ -106,4 +106,51 @@ public sealed class HostileInputTests
         await using var healthy = await fixture.LoginAsync();
         Assert.Equal(1, fixture.Server.SessionCount);
     }
+
+    [Theory]
+    [InlineData("InitiatorName=iqn.2026-11.org.netscsi:dup\0InitiatorName=iqn.2026-11.org.netscsi:dup2\0TargetName=" + TargetFixture.TargetName + "\0AuthMethod=None\0")]
+    [InlineData("InitiatorName=iqn.2026-11.org.netscsi:bad\0TargetName" + "\0AuthMethod=None\0")]
+    [InlineData("InitiatorName=iqn.2026-11.org.netscsi:bad\0=value\0")]
+    public async Task DuplicateOrMalformedLoginKeys_FailLoginWithInitiatorError(string keys)
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+        var response = await client.LoginStepAsync(0, 1, true, keys);
+        Assert.Equal(0x02, response.StatusClass);
+        Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
+        // The target keeps serving everyone else.
+        await using var healthy = await fixture.LoginAsync();
+        Assert.Equal(1, fixture.Server.SessionCount);
+    }
+
+    [Fact]
+    public async Task UnknownLoginKey_IsAnsweredNotUnderstood()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.ConnectAsync();
+        Dictionary<string, string> answer = new();
+        var response = await client.LoginStepAsync(0, 1, true, RawIscsiClient.Keys(
+            "InitiatorName=iqn.2026-11.org.netscsi:x", "TargetName=" + TargetFixture.TargetName, "AuthMethod=None", "X-com.example.Unknown=1"), onKeys: k => answer = k);
+        Assert.Equal(0, response.StatusClass);
+        Assert.Equal("NotUnderstood", answer["X-com.example.Unknown"]);
+    }
+
+    [Fact]
+    public async Task WritesAnnouncingMoreThanTheSessionBudget_GetTaskSetFullInsteadOfMemory()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o => o.SessionBufferBudget = 1024 * 1024);
+        await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
+        var cdb = new byte[10];
+        cdb[0] = 0x2A;
+        cdb[7] = 0x08; // 2048 blocks = 1 MiB
+        await client.SendAsync(client.BuildScsiCommand(cdb, 1024 * 1024, false, true, 0));
+        var (first, _) = await client.ReceiveAsync();
+        Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode(first));
+
+        // The second 1 MiB write does not fit while the first holds its buffer.
+        await client.SendAsync(client.BuildScsiCommand(cdb, 1024 * 1024, false, true, 0));
+        var (second, _) = await client.ReceiveAsync();
+        Assert.Equal(IscsiOpcode.ScsiResponse, Bhs.GetOpcode(second));
+        Assert.Equal((byte)NetScsi.Scsi.ScsiStatus.TaskSetFull, ScsiResponsePdu.Parse(second).Status);
+    }
 }

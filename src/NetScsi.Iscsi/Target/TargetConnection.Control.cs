@@ -64,7 +64,7 @@ internal sealed partial class TargetConnection
             TargetTransferTag = Bhs.ReservedTag,
         };
         CompleteNonScsi(pdu.Immediate);
-        await SendWithStatSNAsync(new byte[Bhs.Length], data, response).ConfigureAwait(false);
+        await SendWithStatSNAsync(data, response).ConfigureAwait(false);
         return true;
     }
 
@@ -111,39 +111,6 @@ internal sealed partial class TargetConnection
         }
     }
 
-    private async ValueTask SendPingAsync(uint tag)
-    {
-        var header = new byte[Bhs.Length];
-        await _sendLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_closed.IsCancellationRequested)
-            {
-                return;
-            }
-            // §11.19.1: an unsolicited NOP-In carries the current StatSN but does not advance it.
-            var pdu = new NopInPdu
-            {
-                InitiatorTaskTag = Bhs.ReservedTag,
-                TargetTransferTag = tag,
-                StatSN = _statSN,
-                ExpCmdSN = ExpCmdSN,
-                MaxCmdSN = MaxCmdSN,
-            };
-            pdu.WriteTo(header);
-            PduWriter.WriteHeader(_output, header, _headerDigest);
-            await _output.FlushAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
-        {
-            OnSendFailed(e);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
-
     /// <summary>Task Management Function Request (RFC 7143 §11.5).</summary>
     private async ValueTask<bool> HandleTaskManagementAsync(PduFrame frame)
     {
@@ -175,7 +142,7 @@ internal sealed partial class TargetConnection
             }
         }
         CompleteNonScsi(pdu.Immediate);
-        await SendWithStatSNAsync(new byte[Bhs.Length], ReadOnlyMemory<byte>.Empty, new TaskManagementResponsePdu
+        await SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new TaskManagementResponsePdu
         {
             Response = response,
             InitiatorTaskTag = pdu.InitiatorTaskTag,
@@ -229,7 +196,7 @@ internal sealed partial class TargetConnection
         }
         CompleteNonScsi(pdu.Immediate);
         _logoutReceived = closing;
-        await SendWithStatSNAsync(new byte[Bhs.Length], ReadOnlyMemory<byte>.Empty, new LogoutResponsePdu
+        await SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new LogoutResponsePdu
         {
             Response = response,
             InitiatorTaskTag = pdu.InitiatorTaskTag,

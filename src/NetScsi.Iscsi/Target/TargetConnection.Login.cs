@@ -58,7 +58,7 @@ internal sealed partial class TargetConnection
             // The session (if any) exists from the binding callback; its window starts at this CmdSN.
             Session = _pendingSession;
         }
-        await SendWithStatSNAsync(new byte[Bhs.Length], response.Data, new LoginResponsePdu
+        await SendWithStatSNAsync(response.Data, new LoginResponsePdu
         {
             Transit = response.Transit,
             Continue = response.Continue,
@@ -115,7 +115,7 @@ internal sealed partial class TargetConnection
     private async ValueTask SendLoginFailureAsync(BhsBuffer header, LoginStatusCode status)
     {
         ReadOnlySpan<byte> bhs = header;
-        await SendWithStatSNAsync(new byte[Bhs.Length], ReadOnlyMemory<byte>.Empty, new LoginResponsePdu
+        await SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new LoginResponsePdu
         {
             Isid = Bhs.GetOpcode(bhs) == IscsiOpcode.LoginRequest ? LoginRequestPdu.Parse(bhs).Isid : 0,
             InitiatorTaskTag = Bhs.GetInitiatorTaskTag(bhs),

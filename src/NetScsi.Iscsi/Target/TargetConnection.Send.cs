@@ -156,8 +156,15 @@ internal sealed partial class TargetConnection
         PduWriter.Write(_output, header, sense[..dataLength], _headerDigest, _dataDigest);
     }
 
-    /// <summary>Sends a PDU whose header the caller builds into <paramref name="header"/> with <paramref name="data"/>.</summary>
-    private async ValueTask SendAsync(byte[] header, ReadOnlyMemory<byte> data)
+    /// <summary>Writes PDUs under the send lock and flushes; a failed send closes the connection.</summary>
+    private delegate void LockedWrite<TState>(TargetConnection connection, in TState state);
+
+    /// <summary>
+    /// The one way control PDUs leave: take the send lock (so StatSN follows wire order), write
+    /// synchronously, flush, release. Nothing is sent once the connection is closing.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendLockedAsync<TState>(TState state, LockedWrite<TState> write)
     {
         await _sendLock.WaitAsync().ConfigureAwait(false);
         try
@@ -166,7 +173,7 @@ internal sealed partial class TargetConnection
             {
                 return;
             }
-            PduWriter.Write(_output, header, data.Span, _headerDigest, _dataDigest);
+            write(this, state);
             await _output.FlushAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
@@ -180,28 +187,7 @@ internal sealed partial class TargetConnection
     }
 
     /// <summary>Sends R2Ts for a write command (no StatSN advance: §4.2.2.2).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendR2TsAsync(TargetCommand command)
-    {
-        await _sendLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_closed.IsCancellationRequested)
-            {
-                return;
-            }
-            WriteR2Ts(command);
-            await _output.FlushAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
-        {
-            OnSendFailed(e);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
+    private ValueTask SendR2TsAsync(TargetCommand command) => SendLockedAsync(command, static (c, in cmd) => c.WriteR2Ts(cmd));
 
     private void WriteR2Ts(TargetCommand command)
     {
@@ -247,43 +233,39 @@ internal sealed partial class TargetConnection
     /// <summary>Reject (RFC 7143 §11.17): the data segment echoes the offending header.</summary>
     private ValueTask SendRejectAsync(RejectReason reason, BhsBuffer rejected)
     {
-        var header = new byte[Bhs.Length];
         var data = new byte[Bhs.Length];
         ((ReadOnlySpan<byte>)rejected).CopyTo(data);
-        var pdu = new RejectPdu
-        {
-            Reason = reason,
-            DataSegmentLength = Bhs.Length,
-            StatSN = _statSN,
-            ExpCmdSN = ExpCmdSN,
-            MaxCmdSN = MaxCmdSN,
-        };
-        return SendWithStatSNAsync(header, data, pdu);
+        return SendWithStatSNAsync(data, new RejectPdu { Reason = reason, DataSegmentLength = Bhs.Length });
     }
 
     /// <summary>Sends a status-bearing control PDU: StatSN is taken under the send lock so it matches wire order.</summary>
-    private async ValueTask SendWithStatSNAsync<TPdu>(byte[] header, ReadOnlyMemory<byte> data, TPdu pdu)
+    private ValueTask SendWithStatSNAsync<TPdu>(ReadOnlyMemory<byte> data, TPdu pdu)
+        where TPdu : struct, IStatusPdu
+        => SendLockedAsync((data, pdu), static (c, in s) => c.WriteStatusPdu(s.data.Span, s.pdu));
+
+    private void WriteStatusPdu<TPdu>(ReadOnlySpan<byte> data, TPdu pdu)
         where TPdu : struct, IStatusPdu
     {
-        await _sendLock.WaitAsync().ConfigureAwait(false);
-        try
+        Span<byte> header = stackalloc byte[Bhs.Length];
+        pdu.SetSequenceNumbers(_statSN++, ExpCmdSN, MaxCmdSN);
+        pdu.WriteTo(header);
+        PduWriter.Write(_output, header, data, _headerDigest, _dataDigest);
+    }
+
+    /// <summary>§11.19.1: an unsolicited NOP-In (a ping) carries the current StatSN but does not advance it.</summary>
+    private ValueTask SendPingAsync(uint tag) => SendLockedAsync(tag, static (c, in t) => c.WritePing(t));
+
+    private void WritePing(uint tag)
+    {
+        Span<byte> header = stackalloc byte[Bhs.Length];
+        new NopInPdu
         {
-            if (_closed.IsCancellationRequested)
-            {
-                return;
-            }
-            pdu.SetSequenceNumbers(_statSN++, ExpCmdSN, MaxCmdSN);
-            pdu.WriteTo(header);
-            PduWriter.Write(_output, header, data.Span, _headerDigest, _dataDigest);
-            await _output.FlushAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
-        {
-            OnSendFailed(e);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
+            InitiatorTaskTag = Bhs.ReservedTag,
+            TargetTransferTag = tag,
+            StatSN = _statSN,
+            ExpCmdSN = ExpCmdSN,
+            MaxCmdSN = MaxCmdSN,
+        }.WriteTo(header);
+        PduWriter.WriteHeader(_output, header, _headerDigest);
     }
 }

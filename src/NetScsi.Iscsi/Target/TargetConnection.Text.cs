@@ -32,7 +32,7 @@ internal sealed partial class TargetConnection
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
             return true;
         }
-        await SendWithStatSNAsync(new byte[Bhs.Length], response.Data, new TextResponsePdu
+        await SendWithStatSNAsync(response.Data, new TextResponsePdu
         {
             Final = response.Final,
             Continue = response.Continue,

@@ -191,4 +191,69 @@ public sealed class ScsiCommandTests
         Assert.Equal(0x55u, Bhs.GetInitiatorTaskTag(header));
         Assert.Equal(data, payload);
     }
+
+    [Fact]
+    public async Task LargeWrite_WithMaxOutstandingR2T4_SolicitsFourBurstsAtOnce()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No", "MaxBurstLength=65536", "FirstBurstLength=65536", "MaxOutstandingR2T=4");
+        await client.SendAsync(client.BuildScsiCommand(new byte[6], 0, false, false, 0));
+        await ReadResultAsync(client, 0); // unit attention
+
+        var payload = new byte[1024 * 1024];
+        new Random(11).NextBytes(payload);
+        var header = client.BuildScsiCommand(Write10(0, 2048), (uint)payload.Length, read: false, write: true, immediateLength: 0);
+        uint itt = Bhs.GetInitiatorTaskTag(header);
+        await client.SendAsync(header);
+
+        // Four R2Ts arrive before any data is sent, each for one MaxBurstLength at its own offset.
+        var r2ts = new List<ReadyToTransferPdu>();
+        for (int i = 0; i < 4; i++)
+        {
+            var (pdu, _) = await client.ReceiveAsync();
+            r2ts.Add(ReadyToTransferPdu.Parse(pdu));
+        }
+        Assert.Equal([0u, 65536u, 131072u, 196608u], r2ts.Select(r => r.BufferOffset));
+        Assert.Equal([0u, 1u, 2u, 3u], r2ts.Select(r => r.R2TSN));
+        Assert.All(r2ts, r => Assert.Equal(65536u, r.DesiredDataTransferLength));
+
+        // Answer every R2T (and the ones that follow) until the write completes.
+        var pending = new Queue<ReadyToTransferPdu>(r2ts);
+        while (true)
+        {
+            if (pending.Count > 0)
+            {
+                var r2t = pending.Dequeue();
+                for (int offset = 0; offset < r2t.DesiredDataTransferLength; offset += 8192)
+                {
+                    var dataOut = new byte[Bhs.Length];
+                    new DataOutPdu
+                    {
+                        Final = offset + 8192 == r2t.DesiredDataTransferLength,
+                        InitiatorTaskTag = itt,
+                        TargetTransferTag = r2t.TargetTransferTag,
+                        DataSN = (uint)(offset / 8192),
+                        BufferOffset = r2t.BufferOffset + (uint)offset,
+                        DataSegmentLength = 8192,
+                    }.WriteTo(dataOut);
+                    await client.SendAsync(dataOut, payload.AsMemory((int)r2t.BufferOffset + offset, 8192));
+                }
+                continue;
+            }
+            var (next, _) = await client.ReceiveAsync();
+            if (Bhs.GetOpcode(next) == IscsiOpcode.ReadyToTransfer)
+            {
+                pending.Enqueue(ReadyToTransferPdu.Parse(next));
+                continue;
+            }
+            Assert.Equal(IscsiOpcode.ScsiResponse, Bhs.GetOpcode(next));
+            Assert.Equal(0, ScsiResponsePdu.Parse(next).Status);
+            client.ExpStatSN = ScsiResponsePdu.Parse(next).StatSN + 1;
+            break;
+        }
+
+        await client.SendAsync(client.BuildScsiCommand(Read10(0, 2048), (uint)payload.Length, true, false, 0));
+        var read = await ReadResultAsync(client, payload.Length);
+        Assert.Equal(payload, read.Data);
+    }
 }

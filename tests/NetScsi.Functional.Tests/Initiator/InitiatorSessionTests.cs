@@ -327,4 +327,18 @@ public sealed class InitiatorSessionTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await session.ReadAsync(0, 0, 1, new byte[512]));
         await session.DisposeAsync();
     }
+
+    [Fact]
+    public async Task CommandTimeout_AbortsTaskAndFailsWithTimeout_SessionStaysUsable()
+    {
+        DelayBlockDevice? slow = null;
+        await using var target = await InitiatorTarget.StartAsync(wrap: d => slow = new DelayBlockDevice(d));
+        await using var session = await target.ConnectAsync(o => o.CommandTimeout = TimeSpan.FromMilliseconds(400));
+        await session.ReadCapacityAsync(0).WaitAsync(s_timeout);
+        slow!.ReadDelay = TimeSpan.FromSeconds(3);
+        await Assert.ThrowsAsync<IscsiCommandTimeoutException>(async () => await session.ReadAsync(0, 0, 8, new byte[4096]).AsTask().WaitAsync(s_timeout));
+        slow.ReadDelay = TimeSpan.Zero;
+        await session.ReadAsync(0, 0, 8, new byte[4096]).AsTask().WaitAsync(s_timeout);
+        Assert.Equal(IscsiSessionState.Running, session.State);
+    }
 }

@@ -1,0 +1,121 @@
+using System.Threading.Tasks.Sources;
+using NetScsi.Iscsi.Pdus;
+
+namespace NetScsi.Iscsi.Initiator;
+
+/// <summary>What an <see cref="InitiatorCommand"/> carries.</summary>
+internal enum CommandKind
+{
+    Scsi,
+    TaskManagement,
+    Logout,
+}
+
+/// <summary>Where an <see cref="InitiatorCommand"/> is; changed only under the session lock.</summary>
+internal enum CommandState
+{
+    /// <summary>In the pool.</summary>
+    Idle,
+
+    /// <summary>Queued, not on the wire (waiting for the CmdSN window or a connection).</summary>
+    Pending,
+
+    /// <summary>Sent; registered under its ITT.</summary>
+    Active,
+
+    /// <summary>Taken out of the ITT table by task management; its owner decides: fail or re-issue.</summary>
+    Detached,
+
+    /// <summary>Completed (or about to be).</summary>
+    Done,
+}
+
+/// <summary>
+/// One request of a session (SCSI command, task management, logout), pooled. The caller awaits it
+/// through <see cref="IValueTaskSource{TResult}"/>; reading the result returns it to the pool, so a
+/// command costs no allocation in steady state.
+/// </summary>
+internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
+{
+    private readonly IscsiSession _session;
+    private ManualResetValueTaskSourceCore<ScsiResult> _core = new() { RunContinuationsAsynchronously = true };
+
+    public InitiatorCommand(IscsiSession session) => _session = session;
+
+    public IscsiSession Owner => _session;
+
+    public CommandKind Kind;
+    public CommandState State;
+    public ulong LunField;
+    public Cdb16 Cdb;
+    public Memory<byte> DataIn;
+    public ReadOnlyMemory<byte> DataOut;
+    public uint Itt;
+    public uint CmdSN;
+
+    /// <summary>Unique per issue (first send and every re-issue): lets late events recognise a stale command.</summary>
+    public long IssueId;
+
+    /// <summary>Submission order, kept across re-issues so recovery re-sends in the original order.</summary>
+    public long SubmitSequence;
+
+    public long SentTimestamp;
+    public int DataInReceived;
+    public bool Escalating;
+    public bool FailOnReissue;
+    public CancellationToken CancellationToken;
+    public CancellationTokenRegistration Registration;
+
+    // Task management.
+    public Pdus.TaskManagementFunction Function;
+    public uint ReferencedTag;
+    public uint RefCmdSN;
+    public List<InitiatorCommand>? Detached;
+
+    public short Version => _core.Version;
+
+    public void Prepare(CommandKind kind)
+    {
+        Kind = kind;
+        State = CommandState.Idle;
+        LunField = 0;
+        Cdb = default;
+        DataIn = default;
+        DataOut = default;
+        Itt = Bhs.ReservedTag;
+        CmdSN = 0;
+        IssueId = 0;
+        SentTimestamp = 0;
+        DataInReceived = 0;
+        Escalating = false;
+        FailOnReissue = false;
+        CancellationToken = default;
+        Registration = default;
+        Function = 0;
+        ReferencedTag = Bhs.ReservedTag;
+        RefCmdSN = 0;
+        Detached = null;
+    }
+
+    public void SetResult(in ScsiResult result) => _core.SetResult(result);
+
+    public void SetException(Exception error) => _core.SetException(error);
+
+    ScsiResult IValueTaskSource<ScsiResult>.GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+            _session.ReturnToPool(this);
+        }
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<ScsiResult>.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<ScsiResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,102 @@
+using System.IO.Pipelines;
+using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Session;
+using NetScsi.Transport;
+
+namespace NetScsi.Iscsi.Initiator;
+
+/// <summary>One TCP (or in-memory) connection of an <see cref="IscsiSession"/> in full-feature phase.</summary>
+internal sealed class InitiatorConnection
+{
+    private int _closing;
+
+    public InitiatorConnection(IDataMoverConnection transport, LoginOutcome login, long now)
+    {
+        Transport = transport;
+        Input = transport.Transport.Input;
+        Output = transport.Transport.Output;
+        Parameters = login.Parameters;
+        HeaderDigest = login.Parameters.HeaderDigest;
+        DataDigest = login.Parameters.DataDigest;
+        MaxRecvDataSegmentLength = login.Parameters.InitiatorMaxRecvDataSegmentLength;
+        TargetMaxRecvDataSegmentLength = login.Parameters.TargetMaxRecvDataSegmentLength;
+        ExpStatSN = login.ExpStatSN;
+        LastReceiveTimestamp = now;
+    }
+
+    public IDataMoverConnection Transport { get; }
+
+    public PipeReader Input { get; }
+
+    public PipeWriter Output { get; }
+
+    public IscsiSessionParameters Parameters { get; }
+
+    public bool HeaderDigest { get; }
+
+    public bool DataDigest { get; }
+
+    /// <summary>Ours: the largest data segment we accept.</summary>
+    public int MaxRecvDataSegmentLength { get; }
+
+    /// <summary>The target's: the largest data segment we may send.</summary>
+    public int TargetMaxRecvDataSegmentLength { get; }
+
+    public AsyncSignal SendSignal { get; } = new();
+
+    /// <summary>Written by the receive loop, read by the sender (RFC 7143 §4.2.2.2).</summary>
+    public uint ExpStatSN;
+
+    public long LastReceiveTimestamp;
+
+    /// <summary>ITT of our outstanding NOP-Out ping, or 0xffffffff.</summary>
+    public uint PingItt = Bhs.ReservedTag;
+
+    public long PingSentTimestamp;
+
+    public bool PingRequested;
+
+    public Task ReceiveLoop { get; set; } = Task.CompletedTask;
+
+    public Task SendLoop { get; set; } = Task.CompletedTask;
+
+    /// <summary>True once we decided to close it (logout, recovery, dispose): its loops end quietly.</summary>
+    public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>Stops both loops; true the first time.</summary>
+    public bool BeginClose()
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            Input.CancelPendingRead();
+            Output.CancelPendingFlush();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        SendSignal.Set();
+        return true;
+    }
+
+    /// <summary>Closes the connection and waits for its loops.</summary>
+    public async Task CloseAsync()
+    {
+        BeginClose();
+        try
+        {
+            await Task.WhenAll(ReceiveLoop, SendLoop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
+        {
+        }
+
+        Transport.Abort();
+        await Transport.DisposeAsync().ConfigureAwait(false);
+    }
+}

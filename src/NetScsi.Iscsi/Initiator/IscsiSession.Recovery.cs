@@ -1,0 +1,312 @@
+using Microsoft.Extensions.Logging;
+using NetScsi.Iscsi.Pdus;
+
+namespace NetScsi.Iscsi.Initiator;
+
+public sealed partial class IscsiSession
+{
+    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(5);
+
+    /// <summary>Forces a session re-open (task management escalation, NOP timeout).</summary>
+    private void ForceReconnect(InitiatorConnection connection, string reason) =>
+        OnConnectionFailed(connection, new IscsiConnectionException(reason));
+
+    /// <summary>The connection is gone: start session recovery once (RFC 7143 §6.3.5, ERL 0).</summary>
+    private void OnConnectionFailed(InitiatorConnection connection, Exception error)
+    {
+        lock (_lock)
+        {
+            if (connection != _connection || _state != IscsiSessionState.Running)
+            {
+                connection.BeginClose();
+                if (connection == _connection && _state == IscsiSessionState.Closing)
+                {
+                    // Lost while logging out: nothing to recover.
+                    _connection = null;
+                    _recovery = Task.Run(() => CloseLostAsync(connection, error));
+                }
+
+                return;
+            }
+
+            _state = IscsiSessionState.Recovering;
+            _connection = null;
+            Interlocked.Increment(ref _recoveries);
+            connection.BeginClose();
+            _recovery = Task.Run(() => RecoverAsync(connection, error));
+        }
+
+        LogConnectionLost(_logger, error.Message);
+    }
+
+    private async Task CloseLostAsync(InitiatorConnection connection, Exception error)
+    {
+        await connection.CloseAsync().ConfigureAwait(false);
+        FailAll(new IscsiConnectionException("The connection was lost during logout.", error));
+    }
+
+    private async Task RecoverAsync(InitiatorConnection old, Exception cause)
+    {
+        long lostAt = _time.GetTimestamp();
+        await old.CloseAsync().ConfigureAwait(false);
+
+        // The old loops have stopped: nothing else touches the ITT table's buffers now.
+        List<InitiatorCommand> failNow = new();
+        List<(InitiatorCommand Command, Exception Error)> timedOut = new();
+        lock (_lock)
+        {
+            var reissue = new List<InitiatorCommand>();
+            foreach (InitiatorCommand command in _active.Values)
+            {
+                if (command.Kind == CommandKind.Scsi)
+                {
+                    reissue.Add(command);
+                }
+                else
+                {
+                    failNow.Add(command);
+                }
+            }
+
+            _active.Clear();
+            _dataOut.Clear();
+            _nopReplies.Clear();
+            foreach (List<InitiatorCommand> orphans in _lastDetached.Values)
+            {
+                foreach (InitiatorCommand command in orphans)
+                {
+                    if (command.State == CommandState.Detached)
+                    {
+                        reissue.Add(command);
+                    }
+                }
+            }
+
+            _lastDetached.Clear();
+            failNow.AddRange(_immediate);
+            _immediate.Clear();
+            foreach (InitiatorCommand command in failNow)
+            {
+                command.State = CommandState.Done;
+            }
+
+            // Commands re-issue in their original order, ahead of those never sent.
+            reissue.Sort(static (a, b) => a.SubmitSequence.CompareTo(b.SubmitSequence));
+            var queued = _pending.ToArray();
+            _pending.Clear();
+            foreach (InitiatorCommand command in reissue)
+            {
+                if (command.FailOnReissue)
+                {
+                    command.State = CommandState.Done;
+                    timedOut.Add((command, new IscsiCommandTimeoutException("The command timed out; ABORT TASK and LOGICAL UNIT RESET failed, so the session was re-opened.")));
+                    continue;
+                }
+
+                command.State = CommandState.Pending;
+                _pending.Enqueue(command);
+            }
+
+            foreach (InitiatorCommand command in queued)
+            {
+                _pending.Enqueue(command);
+            }
+        }
+
+        foreach (InitiatorCommand command in failNow)
+        {
+            Complete(command, default, new IscsiConnectionException("The connection was lost before the target answered.", cause));
+        }
+
+        foreach (var (command, error) in timedOut)
+        {
+            Complete(command, default, error);
+        }
+
+        TimeSpan delay = TimeSpan.Zero;
+        Exception last = cause;
+        while (true)
+        {
+            TimeSpan elapsed = _time.GetElapsedTime(lostAt);
+            TimeSpan remaining = _options.ReplacementTimeout - elapsed;
+            if (remaining <= TimeSpan.Zero || _disposed.IsCancellationRequested)
+            {
+                GiveUp(_disposed.IsCancellationRequested
+                    ? new ObjectDisposedException(nameof(IscsiSession), "The iSCSI session was closed during recovery.")
+                    : new IscsiConnectionException(
+                        $"The iSCSI session to {_options.TargetName} could not be re-established within the replacement timeout ({_options.ReplacementTimeout.TotalSeconds:0.#} s): {last.Message}", last));
+                return;
+            }
+
+            if (delay > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(delay < remaining ? delay : remaining, _time, _disposed.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    continue;
+                }
+            }
+
+            try
+            {
+                using var attempt = new CancellationTokenSource(remaining, _time);
+                InitiatorConnection connection = await ConnectAndLoginAsync(attempt.Token).ConfigureAwait(false);
+                lock (_lock)
+                {
+                    if (_state != IscsiSessionState.Recovering)
+                    {
+                        connection.BeginClose();
+                        _ = connection.CloseAsync();
+                        return;
+                    }
+
+                    StartConnectionLocked(connection);
+                }
+
+                LogReinstated(_logger, _options.TargetName!, Isid, Tsih);
+                return;
+            }
+            catch (IscsiLoginException e) when (e.IsPermanent)
+            {
+                GiveUp(new IscsiConnectionException("Session recovery failed: " + e.Message, e));
+                return;
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or IscsiLoginException or System.Net.Sockets.SocketException or TimeoutException)
+            {
+                last = e;
+                LogReconnectFailed(_logger, e.Message);
+                delay = delay == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : delay * 2;
+                if (delay > s_maxBackoff)
+                {
+                    delay = s_maxBackoff;
+                }
+            }
+        }
+    }
+
+    private void GiveUp(Exception reason)
+    {
+        lock (_lock)
+        {
+            if (_state == IscsiSessionState.Recovering)
+            {
+                _state = IscsiSessionState.Failed;
+                _failure = reason;
+            }
+        }
+
+        LogGaveUp(_logger, reason.Message);
+        FailAll(reason);
+    }
+
+    /// <summary>
+    /// Per-connection timers: our NOP-Out keepalive and its timeout, and command timeouts, checked a
+    /// few times per interval. One long-lived loop; nothing is allocated per tick.
+    /// </summary>
+    private async Task WatchdogAsync()
+    {
+        TimeSpan tick = TimeSpan.FromMilliseconds(250);
+        if (_options.NopInterval > TimeSpan.Zero)
+        {
+            tick = TimeSpan.FromTicks(Math.Clamp(Math.Min(_options.NopInterval.Ticks, _options.NopTimeout.Ticks) / 4, TimeSpan.TicksPerMillisecond * 20, tick.Ticks));
+        }
+
+        if (_options.CommandTimeout > TimeSpan.Zero)
+        {
+            tick = TimeSpan.FromTicks(Math.Clamp(_options.CommandTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 20, tick.Ticks));
+        }
+
+        using var timer = new PeriodicTimer(tick, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_disposed.Token).ConfigureAwait(false))
+            {
+                CheckTimers();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void CheckTimers()
+    {
+        InitiatorConnection? failed = null;
+        string? reason = null;
+        List<(InitiatorCommand Command, long IssueId, InitiatorConnection Connection)>? expired = null;
+        lock (_lock)
+        {
+            InitiatorConnection? connection = _connection;
+            if (connection is null || _state != IscsiSessionState.Running)
+            {
+                return;
+            }
+
+            long now = _time.GetTimestamp();
+            if (_options.NopInterval > TimeSpan.Zero)
+            {
+                if (connection.PingItt != Bhs.ReservedTag)
+                {
+                    if (_time.GetElapsedTime(connection.PingSentTimestamp, now) > _options.NopTimeout)
+                    {
+                        failed = connection;
+                        reason = $"No answer to a NOP-Out ping within {_options.NopTimeout.TotalSeconds:0.#} s.";
+                    }
+                }
+                else if (_time.GetElapsedTime(Volatile.Read(ref connection.LastReceiveTimestamp), now) >= _options.NopInterval)
+                {
+                    connection.PingItt = AllocateIttLocked();
+                    connection.PingSentTimestamp = now;
+                    connection.PingRequested = true;
+                    connection.SendSignal.Set();
+                }
+            }
+
+            if (failed is null && _options.CommandTimeout > TimeSpan.Zero)
+            {
+                foreach (InitiatorCommand command in _active.Values)
+                {
+                    if (command.Kind == CommandKind.Scsi && !command.Escalating
+                        && _time.GetElapsedTime(command.SentTimestamp, now) > _options.CommandTimeout)
+                    {
+                        command.Escalating = true;
+                        (expired ??= new()).Add((command, command.IssueId, connection));
+                    }
+                }
+            }
+        }
+
+        if (failed is not null)
+        {
+            ForceReconnect(failed, reason!);
+            return;
+        }
+
+        if (expired is not null)
+        {
+            foreach (var (command, issueId, connection) in expired)
+            {
+                LogCommandTimeout(_logger, command.Itt);
+                _ = EscalateAsync(command, issueId, connection);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection lost: {Reason}; recovering the session")]
+    private static partial void LogConnectionLost(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Session to {Target} re-established (ISID {Isid:x12}, TSIH {Tsih})")]
+    private static partial void LogReinstated(ILogger logger, string target, ulong isid, ushort tsih);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconnect failed: {Message}")]
+    private static partial void LogReconnectFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Giving up on the session: {Message}")]
+    private static partial void LogGaveUp(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Command ITT 0x{Itt:x8} timed out; aborting it")]
+    private static partial void LogCommandTimeout(ILogger logger, uint itt);
+}

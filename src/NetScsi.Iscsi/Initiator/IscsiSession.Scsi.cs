@@ -1,0 +1,239 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Text;
+using NetScsi.Scsi;
+
+namespace NetScsi.Iscsi.Initiator;
+
+/// <summary>Standard INQUIRY data (SPC-4 §6.6.2), the fields most callers want.</summary>
+/// <param name="PeripheralDeviceType">0 = direct-access block device.</param>
+/// <param name="VendorId">T10 vendor identification, trimmed.</param>
+/// <param name="ProductId">Product identification, trimmed.</param>
+/// <param name="ProductRevision">Product revision level, trimmed.</param>
+/// <param name="Raw">The whole response.</param>
+public sealed record InquiryData(byte PeripheralDeviceType, string VendorId, string ProductId, string ProductRevision, byte[] Raw);
+
+/// <summary>READ CAPACITY result (SBC-4 §5.15, §5.16).</summary>
+/// <param name="BlockCount">Number of logical blocks.</param>
+/// <param name="BlockSize">Logical block length in bytes.</param>
+public readonly record struct ReadCapacityResult(ulong BlockCount, int BlockSize);
+
+public sealed partial class IscsiSession
+{
+    /// <summary>How often the conveniences retry a command that got UNIT ATTENTION (reset, nexus loss).</summary>
+    private const int UnitAttentionRetries = 5;
+
+    /// <summary>
+    /// Reads <paramref name="blocks"/> blocks at <paramref name="lba"/> into <paramref name="buffer"/>
+    /// (whose length is blocks × block size) with READ(10), or READ(16) when the LBA or count needs it.
+    /// Throws <see cref="ScsiCommandException"/> unless the status is GOOD; UNIT ATTENTION is retried.
+    /// </summary>
+    /// <param name="lun">Logical unit.</param>
+    /// <param name="lba">First block.</param>
+    /// <param name="blocks">Number of blocks.</param>
+    /// <param name="buffer">Destination.</param>
+    /// <param name="cancellationToken">Aborts the command.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ReadAsync(ulong lun, ulong lba, uint blocks, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            ScsiResult result = await SubmitReadWrite(lun, read: true, lba, blocks, fua: false, buffer, default, cancellationToken).ConfigureAwait(false);
+            if (result.IsGood)
+            {
+                return;
+            }
+
+            if (!ShouldRetry(result, attempt))
+            {
+                throw new ScsiCommandException(result);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> at <paramref name="lba"/> with WRITE(10) or WRITE(16). The block
+    /// size comes from READ CAPACITY (asked once per LUN). FUA forces the data to the medium.
+    /// </summary>
+    /// <param name="lun">Logical unit.</param>
+    /// <param name="lba">First block.</param>
+    /// <param name="data">Whole blocks of data.</param>
+    /// <param name="fua">Force unit access.</param>
+    /// <param name="cancellationToken">Aborts the command.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteAsync(ulong lun, ulong lba, ReadOnlyMemory<byte> data, bool fua = false, CancellationToken cancellationToken = default)
+    {
+        int blockSize;
+        bool known;
+        lock (_lock)
+        {
+            known = _blockSizes.TryGetValue(lun, out blockSize);
+        }
+
+        if (!known)
+        {
+            blockSize = (await ReadCapacityAsync(lun, cancellationToken).ConfigureAwait(false)).BlockSize;
+        }
+
+        if (blockSize <= 0 || data.Length % blockSize != 0)
+        {
+            throw new ArgumentException($"The data ({data.Length} bytes) is not a whole number of {blockSize}-byte blocks.", nameof(data));
+        }
+
+        uint blocks = (uint)(data.Length / blockSize);
+        for (int attempt = 0; ; attempt++)
+        {
+            ScsiResult result = await SubmitReadWrite(lun, read: false, lba, blocks, fua, default, data, cancellationToken).ConfigureAwait(false);
+            if (result.IsGood)
+            {
+                return;
+            }
+
+            if (!ShouldRetry(result, attempt))
+            {
+                throw new ScsiCommandException(result);
+            }
+        }
+    }
+
+    private static bool ShouldRetry(in ScsiResult result, int attempt) =>
+        attempt < UnitAttentionRetries && result.Response == 0 && result.Status == ScsiStatus.CheckCondition && result.SenseKey == SenseKey.UnitAttention;
+
+    private ValueTask<ScsiResult> SubmitReadWrite(ulong lun, bool read, ulong lba, uint blocks, bool fua, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut, CancellationToken cancellationToken)
+    {
+        Span<byte> cdb = stackalloc byte[16];
+        return Submit(lun, BuildReadWrite(cdb, read, lba, blocks, fua), dataIn, dataOut, cancellationToken);
+    }
+
+    private static ReadOnlySpan<byte> BuildReadWrite(Span<byte> cdb, bool read, ulong lba, uint blocks, bool fua)
+    {
+        cdb.Clear();
+        if (lba + blocks <= uint.MaxValue && blocks <= ushort.MaxValue)
+        {
+            // SBC-4 §5.13 / §5.40: READ(10) / WRITE(10).
+            cdb[0] = read ? (byte)0x28 : (byte)0x2A;
+            cdb[1] = fua ? (byte)0x08 : (byte)0;
+            BinaryPrimitives.WriteUInt32BigEndian(cdb[2..], (uint)lba);
+            BinaryPrimitives.WriteUInt16BigEndian(cdb[7..], (ushort)blocks);
+            return cdb[..10];
+        }
+
+        // SBC-4 §5.15 / §5.42: READ(16) / WRITE(16).
+        cdb[0] = read ? (byte)0x88 : (byte)0x8A;
+        cdb[1] = fua ? (byte)0x08 : (byte)0;
+        BinaryPrimitives.WriteUInt64BigEndian(cdb[2..], lba);
+        BinaryPrimitives.WriteUInt32BigEndian(cdb[10..], blocks);
+        return cdb[..16];
+    }
+
+    /// <summary>TEST UNIT READY (SPC-4 §6.47); returns the raw result (UNIT ATTENTION is common and informative).</summary>
+    /// <param name="lun">Logical unit.</param>
+    /// <param name="cancellationToken">Aborts the command.</param>
+    public ValueTask<ScsiResult> TestUnitReadyAsync(ulong lun, CancellationToken cancellationToken = default) =>
+        Submit(lun, stackalloc byte[6], default, default, cancellationToken);
+
+    /// <summary>Standard INQUIRY (SPC-4 §6.6).</summary>
+    /// <param name="lun">Logical unit.</param>
+    /// <param name="cancellationToken">Aborts the command.</param>
+    public async Task<InquiryData> InquiryAsync(ulong lun, CancellationToken cancellationToken = default)
+    {
+        byte[] buffer = new byte[96];
+        byte[] cdb = [0x12, 0, 0, 0, (byte)buffer.Length, 0];
+        ScsiResult result = await RunWithRetryAsync(lun, cdb, buffer, cancellationToken).ConfigureAwait(false);
+        int length = Math.Min(result.DataInLength, buffer.Length);
+        byte[] raw = buffer.AsSpan(0, length).ToArray();
+        string Field(int offset, int size) => length >= offset + size ? Encoding.ASCII.GetString(raw, offset, size).Trim() : "";
+        return new InquiryData(length > 0 ? (byte)(raw[0] & 0x1F) : (byte)0x1F, Field(8, 8), Field(16, 16), Field(32, 4), raw);
+    }
+
+    /// <summary>READ CAPACITY(16) (SBC-4 §5.16), falling back to READ CAPACITY(10) when the target does not support it.</summary>
+    /// <param name="lun">Logical unit.</param>
+    /// <param name="cancellationToken">Aborts the command.</param>
+    public async Task<ReadCapacityResult> ReadCapacityAsync(ulong lun, CancellationToken cancellationToken = default)
+    {
+        ReadCapacityResult capacity;
+        byte[] buffer16 = new byte[32];
+        byte[] cdb16 = new byte[16];
+        cdb16[0] = 0x9E;
+        cdb16[1] = 0x10; // SERVICE ACTION: READ CAPACITY(16)
+        BinaryPrimitives.WriteUInt32BigEndian(cdb16.AsSpan(10), (uint)buffer16.Length);
+        ScsiResult result = await RunWithRetryAsync(lun, cdb16, buffer16, cancellationToken, throwOnError: false).ConfigureAwait(false);
+        if (result.IsGood && result.DataInLength >= 12)
+        {
+            capacity = new ReadCapacityResult(BinaryPrimitives.ReadUInt64BigEndian(buffer16) + 1, BinaryPrimitives.ReadInt32BigEndian(buffer16.AsSpan(8)));
+        }
+        else if (result.SenseKey == SenseKey.IllegalRequest || result.Status == ScsiStatus.CheckCondition)
+        {
+            byte[] buffer10 = new byte[8];
+            byte[] cdb10 = new byte[10];
+            cdb10[0] = 0x25;
+            await RunWithRetryAsync(lun, cdb10, buffer10, cancellationToken).ConfigureAwait(false);
+            capacity = new ReadCapacityResult((ulong)BinaryPrimitives.ReadUInt32BigEndian(buffer10) + 1, BinaryPrimitives.ReadInt32BigEndian(buffer10.AsSpan(4)));
+        }
+        else
+        {
+            throw new ScsiCommandException(result);
+        }
+
+        lock (_lock)
+        {
+            _blockSizes[lun] = capacity.BlockSize;
+        }
+
+        return capacity;
+    }
+
+    /// <summary>REPORT LUNS (SPC-4 §6.33, SELECT REPORT 0): the LUN numbers the target exposes to us.</summary>
+    /// <param name="cancellationToken">Aborts the command.</param>
+    public async Task<IReadOnlyList<ulong>> ReportLunsAsync(CancellationToken cancellationToken = default)
+    {
+        int allocation = 16 + 8 * 256;
+        while (true)
+        {
+            byte[] buffer = new byte[allocation];
+            byte[] cdb = new byte[12];
+            cdb[0] = 0xA0;
+            BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(6), (uint)allocation);
+            ScsiResult result = await RunWithRetryAsync(0, cdb, buffer, cancellationToken).ConfigureAwait(false);
+            if (result.DataInLength < 8)
+            {
+                return [];
+            }
+
+            int listLength = (int)BinaryPrimitives.ReadUInt32BigEndian(buffer);
+            if (8 + listLength > allocation && allocation < 16 * 1024 * 1024)
+            {
+                allocation = 8 + listLength;
+                continue;
+            }
+
+            var luns = new List<ulong>();
+            for (int offset = 8; offset + 8 <= Math.Min(8 + listLength, result.DataInLength); offset += 8)
+            {
+                if (ScsiTargetDevice.TryDecodeLun(BinaryPrimitives.ReadUInt64BigEndian(buffer.AsSpan(offset)), out int number))
+                {
+                    luns.Add((ulong)number);
+                }
+            }
+
+            return luns;
+        }
+    }
+
+    private async Task<ScsiResult> RunWithRetryAsync(ulong lun, byte[] cdb, byte[] buffer, CancellationToken cancellationToken, bool throwOnError = true)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            ScsiResult result = await ExecuteAsync(lun, cdb, buffer, default, cancellationToken).ConfigureAwait(false);
+            if (result.IsGood)
+            {
+                return result;
+            }
+
+            if (!ShouldRetry(result, attempt))
+            {
+                return throwOnError ? throw new ScsiCommandException(result) : result;
+            }
+        }
+    }
+}

@@ -1,0 +1,538 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Session;
+using NetScsi.Scsi;
+using NetScsi.Transport;
+using NetScsi.Transport.Tcp;
+
+namespace NetScsi.Iscsi.Initiator;
+
+/// <summary>Where an <see cref="IscsiSession"/> stands.</summary>
+public enum IscsiSessionState
+{
+    /// <summary>Logged in; commands flow.</summary>
+    Running,
+
+    /// <summary>The connection was lost; the session is reconnecting (commands queue and are re-issued).</summary>
+    Recovering,
+
+    /// <summary>Logging out: no new commands.</summary>
+    Closing,
+
+    /// <summary>Logged out or disposed.</summary>
+    Closed,
+
+    /// <summary>Recovery gave up (replacement timeout or a permanent login error); commands fail.</summary>
+    Failed,
+}
+
+/// <summary>
+/// An iSCSI initiator session (RFC 7143) with one connection, ErrorRecoveryLevel 0: thread-safe,
+/// asynchronous, many commands outstanding within the CmdSN window. A lost connection is replaced
+/// by session reinstatement (same ISID, TSIH 0, §6.3.5) and every unfinished command is re-issued,
+/// until <see cref="IscsiSessionOptions.ReplacementTimeout"/> expires.
+/// </summary>
+public sealed partial class IscsiSession : IAsyncDisposable
+{
+    private const int MaxPooled = 1024;
+
+    private readonly IscsiSessionOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly IDataMoverConnector _connector;
+    private readonly EndPoint _endPoint;
+    private readonly object _lock = new();
+    private readonly Dictionary<uint, InitiatorCommand> _active = new();
+    private readonly Queue<InitiatorCommand> _pending = new();
+    private readonly Queue<InitiatorCommand> _immediate = new();
+    private readonly Queue<DataOutWork> _dataOut = new();
+    private readonly Queue<uint> _nopReplies = new();
+    private readonly Stack<InitiatorCommand> _pool = new();
+    private readonly Dictionary<ulong, int> _blockSizes = new();
+    private readonly CancellationTokenSource _disposed = new();
+
+    private IscsiSessionState _state;
+    private InitiatorConnection? _connection;
+    private IscsiSessionParameters _parameters;
+    private Exception? _failure;
+    private uint _cmdSN;
+    private uint _expCmdSN;
+    private uint _maxCmdSN;
+    private uint _nextItt;
+    private long _nextIssueId;
+    private long _nextSubmitSequence;
+    private int _recoveries;
+    private Task _watchdog = Task.CompletedTask;
+    private Task _recovery = Task.CompletedTask;
+
+    private IscsiSession(IscsiSessionOptions options, EndPoint endPoint, ulong isid)
+    {
+        _options = options;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _time = options.TimeProvider;
+        _connector = options.Connector ?? new TcpDataMoverConnector();
+        _endPoint = endPoint;
+        Isid = isid;
+        _parameters = new IscsiSessionParameters();
+        _cmdSN = 1;
+        _nextItt = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
+    }
+
+    /// <summary>The session's ISID (48 bits); kept across reinstatement.</summary>
+    public ulong Isid { get; }
+
+    /// <summary>The TSIH the target assigned at the last login.</summary>
+    public ushort Tsih { get; private set; }
+
+    /// <summary>The target this session is logged into.</summary>
+    public string TargetName => _options.TargetName!;
+
+    /// <summary>The target's alias, if it declared one.</summary>
+    public string? TargetAlias { get; private set; }
+
+    /// <summary>The negotiated values of the current connection.</summary>
+    public IscsiSessionParameters Parameters
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _parameters;
+            }
+        }
+    }
+
+    /// <summary>The session's state.</summary>
+    public IscsiSessionState State
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>How many times the connection was lost and replaced.</summary>
+    public int RecoveryCount => Volatile.Read(ref _recoveries);
+
+    /// <summary>Commands sent and not yet answered, plus those waiting to be sent.</summary>
+    public int OutstandingCommands
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _active.Count + _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>Connects to the portal and logs in (security and operational negotiation) to <see cref="IscsiSessionOptions.TargetName"/>.</summary>
+    /// <param name="options">Where and how to log in.</param>
+    /// <param name="cancellationToken">Cancels the connect and login.</param>
+    public static async Task<IscsiSession> ConnectAsync(IscsiSessionOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrEmpty(options.TargetName))
+        {
+            throw new ArgumentException("IscsiSessionOptions.TargetName is required for a normal session (use IscsiDiscovery for discovery).", nameof(options));
+        }
+
+        options = options.Clone();
+        ulong isid = options.Isid ?? RandomIsid();
+        var session = new IscsiSession(options, options.ResolveEndPoint(), isid & 0xFFFF_FFFF_FFFF);
+        InitiatorConnection connection = await session.ConnectAndLoginAsync(cancellationToken).ConfigureAwait(false);
+        lock (session._lock)
+        {
+            session.StartConnectionLocked(connection);
+        }
+
+        session._watchdog = session.WatchdogAsync();
+        LogLoggedIn(session._logger, session.TargetName, session.Isid, session.Tsih);
+        return session;
+    }
+
+    /// <summary>
+    /// RFC 7143 §11.12.5: ISID type 0x80 ("random") in the top two bits of the first byte, then a
+    /// random 22-bit A/B and a random qualifier.
+    /// </summary>
+    private static ulong RandomIsid()
+    {
+        Span<byte> bytes = stackalloc byte[6];
+        RandomNumberGenerator.Fill(bytes);
+        bytes[0] = (byte)(0x80 | (bytes[0] & 0x3F));
+        ulong isid = 0;
+        foreach (byte b in bytes)
+        {
+            isid = (isid << 8) | b;
+        }
+
+        return isid;
+    }
+
+    private async Task<InitiatorConnection> ConnectAndLoginAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.LoginTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _disposed.Token);
+        IDataMoverConnection transport = await _connector.ConnectAsync(_endPoint, linked.Token).ConfigureAwait(false);
+        try
+        {
+            uint cmdSN;
+            lock (_lock)
+            {
+                cmdSN = _cmdSN;
+            }
+
+            var channel = new PduChannel(transport.Transport);
+            LoginOutcome outcome;
+            try
+            {
+                outcome = await LoginExchange.RunAsync(channel, _options, SessionType.Normal, Isid, cmdSN, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new IscsiConnectionException($"The login did not complete within {_options.LoginTimeout.TotalSeconds:0.#} s.");
+            }
+
+            Tsih = outcome.Tsih;
+            TargetAlias = outcome.TargetAlias;
+            var connection = new InitiatorConnection(transport, outcome, _time.GetTimestamp());
+            lock (_lock)
+            {
+                _parameters = outcome.Parameters;
+                _expCmdSN = outcome.ExpCmdSN;
+                _maxCmdSN = outcome.MaxCmdSN;
+            }
+
+            return connection;
+        }
+        catch
+        {
+            transport.Abort();
+            await transport.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private void StartConnectionLocked(InitiatorConnection connection)
+    {
+        _connection = connection;
+        _state = IscsiSessionState.Running;
+        connection.ReceiveLoop = Task.Run(() => ReceiveLoopAsync(connection));
+        connection.SendLoop = Task.Run(() => SendLoopAsync(connection));
+        connection.SendSignal.Set();
+    }
+
+    /// <summary>
+    /// Executes one SCSI command. Data-in lands in <paramref name="dataIn"/> (its length is the
+    /// expected data transfer length of a read); <paramref name="dataOut"/> is sent for a write.
+    /// Cancelling sends ABORT TASK for a command already on the wire.
+    /// </summary>
+    /// <param name="lun">Logical unit number (0..16383).</param>
+    /// <param name="cdb">The CDB, at most 16 bytes.</param>
+    /// <param name="dataIn">Buffer for data from the target; empty for none.</param>
+    /// <param name="dataOut">Data for the target; empty for none.</param>
+    /// <param name="cancellationToken">Aborts the command.</param>
+    /// <returns>Status, sense and residual. Only transport failures throw.</returns>
+    public ValueTask<ScsiResult> ExecuteAsync(ulong lun, ReadOnlyMemory<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut, CancellationToken cancellationToken = default)
+        => Submit(lun, cdb.Span, dataIn, dataOut, cancellationToken);
+
+    private ValueTask<ScsiResult> Submit(ulong lun, ReadOnlySpan<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut, CancellationToken cancellationToken)
+    {
+        if (cdb.Length is 0 or > 16)
+        {
+            throw new ArgumentException("The CDB must be 1 to 16 bytes long.", nameof(cdb));
+        }
+
+        if (lun > ScsiTargetDevice.MaxLun)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lun), "A LUN is 0 to 16383.");
+        }
+
+        if (!dataIn.IsEmpty && !dataOut.IsEmpty)
+        {
+            throw new NotSupportedException("Bidirectional commands are not supported.");
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ScsiResult>(cancellationToken);
+        }
+
+        InitiatorCommand command;
+        lock (_lock)
+        {
+            ThrowIfNotAcceptingLocked();
+            command = RentLocked(CommandKind.Scsi);
+            command.LunField = ScsiTargetDevice.EncodeLun((int)lun);
+            cdb.CopyTo(command.Cdb);
+            command.DataIn = dataIn;
+            command.DataOut = dataOut;
+            command.SubmitSequence = _nextSubmitSequence++;
+            command.State = CommandState.Pending;
+            _pending.Enqueue(command);
+        }
+
+        short version = command.Version;
+        if (cancellationToken.CanBeCanceled)
+        {
+            command.CancellationToken = cancellationToken;
+            command.Registration = cancellationToken.UnsafeRegister(static state => ((InitiatorCommand)state!).Owner.OnCommandCanceled((InitiatorCommand)state!), command);
+        }
+
+        _connection?.SendSignal.Set();
+        return new ValueTask<ScsiResult>(command, version);
+    }
+
+    private void ThrowIfNotAcceptingLocked()
+    {
+        switch (_state)
+        {
+            case IscsiSessionState.Running or IscsiSessionState.Recovering:
+                return;
+            case IscsiSessionState.Failed:
+                throw new IscsiConnectionException("The iSCSI session failed: " + _failure?.Message, _failure);
+            default:
+                throw new ObjectDisposedException(nameof(IscsiSession), "The iSCSI session is closed.");
+        }
+    }
+
+    private InitiatorCommand RentLocked(CommandKind kind)
+    {
+        InitiatorCommand command = _pool.Count > 0 ? _pool.Pop() : new InitiatorCommand(this);
+        command.Prepare(kind);
+        return command;
+    }
+
+    internal void ReturnToPool(InitiatorCommand command)
+    {
+        lock (_lock)
+        {
+            command.State = CommandState.Idle;
+            command.DataIn = default;
+            command.DataOut = default;
+            command.Detached = null;
+            if (_pool.Count < MaxPooled)
+            {
+                _pool.Push(command);
+            }
+        }
+    }
+
+    /// <summary>Allocates an ITT not in use (0xffffffff is reserved, RFC 7143 §11.2.1.8).</summary>
+    private uint AllocateIttLocked()
+    {
+        while (true)
+        {
+            uint itt = _nextItt++;
+            if (itt != Bhs.ReservedTag && !_active.ContainsKey(itt))
+            {
+                return itt;
+            }
+        }
+    }
+
+    /// <summary>Completes a command that has left every queue and the ITT table. Never under the lock.</summary>
+    private static void Complete(InitiatorCommand command, in ScsiResult result, Exception? error)
+    {
+        command.Registration.Dispose();
+        command.Registration = default;
+        if (error is not null)
+        {
+            command.SetException(error);
+        }
+        else
+        {
+            command.SetResult(result);
+        }
+    }
+
+    /// <summary>Logs out (RFC 7143 §11.14, close the session) after outstanding commands finish, and closes the connection.</summary>
+    /// <param name="cancellationToken">Stops waiting; the connection is closed anyway.</param>
+    public async Task LogoutAsync(CancellationToken cancellationToken = default)
+    {
+        InitiatorConnection? connection;
+        lock (_lock)
+        {
+            if (_state is IscsiSessionState.Closed or IscsiSessionState.Failed or IscsiSessionState.Closing)
+            {
+                return;
+            }
+
+            _state = _state == IscsiSessionState.Running ? IscsiSessionState.Closing : IscsiSessionState.Closed;
+            connection = _connection;
+        }
+
+        try
+        {
+            if (connection is not null)
+            {
+                await DrainAsync(cancellationToken).ConfigureAwait(false);
+                InitiatorCommand logout;
+                lock (_lock)
+                {
+                    logout = RentLocked(CommandKind.Logout);
+                    logout.Itt = AllocateIttLocked();
+                    logout.State = CommandState.Pending;
+                    _immediate.Enqueue(logout);
+                }
+
+                connection.SendSignal.Set();
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(10));
+                await new ValueTask<ScsiResult>(logout, logout.Version).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or TimeoutException)
+        {
+            LogLogoutFailed(_logger, e.Message);
+        }
+        finally
+        {
+            await ShutdownAsync(new ObjectDisposedException(nameof(IscsiSession), "The iSCSI session was logged out.")).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        long deadline = _time.GetTimestamp();
+        while (true)
+        {
+            lock (_lock)
+            {
+                bool busy = _pending.Count > 0;
+                foreach (InitiatorCommand command in _active.Values)
+                {
+                    busy |= command.Kind == CommandKind.Scsi;
+                }
+
+                if (!busy || _state != IscsiSessionState.Closing)
+                {
+                    return;
+                }
+            }
+
+            if (_time.GetElapsedTime(deadline) > TimeSpan.FromSeconds(30))
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Ends the session: stops timers and recovery, closes the connection, fails whatever is left.</summary>
+    private async Task ShutdownAsync(Exception reason)
+    {
+        InitiatorConnection? connection;
+        lock (_lock)
+        {
+            if (_state != IscsiSessionState.Failed)
+            {
+                _state = IscsiSessionState.Closed;
+            }
+
+            connection = _connection;
+            _connection = null;
+        }
+
+        if (!_disposed.IsCancellationRequested)
+        {
+            await _disposed.CancelAsync().ConfigureAwait(false);
+        }
+
+        if (connection is not null)
+        {
+            await connection.CloseAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            await Task.WhenAll(_watchdog, _recovery).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        FailAll(reason);
+    }
+
+    /// <summary>Fails every command still queued or in the ITT table.</summary>
+    private void FailAll(Exception reason)
+    {
+        List<InitiatorCommand> failed = new();
+        lock (_lock)
+        {
+            foreach (InitiatorCommand command in _active.Values)
+            {
+                failed.Add(command);
+            }
+
+            _active.Clear();
+            foreach (List<InitiatorCommand> orphans in _lastDetached.Values)
+            {
+                foreach (InitiatorCommand command in orphans)
+                {
+                    if (command.State == CommandState.Detached)
+                    {
+                        failed.Add(command);
+                    }
+                }
+            }
+
+            _lastDetached.Clear();
+            failed.AddRange(_pending);
+            failed.AddRange(_immediate);
+            _pending.Clear();
+            _immediate.Clear();
+            _dataOut.Clear();
+            foreach (InitiatorCommand command in failed)
+            {
+                command.State = CommandState.Done;
+            }
+        }
+
+        foreach (InitiatorCommand command in failed)
+        {
+            Complete(command, default, reason);
+        }
+    }
+
+    /// <summary>Logs out if still logged in, then releases everything.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        IscsiSessionState state = State;
+        if (state == IscsiSessionState.Running)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await LogoutAsync(timeout.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            await ShutdownAsync(new ObjectDisposedException(nameof(IscsiSession), "The iSCSI session was disposed.")).ConfigureAwait(false);
+        }
+
+        _disposed.Dispose();
+    }
+
+    /// <summary>A send work item other than a new command.</summary>
+    private struct DataOutWork
+    {
+        public InitiatorCommand Command;
+        public long IssueId;
+        public uint TargetTransferTag;
+        public int Offset;
+        public int Length;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Logged in to {Target} (ISID {Isid:x12}, TSIH {Tsih})")]
+    private static partial void LogLoggedIn(ILogger logger, string target, ulong isid, ushort tsih);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Logout did not complete cleanly: {Message}")]
+    private static partial void LogLogoutFailed(ILogger logger, string message);
+}

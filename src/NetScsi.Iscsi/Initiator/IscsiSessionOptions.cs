@@ -1,0 +1,162 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using NetScsi.Iscsi.Login;
+using NetScsi.Transport;
+
+namespace NetScsi.Iscsi.Initiator;
+
+/// <summary>Everything an initiator session needs: where, who, how to authenticate, what to negotiate, and its timers.</summary>
+public sealed class IscsiSessionOptions
+{
+    /// <summary>The portal to connect to. When null, <see cref="Host"/> and <see cref="Port"/> are used.</summary>
+    public EndPoint? EndPoint { get; set; }
+
+    /// <summary>Portal host name or address (used when <see cref="EndPoint"/> is null).</summary>
+    public string? Host { get; set; }
+
+    /// <summary>Portal port (used with <see cref="Host"/>).</summary>
+    public int Port { get; set; } = IscsiUrl.DefaultPort;
+
+    /// <summary>The target to log into; null only for discovery sessions.</summary>
+    public string? TargetName { get; set; }
+
+    /// <summary>Our iSCSI name; by default <c>iqn.2026-11.org.netscsi:initiator-&lt;host&gt;</c>.</summary>
+    public string InitiatorName { get; set; } = DefaultInitiatorName();
+
+    /// <summary>Optional InitiatorAlias declaration.</summary>
+    public string? InitiatorAlias { get; set; }
+
+    /// <summary>48-bit ISID; null = a random one per session (type 0x80, random qualifier, RFC 7143 §11.12.5).</summary>
+    public ulong? Isid { get; set; }
+
+    /// <summary>CHAP user name; with <see cref="ChapSecret"/> enables CHAP (one-way).</summary>
+    public string? ChapUser { get; set; }
+
+    /// <summary>CHAP secret the target checks.</summary>
+    public string? ChapSecret { get; set; }
+
+    /// <summary>For mutual CHAP: the name the target must answer with.</summary>
+    public string? MutualChapUser { get; set; }
+
+    /// <summary>For mutual CHAP: the secret the target must prove it knows. Setting it enables mutual CHAP.</summary>
+    public string? MutualChapSecret { get; set; }
+
+    /// <summary>CHAP_A values we offer, in preference order (default SHA-256, SHA-1, MD5; add SHA3-256 to prefer it).</summary>
+    public IReadOnlyList<ChapAlgorithm> ChapAlgorithms { get; set; } = [ChapAlgorithm.Sha256, ChapAlgorithm.Sha1, ChapAlgorithm.Md5];
+
+    /// <summary>Offer CRC32C header digests (first choice; None stays acceptable unless <see cref="RequireDigests"/>).</summary>
+    public bool HeaderDigest { get; set; }
+
+    /// <summary>Offer CRC32C data digests (first choice; None stays acceptable unless <see cref="RequireDigests"/>).</summary>
+    public bool DataDigest { get; set; }
+
+    /// <summary>When digests are offered, do not accept None.</summary>
+    public bool RequireDigests { get; set; }
+
+    /// <summary>Our MaxRecvDataSegmentLength declaration (RFC 7143 §13.12).</summary>
+    public int MaxRecvDataSegmentLength { get; set; } = 262144;
+
+    /// <summary>MaxBurstLength we offer (RFC 7143 §13.13).</summary>
+    public int MaxBurstLength { get; set; } = 16776192;
+
+    /// <summary>FirstBurstLength we offer (RFC 7143 §13.14).</summary>
+    public int FirstBurstLength { get; set; } = 262144;
+
+    /// <summary>ImmediateData we offer (RFC 7143 §13.11, AND).</summary>
+    public bool ImmediateData { get; set; } = true;
+
+    /// <summary>InitialR2T we offer (RFC 7143 §13.10, OR): false asks for unsolicited Data-Out.</summary>
+    public bool InitialR2T { get; set; }
+
+    /// <summary>MaxOutstandingR2T we offer (RFC 7143 §13.17).</summary>
+    public int MaxOutstandingR2T { get; set; } = 16;
+
+    /// <summary>DefaultTime2Wait we offer (RFC 7143 §13.15).</summary>
+    public int DefaultTime2Wait { get; set; } = 2;
+
+    /// <summary>DefaultTime2Retain we offer (RFC 7143 §13.16).</summary>
+    public int DefaultTime2Retain { get; set; }
+
+    /// <summary>A command without a response for this long is aborted (ABORT TASK → LUN RESET → session re-open). Zero or negative disables.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Idle time after which we ping the target with a NOP-Out. Zero disables pings.</summary>
+    public TimeSpan NopInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a ping may stay unanswered before the connection is declared failed.</summary>
+    public TimeSpan NopTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a lost session may take to come back before outstanding commands fail (open-iscsi's replacement_timeout, 120 s).</summary>
+    public TimeSpan ReplacementTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Time allowed for connect + login.</summary>
+    public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How the session reaches the portal; TCP by default.</summary>
+    public IDataMoverConnector? Connector { get; set; }
+
+    /// <summary>Where the session logs; nothing by default.</summary>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>Clock for timers (tests substitute a fake one).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The default initiator name for this host.</summary>
+    public static string DefaultInitiatorName()
+    {
+        string host;
+        try
+        {
+            host = Dns.GetHostName();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            host = "localhost";
+        }
+
+        var clean = new System.Text.StringBuilder(host.Length);
+        foreach (char c in host.ToLowerInvariant())
+        {
+            clean.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '-');
+        }
+
+        return "iqn.2026-11.org.netscsi:initiator-" + (clean.Length == 0 ? "localhost" : clean.ToString());
+    }
+
+    /// <summary>Fills <see cref="Host"/>, <see cref="Port"/>, <see cref="TargetName"/> and CHAP credentials from a URL.</summary>
+    /// <param name="url">The parsed URL.</param>
+    public static IscsiSessionOptions FromUrl(IscsiUrl url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return new IscsiSessionOptions
+        {
+            EndPoint = url.EndPoint,
+            Host = url.Host,
+            Port = url.Port,
+            TargetName = url.TargetName,
+            ChapUser = url.User,
+            ChapSecret = url.Password,
+        };
+    }
+
+    internal EndPoint ResolveEndPoint()
+    {
+        if (EndPoint is not null)
+        {
+            return EndPoint;
+        }
+
+        if (string.IsNullOrEmpty(Host))
+        {
+            throw new ArgumentException("Set IscsiSessionOptions.EndPoint or Host.");
+        }
+
+        return IPAddress.TryParse(Host, out IPAddress? address) ? new IPEndPoint(address, Port) : new DnsEndPoint(Host, Port);
+    }
+
+    internal bool UsesChap => ChapUser is not null && ChapSecret is not null;
+
+    internal bool UsesMutualChap => MutualChapSecret is not null;
+
+    internal IscsiSessionOptions Clone() => (IscsiSessionOptions)MemberwiseClone();
+}

@@ -1,0 +1,72 @@
+using NetScsi.Iscsi.Login;
+using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Session;
+
+namespace NetScsi.Iscsi.Initiator;
+
+/// <summary>The outcome of a successful login on one connection.</summary>
+internal sealed record LoginOutcome(IscsiSessionParameters Parameters, ushort Tsih, uint ExpStatSN, uint ExpCmdSN, uint MaxCmdSN, string? TargetAlias);
+
+/// <summary>Drives <see cref="InitiatorLoginStateMachine"/> over a <see cref="PduChannel"/> (RFC 7143 §6.3).</summary>
+internal static class LoginExchange
+{
+    public static async Task<LoginOutcome> RunAsync(PduChannel channel, IscsiSessionOptions options, SessionType type, ulong isid, uint cmdSN, CancellationToken cancellationToken)
+    {
+        var machine = new InitiatorLoginStateMachine(options, type);
+        InitiatorLoginRequest? request = machine.Start();
+        uint expStatSN = 0;
+        uint expCmdSN = cmdSN;
+        uint maxCmdSN = cmdSN;
+        const uint itt = 0;
+        var header = new byte[Bhs.Length];
+        while (request is not null)
+        {
+            byte[] data = request.Data;
+            new LoginRequestPdu
+            {
+                Transit = request.Transit,
+                CurrentStage = (byte)request.CurrentStage,
+                NextStage = request.Transit ? (byte)request.NextStage : (byte)0,
+                VersionMax = 0,
+                VersionMin = 0,
+                DataSegmentLength = data.Length,
+                Isid = isid,
+                Tsih = 0,
+                InitiatorTaskTag = itt,
+                Cid = 0,
+                CmdSN = cmdSN,
+                ExpStatSN = expStatSN,
+            }.WriteTo(header);
+            await channel.SendAsync(header, data, cancellationToken).ConfigureAwait(false);
+
+            var (responseHeader, responseData) = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            if (Bhs.GetOpcode(responseHeader) != IscsiOpcode.LoginResponse)
+            {
+                throw new IscsiLoginException(LoginStatusCode.InitiatorError, $"The target answered a Login Request with {Bhs.GetOpcode(responseHeader)}.");
+            }
+
+            var pdu = LoginResponsePdu.Parse(responseHeader);
+            if (pdu.InitiatorTaskTag != itt)
+            {
+                throw new IscsiLoginException(LoginStatusCode.InitiatorError, "The Login Response carries another Initiator Task Tag.");
+            }
+
+            expStatSN = pdu.StatSN + 1;
+            expCmdSN = pdu.ExpCmdSN;
+            maxCmdSN = pdu.MaxCmdSN;
+            request = machine.Process(new LoginResponse
+            {
+                CurrentStage = pdu.CurrentStage,
+                NextStage = pdu.NextStage,
+                Transit = pdu.Transit,
+                Continue = pdu.Continue,
+                StatusClass = pdu.StatusClass,
+                StatusDetail = pdu.StatusDetail,
+                Tsih = pdu.Tsih,
+                Data = responseData,
+            });
+        }
+
+        return new LoginOutcome(machine.Parameters, machine.Tsih, expStatSN, expCmdSN, maxCmdSN, machine.TargetAlias);
+    }
+}

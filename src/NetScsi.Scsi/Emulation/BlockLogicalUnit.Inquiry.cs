@@ -163,7 +163,7 @@ public sealed partial class BlockLogicalUnit
     {
         d[1] = 0xB0;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], 0x3C);
-        d[4] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS = 0 is not supported
+        d[4] = 0x00; // WSNZ = 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS = 0 writes to the end of the medium
         d[5] = _options.MaxCompareAndWriteLengthBlocks; // MAXIMUM COMPARE AND WRITE LENGTH
         BinaryPrimitives.WriteUInt16BigEndian(d[6..], _options.OptimalTransferLengthGranularityBlocks);
         BinaryPrimitives.WriteUInt32BigEndian(d[8..], _maxTransferBlocks);
@@ -173,9 +173,16 @@ public sealed partial class BlockLogicalUnit
         {
             BinaryPrimitives.WriteUInt32BigEndian(d[20..], _options.MaxUnmapLbaCount);
             BinaryPrimitives.WriteUInt32BigEndian(d[24..], _options.MaxUnmapBlockDescriptorCount);
-            BinaryPrimitives.WriteUInt32BigEndian(d[28..], 1); // OPTIMAL UNMAP GRANULARITY
+            // OPTIMAL UNMAP GRANULARITY: one physical block; UGAVALID with UNMAP GRANULARITY ALIGNMENT 0 (LOWEST
+            // ALIGNED LBA is 0).
+            BinaryPrimitives.WriteUInt32BigEndian(d[28..], 1u << _physicalBlockExponent);
+            BinaryPrimitives.WriteUInt32BigEndian(d[32..], 0x8000_0000u);
         }
         BinaryPrimitives.WriteUInt64BigEndian(d[36..], _maxWriteSameBlocks);
+        // SBC-4 §6.6.4 atomic write limits (WRITE ATOMIC (16)).
+        BinaryPrimitives.WriteUInt32BigEndian(d[44..], MaxAtomicTransferLengthBlocks); // MAXIMUM ATOMIC TRANSFER LENGTH
+        BinaryPrimitives.WriteUInt32BigEndian(d[48..], 1); // ATOMIC ALIGNMENT
+        BinaryPrimitives.WriteUInt32BigEndian(d[52..], 1); // ATOMIC TRANSFER LENGTH GRANULARITY
         return 64;
     }
 

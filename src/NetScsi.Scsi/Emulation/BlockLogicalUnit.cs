@@ -22,6 +22,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     private readonly int _blockSize;
     private readonly uint _maxTransferBlocks;
     private readonly uint _maxWriteSameBlocks;
+    private readonly int _physicalBlockExponent;
     private readonly string _serialNumber;
     private readonly byte[] _standardInquiry;
     private readonly byte[] _naaDesignator;
@@ -49,6 +50,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             : (uint)Math.Max(1, LogicalUnitOptions.DefaultMaxTransferBytes / _blockSize);
         _maxWriteSameBlocks = options.MaxWriteSameLengthBlocks != 0 ? options.MaxWriteSameLengthBlocks : _maxTransferBlocks;
         _lastBlockCount = device.BlockCount;
+        _physicalBlockExponent = PhysicalBlockExponent(device);
 
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(device.Identity ?? string.Empty));
         _serialNumber = string.IsNullOrEmpty(options.SerialNumber) ? Convert.ToHexString(hash, 0, 8) : options.SerialNumber;
@@ -97,10 +99,11 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         TaskAttribute attribute = task.Attribute is TaskAttribute.Ordered or TaskAttribute.HeadOfQueue
             ? task.Attribute
             : TaskAttribute.Simple;
-        if (task.Cdb[0] == ScsiOpcode.CompareAndWrite)
+        if (RunsExclusively(task.Cdb[0]))
         {
-            // SBC-4 §5.3: the compare and the write are one atomic operation; running it like an ORDERED
-            // task (after everything older, before anything younger) keeps every other write out.
+            // SBC-4 §5.3 (COMPARE AND WRITE), §5.10 (ORWRITE), §5.48 (WRITE ATOMIC): read-modify-write and
+            // atomic commands; running them like an ORDERED task (after everything older, before anything
+            // younger) keeps every other command out while they run.
             attribute = TaskAttribute.Ordered;
         }
         if (_gate.TryEnter(attribute))
@@ -294,6 +297,17 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                     return default;
                 }
                 return MediumReady(task) ? CompareAndWriteAsync(task, cancellationToken) : default;
+            case ScsiOpcode.OrWrite16:
+                return MediumReady(task) ? OrWriteAsync(task, cancellationToken) : default;
+            case ScsiOpcode.WriteAtomic16:
+                return MediumReady(task) ? WriteAtomicAsync(task, cancellationToken) : default;
+            case ScsiOpcode.ReadDefectData10:
+            case ScsiOpcode.ReadDefectData12:
+                if (MediumReady(task))
+                {
+                    ReadDefectData(task);
+                }
+                return default;
             case ScsiOpcode.Unmap:
                 if (!IsThin)
                 {
@@ -418,7 +432,24 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12 or ScsiOpcode.Write16 or
         ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16 or
         ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap or ScsiOpcode.CompareAndWrite or
-        ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 or ScsiOpcode.StartStopUnit;
+        ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 or ScsiOpcode.StartStopUnit or
+        ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16 or ScsiOpcode.ExtendedCopy or ScsiOpcode.Sanitize;
+
+    private static bool RunsExclusively(byte opcode) =>
+        opcode is ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16;
+
+    /// <summary>log2(physical block size / logical block size), 0 when the device reports nothing usable.</summary>
+    private static int PhysicalBlockExponent(IBlockDevice device)
+    {
+        int physical = device.PhysicalBlockSize;
+        int logical = device.BlockSize;
+        if (physical <= logical || physical % logical != 0)
+        {
+            return 0;
+        }
+        int ratio = physical / logical;
+        return (ratio & (ratio - 1)) == 0 ? Math.Min(System.Numerics.BitOperations.Log2((uint)ratio), 15) : 0;
+    }
 
     /// <summary>
     /// Returns parameter data: the command asks for <paramref name="allocationLength"/> bytes, the unit has

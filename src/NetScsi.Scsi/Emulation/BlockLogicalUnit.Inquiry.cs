@@ -11,7 +11,7 @@ public sealed partial class BlockLogicalUnit
     private const int VpdBufferLength = 512;
 
     // SPC-4 §7.8.1 (Supported VPD Pages): only the pages implemented here, ascending.
-    private static ReadOnlySpan<byte> SupportedVpdPages => [0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2];
+    private static ReadOnlySpan<byte> SupportedVpdPages => [0x00, 0x80, 0x83, 0x8F, 0xB0, 0xB1, 0xB2];
 
     /// <summary>SPC-4 §6.6: INQUIRY.</summary>
     private void Inquiry(ScsiTask task)
@@ -45,8 +45,9 @@ public sealed partial class BlockLogicalUnit
             0x00 => WriteSupportedVpdPages(page),
             0x80 => WriteUnitSerialNumberVpd(page),
             0x83 => WriteDeviceIdentificationVpd(page, task.Nexus),
+            0x8F => WriteThirdPartyCopyVpd(page),
             0xB0 => WriteBlockLimitsVpd(page),
-            0xB1 => WriteBlockDeviceCharacteristicsVpd(page),
+            0xB1 => WriteBlockDeviceCharacteristicsVpd(page, SupportsBlockErase),
             0xB2 => WriteLogicalBlockProvisioningVpd(page),
             _ => -1,
         };
@@ -66,7 +67,7 @@ public sealed partial class BlockLogicalUnit
         d[2] = 0x06; // VERSION: SPC-4
         d[3] = 0x12; // HISUP = 1, RESPONSE DATA FORMAT = 2
         d[4] = StandardInquiryLength - 5; // ADDITIONAL LENGTH
-        d[5] = 0x00; // SCCS, ACC, TPGS = 00b (no ALUA), 3PC, PROTECT = 0
+        d[5] = 0x08; // SCCS 0, ACC 0, TPGS = 00b (no ALUA), 3PC = 1 (EXTENDED COPY), PROTECT = 0
         d[6] = 0x00;
         d[7] = 0x02; // CMDQUE: full task management model
         WriteAscii(d.AsSpan(8, 8), options.VendorId);
@@ -187,11 +188,14 @@ public sealed partial class BlockLogicalUnit
     }
 
     /// <summary>SBC-4 §6.6.2: Block Device Characteristics VPD page.</summary>
-    private static int WriteBlockDeviceCharacteristicsVpd(Span<byte> d)
+    private static int WriteBlockDeviceCharacteristicsVpd(Span<byte> d, bool blockErase)
     {
         d[1] = 0xB1;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], 0x3C);
         BinaryPrimitives.WriteUInt16BigEndian(d[4..], 0x0001); // MEDIUM ROTATION RATE: non-rotating medium
+        // WABEREQ 01b: after SANITIZE BLOCK ERASE, reads succeed (deallocated blocks read as zeros).
+        // WACEREQ 00b: CRYPTO ERASE is not supported.
+        d[7] = blockErase ? (byte)0x40 : (byte)0x00;
         return 64;
     }
 

@@ -100,10 +100,10 @@ public sealed partial class BlockLogicalUnit
     }
 
     /// <summary>
-    /// SBC-4 §5.45-5.46: WRITE SAME (10/16). WSNZ = 0: zero blocks means from the LBA to the end of the
+    /// SBC-4 §5.45-5.46: WRITE SAME (10/16). With UNMAP = 1 a thin unit deallocates the range whatever the
+    /// pattern; otherwise the pattern is written. WSNZ = 0: zero blocks means from the LBA to the end of the
     /// medium (still bounded by MAXIMUM WRITE SAME LENGTH); ANCHOR is not supported. The Data-Out buffer must
-    /// be exactly one block (libiscsi's InvalidDataOutSize): more or less is INVALID FIELD IN CDB. With UNMAP = 1 on a thin unit, a zero pattern (or NDOB) whose blocks read back as zeros
-    /// once deallocated is done by unmapping; otherwise the pattern is written.
+    /// be exactly one block (libiscsi's InvalidDataOutSize): more or less is INVALID FIELD IN CDB.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSameAsync(ScsiTask task, CancellationToken cancellationToken)
@@ -159,8 +159,10 @@ public sealed partial class BlockLogicalUnit
         bool zeroPattern = noDataOut || !task.Buffer.Span[.._blockSize].ContainsAnyExcept((byte)0);
         long lba = (long)cdb.Lba;
         long blocks = cdb.TransferLength;
-        if (cdb.UnmapBit && IsThin && zeroPattern && _device.UnmappedReadsZero)
+        if (cdb.UnmapBit && IsThin)
         {
+            // SBC-4 §5.50 table (UNMAP = 1, ANCHOR = 0): a thin unit deallocates the range; the Data-Out
+            // block is not written (libiscsi WriteSame10.UnmapUntilEnd reads zeros back after a 0xFF pattern).
             await _device.UnmapAsync(lba, blocks, cancellationToken).ConfigureAwait(false);
             return;
         }

@@ -36,6 +36,9 @@ public sealed partial class BlockLogicalUnit
         new(ScsiOpcode.SynchronizeCache10, null, false, [0x35, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0x04]),
         new(ScsiOpcode.WriteSame10, null, false, [0x41, 0xF8, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0x04]),
         new(ScsiOpcode.Unmap, null, true, [0x42, 0x01, 0x00, 0x00, 0x00, 0x00, 0x1F, 0xFF, 0xFF, 0x04]),
+        new(ScsiOpcode.Sanitize, ScsiOpcode.SanitizeOverwrite, false, SanitizeUsage),
+        new(ScsiOpcode.Sanitize, ScsiOpcode.SanitizeBlockErase, true, SanitizeUsage),
+        new(ScsiOpcode.Sanitize, ScsiOpcode.SanitizeExitFailureMode, false, SanitizeUsage),
         new(ScsiOpcode.ModeSelect10, null, false, [0x55, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x04]),
         new(ScsiOpcode.Reserve10, null, false, [0x56, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04]),
         new(ScsiOpcode.Release10, null, false, [0x57, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04]),
@@ -51,6 +54,10 @@ public sealed partial class BlockLogicalUnit
         new(ScsiOpcode.PersistentReserveOut, 0x04, false, PrOutUsage),
         new(ScsiOpcode.PersistentReserveOut, 0x05, false, PrOutUsage),
         new(ScsiOpcode.PersistentReserveOut, 0x06, false, PrOutUsage),
+        new(ScsiOpcode.ExtendedCopy, ScsiOpcode.ExtendedCopyLid1ServiceAction, false,
+            [0x83, 0x1F, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04]),
+        new(ScsiOpcode.ReceiveCopyResults, ScsiOpcode.CopyStatusServiceAction, false, ReceiveCopyResultsUsage),
+        new(ScsiOpcode.ReceiveCopyResults, ScsiOpcode.OperatingParametersServiceAction, false, ReceiveCopyResultsUsage),
         new(ScsiOpcode.Read16, null, false, Usage16(ScsiOpcode.Read16, 0xF8)),
         new(ScsiOpcode.Write16, null, false, Usage16(ScsiOpcode.Write16, 0xF8)),
         new(ScsiOpcode.CompareAndWrite, null, false,
@@ -78,6 +85,11 @@ public sealed partial class BlockLogicalUnit
     ];
 
     private static byte[] PrInUsage => [0x5E, 0x1F, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x04];
+
+    private static byte[] SanitizeUsage => [0x48, 0xBF, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x04];
+
+    private static byte[] ReceiveCopyResultsUsage =>
+        [0x84, 0x1F, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04];
 
     private static byte[] PrOutUsage => [0x5F, 0x1F, 0xFF, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x04];
 
@@ -197,6 +209,7 @@ public sealed partial class BlockLogicalUnit
 
     private bool IsSupported(SupportedCommand command) =>
         (!command.ThinOnly || IsThin) &&
+        (command.Opcode != ScsiOpcode.Sanitize || command.ServiceAction != ScsiOpcode.SanitizeBlockErase || SupportsBlockErase) &&
         (command.Opcode != ScsiOpcode.CompareAndWrite || _options.MaxCompareAndWriteLengthBlocks != 0);
 
     /// <summary>SPC-4 §6.35.4: command timeouts descriptor.</summary>

@@ -50,7 +50,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             : (uint)Math.Max(1, LogicalUnitOptions.DefaultMaxTransferBytes / _blockSize);
         _maxWriteSameBlocks = options.MaxWriteSameLengthBlocks != 0 ? options.MaxWriteSameLengthBlocks : _maxTransferBlocks;
         _lastBlockCount = device.BlockCount;
-        _physicalBlockExponent = PhysicalBlockExponent(device);
+        _physicalBlockExponent = options.ReportPhysicalBlockSize ? PhysicalBlockExponent(device) : 0;
 
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(device.Identity ?? string.Empty));
         _serialNumber = string.IsNullOrEmpty(options.SerialNumber) ? Convert.ToHexString(hash, 0, 8) : options.SerialNumber;
@@ -95,6 +95,11 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         if (!PreCheck(task))
         {
             return default;
+        }
+        if (task.Cdb[0] == ScsiOpcode.Sanitize)
+        {
+            // Admits itself (like an ORDERED task) only to start the background operation; see SanitizeAsync.
+            return SanitizeAsync(task, cancellationToken);
         }
         TaskAttribute attribute = task.Attribute is TaskAttribute.Ordered or TaskAttribute.HeadOfQueue
             ? task.Attribute
@@ -144,6 +149,11 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 {
                     NexusState state = GetNexusState(origin);
                     state.PreventsRemoval = false;
+                    lock (state.CopyResults)
+                    {
+                        // SPC-4 §6.18: held EXTENDED COPY results belong to the nexus.
+                        state.CopyResults.Clear();
+                    }
                     state.Clear();
                     state.Add(Asc.ItNexusLossOccurred);
                 }
@@ -202,6 +212,10 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             && state.TryTake(out ushort unitAttention))
         {
             task.CheckCondition(SenseKey.UnitAttention, unitAttention);
+            return false;
+        }
+        if (RefusedWhileSanitizing(task, opcode))
+        {
             return false;
         }
 
@@ -334,6 +348,13 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 return default;
             case ScsiOpcode.ServiceActionIn16:
                 return ServiceActionIn16Async(task, cancellationToken);
+            case ScsiOpcode.ExtendedCopy:
+                if ((task.Cdb[1] & 0x1F) != ScsiOpcode.ExtendedCopyLid1ServiceAction)
+                {
+                    task.InvalidFieldInCdb(1, 4);
+                    return default;
+                }
+                return MediumReady(task) ? ExtendedCopyAsync(task, cancellationToken) : default;
             case ScsiOpcode.StartStopUnit:
                 return StartStopUnitAsync(task, cancellationToken);
         }
@@ -370,6 +391,9 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 break;
             case ScsiOpcode.PersistentReserveIn:
                 PersistentReserveIn(task);
+                break;
+            case ScsiOpcode.ReceiveCopyResults:
+                ReceiveCopyResults(task);
                 break;
             case ScsiOpcode.PersistentReserveOut:
                 PersistentReserveOut(task);
@@ -416,12 +440,18 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     /// <summary>SBC-4 §4.14: media-access commands report NOT READY, MEDIUM NOT PRESENT once ejected.</summary>
     private bool MediumReady(ScsiTask task)
     {
-        if (_mediumPresent)
+        if (!_mediumPresent)
         {
-            return true;
+            task.CheckCondition(SenseKey.NotReady, Asc.MediumNotPresent);
+            return false;
         }
-        task.CheckCondition(SenseKey.NotReady, Asc.MediumNotPresent);
-        return false;
+        if (_sanitizeFailed)
+        {
+            // SBC-4 §4.11.4: sanitize failure mode until a SANITIZE succeeds or EXIT FAILURE MODE.
+            task.CheckCondition(SenseKey.MediumError, Asc.SanitizeCommandFailed);
+            return false;
+        }
+        return true;
     }
 
     // ENOSPC (28) on Unix; ERROR_HANDLE_DISK_FULL (39) and ERROR_DISK_FULL (112) as HRESULTs on Windows.

@@ -74,7 +74,7 @@ public sealed class BlockLogicalUnitInquiryTests
 
         ScsiTask task = await h.RunAsync(Cdbs.Inquiry(evpd: true, page: 0x00), dataIn: 255);
 
-        Assert.Equal(new byte[] { 0, 0, 0, 6, 0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2 }, DataIn(task).ToArray());
+        Assert.Equal(new byte[] { 0, 0, 0, 7, 0x00, 0x80, 0x83, 0x8F, 0xB0, 0xB1, 0xB2 }, DataIn(task).ToArray());
     }
 
     [Fact]

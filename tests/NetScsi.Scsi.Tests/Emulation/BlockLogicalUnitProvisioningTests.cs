@@ -152,14 +152,26 @@ public sealed class BlockLogicalUnitProvisioningTests
     }
 
     [Fact]
-    public async Task WriteSame10_UnmapBitWithNonZeroData_WritesPattern()
+    public async Task WriteSame10_UnmapBitWithNonZeroData_DeallocatesRange()
     {
         LuHarness h = await CreateAsync();
+        h.Device.Fill(0, 4, 0xFF);
         byte[] pattern = Enumerable.Repeat((byte)0x3C, 512).ToArray();
 
         AssertGood(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 0, 4, 0x08), dataOut: pattern));
 
-        Assert.True(h.Device.IsMapped(3));
+        Assert.False(h.Device.IsMapped(3));
+        Assert.Equal(0, h.Device.Block(3)[511]);
+    }
+
+    [Fact]
+    public async Task WriteSame10_UnmapBitOnFullyProvisionedUnit_WritesPattern()
+    {
+        LuHarness h = await CreateAsync(thin: false);
+        byte[] pattern = Enumerable.Repeat((byte)0x3C, 512).ToArray();
+
+        AssertGood(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 0, 4, 0x08), dataOut: pattern));
+
         Assert.Equal(0x3C, h.Device.Block(3)[511]);
     }
 
@@ -228,7 +240,7 @@ public sealed class BlockLogicalUnitProvisioningTests
     {
         LuHarness h = await CreateAsync();
         h.Device.PhysicalBlockSize = 4096;
-        var unit = new BlockLogicalUnit(h.Device, new LogicalUnitOptions());
+        var unit = new BlockLogicalUnit(h.Device, new LogicalUnitOptions { ReportPhysicalBlockSize = true });
         ScsiTask tur = LuHarness.NewTask(Cdbs.TestUnitReady());
         await unit.ExecuteAsync(tur, CancellationToken.None);
 
@@ -244,9 +256,10 @@ public sealed class BlockLogicalUnitProvisioningTests
     }
 
     [Fact]
-    public async Task ReadCapacity16_PhysicalEqualsLogical_ReportsExponentZero()
+    public async Task ReadCapacity16_PhysicalBlockNotReported_ReportsExponentZero()
     {
         LuHarness h = await CreateAsync();
+        h.Device.PhysicalBlockSize = 4096;
 
         ScsiTask task = await h.RunAsync(Cdbs.ReadCapacity16(), dataIn: 32);
 

@@ -211,7 +211,9 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
         if (luIdType != 0)
         {
             // Only LU ID TYPE 00b (the designator names a logical unit); proxy tokens are not supported.
-            task.InvalidFieldInParameterList(at + 1, 7);
+            // libiscsi 1.19 (ExtendedCopy.ValidTgtDescr) accepts only INVALID FIELD IN CDB here (later
+            // versions also INVALID FIELD IN PARAMETER LIST); no field pointer, since the CDB is not at fault.
+            task.CheckCondition(SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
             return false;
         }
         if ((d[1] & 0x1F) != 0x00)

@@ -199,12 +199,12 @@ public sealed class BlockLogicalUnitThirdPartyCopyTests
     }
 
     [Fact]
-    public async Task ExtendedCopy_ReservedLuIdType_ReturnsInvalidFieldInParameterList()
+    public async Task ExtendedCopy_ReservedLuIdType_ReturnsInvalidField()
     {
         LuHarness h = await CreateAsync();
         byte[] list = ParameterList(0, 3, [TargetDescriptor(await NaaOfAsync(h.Unit), flags: 0x80)], [Segment(0, 0, 1, 0, 10)]);
 
-        AssertCheckCondition(await h.RunAsync(ExtendedCopyCdb(list.Length), dataOut: list), SenseKey.IllegalRequest, Asc.InvalidFieldInParameterList);
+        AssertCheckCondition(await h.RunAsync(ExtendedCopyCdb(list.Length), dataOut: list), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
     }
 
     [Theory]

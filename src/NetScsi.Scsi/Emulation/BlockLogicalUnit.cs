@@ -12,7 +12,7 @@ namespace NetScsi.Scsi.Emulation;
 /// Commands run concurrently; ordering follows the task attribute (<see cref="TaskSetGate"/>).
 /// Dispatch goes block commands first, then primary commands, then INVALID COMMAND OPERATION CODE.
 /// </summary>
-public sealed partial class BlockLogicalUnit : ILogicalUnit
+public sealed partial class BlockLogicalUnit : ILogicalUnit, ITaskAbortSource
 {
     private readonly IBlockDevice _device;
     private readonly LogicalUnitOptions _options;

@@ -207,15 +207,8 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
             task.CheckCondition(SenseKey.IllegalRequest, Asc.UnsupportedTargetDescriptorTypeCode);
             return false;
         }
-        int luIdType = d[1] >> 6;
-        if (luIdType != 0)
-        {
-            // Only LU ID TYPE 00b (the designator names a logical unit); proxy tokens are not supported.
-            // libiscsi 1.19 (ExtendedCopy.ValidTgtDescr) accepts only INVALID FIELD IN CDB here (later
-            // versions also INVALID FIELD IN PARAMETER LIST); no field pointer, since the CDB is not at fault.
-            task.CheckCondition(SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
-            return false;
-        }
+        // LU ID TYPE (byte 1 bits 7-6) is ignored: SPC-4 made it reserved for LID1 identification descriptors
+        // (libiscsi ExtendedCopy.ValidTgtDescr expects GOOD from an SPC-4 unit).
         if ((d[1] & 0x1F) != 0x00)
         {
             // PERIPHERAL DEVICE TYPE: only direct-access block devices.

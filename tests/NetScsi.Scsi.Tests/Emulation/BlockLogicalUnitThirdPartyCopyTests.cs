@@ -199,12 +199,14 @@ public sealed class BlockLogicalUnitThirdPartyCopyTests
     }
 
     [Fact]
-    public async Task ExtendedCopy_ReservedLuIdType_ReturnsInvalidField()
+    public async Task ExtendedCopy_LuIdTypeIsIgnored()
     {
         LuHarness h = await CreateAsync();
-        byte[] list = ParameterList(0, 3, [TargetDescriptor(await NaaOfAsync(h.Unit), flags: 0x80)], [Segment(0, 0, 1, 0, 10)]);
+        h.Device.Fill(0, 1, 0x41);
+        byte[] list = ParameterList(0, 3, [TargetDescriptor(await NaaOfAsync(h.Unit), flags: 0xC0)], [Segment(0, 0, 1, 0, 10)]);
 
-        AssertCheckCondition(await h.RunAsync(ExtendedCopyCdb(list.Length), dataOut: list), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+        AssertGood(await h.RunAsync(ExtendedCopyCdb(list.Length), dataOut: list));
+        Assert.Equal(0x41, h.Device.Block(10)[0]);
     }
 
     [Theory]

@@ -43,6 +43,11 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
         }
         if (!TryParseCopyList(task, (int)Math.Min(parameterListLength, int.MaxValue), out CopyPlan plan))
         {
+            if (plan.Hold && task.Nexus is not null)
+            {
+                // The list was refused after its LIST IDENTIFIER was read: COPY STATUS reports the failure.
+                HoldCopyResult(task.Nexus, plan.ListId, new CopyResult(false, 0, 0));
+            }
             return;
         }
 

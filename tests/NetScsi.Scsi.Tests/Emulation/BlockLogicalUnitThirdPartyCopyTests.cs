@@ -281,4 +281,18 @@ public sealed class BlockLogicalUnitThirdPartyCopyTests
         Assert.Equal(new byte[] { 7, 0x83, 1, 0x00, 0x84, 2, 0x00, 0x03 }, page.Slice(8, 8).ToArray());
         Assert.Equal(0x08, standard[5] & 0x08); // 3PC
     }
+
+    [Fact]
+    public async Task ReceiveCopyResults_CopyStatus_ReportsRefusedCopyAsCompletedWithError()
+    {
+        LuHarness h = await CreateAsync(options: new LogicalUnitOptions { ReadOnly = true });
+        byte[] list = ParameterList(3, 0, [TargetDescriptor(await NaaOfAsync(h.Unit))], [Segment(0, 0, 4, 0, 100)]);
+
+        AssertCheckCondition(await h.RunAsync(ExtendedCopyCdb(list.Length), dataOut: list), SenseKey.DataProtect, Asc.WriteProtected);
+        ScsiTask status = await h.RunAsync(ReceiveCopyResultsCdb(0x00, 3), dataIn: 1024);
+
+        AssertGood(status);
+        Assert.Equal(0x02, DataIn(status)[4]); // completed with error
+        Assert.Equal(0, U16(DataIn(status), 5));
+    }
 }

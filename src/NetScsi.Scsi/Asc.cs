@@ -10,7 +10,10 @@ public static class Asc
     public const ushort LogicalUnitNotReadyCauseNotReportable = 0x0400;
     public const ushort LogicalUnitNotReadyInitializingCommandRequired = 0x0402;
     public const ushort LogicalUnitNotReadyManualInterventionRequired = 0x0403;
+    public const ushort LogicalUnitNotReadySanitizeInProgress = 0x041B;
+    public const ushort UnreachableCopyTarget = 0x0804;
     public const ushort WriteError = 0x0C00;
+    public const ushort CopyTargetDeviceNotReachable = 0x0D02;
     public const ushort InformationUnitTooShort = 0x0E01;
     public const ushort InformationUnitTooLong = 0x0E02;
     public const ushort InvalidFieldInCommandInformationUnit = 0x0E03;
@@ -23,6 +26,10 @@ public static class Asc
     public const ushort LogicalUnitNotSupported = 0x2500;
     public const ushort InvalidFieldInParameterList = 0x2600;
     public const ushort InvalidReleaseOfPersistentReservation = 0x2604;
+    public const ushort TooManyTargetDescriptors = 0x2606;
+    public const ushort UnsupportedTargetDescriptorTypeCode = 0x2607;
+    public const ushort TooManySegmentDescriptors = 0x2608;
+    public const ushort UnsupportedSegmentDescriptorTypeCode = 0x2609;
     public const ushort WriteProtected = 0x2700;
     public const ushort SpaceAllocationFailedWriteProtect = 0x2707;
     public const ushort NotReadyToReadyChangeMediumMayHaveChanged = 0x2800;
@@ -40,6 +47,7 @@ public static class Asc
     public const ushort CommandsClearedByAnotherInitiator = 0x2F00;
     public const ushort ThinProvisioningSoftThresholdReached = 0x3807;
     public const ushort SavingParametersNotSupported = 0x3900;
+    public const ushort SanitizeCommandFailed = 0x3103;
     public const ushort MediumNotPresent = 0x3A00;
     public const ushort ReportedLunsDataHasChanged = 0x3F0E;
     public const ushort InternalTargetFailure = 0x4400;

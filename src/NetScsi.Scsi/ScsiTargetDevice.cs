@@ -8,7 +8,7 @@ namespace NetScsi.Scsi;
 /// a unit: decoding the LUN field, REPORT LUNS, and the answers for a LUN that does not exist. A
 /// per-initiator view (LUN masking) is another instance over a subset of the same units.
 /// </summary>
-public sealed class ScsiTargetDevice
+public sealed class ScsiTargetDevice : ILogicalUnitResolver
 {
     /// <summary>Highest LUN addressable with single-level flat space addressing (SAM-5 §4.7.7).</summary>
     public const int MaxLun = 16383;
@@ -147,10 +147,26 @@ public sealed class ScsiTargetDevice
         }
         if (TryGetLogicalUnit(task.Lun, out ILogicalUnit unit))
         {
+            task.LogicalUnits = this;
             return unit.ExecuteAsync(task, cancellationToken);
         }
         AnswerForAbsentLun(task, opcode);
         return default;
+    }
+
+    /// <inheritdoc/>
+    public bool TryFindByDesignator(int codeSet, int designatorType, ReadOnlySpan<byte> designator, out ILogicalUnit unit)
+    {
+        foreach (KeyValuePair<int, ILogicalUnit> entry in _sorted)
+        {
+            if (entry.Value is IDesignatedLogicalUnit designated && designated.HasDesignator(codeSet, designatorType, designator))
+            {
+                unit = entry.Value;
+                return true;
+            }
+        }
+        unit = null!;
+        return false;
     }
 
     /// <summary>Forwards a reset or nexus event to every unit.</summary>

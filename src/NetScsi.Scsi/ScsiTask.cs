@@ -46,6 +46,12 @@ public sealed class ScsiTask
     /// </summary>
     public Memory<byte> Buffer { get; set; }
 
+    /// <summary>
+    /// The other units of the target device the command arrived through, for commands that name them (EXTENDED
+    /// COPY). <see cref="ScsiTargetDevice.ExecuteAsync"/> sets it; null when a unit is called directly.
+    /// </summary>
+    public ILogicalUnitResolver? LogicalUnits { get; set; }
+
     public int CdbLength { get; private set; }
 
     public ReadOnlySpan<byte> Cdb => _cdb.AsSpan(0, CdbLength);
@@ -109,6 +115,7 @@ public sealed class ScsiTask
         Direction = DataDirection.None;
         ExpectedDataTransferLength = 0;
         Buffer = default;
+        LogicalUnits = null;
         CdbLength = 0;
         Status = ScsiStatus.Good;
         DataInLength = 0;

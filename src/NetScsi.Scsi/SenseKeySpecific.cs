@@ -39,6 +39,12 @@ public readonly struct SenseKeySpecific : IEquatable<SenseKeySpecific>
         return new SenseKeySpecific(b0, (byte)(byteOffset >> 8), (byte)byteOffset);
     }
 
+    /// <summary>
+    /// Progress indication (SPC-4 §4.5.2.4.4): how far a long operation (e.g. SANITIZE) has got, as a fraction
+    /// of 65536.
+    /// </summary>
+    public static SenseKeySpecific Progress(ushort fraction) => new(0x80, (byte)(fraction >> 8), (byte)fraction);
+
     /// <summary>From raw bytes as carried in sense data.</summary>
     public static SenseKeySpecific FromBytes(ReadOnlySpan<byte> bytes) => new(bytes[0], bytes[1], bytes[2]);
 

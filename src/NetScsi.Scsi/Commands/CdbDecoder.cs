@@ -79,6 +79,7 @@ public static class CdbDecoder
 
             case ScsiOpcode.Read16:
             case ScsiOpcode.Write16:
+            case ScsiOpcode.OrWrite16:
             case ScsiOpcode.WriteAndVerify16:
             case ScsiOpcode.Verify16:
             case ScsiOpcode.PreFetch16:
@@ -91,6 +92,19 @@ public static class CdbDecoder
                 result = new BlockCdb(
                     BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]),
                     BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]),
+                    cdb[1],
+                    16);
+                return true;
+
+            case ScsiOpcode.WriteAtomic16:
+                if (cdb.Length < 16)
+                {
+                    return false;
+                }
+                // SBC-4 §5.48: 16-bit TRANSFER LENGTH in bytes 12-13 (bytes 10-11: ATOMIC BOUNDARY).
+                result = new BlockCdb(
+                    BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]),
+                    BinaryPrimitives.ReadUInt16BigEndian(cdb[12..]),
                     cdb[1],
                     16);
                 return true;

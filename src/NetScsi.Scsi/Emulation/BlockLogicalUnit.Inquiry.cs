@@ -11,7 +11,7 @@ public sealed partial class BlockLogicalUnit
     private const int VpdBufferLength = 512;
 
     // SPC-4 §7.8.1 (Supported VPD Pages): only the pages implemented here, ascending.
-    private static ReadOnlySpan<byte> SupportedVpdPages => [0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2];
+    private static ReadOnlySpan<byte> SupportedVpdPages => [0x00, 0x80, 0x83, 0x8F, 0xB0, 0xB1, 0xB2];
 
     /// <summary>SPC-4 §6.6: INQUIRY.</summary>
     private void Inquiry(ScsiTask task)
@@ -45,8 +45,9 @@ public sealed partial class BlockLogicalUnit
             0x00 => WriteSupportedVpdPages(page),
             0x80 => WriteUnitSerialNumberVpd(page),
             0x83 => WriteDeviceIdentificationVpd(page, task.Nexus),
+            0x8F => WriteThirdPartyCopyVpd(page),
             0xB0 => WriteBlockLimitsVpd(page),
-            0xB1 => WriteBlockDeviceCharacteristicsVpd(page),
+            0xB1 => WriteBlockDeviceCharacteristicsVpd(page, SupportsBlockErase),
             0xB2 => WriteLogicalBlockProvisioningVpd(page),
             _ => -1,
         };
@@ -66,7 +67,7 @@ public sealed partial class BlockLogicalUnit
         d[2] = 0x06; // VERSION: SPC-4
         d[3] = 0x12; // HISUP = 1, RESPONSE DATA FORMAT = 2
         d[4] = StandardInquiryLength - 5; // ADDITIONAL LENGTH
-        d[5] = 0x00; // SCCS, ACC, TPGS = 00b (no ALUA), 3PC, PROTECT = 0
+        d[5] = 0x08; // SCCS 0, ACC 0, TPGS = 00b (no ALUA), 3PC = 1 (EXTENDED COPY), PROTECT = 0
         d[6] = 0x00;
         d[7] = 0x02; // CMDQUE: full task management model
         WriteAscii(d.AsSpan(8, 8), options.VendorId);
@@ -163,7 +164,7 @@ public sealed partial class BlockLogicalUnit
     {
         d[1] = 0xB0;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], 0x3C);
-        d[4] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS = 0 is not supported
+        d[4] = 0x00; // WSNZ = 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS = 0 writes to the end of the medium
         d[5] = _options.MaxCompareAndWriteLengthBlocks; // MAXIMUM COMPARE AND WRITE LENGTH
         BinaryPrimitives.WriteUInt16BigEndian(d[6..], _options.OptimalTransferLengthGranularityBlocks);
         BinaryPrimitives.WriteUInt32BigEndian(d[8..], _maxTransferBlocks);
@@ -173,18 +174,28 @@ public sealed partial class BlockLogicalUnit
         {
             BinaryPrimitives.WriteUInt32BigEndian(d[20..], _options.MaxUnmapLbaCount);
             BinaryPrimitives.WriteUInt32BigEndian(d[24..], _options.MaxUnmapBlockDescriptorCount);
-            BinaryPrimitives.WriteUInt32BigEndian(d[28..], 1); // OPTIMAL UNMAP GRANULARITY
+            // OPTIMAL UNMAP GRANULARITY: one physical block; UGAVALID with UNMAP GRANULARITY ALIGNMENT 0 (LOWEST
+            // ALIGNED LBA is 0).
+            BinaryPrimitives.WriteUInt32BigEndian(d[28..], 1u << _physicalBlockExponent);
+            BinaryPrimitives.WriteUInt32BigEndian(d[32..], 0x8000_0000u);
         }
         BinaryPrimitives.WriteUInt64BigEndian(d[36..], _maxWriteSameBlocks);
+        // SBC-4 §6.6.4 atomic write limits (WRITE ATOMIC (16)).
+        BinaryPrimitives.WriteUInt32BigEndian(d[44..], MaxAtomicTransferLengthBlocks); // MAXIMUM ATOMIC TRANSFER LENGTH
+        BinaryPrimitives.WriteUInt32BigEndian(d[48..], 1); // ATOMIC ALIGNMENT
+        BinaryPrimitives.WriteUInt32BigEndian(d[52..], 1); // ATOMIC TRANSFER LENGTH GRANULARITY
         return 64;
     }
 
     /// <summary>SBC-4 §6.6.2: Block Device Characteristics VPD page.</summary>
-    private static int WriteBlockDeviceCharacteristicsVpd(Span<byte> d)
+    private static int WriteBlockDeviceCharacteristicsVpd(Span<byte> d, bool blockErase)
     {
         d[1] = 0xB1;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], 0x3C);
         BinaryPrimitives.WriteUInt16BigEndian(d[4..], 0x0001); // MEDIUM ROTATION RATE: non-rotating medium
+        // WABEREQ 01b: after SANITIZE BLOCK ERASE, reads succeed (deallocated blocks read as zeros).
+        // WACEREQ 00b: CRYPTO ERASE is not supported.
+        d[7] = blockErase ? (byte)0x40 : (byte)0x00;
         return 64;
     }
 

@@ -16,17 +16,25 @@ public sealed partial class BlockLogicalUnit
         Span<byte> sense = stackalloc byte[SenseData.MaxDescriptorLength];
         SenseKey key = SenseKey.NoSense;
         ushort asc = Asc.NoAdditionalSenseInformation;
+        SenseKeySpecific keySpecific = default;
         if (task.Nexus is not null && GetNexusState(task.Nexus).TryTake(out ushort unitAttention))
         {
             key = SenseKey.UnitAttention;
             asc = unitAttention;
+        }
+        else if (_sanitize is { IsCompleted: false } sanitize)
+        {
+            // SBC-4 §4.11.2: NOT READY, SANITIZE IN PROGRESS, with the progress indication.
+            key = SenseKey.NotReady;
+            asc = Asc.LogicalUnitNotReadySanitizeInProgress;
+            keySpecific = SenseKeySpecific.Progress(sanitize.Progress);
         }
         else if (!_mediumPresent)
         {
             key = SenseKey.NotReady;
             asc = Asc.MediumNotPresent;
         }
-        int length = SenseData.Write(sense, descriptor, key, Asc.Code(asc), Asc.Qualifier(asc));
+        int length = SenseData.Write(sense, descriptor, key, Asc.Code(asc), Asc.Qualifier(asc), null, keySpecific);
         CompleteDataIn(task, sense[..length], allocationLength);
     }
 

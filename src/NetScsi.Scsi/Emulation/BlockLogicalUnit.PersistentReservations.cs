@@ -27,6 +27,12 @@ public sealed partial class BlockLogicalUnit
 
     private readonly PersistentReservationState _pr = new();
 
+    // Under the PR lock: the nexuses the current PREEMPT removed or took the reservation from.
+    private readonly List<ItNexus> _preempted = [];
+
+    /// <inheritdoc/>
+    public event EventHandler<TasksAbortRequestedEventArgs>? TasksAbortRequested;
+
     /// <summary>The current persistent reservation type (None when there is none).</summary>
     public PersistentReservationType PersistentReservation
     {
@@ -265,7 +271,8 @@ public sealed partial class BlockLogicalUnit
 
     /// <summary>
     /// SPC-4 §6.16: PERSISTENT RESERVE OUT: REGISTER, REGISTER AND IGNORE EXISTING KEY, RESERVE, RELEASE,
-    /// CLEAR, PREEMPT, PREEMPT AND ABORT (the abort of the preempted nexuses' tasks is the transport's job).
+    /// CLEAR, PREEMPT, PREEMPT AND ABORT (the preempted nexuses' tasks are aborted by the transport, asked
+    /// through <see cref="TasksAbortRequested"/>).
     /// </summary>
     private void PersistentReserveOut(ScsiTask task)
     {
@@ -328,6 +335,7 @@ public sealed partial class BlockLogicalUnit
             return;
         }
 
+        ItNexus[]? abortNexuses = null;
         lock (_pr.Sync)
         {
             bool registered = _pr.Registrations.TryGetValue(nexus, out ulong currentKey);
@@ -418,9 +426,19 @@ public sealed partial class BlockLogicalUnit
                         task.Status = ScsiStatus.ReservationConflict;
                         return;
                     }
+                    _preempted.Clear();
                     Preempt(task, nexus, serviceActionKey, type);
-                    return;
+                    if (serviceAction == PrOutPreemptAndAbort && task.Status == ScsiStatus.Good && _preempted.Count != 0)
+                    {
+                        abortNexuses = _preempted.ToArray();
+                    }
+                    break;
             }
+        }
+        if (abortNexuses is not null)
+        {
+            // SPC-4 §5.13.11.2.5: the preempted nexuses' tasks are aborted; the transport owns them.
+            TasksAbortRequested?.Invoke(this, new TasksAbortRequestedEventArgs(abortNexuses, nexus));
         }
     }
 
@@ -455,6 +473,7 @@ public sealed partial class BlockLogicalUnit
             if (previous is not null && !previous.Equals(nexus) && _pr.Registrations.ContainsKey(previous))
             {
                 GetNexusState(previous).Add(Asc.ReservationsPreempted);
+                _preempted.Add(previous);
             }
         }
         else if (removed == 0)
@@ -489,6 +508,7 @@ public sealed partial class BlockLogicalUnit
         {
             _pr.Registrations.Remove(victim);
             GetNexusState(victim).Add(Asc.RegistrationsPreempted);
+            _preempted.Add(victim);
             removed++;
         }
         return removed;

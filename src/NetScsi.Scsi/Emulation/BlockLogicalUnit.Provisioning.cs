@@ -40,6 +40,7 @@ public sealed partial class BlockLogicalUnit
         d.Clear();
         BinaryPrimitives.WriteUInt64BigEndian(d, (ulong)(_device.BlockCount - 1));
         BinaryPrimitives.WriteUInt32BigEndian(d[8..], (uint)_blockSize);
+        d[13] = (byte)_physicalBlockExponent; // LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT; LOWEST ALIGNED LBA 0
         if (IsThin)
         {
             d[14] = 0x80; // LBPME
@@ -99,9 +100,10 @@ public sealed partial class BlockLogicalUnit
     }
 
     /// <summary>
-    /// SBC-4 §5.45-5.46: WRITE SAME (10/16). WSNZ = 1, so zero blocks is an invalid field; ANCHOR is not
-    /// supported. With UNMAP = 1 on a thin unit, a zero pattern (or NDOB) whose blocks read back as zeros
-    /// once deallocated is done by unmapping; otherwise the pattern is written.
+    /// SBC-4 §5.45-5.46: WRITE SAME (10/16). With UNMAP = 1 a thin unit deallocates the range whatever the
+    /// pattern; otherwise the pattern is written. WSNZ = 0: zero blocks means from the LBA to the end of the
+    /// medium (still bounded by MAXIMUM WRITE SAME LENGTH); ANCHOR is not supported. The Data-Out buffer must
+    /// be exactly one block (libiscsi's InvalidDataOutSize): more or less is INVALID FIELD IN CDB.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteSameAsync(ScsiTask task, CancellationToken cancellationToken)
@@ -127,8 +129,20 @@ public sealed partial class BlockLogicalUnit
         }
         if (cdb.TransferLength == 0)
         {
-            task.InvalidFieldInCdb(TransferLengthOffset(cdb.CdbLength));
-            return;
+            ulong capacity = (ulong)_device.BlockCount;
+            if (cdb.Lba >= capacity)
+            {
+                task.LbaOutOfRange();
+                return;
+            }
+            // SBC-4 §5.45.1 with WSNZ = 0: to the end of the medium.
+            ulong toEnd = capacity - cdb.Lba;
+            if (toEnd > _maxWriteSameBlocks)
+            {
+                task.InvalidFieldInCdb(TransferLengthOffset(cdb.CdbLength));
+                return;
+            }
+            cdb = cdb with { TransferLength = (uint)toEnd };
         }
         if (!ValidateBlockRange(task, cdb, _maxWriteSameBlocks))
         {
@@ -136,17 +150,19 @@ public sealed partial class BlockLogicalUnit
         }
         bool noDataOut = cdb.NoDataOutBuffer;
         task.CommandTransferLength = noDataOut ? 0 : _blockSize;
-        if (!noDataOut && DataOutLength(task) < _blockSize)
+        if (!noDataOut && (DataOutLength(task) != _blockSize || task.ExpectedDataTransferLength > _blockSize))
         {
-            // The one Data-Out block did not arrive whole: write nothing (see WriteAsync), the transport
-            // reports the residual.
+            // One logical block of data, no more and no less: a different Data-Out size contradicts the CDB.
+            task.InvalidFieldInCdb(TransferLengthOffset(cdb.CdbLength));
             return;
         }
         bool zeroPattern = noDataOut || !task.Buffer.Span[.._blockSize].ContainsAnyExcept((byte)0);
         long lba = (long)cdb.Lba;
         long blocks = cdb.TransferLength;
-        if (cdb.UnmapBit && IsThin && zeroPattern && _device.UnmappedReadsZero)
+        if (cdb.UnmapBit && IsThin)
         {
+            // SBC-4 §5.50 table (UNMAP = 1, ANCHOR = 0): a thin unit deallocates the range; the Data-Out
+            // block is not written (libiscsi WriteSame10.UnmapUntilEnd reads zeros back after a 0xFF pattern).
             await _device.UnmapAsync(lba, blocks, cancellationToken).ConfigureAwait(false);
             return;
         }

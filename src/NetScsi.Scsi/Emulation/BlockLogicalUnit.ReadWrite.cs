@@ -266,9 +266,10 @@ public sealed partial class BlockLogicalUnit
         }
         int bytes = blocks * _blockSize;
         task.CommandTransferLength = 2L * bytes;
-        if (DataOutLength(task) < 2 * bytes)
+        if (DataOutLength(task) != 2 * bytes || task.ExpectedDataTransferLength > 2 * bytes)
         {
-            // Without both halves the operation cannot be done atomically.
+            // Without both halves the operation cannot be done atomically; more data than the CDB's two
+            // halves contradicts it (libiscsi InvalidDataOutSize).
             task.InvalidFieldInCdb(13);
             return;
         }

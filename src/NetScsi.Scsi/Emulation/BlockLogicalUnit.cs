@@ -12,7 +12,7 @@ namespace NetScsi.Scsi.Emulation;
 /// Commands run concurrently; ordering follows the task attribute (<see cref="TaskSetGate"/>).
 /// Dispatch goes block commands first, then primary commands, then INVALID COMMAND OPERATION CODE.
 /// </summary>
-public sealed partial class BlockLogicalUnit : ILogicalUnit
+public sealed partial class BlockLogicalUnit : ILogicalUnit, ITaskAbortSource
 {
     private readonly IBlockDevice _device;
     private readonly LogicalUnitOptions _options;
@@ -22,6 +22,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     private readonly int _blockSize;
     private readonly uint _maxTransferBlocks;
     private readonly uint _maxWriteSameBlocks;
+    private readonly int _physicalBlockExponent;
     private readonly string _serialNumber;
     private readonly byte[] _standardInquiry;
     private readonly byte[] _naaDesignator;
@@ -49,6 +50,7 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             : (uint)Math.Max(1, LogicalUnitOptions.DefaultMaxTransferBytes / _blockSize);
         _maxWriteSameBlocks = options.MaxWriteSameLengthBlocks != 0 ? options.MaxWriteSameLengthBlocks : _maxTransferBlocks;
         _lastBlockCount = device.BlockCount;
+        _physicalBlockExponent = options.ReportPhysicalBlockSize ? PhysicalBlockExponent(device) : 0;
 
         byte[] hash = SHA256.HashData(Encoding.UTF8.GetBytes(device.Identity ?? string.Empty));
         _serialNumber = string.IsNullOrEmpty(options.SerialNumber) ? Convert.ToHexString(hash, 0, 8) : options.SerialNumber;
@@ -94,13 +96,19 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         {
             return default;
         }
+        if (task.Cdb[0] == ScsiOpcode.Sanitize)
+        {
+            // Admits itself (like an ORDERED task) only to start the background operation; see SanitizeAsync.
+            return SanitizeAsync(task, cancellationToken);
+        }
         TaskAttribute attribute = task.Attribute is TaskAttribute.Ordered or TaskAttribute.HeadOfQueue
             ? task.Attribute
             : TaskAttribute.Simple;
-        if (task.Cdb[0] == ScsiOpcode.CompareAndWrite)
+        if (RunsExclusively(task.Cdb[0]))
         {
-            // SBC-4 §5.3: the compare and the write are one atomic operation; running it like an ORDERED
-            // task (after everything older, before anything younger) keeps every other write out.
+            // SBC-4 §5.3 (COMPARE AND WRITE), §5.10 (ORWRITE), §5.48 (WRITE ATOMIC): read-modify-write and
+            // atomic commands; running them like an ORDERED task (after everything older, before anything
+            // younger) keeps every other command out while they run.
             attribute = TaskAttribute.Ordered;
         }
         if (_gate.TryEnter(attribute))
@@ -141,6 +149,11 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 {
                     NexusState state = GetNexusState(origin);
                     state.PreventsRemoval = false;
+                    lock (state.CopyResults)
+                    {
+                        // SPC-4 §6.18: held EXTENDED COPY results belong to the nexus.
+                        state.CopyResults.Clear();
+                    }
                     state.Clear();
                     state.Add(Asc.ItNexusLossOccurred);
                 }
@@ -199,6 +212,10 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
             && state.TryTake(out ushort unitAttention))
         {
             task.CheckCondition(SenseKey.UnitAttention, unitAttention);
+            return false;
+        }
+        if (RefusedWhileSanitizing(task, opcode))
+        {
             return false;
         }
 
@@ -294,6 +311,17 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                     return default;
                 }
                 return MediumReady(task) ? CompareAndWriteAsync(task, cancellationToken) : default;
+            case ScsiOpcode.OrWrite16:
+                return MediumReady(task) ? OrWriteAsync(task, cancellationToken) : default;
+            case ScsiOpcode.WriteAtomic16:
+                return MediumReady(task) ? WriteAtomicAsync(task, cancellationToken) : default;
+            case ScsiOpcode.ReadDefectData10:
+            case ScsiOpcode.ReadDefectData12:
+                if (MediumReady(task))
+                {
+                    ReadDefectData(task);
+                }
+                return default;
             case ScsiOpcode.Unmap:
                 if (!IsThin)
                 {
@@ -320,6 +348,13 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 return default;
             case ScsiOpcode.ServiceActionIn16:
                 return ServiceActionIn16Async(task, cancellationToken);
+            case ScsiOpcode.ExtendedCopy:
+                if ((task.Cdb[1] & 0x1F) != ScsiOpcode.ExtendedCopyLid1ServiceAction)
+                {
+                    task.InvalidFieldInCdb(1, 4);
+                    return default;
+                }
+                return MediumReady(task) ? ExtendedCopyAsync(task, cancellationToken) : default;
             case ScsiOpcode.StartStopUnit:
                 return StartStopUnitAsync(task, cancellationToken);
         }
@@ -356,6 +391,9 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
                 break;
             case ScsiOpcode.PersistentReserveIn:
                 PersistentReserveIn(task);
+                break;
+            case ScsiOpcode.ReceiveCopyResults:
+                ReceiveCopyResults(task);
                 break;
             case ScsiOpcode.PersistentReserveOut:
                 PersistentReserveOut(task);
@@ -402,12 +440,18 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
     /// <summary>SBC-4 §4.14: media-access commands report NOT READY, MEDIUM NOT PRESENT once ejected.</summary>
     private bool MediumReady(ScsiTask task)
     {
-        if (_mediumPresent)
+        if (!_mediumPresent)
         {
-            return true;
+            task.CheckCondition(SenseKey.NotReady, Asc.MediumNotPresent);
+            return false;
         }
-        task.CheckCondition(SenseKey.NotReady, Asc.MediumNotPresent);
-        return false;
+        if (_sanitizeFailed)
+        {
+            // SBC-4 §4.11.4: sanitize failure mode until a SANITIZE succeeds or EXIT FAILURE MODE.
+            task.CheckCondition(SenseKey.MediumError, Asc.SanitizeCommandFailed);
+            return false;
+        }
+        return true;
     }
 
     // ENOSPC (28) on Unix; ERROR_HANDLE_DISK_FULL (39) and ERROR_DISK_FULL (112) as HRESULTs on Windows.
@@ -418,7 +462,24 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit
         ScsiOpcode.Write6 or ScsiOpcode.Write10 or ScsiOpcode.Write12 or ScsiOpcode.Write16 or
         ScsiOpcode.WriteAndVerify10 or ScsiOpcode.WriteAndVerify12 or ScsiOpcode.WriteAndVerify16 or
         ScsiOpcode.WriteSame10 or ScsiOpcode.WriteSame16 or ScsiOpcode.Unmap or ScsiOpcode.CompareAndWrite or
-        ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 or ScsiOpcode.StartStopUnit;
+        ScsiOpcode.SynchronizeCache10 or ScsiOpcode.SynchronizeCache16 or ScsiOpcode.StartStopUnit or
+        ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16 or ScsiOpcode.ExtendedCopy or ScsiOpcode.Sanitize;
+
+    private static bool RunsExclusively(byte opcode) =>
+        opcode is ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16;
+
+    /// <summary>log2(physical block size / logical block size), 0 when the device reports nothing usable.</summary>
+    private static int PhysicalBlockExponent(IBlockDevice device)
+    {
+        int physical = device.PhysicalBlockSize;
+        int logical = device.BlockSize;
+        if (physical <= logical || physical % logical != 0)
+        {
+            return 0;
+        }
+        int ratio = physical / logical;
+        return (ratio & (ratio - 1)) == 0 ? Math.Min(System.Numerics.BitOperations.Log2((uint)ratio), 15) : 0;
+    }
 
     /// <summary>
     /// Returns parameter data: the command asks for <paramref name="allocationLength"/> bytes, the unit has

@@ -52,6 +52,22 @@ public sealed class LogicalUnitOptions
     public uint MaxWriteSameLengthBlocks { get; set; }
 
     /// <summary>
+    /// Report the device's physical block size (<see cref="Storage.IBlockDevice.PhysicalBlockSize"/>, 4 KiB for
+    /// files) as READ CAPACITY (16) LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT and as the VPD B0h optimal unmap
+    /// granularity. Off by default: libiscsi 1.19's GetLBAStatus.UnmapSingle then expects the first LBA status
+    /// descriptor of GET LBA STATUS at LBA n+1 to start at n+LBPPB, contradicting SBC-4 (it starts at the
+    /// requested LBA), so the conformance suite would report a failure that is not ours.
+    /// </summary>
+    public bool ReportPhysicalBlockSize { get; set; }
+
+    /// <summary>
+    /// Bandwidth of SANITIZE OVERWRITE in bytes per second (default 128 MiB/s; 0: unthrottled). A sanitize runs
+    /// in the background for minutes on real disks; throttling keeps it from starving the other logical units
+    /// that share the backing storage, and REQUEST SENSE reports its progress meanwhile.
+    /// </summary>
+    public long SanitizeBytesPerSecond { get; set; } = 128L * 1024 * 1024;
+
+    /// <summary>
     /// IEEE company identifier (OUI, 24 bits) in the NAA 6 designator of VPD 0x83. The default is a
     /// placeholder; deployments that own an OUI should set theirs.
     /// </summary>

@@ -53,6 +53,8 @@ public sealed class DelayBlockDevice : IBlockDevice
 
     public int BlockSize => _inner.BlockSize;
 
+    public int PhysicalBlockSize => _inner.PhysicalBlockSize;
+
     public long BlockCount => _inner.BlockCount;
 
     public bool IsReadOnly => _inner.IsReadOnly;

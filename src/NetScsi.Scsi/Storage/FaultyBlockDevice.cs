@@ -25,6 +25,8 @@ public sealed class FaultyBlockDevice : IBlockDevice
 
     public int BlockSize => _inner.BlockSize;
 
+    public int PhysicalBlockSize => _inner.PhysicalBlockSize;
+
     public long BlockCount => _inner.BlockCount;
 
     public bool IsReadOnly => _inner.IsReadOnly;

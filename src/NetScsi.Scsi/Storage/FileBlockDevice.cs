@@ -147,6 +147,12 @@ public sealed class FileBlockDevice : IBlockDevice
 
     public int BlockSize => _blockSize;
 
+    /// <summary>
+    /// 4 KiB (or the block size if larger): the allocation unit of the usual Linux file systems (ext4, XFS,
+    /// btrfs, tmpfs), so the granularity of hole punching and of writes that need no read-modify-write.
+    /// </summary>
+    public int PhysicalBlockSize => Math.Max(_blockSize, 4096);
+
     public long BlockCount => _blockCount;
 
     public bool IsReadOnly => _readOnly;

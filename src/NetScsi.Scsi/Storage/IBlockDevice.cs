@@ -20,6 +20,13 @@ public interface IBlockDevice : IAsyncDisposable
     /// <summary>Number of logical blocks.</summary>
     long BlockCount { get; }
 
+    /// <summary>
+    /// The physical block (allocation unit) size in bytes, a power-of-two multiple of <see cref="BlockSize"/>:
+    /// writes and unmaps aligned to it avoid read-modify-write or partial deallocation (READ CAPACITY (16)
+    /// LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT, VPD B0h unmap granularity). Defaults to <see cref="BlockSize"/>.
+    /// </summary>
+    int PhysicalBlockSize => BlockSize;
+
     bool IsReadOnly { get; }
 
     /// <summary>True when <see cref="UnmapAsync"/> really deallocates (thin provisioning).</summary>

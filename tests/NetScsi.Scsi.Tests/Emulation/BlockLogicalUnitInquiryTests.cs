@@ -74,7 +74,7 @@ public sealed class BlockLogicalUnitInquiryTests
 
         ScsiTask task = await h.RunAsync(Cdbs.Inquiry(evpd: true, page: 0x00), dataIn: 255);
 
-        Assert.Equal(new byte[] { 0, 0, 0, 6, 0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2 }, DataIn(task).ToArray());
+        Assert.Equal(new byte[] { 0, 0, 0, 7, 0x00, 0x80, 0x83, 0x8F, 0xB0, 0xB1, 0xB2 }, DataIn(task).ToArray());
     }
 
     [Fact]
@@ -177,11 +177,14 @@ public sealed class BlockLogicalUnitInquiryTests
 
         Assert.Equal(64, d.Length);
         Assert.Equal(0x3C, U16(d, 2));
-        Assert.Equal(1, d[4] & 0x01); // WSNZ
+        Assert.Equal(0, d[4] & 0x01); // WSNZ = 0: zero blocks means to the end of the medium
         Assert.Equal(128u, U32(d, 8));
         Assert.Equal(1024u * 1024, U32(d, 20));
         Assert.Equal(9u, U32(d, 24));
         Assert.Equal(128UL, U64(d, 36)); // MAXIMUM WRITE SAME LENGTH follows the maximum transfer length
+        Assert.Equal(128u, U32(d, 44)); // MAXIMUM ATOMIC TRANSFER LENGTH
+        Assert.Equal(1u, U32(d, 48)); // ATOMIC ALIGNMENT
+        Assert.Equal(1u, U32(d, 52)); // ATOMIC TRANSFER LENGTH GRANULARITY
     }
 
     [Fact]

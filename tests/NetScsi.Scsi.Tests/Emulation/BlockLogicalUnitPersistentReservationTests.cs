@@ -354,4 +354,87 @@ public sealed class BlockLogicalUnitPersistentReservationTests
         }
         Assert.Equal(1, holders);
     }
+
+    [Fact]
+    public async Task PreemptAndAbort_RaisesTasksAbortRequestedForPreemptedNexuses()
+    {
+        LuHarness h = await ThreeNexusesAsync();
+        AssertGood(await RegisterAsync(h, DefaultNexus, 0xA));
+        AssertGood(await RegisterAsync(h, OtherNexus, 0xB));
+        AssertGood(await RegisterAsync(h, ThirdNexus, 0xC));
+        AssertGood(await ReserveAsync(h, OtherNexus, 0xB, PersistentReservationType.WriteExclusive));
+        TasksAbortRequestedEventArgs? raised = null;
+        h.Unit.TasksAbortRequested += (_, e) => raised = e;
+
+        AssertGood(await h.RunAsync(PrOut(0x05, PersistentReservationType.ExclusiveAccess), dataOut: PrParameters(0xA, 0xB)));
+
+        Assert.NotNull(raised);
+        Assert.Equal(DefaultNexus, raised.Origin);
+        Assert.Contains(OtherNexus, raised.Nexuses);
+        Assert.DoesNotContain(ThirdNexus, raised.Nexuses);
+        Assert.DoesNotContain(DefaultNexus, raised.Nexuses);
+    }
+
+    [Fact]
+    public async Task Preempt_WithoutAbort_RaisesNoTasksAbortRequested()
+    {
+        LuHarness h = await ThreeNexusesAsync();
+        AssertGood(await RegisterAsync(h, DefaultNexus, 0xA));
+        AssertGood(await RegisterAsync(h, OtherNexus, 0xB));
+        bool raised = false;
+        h.Unit.TasksAbortRequested += (_, _) => raised = true;
+
+        AssertGood(await h.RunAsync(PrOut(0x04, PersistentReservationType.WriteExclusive), dataOut: PrParameters(0xA, 0xB)));
+
+        Assert.False(raised);
+    }
+
+    [Theory]
+    [InlineData(PersistentReservationType.WriteExclusive, false, true, false)]
+    [InlineData(PersistentReservationType.WriteExclusive, true, true, false)]
+    [InlineData(PersistentReservationType.ExclusiveAccess, false, false, false)]
+    [InlineData(PersistentReservationType.ExclusiveAccess, true, false, false)]
+    [InlineData(PersistentReservationType.WriteExclusiveRegistrantsOnly, false, true, false)]
+    [InlineData(PersistentReservationType.WriteExclusiveRegistrantsOnly, true, true, true)]
+    [InlineData(PersistentReservationType.ExclusiveAccessRegistrantsOnly, false, false, false)]
+    [InlineData(PersistentReservationType.ExclusiveAccessRegistrantsOnly, true, true, true)]
+    [InlineData(PersistentReservationType.WriteExclusiveAllRegistrants, false, true, false)]
+    [InlineData(PersistentReservationType.WriteExclusiveAllRegistrants, true, true, true)]
+    [InlineData(PersistentReservationType.ExclusiveAccessAllRegistrants, false, false, false)]
+    [InlineData(PersistentReservationType.ExclusiveAccessAllRegistrants, true, true, true)]
+    public async Task ReservationTypes_AllowCommandsPerSpc4Table(PersistentReservationType type, bool otherRegistered, bool readAllowed, bool writeAllowed)
+    {
+        // SPC-4 §5.13.1 table: for a nexus that is not the holder, registered or not. Commands that never
+        // conflict (INQUIRY, TEST UNIT READY, READ CAPACITY, PERSISTENT RESERVE IN) run under every type.
+        LuHarness h = await ThreeNexusesAsync();
+        AssertGood(await RegisterAsync(h, DefaultNexus, 0xA));
+        if (otherRegistered)
+        {
+            AssertGood(await RegisterAsync(h, OtherNexus, 0xB));
+        }
+        AssertGood(await ReserveAsync(h, DefaultNexus, 0xA, type));
+
+        ScsiTask read = await h.RunAsync(Cdbs.Read10(0, 1), dataIn: 512, nexus: OtherNexus);
+        ScsiTask write = await h.RunAsync(Cdbs.Write10(0, 1), dataOut: new byte[512], nexus: OtherNexus);
+
+        Assert.Equal(readAllowed ? ScsiStatus.Good : ScsiStatus.ReservationConflict, read.Status);
+        Assert.Equal(writeAllowed ? ScsiStatus.Good : ScsiStatus.ReservationConflict, write.Status);
+        AssertGood(await h.RunAsync(Cdbs.Inquiry(), dataIn: 96, nexus: OtherNexus));
+        AssertGood(await h.RunAsync(Cdbs.TestUnitReady(), nexus: OtherNexus));
+        AssertGood(await h.RunAsync(Cdbs.ReadCapacity10(), dataIn: 8, nexus: OtherNexus));
+        AssertGood(await h.RunAsync(PrIn(0x00), dataIn: 1024, nexus: OtherNexus));
+        // The holder itself may do both.
+        AssertGood(await h.RunAsync(Cdbs.Read10(0, 1), dataIn: 512));
+        AssertGood(await h.RunAsync(Cdbs.Write10(0, 1), dataOut: new byte[512]));
+    }
+
+    [Theory]
+    [InlineData(0x08)] // SPEC_I_PT
+    [InlineData(0x04)] // ALL_TG_PT
+    public async Task Register_UnsupportedFlags_ReturnInvalidFieldInParameterList(byte flags)
+    {
+        LuHarness h = await CreateAsync();
+
+        AssertCheckCondition(await h.RunAsync(PrOut(0x00), dataOut: PrParameters(0, 0xA, flags)), SenseKey.IllegalRequest, Asc.InvalidFieldInParameterList);
+    }
 }

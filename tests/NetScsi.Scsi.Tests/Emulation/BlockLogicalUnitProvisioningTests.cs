@@ -152,14 +152,26 @@ public sealed class BlockLogicalUnitProvisioningTests
     }
 
     [Fact]
-    public async Task WriteSame10_UnmapBitWithNonZeroData_WritesPattern()
+    public async Task WriteSame10_UnmapBitWithNonZeroData_DeallocatesRange()
     {
         LuHarness h = await CreateAsync();
+        h.Device.Fill(0, 4, 0xFF);
         byte[] pattern = Enumerable.Repeat((byte)0x3C, 512).ToArray();
 
         AssertGood(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 0, 4, 0x08), dataOut: pattern));
 
-        Assert.True(h.Device.IsMapped(3));
+        Assert.False(h.Device.IsMapped(3));
+        Assert.Equal(0, h.Device.Block(3)[511]);
+    }
+
+    [Fact]
+    public async Task WriteSame10_UnmapBitOnFullyProvisionedUnit_WritesPattern()
+    {
+        LuHarness h = await CreateAsync(thin: false);
+        byte[] pattern = Enumerable.Repeat((byte)0x3C, 512).ToArray();
+
+        AssertGood(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 0, 4, 0x08), dataOut: pattern));
+
         Assert.Equal(0x3C, h.Device.Block(3)[511]);
     }
 
@@ -180,11 +192,78 @@ public sealed class BlockLogicalUnitProvisioningTests
     }
 
     [Fact]
-    public async Task WriteSame10_ZeroBlocks_ReturnsInvalidFieldInCdb()
+    public async Task WriteSame10_ZeroBlocks_WritesToEndOfMedium()
     {
-        LuHarness h = await CreateAsync();
+        LuHarness h = await CreateAsync(blocks: 100);
+        byte[] pattern = Enumerable.Repeat((byte)0x5A, 512).ToArray();
+
+        AssertGood(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 90, 0), dataOut: pattern));
+
+        Assert.Equal(0, h.Device.Block(89)[0]);
+        for (long lba = 90; lba < 100; lba++)
+        {
+            Assert.Equal(0x5A, h.Device.Block(lba)[511]);
+        }
+    }
+
+    [Fact]
+    public async Task WriteSame10_ZeroBlocks_BeyondMaximumWriteSameLength_ReturnsInvalidFieldInCdb()
+    {
+        LuHarness h = await CreateAsync(blocks: 100, options: new LogicalUnitOptions { MaxWriteSameLengthBlocks = 8 });
 
         AssertCheckCondition(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 0, 0), dataOut: new byte[512]), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+        AssertGood(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 92, 0), dataOut: new byte[512]));
+    }
+
+    [Fact]
+    public async Task WriteSame10_ZeroBlocks_AtCapacity_ReturnsLbaOutOfRange()
+    {
+        LuHarness h = await CreateAsync(blocks: 100);
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 100, 0), dataOut: new byte[512]), SenseKey.IllegalRequest, Asc.LbaOutOfRange);
+    }
+
+    [Theory]
+    [InlineData(256)]
+    [InlineData(1024)]
+    public async Task WriteSame10_DataOutNotOneBlock_ReturnsInvalidFieldInCdb(int dataOutBytes)
+    {
+        LuHarness h = await CreateAsync();
+        h.Device.Fill(0, 1, 0x11);
+
+        AssertCheckCondition(await h.RunAsync(Cdbs.Rw10(ScsiOpcode.WriteSame10, 0, 1, 0x08), dataOut: new byte[dataOutBytes]), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+        Assert.Equal(0x11, h.Device.Block(0)[0]);
+    }
+
+    [Fact]
+    public async Task ReadCapacity16_FourKiBPhysicalBlocks_ReportsExponentThree()
+    {
+        LuHarness h = await CreateAsync();
+        h.Device.PhysicalBlockSize = 4096;
+        var unit = new BlockLogicalUnit(h.Device, new LogicalUnitOptions { ReportPhysicalBlockSize = true });
+        ScsiTask tur = LuHarness.NewTask(Cdbs.TestUnitReady());
+        await unit.ExecuteAsync(tur, CancellationToken.None);
+
+        ScsiTask task = LuHarness.NewTask(Cdbs.ReadCapacity16(), dataIn: 32);
+        await unit.ExecuteAsync(task, CancellationToken.None);
+        ScsiTask vpd = LuHarness.NewTask(Cdbs.Inquiry(evpd: true, page: 0xB0), dataIn: 255);
+        await unit.ExecuteAsync(vpd, CancellationToken.None);
+
+        Assert.Equal(3, DataIn(task)[13] & 0x0F);
+        Assert.Equal(0, U16(DataIn(task), 14) & 0x3FFF); // LOWEST ALIGNED LBA
+        Assert.Equal(8u, U32(DataIn(vpd), 28)); // OPTIMAL UNMAP GRANULARITY: one physical block
+        Assert.Equal(0x8000_0000u, U32(DataIn(vpd), 32)); // UGAVALID, alignment 0
+    }
+
+    [Fact]
+    public async Task ReadCapacity16_PhysicalBlockNotReported_ReportsExponentZero()
+    {
+        LuHarness h = await CreateAsync();
+        h.Device.PhysicalBlockSize = 4096;
+
+        ScsiTask task = await h.RunAsync(Cdbs.ReadCapacity16(), dataIn: 32);
+
+        Assert.Equal(0, DataIn(task)[13] & 0x0F);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using NetScsi.Scsi.Commands;
 using NetScsi.Scsi.Emulation;
 using static NetScsi.Scsi.Tests.Emulation.LuHarness;
@@ -546,5 +547,40 @@ public sealed class BlockLogicalUnitReadWriteTests
         AssertGood(await write);
         AssertGood(await caw);
         Assert.Equal(0xBB, h.Device.Block(5)[0]);
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_TwoConcurrentWriters_ExactlyOneWinsOtherMiscomparesWithOffset()
+    {
+        LuHarness h = await CreateAsync();
+        await h.RunAsync(Cdbs.TestUnitReady(), nexus: OtherNexus); // its power-on unit attention
+        h.Device.Fill(7, 1, 0x00);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Device.Gate = gate;
+        byte[] Data(byte value)
+        {
+            byte[] d = new byte[1024]; // verify: zeros; write: the value
+            Array.Fill(d, value, 512, 512);
+            return d;
+        }
+
+        Task<ScsiTask> first = h.RunAsync(CompareAndWrite(7, 1), dataOut: Data(0x11));
+        Task<ScsiTask> second = h.RunAsync(CompareAndWrite(7, 1), dataOut: Data(0x22), nexus: OtherNexus);
+        await Task.Delay(20);
+        h.Device.Gate = null;
+        gate.SetResult();
+        ScsiTask[] results = [await first, await second];
+
+        ScsiTask? winner = results.SingleOrDefault(t => t.Status == ScsiStatus.Good);
+        ScsiTask? loser = results.SingleOrDefault(t => t.Status == ScsiStatus.CheckCondition && SenseOf(t).Key == SenseKey.Miscompare);
+        Assert.NotNull(winner);
+        Assert.NotNull(loser);
+        Assert.Equal(Asc.MiscompareDuringVerifyOperation, SenseOf(loser).Asc);
+        Assert.True(SenseData.TryParse(loser.Sense, out _, out _, out _));
+        Assert.Equal(0x80, loser.Sense[0] & 0x80); // VALID: INFORMATION holds the offset
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32BigEndian(loser.Sense[3..])); // first differing byte
+        byte expected = ReferenceEquals(winner, results[0]) ? (byte)0x11 : (byte)0x22;
+        Assert.Equal(expected, h.Device.Block(7)[0]);
+        Assert.Equal(expected, h.Device.Block(7)[511]);
     }
 }

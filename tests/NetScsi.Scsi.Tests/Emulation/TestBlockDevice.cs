@@ -11,6 +11,7 @@ internal sealed class TestBlockDevice : IBlockDevice
     public TestBlockDevice(long blockCount = 1024, int blockSize = 512, bool thin = true, bool readOnly = false, string identity = "test-device")
     {
         BlockSize = blockSize;
+        PhysicalBlockSize = blockSize;
         BlockCount = blockCount;
         SupportsUnmap = thin;
         IsReadOnly = readOnly;
@@ -24,6 +25,8 @@ internal sealed class TestBlockDevice : IBlockDevice
     }
 
     public int BlockSize { get; }
+
+    public int PhysicalBlockSize { get; set; }
 
     public long BlockCount { get; set; }
 

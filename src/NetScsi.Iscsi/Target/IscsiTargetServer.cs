@@ -38,6 +38,13 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         foreach (var target in options.Targets)
         {
             _devices[target.Name] = new ScsiTargetDevice(ToPairs(target.Luns, null));
+            foreach (var lun in target.Luns)
+            {
+                if (lun.Unit is ITaskAbortSource source)
+                {
+                    source.TasksAbortRequested += (sender, e) => AbortNexusTasks(target, (ILogicalUnit)sender!, e.Nexuses);
+                }
+            }
         }
     }
 
@@ -426,6 +433,23 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         {
             var device = session.Device;
             session.Abort(c => device.TryGetLogicalUnit(c.Lun, out var u) && ReferenceEquals(u, unit), aborted);
+        }
+    }
+
+    /// <summary>
+    /// PERSISTENT RESERVE OUT PREEMPT AND ABORT (SPC-4 §5.13.11.2.5): the unit asks for the preempted
+    /// nexuses' tasks on it to be aborted, as if each had sent ABORT TASK SET; no responses go out for them.
+    /// </summary>
+    private void AbortNexusTasks(TargetDefinition target, ILogicalUnit unit, IReadOnlyList<ItNexus> nexuses)
+    {
+        foreach (var session in SessionsOf(target))
+        {
+            if (!nexuses.Contains(session.Nexus))
+            {
+                continue;
+            }
+            var device = session.Device;
+            session.Abort(c => device.TryGetLogicalUnit(c.Lun, out var u) && ReferenceEquals(u, unit));
         }
     }
 

@@ -195,7 +195,6 @@ internal sealed partial class TargetConnection
             }
         }
         CompleteNonScsi(pdu.Immediate);
-        _logoutReceived = closing;
         await SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new LogoutResponsePdu
         {
             Response = response,

@@ -183,7 +183,7 @@ internal sealed partial class TargetConnection
         }
         if (!valid)
         {
-            // §7.? at ERL 0 a Data-Out we cannot place (bad TTT, offset or DataSN) fails the task:
+            // §11.7, §11.17.1: at ERL 0 a Data-Out we cannot place (bad TTT, offset or DataSN) fails the task:
             // reject the PDU and end the command with CHECK CONDITION so nothing waits forever.
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
             FailWrite(command);

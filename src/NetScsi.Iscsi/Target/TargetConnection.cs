@@ -36,7 +36,6 @@ internal sealed partial class TargetConnection
     private long _lastReceiveTimestamp;
     private uint _pendingPingTag = Bhs.ReservedTag;
     private long _pingSentTimestamp;
-    private bool _logoutReceived;
 
     public TargetConnection(IscsiTargetServer server, IDataMoverConnection transport, ILogger logger, TimeProvider time)
     {
@@ -206,7 +205,7 @@ internal sealed partial class TargetConnection
                 LogProtocolError(_logger, RemoteName, "header digest error");
                 return false;
             case PduReadResult.DataSegmentTooLong:
-                // RFC 7143 §7.? / §13.12: a data segment above our MaxRecvDataSegmentLength is a protocol
+                // RFC 7143 §13.12, §11.17.1: a data segment above our MaxRecvDataSegmentLength is a protocol
                 // error. We answer with Reject and drop the connection instead of buffering it.
                 LogProtocolError(_logger, RemoteName, "DataSegmentLength exceeds MaxRecvDataSegmentLength");
                 if (_fullFeature)

@@ -3,12 +3,15 @@
 # started NetScsi target with a default 1 GiB file LUN, prints every test's outcome and the totals,
 # and fails when more tests FAILED than allowed.
 #
-#   tests/interop/libiscsi-conformance.sh [--max-failed N] [--allow-sanitize] [--lun SPEC] [--out FILE] [-- extra iscsi-test-cu args]
+#   tests/interop/libiscsi-conformance.sh [--max-failed N] [--allow-sanitize] [--single-url] [--lun SPEC] [--out FILE] [-- extra iscsi-test-cu args]
 #
-# The same LUN is given twice, which enables the MultipathIO suite.
+# The same LUN is given twice, which enables the MultipathIO suite; --single-url gives it once (the
+# Sanitize suite's Reservations test leaves a RESERVE(6) held by the second path, which the next
+# test then meets as RESERVATION CONFLICT).
 set -euo pipefail
 
 max_failed=0
+single=0
 sanitize=()
 lun_spec=""
 out=""
@@ -17,10 +20,11 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --max-failed) max_failed="$2"; shift 2 ;;
         --allow-sanitize) sanitize=(--allow-sanitize); shift ;;
+        --single-url) single=1; shift ;;
         --lun) lun_spec="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        *) echo "usage: $0 [--max-failed N] [--allow-sanitize] [--lun SPEC] [--out FILE] [-- iscsi-test-cu args]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--max-failed N] [--allow-sanitize] [--single-url] [--lun SPEC] [--out FILE] [-- iscsi-test-cu args]" >&2; exit 2 ;;
     esac
 done
 
@@ -56,9 +60,11 @@ for _ in $(seq 100); do
 done
 
 url="iscsi://127.0.0.1:$port/$iqn/0"
-echo "iscsi-test-cu --dataloss ${sanitize[*]} $url $url"
+urls=("$url" "$url")
+[ "$single" -eq 0 ] || urls=("$url")
+echo "iscsi-test-cu --dataloss ${sanitize[*]} ${extra[*]} ${urls[*]}"
 set +e
-timeout 1800 iscsi-test-cu --dataloss "${sanitize[@]}" "${extra[@]}" "$url" "$url" >"$work/suite.txt" 2>&1
+timeout 1800 iscsi-test-cu --dataloss "${sanitize[@]}" "${extra[@]}" "${urls[@]}" >"$work/suite.txt" 2>&1
 suite_exit=$?
 set -e
 if [ "$suite_exit" -eq 124 ]; then

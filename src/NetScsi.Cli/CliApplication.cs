@@ -19,6 +19,7 @@ internal static class CliApplication
         new WriteCommand(context).Command,
         new CopyCommand(context).Command,
         new BenchCommand(context).Command,
+        NodeCommand.Create(context),
     };
 
     public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default) =>

@@ -30,18 +30,18 @@ internal sealed class InitiatorOptions
         HelpName = "IQN",
     };
 
-    private readonly Option<bool?> _headerDigest = new("--header-digest")
+    // A string option: System.CommandLine's tokenizer treats a bool? option's value as optional.
+    private readonly Option<string> _headerDigest = new("--header-digest")
     {
         Description = "None or CRC32C (CRC32C is then required) [default: None]",
         HelpName = "None|CRC32C",
-        CustomParser = r => ParseDigest(r, "--header-digest"),
     };
 
-    private readonly Option<bool?> _dataDigest = new("--data-digest")
+    // A string option: System.CommandLine's tokenizer treats a bool? option's value as optional.
+    private readonly Option<string> _dataDigest = new("--data-digest")
     {
         Description = "None or CRC32C (CRC32C is then required) [default: None]",
         HelpName = "None|CRC32C",
-        CustomParser = r => ParseDigest(r, "--data-digest"),
     };
 
     private readonly Option<ChapConfig> _chap = new("--chap")
@@ -74,6 +74,8 @@ internal sealed class InitiatorOptions
     public InitiatorOptions(CliContext context)
     {
         _context = context;
+        _headerDigest.Validators.Add(r => ValidateDigest(r, "--header-digest"));
+        _dataDigest.Validators.Add(r => ValidateDigest(r, "--data-digest"));
         _initiatorName.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>();
@@ -102,23 +104,22 @@ internal sealed class InitiatorOptions
 
     public InitiatorSettings Read(ParseResult parseResult) => new(
         parseResult.GetValue(_initiatorName),
-        parseResult.GetValue(_headerDigest),
-        parseResult.GetValue(_dataDigest),
+        Digest(parseResult.GetValue(_headerDigest)),
+        Digest(parseResult.GetValue(_dataDigest)),
         parseResult.GetValue(_chap),
         parseResult.GetValue(_mutualChap),
         parseResult.GetValue(_timeout),
         NodeStore.Locate(parseResult.GetValue(_nodeDir), _context.GetEnvironmentVariable));
 
-    private static bool? ParseDigest(ArgumentResult result, string name)
-    {
-        var text = result.Tokens[^1].Value;
-        if (DigestParser.TryParse(text, out bool crc))
-        {
-            return crc;
-        }
+    private static bool? Digest(string? value) => value is null ? null : DigestParser.TryParse(value, out bool crc) && crc;
 
-        result.AddError($"{name} '{text}': expected None or CRC32C");
-        return null;
+    private static void ValidateDigest(OptionResult result, string name)
+    {
+        var text = result.GetValueOrDefault<string>();
+        if (text is not null && !DigestParser.TryParse(text, out _))
+        {
+            result.AddError($"{name} '{text}': expected None or CRC32C");
+        }
     }
 
     private static ChapConfig? ParseChap(ArgumentResult result, string name)

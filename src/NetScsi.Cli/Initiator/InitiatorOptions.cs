@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Nodes;
 using NetScsi.Cli.Parsing;
+using NetScsi.Iscsi.Login;
 
 namespace NetScsi.Cli.Initiator;
 
@@ -14,7 +15,11 @@ internal sealed record InitiatorSettings(
     ChapConfig? Chap,
     ChapConfig? MutualChap,
     TimeSpan? Timeout,
-    NodeStore Nodes);
+    NodeStore Nodes)
+{
+    /// <summary>CHAP_A values to offer, in order; null = the library default (SHA-256, SHA-1, MD5).</summary>
+    public IReadOnlyList<ChapAlgorithm>? ChapAlgorithms { get; init; }
+}
 
 /// <summary>
 /// The options shared by the initiator commands (<c>--initiator-name</c>, digests, CHAP, <c>--timeout</c>,
@@ -58,6 +63,12 @@ internal sealed class InitiatorOptions
         CustomParser = r => ParseChap(r, "--mutual-chap"),
     };
 
+    private readonly Option<string> _chapAlgorithms = new("--chap-algorithms")
+    {
+        Description = "CHAP_A values to offer, in order: sha256,sha1,md5,sha3-256 [default: sha256,sha1,md5]; md5 for Linux tgt",
+        HelpName = "LIST",
+    };
+
     private readonly Option<TimeSpan?> _timeout = new("--timeout")
     {
         Description = "Connect/login and per-command timeout, seconds or 500ms/2m [default: 30s]",
@@ -74,6 +85,13 @@ internal sealed class InitiatorOptions
     public InitiatorOptions(CliContext context)
     {
         _context = context;
+        _chapAlgorithms.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } list && ParseAlgorithms(list, out var error) is null)
+            {
+                r.AddError(error!);
+            }
+        });
         _headerDigest.Validators.Add(r => ValidateDigest(r, "--header-digest"));
         _dataDigest.Validators.Add(r => ValidateDigest(r, "--data-digest"));
         _initiatorName.Validators.Add(result =>
@@ -96,6 +114,7 @@ internal sealed class InitiatorOptions
             command.Options.Add(_dataDigest);
             command.Options.Add(_chap);
             command.Options.Add(_mutualChap);
+            command.Options.Add(_chapAlgorithms);
             command.Options.Add(_timeout);
         }
 
@@ -109,7 +128,36 @@ internal sealed class InitiatorOptions
         parseResult.GetValue(_chap),
         parseResult.GetValue(_mutualChap),
         parseResult.GetValue(_timeout),
-        NodeStore.Locate(parseResult.GetValue(_nodeDir), _context.GetEnvironmentVariable));
+        NodeStore.Locate(parseResult.GetValue(_nodeDir), _context.GetEnvironmentVariable))
+    {
+        ChapAlgorithms = parseResult.GetValue(_chapAlgorithms) is { } list ? ParseAlgorithms(list, out _) : null,
+    };
+
+    private static List<ChapAlgorithm>? ParseAlgorithms(string list, out string? error)
+    {
+        var result = new List<ChapAlgorithm>();
+        foreach (var name in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            ChapAlgorithm? algorithm = name.ToLowerInvariant() switch
+            {
+                "md5" => ChapAlgorithm.Md5,
+                "sha1" or "sha-1" => ChapAlgorithm.Sha1,
+                "sha256" or "sha-256" => ChapAlgorithm.Sha256,
+                "sha3-256" or "sha3_256" => ChapAlgorithm.Sha3_256,
+                _ => null,
+            };
+            if (algorithm is null)
+            {
+                error = $"--chap-algorithms: unknown algorithm '{name}' (md5, sha1, sha256, sha3-256)";
+                return null;
+            }
+
+            result.Add(algorithm.Value);
+        }
+
+        error = result.Count == 0 ? "--chap-algorithms: empty list" : null;
+        return error is null ? result : null;
+    }
 
     private static bool? Digest(string? value) => value is null ? null : DigestParser.TryParse(value, out bool crc) && crc;
 

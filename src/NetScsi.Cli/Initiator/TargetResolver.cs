@@ -129,6 +129,7 @@ internal static class TargetResolver
         }
 
         options.InitiatorName = settings.InitiatorName ?? options.InitiatorName;
+        options.ChapAlgorithms = settings.ChapAlgorithms ?? options.ChapAlgorithms;
         options.HeaderDigest = settings.HeaderDigest ?? options.HeaderDigest;
         options.DataDigest = settings.DataDigest ?? options.DataDigest;
         if (settings.Chap is not null)

@@ -11,10 +11,22 @@ internal static class CliApplication
     public static RootCommand CreateRootCommand(CliContext context) => new("netscsi: an iSCSI target and tools")
     {
         TargetCommand.Create(context),
+        new DiscoverCommand(context).Command,
+        new LsCommand(context).Command,
+        new InquiryCommand(context).Command,
+        new CapacityCommand(context).Command,
+        new ReadCommand(context).Command,
+        new WriteCommand(context).Command,
+        new CopyCommand(context).Command,
+        new BenchCommand(context).Command,
+        NodeCommand.Create(context),
     };
 
     public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default) =>
-        RunAsync(args, new CliContext(Console.Out, Console.Error, new DefaultTargetRunnerFactory()), cancellationToken);
+        RunAsync(
+            args,
+            new CliContext(Console.Out, Console.Error, new DefaultTargetRunnerFactory()) { OutputIsTerminal = !Console.IsOutputRedirected },
+            cancellationToken);
 
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {

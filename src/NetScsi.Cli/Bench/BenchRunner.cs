@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using NetScsi.Iscsi.Initiator;
+
+namespace NetScsi.Cli.Bench;
+
+/// <summary>What a benchmark run measured.</summary>
+internal sealed record BenchResult(
+    long Ios,
+    long ReadIos,
+    long WriteIos,
+    long Bytes,
+    TimeSpan Elapsed,
+    LatencyHistogram Latency)
+{
+    public double Iops => Ios / Elapsed.TotalSeconds;
+
+    public double MegabytesPerSecond => Bytes / Elapsed.TotalSeconds / 1e6;
+
+    public double MebibytesPerSecond => Bytes / Elapsed.TotalSeconds / (1024.0 * 1024.0);
+}
+
+/// <summary>
+/// Sessions × queue-depth workers, each looping one ReadAsync/WriteAsync at a time on its own
+/// pre-allocated buffer (writes all send one fixed random buffer), timing each I/O with Stopwatch
+/// timestamps into its own histogram. Sequential patterns share one cursor per run; random ones draw
+/// block-size-aligned offsets uniformly over the LUN (or <c>--size</c>).
+/// </summary>
+internal sealed class BenchRunner
+{
+    private readonly IReadOnlyList<IscsiSession> _sessions;
+    private readonly ulong _lun;
+    private readonly BenchPattern _pattern;
+    private readonly int _ioBytes;
+    private readonly uint _ioBlocks;
+    private readonly int _queueDepth;
+    private readonly long _slots;
+    private readonly byte[] _writeData;
+    private long _cursor = -1;
+    private volatile bool _stop;
+
+    public BenchRunner(IReadOnlyList<IscsiSession> sessions, ulong lun, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth)
+    {
+        _sessions = sessions;
+        _lun = lun;
+        _pattern = pattern;
+        _ioBytes = ioBytes;
+        _ioBlocks = (uint)(ioBytes / lunBlockSize);
+        _queueDepth = queueDepth;
+        _slots = regionBytes / ioBytes;
+        _writeData = GC.AllocateUninitializedArray<byte>(ioBytes, pinned: true);
+        Random.Shared.NextBytes(_writeData);
+    }
+
+    public async Task<BenchResult> RunAsync(TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var workers = new List<Worker>();
+        foreach (var session in _sessions)
+        {
+            for (int i = 0; i < _queueDepth; i++)
+            {
+                workers.Add(new Worker(this, session));
+            }
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var tasks = workers.Select(w => Task.Run(() => w.RunAsync(cancellationToken), CancellationToken.None)).ToArray();
+        var all = Task.WhenAll(tasks);
+        await Task.WhenAny(all, Task.Delay(duration, cancellationToken)).ConfigureAwait(false);
+        _stop = true;
+        try
+        {
+            await all.ConfigureAwait(false);
+        }
+        catch
+        {
+            var first = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+
+            throw;
+        }
+
+        var elapsed = stopwatch.Elapsed;
+        var histogram = new LatencyHistogram();
+        long reads = 0, writes = 0;
+        foreach (var worker in workers)
+        {
+            histogram.Add(worker.Histogram);
+            reads += worker.Reads;
+            writes += worker.Writes;
+        }
+
+        return new BenchResult(reads + writes, reads, writes, (reads + writes) * (long)_ioBytes, elapsed, histogram);
+    }
+
+    private sealed class Worker(BenchRunner runner, IscsiSession session)
+    {
+        public LatencyHistogram Histogram { get; } = new();
+
+        public long Reads { get; private set; }
+
+        public long Writes { get; private set; }
+
+        public async Task RunAsync(CancellationToken cancellationToken)
+        {
+            var pattern = runner._pattern;
+            ulong lun = runner._lun;
+            uint blocks = runner._ioBlocks;
+            long slots = runner._slots;
+            byte[] readBuffer = GC.AllocateUninitializedArray<byte>(runner._ioBytes, pinned: true);
+            Memory<byte> readMemory = readBuffer;
+            ReadOnlyMemory<byte> writeMemory = runner._writeData;
+            var random = new Random();
+            bool randomOffsets = BenchPatterns.IsRandom(pattern);
+            while (!runner._stop)
+            {
+                long slot = randomOffsets ? random.NextInt64(slots) : Interlocked.Increment(ref runner._cursor) % slots;
+                ulong lba = (ulong)slot * blocks;
+                bool write = pattern switch
+                {
+                    BenchPattern.Write or BenchPattern.RandWrite => true,
+                    BenchPattern.RandRw => (random.Next() & 1) == 0,
+                    _ => false,
+                };
+                long start = Stopwatch.GetTimestamp();
+                if (write)
+                {
+                    await session.WriteAsync(lun, lba, writeMemory, fua: false, cancellationToken).ConfigureAwait(false);
+                    Writes++;
+                }
+                else
+                {
+                    await session.ReadAsync(lun, lba, blocks, readMemory, cancellationToken).ConfigureAwait(false);
+                    Reads++;
+                }
+
+                Histogram.Record(Stopwatch.GetTimestamp() - start);
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using NetScsi.Cli.Bench;
+using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Parsing;
+using NetScsi.Iscsi.Initiator;
+
+namespace NetScsi.Cli.Commands;
+
+/// <summary><c>netscsi bench URL</c>: fio-style load (pattern, block size, queue depth, sessions, duration).</summary>
+internal sealed class BenchCommand
+{
+    private readonly CliContext _context;
+    private readonly InitiatorOptions _options;
+    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
+    private readonly Option<BenchPattern> _pattern = new("--pattern", "--rw")
+    {
+        Description = "read, write, randread, randwrite or randrw (50/50) [default: randread]. Write patterns destroy the LUN's data",
+        HelpName = "PATTERN",
+        DefaultValueFactory = _ => BenchPattern.RandRead,
+        CustomParser = ParsePattern,
+    };
+
+    private readonly Option<long> _blockSize = new("--block-size", "--bs")
+    {
+        Description = "Bytes per I/O, a multiple of the LUN's block size [default: 4k]",
+        HelpName = "SIZE",
+        DefaultValueFactory = _ => 4096,
+        CustomParser = r => ParseSize(r, "--block-size", 512, 16L * 1024 * 1024),
+    };
+
+    private readonly Option<int> _queueDepth = new("--queue-depth", "--iodepth") { Description = "I/Os in flight per session [default: 32]", HelpName = "N", DefaultValueFactory = _ => 32 };
+    private readonly Option<double> _seconds = new("--seconds", "--runtime") { Description = "Run time [default: 10]", HelpName = "S", DefaultValueFactory = _ => 10 };
+    private readonly Option<int> _sessions = new("--sessions") { Description = "Sessions, each with --queue-depth I/Os in flight [default: 1]", HelpName = "N", DefaultValueFactory = _ => 1 };
+    private readonly Option<long?> _size = new("--size")
+    {
+        Description = "Confine I/O to the first SIZE bytes of the LUN [default: all of it]",
+        HelpName = "SIZE",
+        CustomParser = r => ParseSize(r, "--size", 512, long.MaxValue),
+    };
+
+    private readonly Option<bool> _json = new("--json") { Description = "Print JSON: iops, mb_per_s, latency_us {p50, p99, p99_9, ...}" };
+
+    public BenchCommand(CliContext context)
+    {
+        _context = context;
+        _options = new InitiatorOptions(context);
+        Command = new Command("bench", "Measure IOPS, throughput and latency (fio's vocabulary)")
+        {
+            _target, _pattern, _blockSize, _queueDepth, _seconds, _sessions, _size, _json,
+        };
+        _options.AddTo(Command);
+        _queueDepth.Validators.Add(r => Range(r, "--queue-depth", 1, 1024));
+        _sessions.Validators.Add(r => Range(r, "--sessions", 1, 64));
+        _seconds.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is <= 0 or > 86400)
+            {
+                r.AddError("--seconds must be more than 0 and at most 86400");
+            }
+        });
+        Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
+    }
+
+    public Command Command { get; }
+
+    private static void Range(OptionResult result, string name, int min, int max)
+    {
+        if (result.GetValueOrDefault<int>() < min || result.GetValueOrDefault<int>() > max)
+        {
+            result.AddError($"{name} must be {min} to {max}");
+        }
+    }
+
+    private static BenchPattern ParsePattern(ArgumentResult result)
+    {
+        var text = result.Tokens[^1].Value;
+        if (BenchPatterns.TryParse(text, out var pattern))
+        {
+            return pattern;
+        }
+
+        result.AddError($"--pattern '{text}': expected read, write, randread, randwrite or randrw");
+        return default;
+    }
+
+    private static long ParseSize(ArgumentResult result, string name, long min, long max)
+    {
+        var text = result.Tokens[^1].Value;
+        if (!ByteSizeParser.TryParse(text, out long value, out var error))
+        {
+            result.AddError($"{name}: {error}");
+            return 0;
+        }
+
+        if (value < min || value > max)
+        {
+            result.AddError($"{name} '{text}' is out of range");
+        }
+
+        return value;
+    }
+
+    private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
+        var pattern = parseResult.GetValue(_pattern);
+        long ioBytes = parseResult.GetValue(_blockSize);
+        int queueDepth = parseResult.GetValue(_queueDepth);
+        int sessionCount = parseResult.GetValue(_sessions);
+        var duration = TimeSpan.FromSeconds(parseResult.GetValue(_seconds));
+        long? size = parseResult.GetValue(_size);
+
+        // Enough CmdSN window is the target's business; enough pooled commands and a command timeout that
+        // a deep queue cannot trip on a slow target are ours.
+        var sessions = new List<IscsiSession>();
+        try
+        {
+            var connects = Enumerable.Range(0, sessionCount).Select(_ => Connections.ConnectAsync(target, cancellationToken)).ToArray();
+            try
+            {
+                await Task.WhenAll(connects).ConfigureAwait(false);
+            }
+            finally
+            {
+                sessions.AddRange(connects.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
+            }
+
+            var capacity = await sessions[0].ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);
+            foreach (var session in sessions.Skip(1))
+            {
+                await session.ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (ioBytes % capacity.BlockSize != 0)
+            {
+                throw CliException.Usage($"--block-size {ioBytes} is not a multiple of the LUN's {capacity.BlockSize}-byte blocks");
+            }
+
+            long lunBytes = checked((long)capacity.BlockCount * capacity.BlockSize);
+            long region = Math.Min(size ?? lunBytes, lunBytes);
+            if (region < ioBytes)
+            {
+                throw CliException.Usage($"the LUN (or --size) is smaller than one {ioBytes}-byte I/O");
+            }
+
+            var runner = new BenchRunner(sessions, target.Lun, pattern, (int)ioBytes, capacity.BlockSize, region, queueDepth);
+            var result = await runner.RunAsync(duration, cancellationToken).ConfigureAwait(false);
+            await ReportAsync(parseResult.GetValue(_json), pattern, ioBytes, queueDepth, sessionCount, result).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Task.WhenAll(sessions.Select(Connections.CloseAsync)).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private async Task ReportAsync(bool json, BenchPattern pattern, long ioBytes, int queueDepth, int sessions, BenchResult result)
+    {
+        var latency = result.Latency;
+        double Us(double ticks) => Math.Round(LatencyHistogram.TicksToMicroseconds(ticks), 1);
+        if (json)
+        {
+            await Output.WriteJsonAsync(_context, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("pattern", BenchPatterns.Name(pattern));
+                w.WriteNumber("block_size", ioBytes);
+                w.WriteNumber("queue_depth", queueDepth);
+                w.WriteNumber("sessions", sessions);
+                w.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
+                w.WriteNumber("ios", result.Ios);
+                w.WriteNumber("read_ios", result.ReadIos);
+                w.WriteNumber("write_ios", result.WriteIos);
+                w.WriteNumber("iops", Math.Round(result.Iops, 1));
+                w.WriteNumber("mb_per_s", Math.Round(result.MegabytesPerSecond, 2));
+                w.WriteNumber("mib_per_s", Math.Round(result.MebibytesPerSecond, 2));
+                w.WriteStartObject("latency_us");
+                w.WriteNumber("min", Us(latency.Count == 0 ? 0 : latency.Min));
+                w.WriteNumber("mean", Us(latency.Count == 0 ? 0 : latency.Sum / latency.Count));
+                w.WriteNumber("p50", Us(latency.Percentile(50)));
+                w.WriteNumber("p99", Us(latency.Percentile(99)));
+                w.WriteNumber("p99_9", Us(latency.Percentile(99.9)));
+                w.WriteNumber("max", Us(latency.Max));
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+            return;
+        }
+
+        var table = Output.Table(_context, "Metric", "Value");
+        Output.AddRow(table, "Pattern", string.Create(CultureInfo.InvariantCulture,
+            $"{BenchPatterns.Name(pattern)}, {Output.Size(ioBytes)} I/Os, queue depth {queueDepth} x {sessions} session(s), {result.Elapsed.TotalSeconds:0.0} s"));
+        Output.AddRow(table, "IOPS", Output.Number(result.Iops, "0"));
+        if (pattern == BenchPattern.RandRw)
+        {
+            Output.AddRow(table, "  read / write IOPS", $"{Output.Number(result.ReadIos / result.Elapsed.TotalSeconds, "0")} / {Output.Number(result.WriteIos / result.Elapsed.TotalSeconds, "0")}");
+        }
+
+        Output.AddRow(table, "MB/s", $"{Output.Number(result.MegabytesPerSecond, "0.0")} ({Output.Number(result.MebibytesPerSecond, "0.0")} MiB/s)");
+        Output.AddRow(table, "Latency p50", $"{Output.Number(Us(latency.Percentile(50)), "0.0")} us");
+        Output.AddRow(table, "Latency p99", $"{Output.Number(Us(latency.Percentile(99)), "0.0")} us");
+        Output.AddRow(table, "Latency p99.9", $"{Output.Number(Us(latency.Percentile(99.9)), "0.0")} us");
+        Output.AddRow(table, "Latency min / mean / max", latency.Count == 0 ? "-" :
+            $"{Output.Number(Us(latency.Min), "0.0")} / {Output.Number(Us(latency.Sum / latency.Count), "0.0")} / {Output.Number(Us(latency.Max), "0.0")} us");
+        Output.Console(_context).Write(table);
+    }
+}

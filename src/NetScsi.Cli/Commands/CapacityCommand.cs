@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Globalization;
+using NetScsi.Cli.Initiator;
+
+namespace NetScsi.Cli.Commands;
+
+/// <summary><c>netscsi capacity URL</c>: READ CAPACITY and the provisioning bits.</summary>
+internal sealed class CapacityCommand
+{
+    private readonly CliContext _context;
+    private readonly InitiatorOptions _options;
+    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
+    private readonly Option<bool> _json = new("--json") { Description = "Print JSON instead of a table" };
+
+    public CapacityCommand(CliContext context)
+    {
+        _context = context;
+        _options = new InitiatorOptions(context);
+        Command = new Command("capacity", "Show a LUN's size, block size and thin provisioning") { _target, _json };
+        _options.AddTo(Command);
+        Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
+    }
+
+    public Command Command { get; }
+
+    private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
+        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        Iscsi.Initiator.ReadCapacityResult capacity;
+        Provisioning provisioning;
+        try
+        {
+            capacity = await session.ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);
+            provisioning = await ScsiQueries.ProvisioningAsync(session, target.Lun, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Connections.CloseAsync(session).ConfigureAwait(false);
+        }
+
+        ulong bytes = capacity.BlockCount * (ulong)capacity.BlockSize;
+        if (parseResult.GetValue(_json))
+        {
+            await Output.WriteJsonAsync(_context, w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("lun", target.Lun);
+                w.WriteNumber("blocks", capacity.BlockCount);
+                w.WriteNumber("block_size", capacity.BlockSize);
+                w.WriteNumber("size_bytes", bytes);
+                w.WriteBoolean("thin_provisioned", provisioning.Thin);
+                w.WriteBoolean("unmapped_reads_zero", provisioning.UnmappedReadsZero);
+                w.WriteBoolean("unmap", provisioning.Unmap);
+                w.WriteBoolean("write_same_unmap", provisioning.WriteSame16Unmap);
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        var table = Output.Table(_context, "Field", "Value");
+        Output.AddRow(table, "LUN", target.Lun.ToString(CultureInfo.InvariantCulture));
+        Output.AddRow(table, "Size", $"{Output.Size((long)bytes)} ({bytes.ToString(CultureInfo.InvariantCulture)} bytes)");
+        Output.AddRow(table, "Blocks", capacity.BlockCount.ToString(CultureInfo.InvariantCulture));
+        Output.AddRow(table, "Block size", capacity.BlockSize.ToString(CultureInfo.InvariantCulture));
+        Output.AddRow(table, "Thin provisioned", provisioning.Thin ? "yes" : "no");
+        Output.AddRow(table, "Unmapped reads zero", provisioning.UnmappedReadsZero ? "yes" : "no");
+        Output.AddRow(table, "UNMAP", provisioning.Unmap ? "yes" : "no");
+        Output.AddRow(table, "WRITE SAME (UNMAP)", provisioning.WriteSame16Unmap ? "yes" : "no");
+        Output.Console(_context).Write(table);
+        return ExitCodes.Success;
+    }
+}

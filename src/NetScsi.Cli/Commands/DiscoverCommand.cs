@@ -1,0 +1,152 @@
+using System.CommandLine;
+using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Nodes;
+using NetScsi.Cli.Parsing;
+using Spectre.Console;
+
+namespace NetScsi.Cli.Commands;
+
+/// <summary><c>netscsi discover HOST[:PORT]</c>: SendTargets discovery, optionally saved as node records.</summary>
+internal sealed class DiscoverCommand
+{
+    private readonly CliContext _context;
+    private readonly InitiatorOptions _options;
+    private readonly Argument<string> _portal = new("portal") { Description = "HOST[:PORT] (IPv6 in brackets), an iscsi:// URL or a node name" };
+    private readonly Option<bool> _json = new("--json") { Description = "Print JSON instead of a table" };
+    private readonly Option<bool> _save = new("--save") { Description = "Save each target as a node record named after its IQN (credentials and digest flags included)" };
+
+    public DiscoverCommand(CliContext context)
+    {
+        _context = context;
+        _options = new InitiatorOptions(context);
+        Command = new Command("discover", "List the targets a portal offers (SendTargets=All)") { _portal, _json, _save };
+        _options.AddTo(Command);
+        Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
+    }
+
+    public Command Command { get; }
+
+    private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var settings = _options.Read(parseResult);
+        var portal = TargetResolver.ResolvePortal(parseResult.GetValue(_portal)!, settings);
+        var targets = await Connections.DiscoverAsync(portal, cancellationToken).ConfigureAwait(false);
+
+        var saved = new List<string>();
+        if (parseResult.GetValue(_save))
+        {
+            foreach (var target in targets)
+            {
+                var record = settings.Nodes.TryLoad(target.TargetName) ?? new NodeRecord { Name = target.TargetName };
+                record.Name = target.TargetName;
+                record.Target = target.TargetName;
+                // The first portal the target reports; our discovery portal when it reports none.
+                record.Portal = target.Portals.Count > 0
+                    ? (target.Portals[0].Host.Contains(':', StringComparison.Ordinal) ? $"[{target.Portals[0].Host}]" : target.Portals[0].Host) + ":" + target.Portals[0].Port
+                    : portal.Portal;
+                var options = portal.Options;
+                record.InitiatorName = settings.InitiatorName ?? record.InitiatorName;
+                if (options.ChapUser is not null && options.ChapSecret is not null)
+                {
+                    record.Chap = new NodeChap { User = options.ChapUser, Secret = options.ChapSecret };
+                }
+
+                if (options.MutualChapUser is not null && options.MutualChapSecret is not null)
+                {
+                    record.MutualChap = new NodeChap { User = options.MutualChapUser, Secret = options.MutualChapSecret };
+                }
+
+                if (settings.HeaderDigest is bool header)
+                {
+                    record.HeaderDigest = DigestParser.Format(header);
+                }
+
+                if (settings.DataDigest is bool data)
+                {
+                    record.DataDigest = DigestParser.Format(data);
+                }
+
+                settings.Nodes.Save(record);
+                saved.Add(record.Name);
+            }
+        }
+
+        if (parseResult.GetValue(_json))
+        {
+            await Output.WriteJsonAsync(_context, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("portal", portal.Portal);
+                w.WriteStartArray("targets");
+                foreach (var target in targets)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("target", target.TargetName);
+                    w.WriteStartArray("portals");
+                    foreach (var p in target.Portals)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("address", p.Address);
+                        w.WriteString("host", p.Host);
+                        w.WriteNumber("port", p.Port);
+                        if (p.PortalGroupTag is ushort tag)
+                        {
+                            w.WriteNumber("tpgt", tag);
+                        }
+                        else
+                        {
+                            w.WriteNull("tpgt");
+                        }
+
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                if (saved.Count > 0)
+                {
+                    w.WriteStartArray("saved");
+                    saved.ForEach(w.WriteStringValue);
+                    w.WriteEndArray();
+                }
+
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        var console = Output.Console(_context);
+        if (targets.Count == 0)
+        {
+            console.WriteLine($"No targets at {portal.Portal}.");
+        }
+        else
+        {
+            var table = Output.Table(_context, "Target", "Portal", "TPGT");
+            foreach (var target in targets)
+            {
+                if (target.Portals.Count == 0)
+                {
+                    Output.AddRow(table, target.TargetName, "", "");
+                }
+
+                foreach (var p in target.Portals)
+                {
+                    Output.AddRow(table, target.TargetName, p.Address, p.PortalGroupTag?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "");
+                }
+            }
+
+            console.Write(table);
+        }
+
+        foreach (var name in saved)
+        {
+            console.WriteLine($"Saved node {name} ({settings.Nodes.PathOf(name)})");
+        }
+
+        return ExitCodes.Success;
+    }
+}

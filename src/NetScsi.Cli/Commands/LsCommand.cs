@@ -1,0 +1,118 @@
+using System.CommandLine;
+using NetScsi.Cli.Initiator;
+using NetScsi.Iscsi.Initiator;
+using Spectre.Console;
+
+namespace NetScsi.Cli.Commands;
+
+/// <summary><c>netscsi ls URL</c>: the target's LUNs with type, size and identity.</summary>
+internal sealed class LsCommand
+{
+    private readonly CliContext _context;
+    private readonly InitiatorOptions _options;
+    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN[/LUN] or a node name (the LUN is ignored)" };
+    private readonly Option<bool> _json = new("--json") { Description = "Print JSON instead of a table" };
+
+    public LsCommand(CliContext context)
+    {
+        _context = context;
+        _options = new InitiatorOptions(context);
+        Command = new Command("ls", "List a target's LUNs: type, size, vendor and product") { _target, _json };
+        _options.AddTo(Command);
+        Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
+    }
+
+    public Command Command { get; }
+
+    private sealed record LunInfo(ulong Lun, InquiryData? Inquiry, ReadCapacityResult? Capacity, string? Error);
+
+    private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
+        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        var infos = new List<LunInfo>();
+        try
+        {
+            foreach (ulong lun in await session.ReportLunsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                InquiryData inquiry = await session.InquiryAsync(lun, cancellationToken).ConfigureAwait(false);
+                ReadCapacityResult? capacity = null;
+                string? error = null;
+                if (inquiry.PeripheralDeviceType is 0x00 or 0x05 or 0x07 or 0x0E)
+                {
+                    try
+                    {
+                        capacity = await session.ReadCapacityAsync(lun, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (ScsiCommandException e)
+                    {
+                        // A removable unit without a medium, for instance: list it anyway.
+                        error = e.Message;
+                    }
+                }
+
+                infos.Add(new LunInfo(lun, inquiry, capacity, error));
+            }
+        }
+        finally
+        {
+            await Connections.CloseAsync(session).ConfigureAwait(false);
+        }
+
+        if (parseResult.GetValue(_json))
+        {
+            await Output.WriteJsonAsync(_context, w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("portal", target.Portal);
+                w.WriteString("target", target.TargetName);
+                w.WriteStartArray("luns");
+                foreach (var info in infos)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("lun", info.Lun);
+                    w.WriteString("type", Output.DeviceType(info.Inquiry!.PeripheralDeviceType));
+                    w.WriteNumber("type_code", info.Inquiry.PeripheralDeviceType);
+                    if (info.Capacity is { } c)
+                    {
+                        w.WriteNumber("size_bytes", c.BlockCount * (ulong)c.BlockSize);
+                        w.WriteNumber("blocks", c.BlockCount);
+                        w.WriteNumber("block_size", c.BlockSize);
+                    }
+                    else
+                    {
+                        w.WriteNull("size_bytes");
+                    }
+
+                    w.WriteString("vendor", info.Inquiry.VendorId);
+                    w.WriteString("product", info.Inquiry.ProductId);
+                    w.WriteString("revision", info.Inquiry.ProductRevision);
+                    if (info.Error is not null)
+                    {
+                        w.WriteString("error", info.Error);
+                    }
+
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        var console = Output.Console(_context);
+        console.WriteLine($"Target {target.TargetName} at {target.Portal}");
+        var table = Output.Table(_context, "LUN", "Type", "Size", "Block", "Vendor", "Product", "Revision");
+        foreach (var info in infos)
+        {
+            string size = info.Capacity is { } c ? Output.Size((long)(c.BlockCount * (ulong)c.BlockSize)) : info.Error is null ? "-" : "no medium";
+            string block = info.Capacity is { } c2 ? c2.BlockSize.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-";
+            Output.AddRow(table, info.Lun.ToString(System.Globalization.CultureInfo.InvariantCulture), Output.DeviceType(info.Inquiry!.PeripheralDeviceType),
+                size, block, info.Inquiry.VendorId, info.Inquiry.ProductId, info.Inquiry.ProductRevision);
+        }
+
+        console.Write(table);
+        return ExitCodes.Success;
+    }
+}

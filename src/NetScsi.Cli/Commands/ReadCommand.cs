@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Initiator;
+
+namespace NetScsi.Cli.Commands;
+
+/// <summary><c>netscsi read URL --lba N --blocks M [-o FILE]</c>: raw blocks to a file or stdout.</summary>
+internal sealed class ReadCommand
+{
+    /// <summary>Bytes per READ command.</summary>
+    private const int ChunkBytes = 1024 * 1024;
+
+    private readonly CliContext _context;
+    private readonly InitiatorOptions _options;
+    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
+    private readonly Option<ulong> _lba = new("--lba") { Description = "First block [default: 0]", HelpName = "N" };
+    private readonly Option<ulong> _blocks = new("--blocks") { Description = "Number of blocks", HelpName = "M", Required = true };
+    private readonly Option<string> _output = new("--output", "-o") { Description = "Write to FILE instead of stdout", HelpName = "FILE" };
+
+    public ReadCommand(CliContext context)
+    {
+        _context = context;
+        _options = new InitiatorOptions(context);
+        Command = new Command("read", "Read blocks from a LUN to a file or stdout") { _target, _lba, _blocks, _output };
+        _options.AddTo(Command);
+        _blocks.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<ulong>() == 0)
+            {
+                r.AddError("--blocks must be at least 1");
+            }
+        });
+        Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
+    }
+
+    public Command Command { get; }
+
+    private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
+        ulong lba = parseResult.GetValue(_lba);
+        ulong blocks = parseResult.GetValue(_blocks);
+        string? path = parseResult.GetValue(_output);
+
+        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        Stream? file = null;
+        try
+        {
+            var capacity = await session.ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);
+            if (lba >= capacity.BlockCount || blocks > capacity.BlockCount - lba)
+            {
+                throw CliException.Usage(string.Create(CultureInfo.InvariantCulture,
+                    $"--lba {lba} --blocks {blocks} runs past the end of LUN {target.Lun} ({capacity.BlockCount} blocks of {capacity.BlockSize} bytes)"));
+            }
+
+            file = path is null ? _context.OpenBinaryOutput() : LocalFiles.Create(path);
+            int chunkBlocks = Math.Max(1, ChunkBytes / capacity.BlockSize);
+            byte[] buffer = new byte[chunkBlocks * capacity.BlockSize];
+            for (ulong done = 0; done < blocks;)
+            {
+                uint n = (uint)Math.Min((ulong)chunkBlocks, blocks - done);
+                int bytes = (int)n * capacity.BlockSize;
+                await session.ReadAsync(target.Lun, lba + done, n, buffer.AsMemory(0, bytes), cancellationToken).ConfigureAwait(false);
+                await LocalFiles.WriteAsync(file, buffer.AsMemory(0, bytes), path, cancellationToken).ConfigureAwait(false);
+                done += n;
+            }
+
+            await LocalFiles.FlushAsync(file, path, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (path is not null && file is not null)
+            {
+                await file.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await Connections.CloseAsync(session).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,212 @@
+using System.Buffers.Binary;
+using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Initiator;
+using NetScsi.Iscsi.Initiator;
+using NetScsi.Scsi;
+
+namespace NetScsi.Cli.Copy;
+
+/// <summary>
+/// A LUN over its own session. All-zero ranges become WRITE SAME(16) with UNMAP (one zero block of
+/// data-out), or UNMAP when WRITE SAME is refused and deallocated blocks read as zeros, or plain
+/// zero writes when neither is possible; a refusal is remembered for the rest of the copy.
+/// </summary>
+internal sealed class LunEndpoint : ICopyEndpoint
+{
+    private const int MaxZeroCommandBytes = 64 * 1024 * 1024;
+
+    private readonly IscsiSession _session;
+    private readonly ulong _lun;
+    private readonly Provisioning _provisioning;
+    private readonly byte[] _zeroBlock;
+    private readonly byte[] _zeros;
+    private int _mode;
+
+    private LunEndpoint(string name, IscsiSession session, ulong lun, ReadCapacityResult capacity, Provisioning provisioning)
+    {
+        Name = name;
+        _session = session;
+        _lun = lun;
+        BlockSize = capacity.BlockSize;
+        Length = checked((long)capacity.BlockCount * capacity.BlockSize);
+        _provisioning = provisioning;
+        _zeroBlock = new byte[capacity.BlockSize];
+        _zeros = new byte[Math.Max(capacity.BlockSize, 1024 * 1024 / capacity.BlockSize * capacity.BlockSize)];
+        _mode = (int)ZeroMethod.WriteSameUnmap;
+    }
+
+    public string Name { get; }
+
+    public long Length { get; }
+
+    public int BlockSize { get; }
+
+    public static async Task<LunEndpoint> OpenAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var capacity = await session.ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);
+            var provisioning = await ScsiQueries.ProvisioningAsync(session, target.Lun, cancellationToken).ConfigureAwait(false);
+            return new LunEndpoint(target.Url(), session, target.Lun, capacity, provisioning);
+        }
+        catch
+        {
+            await Connections.CloseAsync(session).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public ValueTask ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _session.ReadAsync(_lun, (ulong)(offset / BlockSize), (uint)(buffer.Length / BlockSize), buffer, cancellationToken);
+
+    public ValueTask WriteAsync(long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        _session.WriteAsync(_lun, (ulong)(offset / BlockSize), data, fua: false, cancellationToken);
+
+    public async ValueTask<ZeroMethod> WriteZerosAsync(long offset, long length, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var mode = (ZeroMethod)Volatile.Read(ref _mode);
+            bool done = mode switch
+            {
+                ZeroMethod.WriteSameUnmap => await WriteSameAsync(offset, length, cancellationToken).ConfigureAwait(false),
+                ZeroMethod.Unmap => await UnmapAsync(offset, length, cancellationToken).ConfigureAwait(false),
+                _ => await WriteZeroDataAsync(offset, length, cancellationToken).ConfigureAwait(false),
+            };
+            if (done)
+            {
+                return mode;
+            }
+
+            // Refused: fall back one step (UNMAP only where deallocated blocks are known to read as zeros).
+            var next = mode == ZeroMethod.WriteSameUnmap && _provisioning.Unmap && _provisioning.UnmappedReadsZero
+                ? ZeroMethod.Unmap
+                : ZeroMethod.Data;
+            Interlocked.CompareExchange(ref _mode, (int)next, (int)mode);
+        }
+    }
+
+    public ValueTask PrepareDestinationAsync(long length, CancellationToken cancellationToken)
+    {
+        if (length > Length)
+        {
+            throw CliException.Usage($"the source ({length} bytes) does not fit on {Name} ({Length} bytes)");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        // SYNCHRONIZE CACHE(10) over the whole unit; a unit without a cache may refuse it, which is fine.
+        byte[] cdb = [0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            var result = await _session.ExecuteAsync(_lun, cdb, default, default, cancellationToken).ConfigureAwait(false);
+            if (result.IsGood || result.SenseKey != SenseKey.UnitAttention)
+            {
+                if (!result.IsGood && result.SenseKey != SenseKey.IllegalRequest)
+                {
+                    throw new ScsiCommandException(result);
+                }
+
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await Connections.CloseAsync(_session).ConfigureAwait(false);
+
+    /// <returns>False when the unit refuses WRITE SAME(16) with UNMAP (ILLEGAL REQUEST).</returns>
+    private async ValueTask<bool> WriteSameAsync(long offset, long length, CancellationToken cancellationToken)
+    {
+        long maxBlocks = _provisioning.MaxWriteSameBlocks is > 0 and < int.MaxValue ? (long)_provisioning.MaxWriteSameBlocks : MaxZeroCommandBytes / BlockSize;
+        long lba = offset / BlockSize;
+        long blocks = length / BlockSize;
+        byte[] cdb = new byte[16];
+        while (blocks > 0)
+        {
+            long n = Math.Min(blocks, maxBlocks);
+            cdb[0] = 0x93;
+            cdb[1] = 0x08; // UNMAP
+            BinaryPrimitives.WriteUInt64BigEndian(cdb.AsSpan(2), (ulong)lba);
+            BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), (uint)n);
+            var result = await ExecuteRetryingAsync(cdb, _zeroBlock, cancellationToken).ConfigureAwait(false);
+            if (!result.IsGood)
+            {
+                if (result.SenseKey == SenseKey.IllegalRequest)
+                {
+                    return false;
+                }
+
+                throw new ScsiCommandException(result);
+            }
+
+            lba += n;
+            blocks -= n;
+        }
+
+        return true;
+    }
+
+    private async ValueTask<bool> UnmapAsync(long offset, long length, CancellationToken cancellationToken)
+    {
+        long maxBlocks = _provisioning.MaxUnmapBlocks is > 0 and < uint.MaxValue ? _provisioning.MaxUnmapBlocks : MaxZeroCommandBytes / BlockSize;
+        long lba = offset / BlockSize;
+        long blocks = length / BlockSize;
+        byte[] parameters = new byte[24];
+        byte[] cdb = new byte[10];
+        while (blocks > 0)
+        {
+            long n = Math.Min(blocks, maxBlocks);
+            Array.Clear(parameters);
+            BinaryPrimitives.WriteUInt16BigEndian(parameters, 22);          // UNMAP DATA LENGTH
+            BinaryPrimitives.WriteUInt16BigEndian(parameters.AsSpan(2), 16); // BLOCK DESCRIPTOR DATA LENGTH
+            BinaryPrimitives.WriteUInt64BigEndian(parameters.AsSpan(8), (ulong)lba);
+            BinaryPrimitives.WriteUInt32BigEndian(parameters.AsSpan(16), (uint)n);
+            Array.Clear(cdb);
+            cdb[0] = 0x42;
+            BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), (ushort)parameters.Length);
+            var result = await ExecuteRetryingAsync(cdb, parameters, cancellationToken).ConfigureAwait(false);
+            if (!result.IsGood)
+            {
+                if (result.SenseKey == SenseKey.IllegalRequest)
+                {
+                    return false;
+                }
+
+                throw new ScsiCommandException(result);
+            }
+
+            lba += n;
+            blocks -= n;
+        }
+
+        return true;
+    }
+
+    private async ValueTask<bool> WriteZeroDataAsync(long offset, long length, CancellationToken cancellationToken)
+    {
+        for (long done = 0; done < length;)
+        {
+            int n = (int)Math.Min(_zeros.Length, length - done);
+            await WriteAsync(offset + done, _zeros.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            done += n;
+        }
+
+        return true;
+    }
+
+    private async ValueTask<ScsiResult> ExecuteRetryingAsync(byte[] cdb, byte[] dataOut, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var result = await _session.ExecuteAsync(_lun, cdb, default, dataOut, cancellationToken).ConfigureAwait(false);
+            if (result.IsGood || attempt >= 3 || result.SenseKey != SenseKey.UnitAttention)
+            {
+                return result;
+            }
+        }
+    }
+}

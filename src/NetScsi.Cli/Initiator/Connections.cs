@@ -1,0 +1,48 @@
+using NetScsi.Iscsi.Initiator;
+
+namespace NetScsi.Cli.Initiator;
+
+/// <summary>Connect and discover with failures turned into <see cref="Configuration.CliException"/>s that say where and why.</summary>
+internal static class Connections
+{
+    public static async Task<IscsiSession> ConnectAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await IscsiSession.ConnectAsync(target.Options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw InitiatorErrors.Connect(e, target, discovery: false, cancellationToken);
+        }
+    }
+
+    public static async Task<IReadOnlyList<DiscoveredTarget>> DiscoverAsync(ResolvedTarget portal, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var options = portal.Options;
+            return await IscsiDiscovery.DiscoverAsync(options.EndPoint!, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw InitiatorErrors.Connect(e, portal, discovery: true, cancellationToken);
+        }
+    }
+
+    /// <summary>Logs out, ignoring failures: the work is done, and a target that drops the logout should not fail the command.</summary>
+    public static async Task CloseAsync(IscsiSession session)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await session.LogoutAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Logged out or not, the connection is closed by DisposeAsync.
+        }
+
+        await session.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,349 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using NetScsi.Iscsi.Initiator;
+
+namespace NetScsi.Functional.Tests.InitiatorCli;
+
+/// <summary>The initiator commands, in-process, against NetScsi's target over loopback TCP.</summary>
+public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<CliTargetFixture>, IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("netscsi-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static Task<CliTargetFixture.Run> Cli(params string[] args) => CliTargetFixture.RunAsync(args);
+
+    private static CliTargetFixture.Run Ok(CliTargetFixture.Run run)
+    {
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}\nstdout: {run.Output}\nstderr: {run.Error}");
+        return run;
+    }
+
+    private static JsonElement Json(CliTargetFixture.Run run) => JsonDocument.Parse(Ok(run).Output).RootElement;
+
+    [Fact]
+    public async Task Discover_Table_And_Json_ListTargetsWithPortal()
+    {
+        var human = Ok(await Cli("discover", target.Portal));
+        Assert.Contains(CliTargetFixture.Open, human.Output);
+        Assert.Contains(target.Portal, human.Output);
+
+        var json = Json(await Cli("discover", target.Portal, "--json"));
+        var open = json.GetProperty("targets").EnumerateArray().Single(t => t.GetProperty("target").GetString() == CliTargetFixture.Open);
+        var portal = open.GetProperty("portals")[0];
+        Assert.Equal("127.0.0.1", portal.GetProperty("host").GetString());
+        Assert.Equal(target.Port, portal.GetProperty("port").GetInt32());
+    }
+
+    [Fact]
+    public async Task Ls_Table_And_Json_ShowEveryLunWithTypeSizeAndVendor()
+    {
+        var human = Ok(await Cli("ls", $"iscsi://{target.Portal}/{CliTargetFixture.Open}"));
+        Assert.Contains("DIRECT_ACCESS", human.Output);
+        Assert.Contains("64 MiB", human.Output);
+        Assert.Contains("16 MiB", human.Output);
+        Assert.Contains("NETSCSI", human.Output);
+
+        var json = Json(await Cli("ls", target.Url(CliTargetFixture.Open, 0), "--json"));
+        var luns = json.GetProperty("luns").EnumerateArray().ToArray();
+        Assert.Equal([0UL, 1UL, 2UL], luns.Select(l => l.GetProperty("lun").GetUInt64()));
+        Assert.Equal(64L << 20, luns[0].GetProperty("size_bytes").GetInt64());
+        Assert.Equal(512, luns[0].GetProperty("block_size").GetInt32());
+        Assert.Equal("DIRECT_ACCESS", luns[1].GetProperty("type").GetString());
+        Assert.Equal("NETSCSI", luns[1].GetProperty("vendor").GetString());
+        Assert.False(string.IsNullOrEmpty(luns[1].GetProperty("product").GetString()));
+    }
+
+    [Fact]
+    public async Task Inquiry_Table_And_Json()
+    {
+        var human = Ok(await Cli("inquiry", target.Url(CliTargetFixture.Open, 1)));
+        Assert.Contains("Vendor", human.Output);
+        Assert.Contains("NETSCSI", human.Output);
+
+        var json = Json(await Cli("inquiry", target.Url(CliTargetFixture.Open, 1), "--json"));
+        Assert.Equal("DIRECT_ACCESS", json.GetProperty("type").GetString());
+        Assert.Equal("NETSCSI", json.GetProperty("vendor").GetString());
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("serial").GetString()));
+        Assert.Contains(json.GetProperty("designators").EnumerateArray(), d => d.GetString()!.StartsWith("naa:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Capacity_Table_And_Json()
+    {
+        var human = Ok(await Cli("capacity", target.Url(CliTargetFixture.Open, 1)));
+        Assert.Contains("16 MiB (16777216 bytes)", human.Output);
+
+        var json = Json(await Cli("capacity", target.Url(CliTargetFixture.Open, 1), "--json"));
+        Assert.Equal(32768, json.GetProperty("blocks").GetInt64());
+        Assert.Equal(512, json.GetProperty("block_size").GetInt32());
+        Assert.Equal(16L << 20, json.GetProperty("size_bytes").GetInt64());
+        Assert.True(json.GetProperty("thin_provisioned").GetBoolean());
+    }
+
+    [Fact]
+    public async Task WriteThenRead_RoundTripsThroughFilesAndStdout()
+    {
+        byte[] data = RandomBytes(256 * 1024 + 512 * 3);
+        string input = Path.Combine(_dir, "in.bin");
+        string output = Path.Combine(_dir, "out.bin");
+        await File.WriteAllBytesAsync(input, data);
+        string url = target.Url(CliTargetFixture.Open, 0);
+
+        Ok(await Cli("write", url, "--lba", "1000", "-i", input));
+        Ok(await Cli("read", url, "--lba", "1000", "--blocks", (data.Length / 512).ToString(), "-o", output));
+        Assert.Equal(data, await File.ReadAllBytesAsync(output));
+
+        var toStdout = Ok(await Cli("read", url, "--lba", "1001", "--blocks", "2"));
+        Assert.Equal(data.AsSpan(512, 1024).ToArray(), toStdout.Binary);
+    }
+
+    [Fact]
+    public async Task Copy_SparseFileToLunAndBack_Verifies_ZeroRangeIsDeallocatedNotWritten()
+    {
+        string url = target.Url(CliTargetFixture.Open, 1);
+        // Put data where the zero range will land, so only a deallocation (not a skipped write) can clear it.
+        string filler = Path.Combine(_dir, "filler.bin");
+        await File.WriteAllBytesAsync(filler, RandomBytes(8 << 20));
+        Ok(await Cli("write", url, "--lba", ((2 << 20) / 512).ToString(), "-i", filler));
+
+        // 2 MiB data, 8 MiB hole, 1 MiB data.
+        string sparse = Path.Combine(_dir, "sparse.img");
+        byte[] head = RandomBytes(2 << 20);
+        byte[] tail = RandomBytes(1 << 20);
+        await using (var f = File.Create(sparse))
+        {
+            await f.WriteAsync(head);
+            f.SetLength(10 << 20);
+            f.Seek(0, SeekOrigin.End);
+            await f.WriteAsync(tail);
+        }
+
+        var json = Json(await Cli("copy", sparse, url, "--verify", "--json"));
+        Assert.Equal(11L << 20, json.GetProperty("bytes").GetInt64());
+        Assert.Equal(3L << 20, json.GetProperty("data_bytes").GetInt64());
+        Assert.Equal(8L << 20, json.GetProperty("zero_bytes_by_method").GetProperty("write_same_unmap").GetInt64());
+        Assert.True(json.GetProperty("verified").GetBoolean());
+
+        // GET LBA STATUS: the whole 8 MiB zero range is deallocated (written zeros would be mapped).
+        await using (var session = await IscsiSession.ConnectAsync(new IscsiSessionOptions
+        {
+            EndPoint = new IPEndPoint(IPAddress.Loopback, target.Port),
+            TargetName = CliTargetFixture.Open,
+        }))
+        {
+            var (lba, count, status) = await GetLbaStatusAsync(session, 1, (2 << 20) / 512);
+            Assert.Equal((ulong)((2 << 20) / 512), lba);
+            Assert.Equal(1, status);
+            Assert.True(count >= (8 << 20) / 512, $"deallocated extent is {count} blocks");
+        }
+
+        string back = Path.Combine(_dir, "back.img");
+        var copyBack = Json(await Cli("copy", url, back, "--verify", "--json"));
+        Assert.True(copyBack.GetProperty("zero_bytes_by_method").GetProperty("hole").GetInt64() >= 8L << 20);
+        byte[] lun = await File.ReadAllBytesAsync(back);
+        Assert.Equal(16 << 20, lun.Length);
+        Assert.Equal(head, lun.AsSpan(0, head.Length).ToArray());
+        Assert.True(lun.AsSpan(2 << 20, 8 << 20).IndexOfAnyExcept((byte)0) < 0);
+        Assert.Equal(tail, lun.AsSpan(10 << 20, 1 << 20).ToArray());
+    }
+
+    [Fact]
+    public async Task Bench_OneSecondJson_HasRequiredFields()
+    {
+        var json = Json(await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "randrw", "--block-size", "4k",
+            "--queue-depth", "8", "--seconds", "1", "--sessions", "2", "--json"));
+        Assert.True(json.GetProperty("iops").GetDouble() > 0);
+        Assert.True(json.GetProperty("mb_per_s").GetDouble() > 0);
+        var latency = json.GetProperty("latency_us");
+        double p50 = latency.GetProperty("p50").GetDouble();
+        double p99 = latency.GetProperty("p99").GetDouble();
+        double p999 = latency.GetProperty("p99_9").GetDouble();
+        Assert.True(p50 > 0 && p50 <= p99 && p99 <= p999, $"p50 {p50} p99 {p99} p99.9 {p999}");
+        Assert.True(json.GetProperty("read_ios").GetInt64() > 0 && json.GetProperty("write_ios").GetInt64() > 0);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Node_DiscoverSave_List_Show_UseByName_Delete_FilesAre0600()
+    {
+        string nodes = Path.Combine(_dir, "nodes");
+        Ok(await Cli("discover", target.Portal, "--save", "--node-dir", nodes, "--chap", $"{CliTargetFixture.ChapUser}:{CliTargetFixture.ChapSecret}"));
+        string file = Path.Combine(nodes, CliTargetFixture.Chap + ".json");
+        Assert.True(File.Exists(file));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(nodes));
+
+        var list = Json(await Cli("node", "list", "--node-dir", nodes, "--json"));
+        Assert.Contains(list.GetProperty("nodes").EnumerateArray(), n => n.GetProperty("name").GetString() == CliTargetFixture.Chap);
+
+        var show = Ok(await Cli("node", "show", CliTargetFixture.Chap, "--node-dir", nodes));
+        Assert.Contains(CliTargetFixture.ChapUser, show.Output);
+        Assert.DoesNotContain(CliTargetFixture.ChapSecret, show.Output);
+
+        // The saved credentials log in to the CHAP target by name, with a LUN suffix.
+        var capacity = Json(await Cli("capacity", CliTargetFixture.Chap + "/0", "--node-dir", nodes, "--json"));
+        Assert.Equal(4L << 20, capacity.GetProperty("size_bytes").GetInt64());
+
+        Ok(await Cli("node", "update", "mine", "--portal", target.Portal, "--target", CliTargetFixture.Open, "--header-digest", "CRC32C", "--node-dir", nodes));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(nodes, "mine.json")));
+        Ok(await Cli("ls", "mine", "--node-dir", nodes));
+
+        Ok(await Cli("node", "delete", "mine", "--node-dir", nodes));
+        Assert.False(File.Exists(Path.Combine(nodes, "mine.json")));
+        var gone = await Cli("node", "show", "mine", "--node-dir", nodes);
+        Assert.Equal(2, gone.ExitCode);
+        Assert.Contains("no node record 'mine'", gone.Error);
+    }
+
+    [Fact]
+    public async Task MutualChap_RightCredentials_Succeed_WrongTargetSecret_Exits4()
+    {
+        string url = target.Url(CliTargetFixture.Mutual, 0);
+        string chap = $"{CliTargetFixture.ChapUser}:{CliTargetFixture.ChapSecret}";
+        Ok(await Cli("capacity", url, "--chap", chap, "--mutual-chap", $"{CliTargetFixture.TargetUser}:{CliTargetFixture.TargetSecret}"));
+
+        var wrong = await Cli("capacity", url, "--chap", chap, "--mutual-chap", $"{CliTargetFixture.TargetUser}:not-the-secret-1");
+        Assert.Equal(4, wrong.ExitCode);
+        Assert.StartsWith("netscsi: error: login to", wrong.Error);
+    }
+
+    [Fact]
+    public async Task Digests_Crc32c_Work()
+    {
+        var json = Json(await Cli("capacity", target.Url(CliTargetFixture.Open, 1), "--header-digest", "CRC32C", "--data-digest", "crc32c", "--json"));
+        Assert.Equal(32768, json.GetProperty("blocks").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("iscsi://127.0.0.1:99999/iqn.2026-11.org.x:y/0", "invalid iSCSI URL")]
+    [InlineData("iscsi://127.0.0.1/not-an-iqn/0", "is not an iSCSI name")]
+    [InlineData("iscsi://127.0.0.1/iqn.2026-11.org.x:y/99999", "is not a LUN")]
+    [InlineData("iscsi:/127.0.0.1", "invalid iSCSI URL")]
+    [InlineData("iscsi://127.0.0.1:3260", "names no target")]
+    [InlineData("no-such-node", "neither an iSCSI URL")]
+    public async Task BadUrl_Exits2WithMessage(string url, string fragment)
+    {
+        var run = await Cli("ls", url, "--node-dir", _dir);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(fragment, run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    [Fact]
+    public async Task BadOption_Exits2()
+    {
+        var run = await Cli("read", target.Url(CliTargetFixture.Open, 0), "--lba", "0");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--blocks", run.Error);
+
+        run = await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "sideways");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("randrw", run.Error);
+    }
+
+    [Fact]
+    public async Task ConnectionRefused_Exits3()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var run = await Cli("ls", $"iscsi://127.0.0.1:{port}/{CliTargetFixture.Open}/0");
+        Assert.Equal(3, run.ExitCode);
+        Assert.Contains($"cannot connect to 127.0.0.1:{port}", run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+
+        run = await Cli("discover", $"127.0.0.1:{port}");
+        Assert.Equal(3, run.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("cliuser:wrong-secret-123")]
+    [InlineData(null)]
+    public async Task WrongOrMissingChap_Exits4(string? chap)
+    {
+        string[] args = ["ls", target.Url(CliTargetFixture.Chap, 0)];
+        var run = await Cli(chap is null ? args : [.. args, "--chap", chap]);
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains("failed", run.Error);
+        Assert.DoesNotContain("wrong-secret", run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    [Fact]
+    public async Task WrongChapInUrl_Exits4_AndSecretIsNotEchoed()
+    {
+        var run = await Cli("ls", $"iscsi://cliuser%hunter2-secret@{target.Portal}/{CliTargetFixture.Chap}/0");
+        Assert.Equal(4, run.ExitCode);
+        Assert.DoesNotContain("hunter2", run.Error);
+    }
+
+    [Fact]
+    public async Task UnknownTarget_Exits4()
+    {
+        var run = await Cli("ls", target.Url("iqn.2026-11.org.netscsi:nope", 0));
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains("does not exist", run.Error);
+    }
+
+    [Fact]
+    public async Task WriteToReadOnlyLun_Exits5()
+    {
+        string input = Path.Combine(_dir, "one.bin");
+        await File.WriteAllBytesAsync(input, new byte[512]);
+        var run = await Cli("write", target.Url(CliTargetFixture.Open, 2), "-i", input);
+        Assert.Equal(5, run.ExitCode);
+        Assert.Contains("DataProtect", run.Error);
+    }
+
+    [Fact]
+    public async Task ReadPastEnd_Exits2_MissingInputFile_Exits1()
+    {
+        var run = await Cli("read", target.Url(CliTargetFixture.Open, 2), "--lba", "2047", "--blocks", "2");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("runs past the end", run.Error);
+
+        run = await Cli("write", target.Url(CliTargetFixture.Open, 0), "-i", Path.Combine(_dir, "missing.bin"));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("missing.bin", run.Error);
+    }
+
+    private static byte[] RandomBytes(int length)
+    {
+        byte[] data = new byte[length];
+        Random.Shared.NextBytes(data);
+        // No all-zero 4 KiB granule by accident.
+        for (int i = 0; i < length; i += 512)
+        {
+            data[i] |= 1;
+        }
+
+        return data;
+    }
+
+    private static async Task<(ulong Lba, uint Count, int Status)> GetLbaStatusAsync(IscsiSession session, ulong lun, ulong lba)
+    {
+        byte[] cdb = new byte[16];
+        cdb[0] = 0x9E;
+        cdb[1] = 0x12;
+        BinaryPrimitives.WriteUInt64BigEndian(cdb.AsSpan(2), lba);
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), 24);
+        byte[] buffer = new byte[24];
+        ScsiResult result = default;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            result = await session.ExecuteAsync(lun, cdb, buffer, default);
+            if (result.IsGood)
+            {
+                break;
+            }
+        }
+
+        Assert.True(result.IsGood, result.Describe());
+        return (BinaryPrimitives.ReadUInt64BigEndian(buffer.AsSpan(8)), BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(16)), buffer[20] & 0x0F);
+    }
+}

@@ -469,11 +469,19 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         }
     }
 
-    internal void DropTargetConnections(TargetDefinition target)
+    /// <summary>
+    /// Drops every connection of <paramref name="target"/> (TARGET COLD RESET) except
+    /// <paramref name="requester"/>, which closes gracefully itself so its task management response is
+    /// not lost to the reset (an abort discards unsent data).
+    /// </summary>
+    internal void DropTargetConnections(TargetDefinition target, TargetConnection? requester = null)
     {
         foreach (var session in SessionsOf(target))
         {
-            session.Connection?.Close();
+            if (session.Connection is { } connection && connection != requester)
+            {
+                connection.Close();
+            }
         }
     }
 

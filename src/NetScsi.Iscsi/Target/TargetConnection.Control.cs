@@ -150,7 +150,7 @@ internal sealed partial class TargetConnection
         if (dropConnections)
         {
             // TARGET COLD RESET (SAM-5 §7.10): after the response, every connection of the target goes.
-            _server.DropTargetConnections(session.Target);
+            _server.DropTargetConnections(session.Target, requester: this);
             return false;
         }
         return true;

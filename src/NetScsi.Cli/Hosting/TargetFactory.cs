@@ -38,7 +38,7 @@ internal static class TargetFactory
                 {
                     var device = OpenDevice(lun);
                     devices.Add(device);
-                    var unit = new BlockLogicalUnit(device, new LogicalUnitOptions { ReadOnly = lun.ReadOnly, Removable = lun.Removable });
+                    var unit = CreateUnit(lun, device);
                     definition.Luns.Add(new LunMapping(lun.Number!.Value, unit));
                     luns.Add(new ServedLun(
                         lun.Number.Value,
@@ -68,6 +68,27 @@ internal static class TargetFactory
             }
 
             throw;
+        }
+    }
+
+    private static BlockLogicalUnit CreateUnit(LunConfig lun, IBlockDevice device)
+    {
+        var unitOptions = new LogicalUnitOptions
+        {
+            ReadOnly = lun.ReadOnly,
+            Removable = lun.Removable,
+            // Persistent reservations made with APTPL = 1 are kept next to the backing file; a memory LUN
+            // loses its contents on restart anyway, so it does not offer persistence through power loss.
+            ReservationStatePath = lun.Kind == LunKind.File ? Path.GetFullPath(lun.Path!) + ".pr" : null,
+        };
+        try
+        {
+            return new BlockLogicalUnit(device, unitOptions);
+        }
+        catch (InvalidDataException e)
+        {
+            // A corrupt reservation state file: the message names it.
+            throw CliException.Runtime($"lun {lun.Number}: {e.Message}", e);
         }
     }
 

@@ -13,6 +13,7 @@ public static class ScsiOpcode
     public const byte Release6 = 0x17;
     public const byte ModeSense6 = 0x1A;
     public const byte StartStopUnit = 0x1B;
+    public const byte ReceiveDiagnosticResults = 0x1C;
     public const byte SendDiagnostic = 0x1D;
     public const byte PreventAllowMediumRemoval = 0x1E;
     public const byte ReadCapacity10 = 0x25;
@@ -23,6 +24,7 @@ public static class ScsiOpcode
     public const byte Verify10 = 0x2F;
     public const byte PreFetch10 = 0x34;
     public const byte SynchronizeCache10 = 0x35;
+    public const byte ReadBuffer10 = 0x3C;
     public const byte WriteSame10 = 0x41;
     public const byte Unmap = 0x42;
     public const byte Sanitize = 0x48;
@@ -34,6 +36,7 @@ public static class ScsiOpcode
     public const byte PersistentReserveOut = 0x5F;
     public const byte ExtendedCopy = 0x83;
     public const byte ReceiveCopyResults = 0x84;
+    public const byte ReadAttribute = 0x8C;
     public const byte Read16 = 0x88;
     public const byte CompareAndWrite = 0x89;
     public const byte Write16 = 0x8A;

@@ -24,6 +24,9 @@ public sealed partial class BlockLogicalUnit
     private const int PrOutPreempt = 0x04;
     private const int PrOutPreemptAndAbort = 0x05;
     private const int PrOutRegisterAndIgnoreExistingKey = 0x06;
+    private const int PrOutRegisterAndMove = 0x07;
+    private const int RegisterAndMoveHeaderLength = 24;
+    private const int IscsiProtocolIdentifier = 0x5;
 
     private readonly PersistentReservationState _pr = new();
 
@@ -127,6 +130,14 @@ public sealed partial class BlockLogicalUnit
             case ScsiOpcode.PreFetch16:
             case ScsiOpcode.ModeSense6:
             case ScsiOpcode.ModeSense10:
+            // SPC-4 table 47: allowed through write-exclusive types, conflicting under exclusive access
+            // (REPORT CAPABILITIES ALLOW COMMANDS = 011b); the unimplemented ones then fail as unsupported.
+            case ScsiOpcode.ReadDefectData10:
+            case ScsiOpcode.ReadDefectData12:
+            case ScsiOpcode.ReceiveCopyResults:
+            case ScsiOpcode.ReadBuffer10:
+            case ScsiOpcode.ReadAttribute:
+            case ScsiOpcode.ReceiveDiagnosticResults:
                 return ReservationAccess.Read;
             default:
                 return ReservationAccess.Write;
@@ -185,12 +196,21 @@ public sealed partial class BlockLogicalUnit
             }
             case PrInReportCapabilities:
             {
-                // SPC-4 §6.15.4: CRH = 1; no SPEC_I_PT, ALL_TG_PT or persist-through-power-loss; TMV = 1.
+                // SPC-4 §6.15.4: RLR_C = 0 (no REPLACE LOST RESERVATION), CRH = 1, no SPEC_I_PT or ALL_TG_PT;
+                // PTPL_C with a state file, PTPL_A while APTPL is active; TMV = 1; ALLOW COMMANDS 011b: TEST UNIT
+                // READY runs through every type, and MODE SENSE, READ ATTRIBUTE, READ BUFFER, RECEIVE COPY RESULTS,
+                // RECEIVE DIAGNOSTIC RESULTS, REPORT SUPPORTED OPERATION CODES / TASK MANAGEMENT FUNCTIONS and
+                // READ DEFECT DATA through the write-exclusive ones (ClassifyForReservation).
                 Span<byte> d = stackalloc byte[8];
                 d.Clear();
                 BinaryPrimitives.WriteUInt16BigEndian(d, 8);
-                d[2] = 0x10; // CRH
-                d[3] = 0x80; // TMV
+                d[2] = (byte)(0x10 | (PersistenceSupported ? 0x01 : 0x00)); // CRH, PTPL_C
+                bool persistActive;
+                lock (_pr.Sync)
+                {
+                    persistActive = _pr.PersistThroughPowerLoss;
+                }
+                d[3] = (byte)(0x80 | (0b011 << 4) | (persistActive ? 0x01 : 0x00)); // TMV, ALLOW COMMANDS, PTPL_A
                 d[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02; // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
                 d[5] = 0x01; // EX_AC_AR
                 CompleteDataIn(task, d, allocationLength);
@@ -272,7 +292,8 @@ public sealed partial class BlockLogicalUnit
     /// <summary>
     /// SPC-4 §6.16: PERSISTENT RESERVE OUT: REGISTER, REGISTER AND IGNORE EXISTING KEY, RESERVE, RELEASE,
     /// CLEAR, PREEMPT, PREEMPT AND ABORT (the preempted nexuses' tasks are aborted by the transport, asked
-    /// through <see cref="TasksAbortRequested"/>).
+    /// through <see cref="TasksAbortRequested"/>), REGISTER AND MOVE. With APTPL active every change is
+    /// written to <see cref="LogicalUnitOptions.ReservationStatePath"/> before the command completes.
     /// </summary>
     private void PersistentReserveOut(ScsiTask task)
     {
@@ -282,10 +303,15 @@ public sealed partial class BlockLogicalUnit
         var type = (PersistentReservationType)(cdb[2] & 0x0F);
         uint parameterListLength = CdbDecoder.ReadUInt32(cdb, 5);
         task.CommandTransferLength = parameterListLength;
-        if (serviceAction > PrOutRegisterAndIgnoreExistingKey)
+        if (serviceAction > PrOutRegisterAndMove)
         {
-            // REGISTER AND MOVE and REPLACE LOST RESERVATION are not supported.
+            // REPLACE LOST RESERVATION is not supported (RLR_C = 0).
             task.InvalidFieldInCdb(1, 4);
+            return;
+        }
+        if (serviceAction == PrOutRegisterAndMove)
+        {
+            RegisterAndMove(task, parameterListLength);
             return;
         }
         if (parameterListLength != PrOutParameterListLength)
@@ -302,6 +328,7 @@ public sealed partial class BlockLogicalUnit
         ulong reservationKey = BinaryPrimitives.ReadUInt64BigEndian(parameters);
         ulong serviceActionKey = BinaryPrimitives.ReadUInt64BigEndian(parameters[8..]);
         byte flags = parameters[20];
+        bool registering = serviceAction is PrOutRegister or PrOutRegisterAndIgnoreExistingKey;
         if ((flags & 0x08) != 0)
         {
             task.InvalidFieldInParameterList(20, 3); // SPEC_I_PT: SIP_C = 0
@@ -312,7 +339,9 @@ public sealed partial class BlockLogicalUnit
             task.InvalidFieldInParameterList(20, 2); // ALL_TG_PT: ATP_C = 0
             return;
         }
-        if ((flags & 0x01) != 0)
+        // SPC-4 §6.16.3: APTPL counts only in the register service actions; the others ignore it.
+        bool aptpl = registering && (flags & 0x01) != 0;
+        if (aptpl && !PersistenceSupported)
         {
             task.InvalidFieldInParameterList(20, 0); // APTPL: PTPL_C = 0
             return;
@@ -338,7 +367,9 @@ public sealed partial class BlockLogicalUnit
         ItNexus[]? abortNexuses = null;
         lock (_pr.Sync)
         {
+            PersistentReservationState.Snapshot? before = PersistenceSupported ? _pr.Capture() : null;
             bool registered = _pr.Registrations.TryGetValue(nexus, out ulong currentKey);
+            bool? newAptpl = null;
             switch (serviceAction)
             {
                 case PrOutRegister:
@@ -351,17 +382,21 @@ public sealed partial class BlockLogicalUnit
                     }
                     if (serviceActionKey == 0)
                     {
-                        if (registered)
+                        if (!registered)
                         {
-                            _pr.Unregister(nexus);
-                            _pr.Generation++;
+                            return; // nothing registered, nothing to do (APTPL unchanged either)
                         }
-                        return;
+                        _pr.Unregister(nexus);
+                        _pr.Generation++;
                     }
-                    _pr.Registrations[nexus] = serviceActionKey;
-                    _pr.Active = true;
-                    _pr.Generation++;
-                    return;
+                    else
+                    {
+                        _pr.Registrations[nexus] = serviceActionKey;
+                        _pr.Active = true;
+                        _pr.Generation++;
+                    }
+                    newAptpl = aptpl;
+                    break;
 
                 case PrOutReserve:
                     if (!registered || reservationKey != currentKey)
@@ -373,7 +408,7 @@ public sealed partial class BlockLogicalUnit
                     {
                         _pr.Type = type;
                         _pr.Holder = nexus;
-                        return;
+                        break;
                     }
                     // SPC-4 §5.13.9: the holder may repeat its own reservation; anything else conflicts.
                     if (!_pr.IsHolder(nexus) || _pr.Type != type)
@@ -404,7 +439,7 @@ public sealed partial class BlockLogicalUnit
                         // SPC-4 §5.13.11.2.2: registrants-only / all-registrants release: RESERVATIONS RELEASED.
                         RaiseUnitAttentionForRegistrants(Asc.ReservationsReleased, except: nexus);
                     }
-                    return;
+                    break;
 
                 case PrOutClear:
                     if (!registered || reservationKey != currentKey)
@@ -418,7 +453,7 @@ public sealed partial class BlockLogicalUnit
                     _pr.ClearReservation();
                     _pr.Active = false;
                     _pr.Generation++;
-                    return;
+                    break;
 
                 default: // PREEMPT, PREEMPT AND ABORT
                     if (!registered || reservationKey != currentKey)
@@ -428,11 +463,19 @@ public sealed partial class BlockLogicalUnit
                     }
                     _preempted.Clear();
                     Preempt(task, nexus, serviceActionKey, type);
-                    if (serviceAction == PrOutPreemptAndAbort && task.Status == ScsiStatus.Good && _preempted.Count != 0)
+                    if (task.Status != ScsiStatus.Good)
+                    {
+                        return;
+                    }
+                    if (serviceAction == PrOutPreemptAndAbort && _preempted.Count != 0)
                     {
                         abortNexuses = _preempted.ToArray();
                     }
                     break;
+            }
+            if (!PersistChange(task, before, newAptpl))
+            {
+                return;
             }
         }
         if (abortNexuses is not null)
@@ -440,6 +483,263 @@ public sealed partial class BlockLogicalUnit
             // SPC-4 §5.13.11.2.5: the preempted nexuses' tasks are aborted; the transport owns them.
             TasksAbortRequested?.Invoke(this, new TasksAbortRequestedEventArgs(abortNexuses, nexus));
         }
+    }
+
+    private bool PersistenceSupported => _options.ReservationStatePath is not null;
+
+    /// <summary>
+    /// Under the PR lock, after a successful change: SPC-4 §5.13.5: a register service action sets APTPL
+    /// (<paramref name="newAptpl"/>); while it is active the state file is rewritten, and turning it off deletes
+    /// the file. If the file cannot be written the change is undone and the command ends with HARDWARE ERROR,
+    /// INTERNAL TARGET FAILURE (unit attentions already queued stay). Returns whether the command succeeded.
+    /// </summary>
+    private bool PersistChange(ScsiTask task, PersistentReservationState.Snapshot? before, bool? newAptpl)
+    {
+        if (_options.ReservationStatePath is not { } path || before is null)
+        {
+            return true;
+        }
+        bool wasActive = _pr.PersistThroughPowerLoss;
+        bool active = newAptpl ?? wasActive;
+        if (!active && !wasActive)
+        {
+            return true;
+        }
+        try
+        {
+            if (active)
+            {
+                PersistentReservationStore.Save(path, _pr);
+            }
+            else
+            {
+                PersistentReservationStore.Delete(path);
+            }
+            _pr.PersistThroughPowerLoss = active;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _pr.Restore(before);
+            task.CheckCondition(SenseKey.HardwareError, Asc.InternalTargetFailure);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// SPC-4 §5.13.8, §6.16.4: REGISTER AND MOVE: the reservation holder registers another I_T nexus (named by
+    /// a TransportID and RELATIVE TARGET PORT IDENTIFIER) with the service action reservation key and moves the
+    /// reservation, same type and scope, to it; UNREG = 1 also unregisters the sending nexus. The CDB's SCOPE
+    /// and TYPE are ignored.
+    /// </summary>
+    private void RegisterAndMove(ScsiTask task, uint parameterListLength)
+    {
+        if (parameterListLength < RegisterAndMoveHeaderLength || DataOutLength(task) < parameterListLength)
+        {
+            task.CheckCondition(SenseKey.IllegalRequest, Asc.ParameterListLengthError);
+            return;
+        }
+        ReadOnlySpan<byte> parameters = task.Buffer.Span[..(int)parameterListLength];
+        ulong reservationKey = BinaryPrimitives.ReadUInt64BigEndian(parameters);
+        ulong serviceActionKey = BinaryPrimitives.ReadUInt64BigEndian(parameters[8..]);
+        bool unregister = (parameters[17] & 0x02) != 0;
+        bool aptpl = (parameters[17] & 0x01) != 0;
+        ushort relativeTargetPortId = BinaryPrimitives.ReadUInt16BigEndian(parameters[18..]);
+        uint transportIdLength = BinaryPrimitives.ReadUInt32BigEndian(parameters[20..]);
+        // The list is the 24-byte header and exactly the TransportID it announces.
+        if (transportIdLength != parameterListLength - RegisterAndMoveHeaderLength)
+        {
+            task.CheckCondition(SenseKey.IllegalRequest, Asc.ParameterListLengthError);
+            return;
+        }
+        if (aptpl && !PersistenceSupported)
+        {
+            task.InvalidFieldInParameterList(17, 0); // APTPL: PTPL_C = 0
+            return;
+        }
+        ItNexus? nexus = task.Nexus;
+        if (nexus is null)
+        {
+            task.Status = ScsiStatus.ReservationConflict;
+            return;
+        }
+        lock (_pr.Sync)
+        {
+            // SPC-4 §5.13.8 (table "register behaviors for a REGISTER AND MOVE service action").
+            if (!_pr.Registrations.TryGetValue(nexus, out ulong currentKey) || reservationKey != currentKey)
+            {
+                task.Status = ScsiStatus.ReservationConflict;
+                return;
+            }
+            if (!_pr.HasReservation)
+            {
+                task.InvalidFieldInCdb(1, 4); // no persistent reservation to move
+                return;
+            }
+            if (_pr.IsAllRegistrants || !_pr.IsHolder(nexus))
+            {
+                // All-registrants reservations cannot be moved; only the holder may move one.
+                task.Status = ScsiStatus.ReservationConflict;
+                return;
+            }
+            if (serviceActionKey == 0)
+            {
+                task.InvalidFieldInParameterList(8);
+                return;
+            }
+            if (relativeTargetPortId == 0)
+            {
+                task.InvalidFieldInParameterList(18); // 0 is not a relative target port identifier
+                return;
+            }
+            ItNexus? destination = ResolveTransportId(task, parameters[RegisterAndMoveHeaderLength..], relativeTargetPortId, nexus);
+            if (destination is null)
+            {
+                return; // sense already set
+            }
+
+            PersistentReservationState.Snapshot? before = PersistenceSupported ? _pr.Capture() : null;
+            // It is no error to register a nexus that is already registered, with this key or another one.
+            _pr.Registrations[destination] = serviceActionKey;
+            _pr.Holder = destination;
+            if (unregister)
+            {
+                _pr.Registrations.Remove(nexus);
+            }
+            _pr.Active = true;
+            _pr.Generation++;
+            PersistChange(task, before, aptpl);
+        }
+    }
+
+    /// <summary>
+    /// Under the PR lock: the destination of a REGISTER AND MOVE from its iSCSI TransportID (SPC-4 §7.6.4.6).
+    /// FORMAT CODE 01b names an initiator port ("name,i,0x&lt;ISID&gt;"): a known nexus with that port on that target
+    /// port, else a new one; FORMAT CODE 00b names the initiator device: the one known nexus of that name on that
+    /// target port. Anything else, or the sending initiator port itself, is INVALID FIELD IN PARAMETER LIST.
+    /// </summary>
+    private ItNexus? ResolveTransportId(ScsiTask task, ReadOnlySpan<byte> transportId, ushort relativeTargetPortId, ItNexus source)
+    {
+        const int offset = RegisterAndMoveHeaderLength;
+        if (transportId.Length < 24 || (transportId.Length & 3) != 0)
+        {
+            task.InvalidFieldInParameterList(20); // an iSCSI TransportID is at least 24 bytes, a multiple of 4
+            return null;
+        }
+        if ((transportId[0] & 0x0F) != IscsiProtocolIdentifier)
+        {
+            task.InvalidFieldInParameterList(offset, 3); // PROTOCOL IDENTIFIER: only iSCSI
+            return null;
+        }
+        int format = transportId[0] >> 6;
+        if (format > 1 || (transportId[0] & 0x30) != 0)
+        {
+            task.InvalidFieldInParameterList(offset, 7); // FORMAT CODE
+            return null;
+        }
+        int additionalLength = BinaryPrimitives.ReadUInt16BigEndian(transportId[2..]);
+        if (additionalLength < 20 || (additionalLength & 3) != 0 || 4 + additionalLength > transportId.Length)
+        {
+            task.InvalidFieldInParameterList(offset + 2);
+            return null;
+        }
+        ReadOnlySpan<byte> nameField = transportId.Slice(4, additionalLength);
+        int terminator = nameField.IndexOf((byte)0);
+        if (terminator <= 0)
+        {
+            task.InvalidFieldInParameterList(offset + 4); // the name must be NUL-terminated and not empty
+            return null;
+        }
+        string name;
+        try
+        {
+            name = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(nameField[..terminator]);
+        }
+        catch (DecoderFallbackException)
+        {
+            task.InvalidFieldInParameterList(offset + 4);
+            return null;
+        }
+
+        if (format == 0)
+        {
+            // An initiator device name: the initiator's one nexus on that target port.
+            if (string.Equals(name, source.InitiatorName, StringComparison.OrdinalIgnoreCase))
+            {
+                task.InvalidFieldInParameterList(offset + 4); // the sending initiator itself
+                return null;
+            }
+            ItNexus? match = null;
+            foreach (ItNexus known in KnownNexuses())
+            {
+                if (known.RelativeTargetPortId == relativeTargetPortId && string.Equals(known.InitiatorName, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    if (match is not null && !match.Equals(known))
+                    {
+                        task.InvalidFieldInParameterList(offset + 4); // ambiguous: several ports of that initiator
+                        return null;
+                    }
+                    match = known;
+                }
+            }
+            if (match is null)
+            {
+                task.InvalidFieldInParameterList(offset + 4); // no port of that initiator is known
+            }
+            return match;
+        }
+
+        if (!TryParsePortName(name, out string deviceName, out ulong isid))
+        {
+            task.InvalidFieldInParameterList(offset + 4);
+            return null;
+        }
+        if (TryParsePortName(source.InitiatorPortName, out string sourceName, out ulong sourceIsid)
+            && sourceIsid == isid && string.Equals(sourceName, deviceName, StringComparison.OrdinalIgnoreCase))
+        {
+            task.InvalidFieldInParameterList(offset + 4); // the sending initiator port itself
+            return null;
+        }
+        foreach (ItNexus known in KnownNexuses())
+        {
+            if (known.RelativeTargetPortId == relativeTargetPortId && TryParsePortName(known.InitiatorPortName, out string knownName, out ulong knownIsid)
+                && knownIsid == isid && string.Equals(knownName, deviceName, StringComparison.OrdinalIgnoreCase))
+            {
+                return known;
+            }
+        }
+        // Not logged in yet: registered under the name the transport will give that port (ItNexus), the iSCSI
+        // name in its normalized lower case (RFC 3722) and the ISID as 12 hex digits.
+        string normalized = deviceName.ToLowerInvariant();
+        return new ItNexus(normalized, $"{normalized},i,0x{isid:x12}", relativeTargetPortId);
+    }
+
+    private IEnumerable<ItNexus> KnownNexuses()
+    {
+        foreach (KeyValuePair<ItNexus, ulong> registration in _pr.Registrations)
+        {
+            yield return registration.Key;
+        }
+        foreach (KeyValuePair<ItNexus, NexusState> entry in _nexuses)
+        {
+            yield return entry.Key;
+        }
+    }
+
+    // "<iSCSI name>,i,0x<ISID in hex>" (RFC 7143 §13.3 / SPC-4 §7.6.4.6): the name and the 48-bit ISID.
+    private static bool TryParsePortName(string portName, out string deviceName, out ulong isid)
+    {
+        const string separator = ",i,0x";
+        int at = portName.IndexOf(separator, StringComparison.OrdinalIgnoreCase);
+        deviceName = at > 0 ? portName[..at] : string.Empty;
+        isid = 0;
+        if (at <= 0)
+        {
+            return false;
+        }
+        ReadOnlySpan<char> hex = portName.AsSpan(at + separator.Length);
+        return hex.Length is > 0 and <= 12
+            && ulong.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out isid);
     }
 
     /// <summary>Under the PR lock: SPC-4 §5.13.11.2.4 PREEMPT.</summary>

@@ -54,6 +54,7 @@ public sealed partial class BlockLogicalUnit
         new(ScsiOpcode.PersistentReserveOut, 0x04, false, PrOutUsage),
         new(ScsiOpcode.PersistentReserveOut, 0x05, false, PrOutUsage),
         new(ScsiOpcode.PersistentReserveOut, 0x06, false, PrOutUsage),
+        new(ScsiOpcode.PersistentReserveOut, 0x07, false, PrOutUsage),
         new(ScsiOpcode.ExtendedCopy, ScsiOpcode.ExtendedCopyLid1ServiceAction, false,
             [0x83, 0x1F, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04]),
         new(ScsiOpcode.ReceiveCopyResults, ScsiOpcode.CopyStatusServiceAction, false, ReceiveCopyResultsUsage),

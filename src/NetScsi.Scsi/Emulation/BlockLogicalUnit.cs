@@ -56,6 +56,11 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit, ITaskAbortSource
         _serialNumber = string.IsNullOrEmpty(options.SerialNumber) ? Convert.ToHexString(hash, 0, 8) : options.SerialNumber;
         _naaDesignator = BuildNaaDesignator(options.IeeeCompanyId, hash);
         _standardInquiry = BuildStandardInquiry(options);
+        if (options.ReservationStatePath is { } reservationStatePath)
+        {
+            // SPC-4 §5.13.5: registrations and the reservation made with APTPL = 1 survive power loss.
+            PersistentReservationStore.TryLoad(reservationStatePath, _pr);
+        }
     }
 
     /// <summary>The backing device.</summary>

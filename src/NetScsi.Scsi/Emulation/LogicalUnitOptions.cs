@@ -72,4 +72,13 @@ public sealed class LogicalUnitOptions
     /// placeholder; deployments that own an OUI should set theirs.
     /// </summary>
     public uint IeeeCompanyId { get; set; } = 0x001405;
+
+    /// <summary>
+    /// Where persistent reservations are kept through power loss (SPC-4 §5.13.5, APTPL). Null: APTPL is not
+    /// supported (PTPL_C = 0; APTPL = 1 in REGISTER is INVALID FIELD IN PARAMETER LIST). Set: after a REGISTER,
+    /// REGISTER AND IGNORE EXISTING KEY or REGISTER AND MOVE with APTPL = 1, every persistent reservation change
+    /// rewrites this file atomically until one with APTPL = 0 deletes it; the unit loads it when constructed
+    /// (an unreadable file throws <see cref="InvalidDataException"/>). One file per logical unit.
+    /// </summary>
+    public string? ReservationStatePath { get; set; }
 }

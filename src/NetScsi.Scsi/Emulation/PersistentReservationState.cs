@@ -1,8 +1,9 @@
 namespace NetScsi.Scsi.Emulation;
 
 /// <summary>
-/// Registrations and the persistent reservation of one logical unit (SPC-4 §5.13). Kept in memory only:
-/// APTPL is not supported, so everything is lost on restart (PTPL_C = 0).
+/// Registrations and the persistent reservation of one logical unit (SPC-4 §5.13). Kept in memory; with
+/// <see cref="LogicalUnitOptions.ReservationStatePath"/> set and APTPL activated, also in that file
+/// (<see cref="PersistentReservationStore"/>).
 /// </summary>
 internal sealed class PersistentReservationState
 {
@@ -21,6 +22,9 @@ internal sealed class PersistentReservationState
 
     /// <summary>Lock-free fast path: false while there are no registrations (hence no reservation).</summary>
     public volatile bool Active;
+
+    /// <summary>PTPL_A: the last REGISTER / REGISTER AND IGNORE EXISTING KEY / REGISTER AND MOVE had APTPL = 1.</summary>
+    public bool PersistThroughPowerLoss;
 
     public bool HasReservation => Type != PersistentReservationType.None;
 
@@ -59,4 +63,24 @@ internal sealed class PersistentReservationState
         }
         Active = Registrations.Count != 0;
     }
+
+    /// <summary>Under <see cref="Sync"/>: a copy to go back to if the change cannot be made persistent.</summary>
+    public Snapshot Capture() => new(new Dictionary<ItNexus, ulong>(Registrations), Generation, Holder, Type, PersistThroughPowerLoss);
+
+    /// <summary>Under <see cref="Sync"/>: puts back what <see cref="Capture"/> saw.</summary>
+    public void Restore(Snapshot snapshot)
+    {
+        Registrations.Clear();
+        foreach (KeyValuePair<ItNexus, ulong> registration in snapshot.Registrations)
+        {
+            Registrations[registration.Key] = registration.Value;
+        }
+        Generation = snapshot.Generation;
+        Holder = snapshot.Holder;
+        Type = snapshot.Type;
+        PersistThroughPowerLoss = snapshot.PersistThroughPowerLoss;
+        Active = Registrations.Count != 0;
+    }
+
+    public sealed record Snapshot(Dictionary<ItNexus, ulong> Registrations, uint Generation, ItNexus? Holder, PersistentReservationType Type, bool PersistThroughPowerLoss);
 }

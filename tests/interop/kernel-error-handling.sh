@@ -50,7 +50,9 @@ cleanup() {
 trap cleanup EXIT
 
 start_target() {
-    timeout 3600 "$work/bin/netscsi" target serve --listen "127.0.0.1:$port" --iqn "$iqn" \
+    # No `timeout` wrapper: restart mode must SIGKILL the netscsi process itself (killing a wrapper
+    # would leave the target running; its file lock then makes the restarted one fail to open the LUN).
+    "$work/bin/netscsi" target serve --listen "127.0.0.1:$port" --iqn "$iqn" \
         --lun "file:$work/lun0.img,size=1G,delay-control=$ctl" --log-level information >>"$work/target.out" 2>>"$log" &
     target_pid=$!
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0; sleep 0.1; done
@@ -101,7 +103,7 @@ if wait_for "$log" "logged in to $iqn" 900; then
             set_delay ""
             sleep 0.3
             echo "$(stamp) SIGKILL target (pid $target_pid) with writes in flight"
-            kill -KILL "$target_pid"; wait "$target_pid" 2>/dev/null
+            kill -KILL "$target_pid"; wait "$target_pid" 2>/dev/null; target_pid=""
             echo "--- target killed $(stamp) ---" >> "$log"
             sleep "$RESTART_GAP_S"
             start_target || exit 1

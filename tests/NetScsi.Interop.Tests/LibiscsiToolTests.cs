@@ -95,7 +95,7 @@ public sealed class LibiscsiToolTests(InteropTargetFixture target) : IClassFixtu
     /// count), then divides by 1024 while above 1024: a 64 MiB LUN shows as "63M". That is libiscsi's
     /// arithmetic, not the target's; the exact LBA is checked through iscsi-readcapacity16.
     /// </summary>
-    private static string IscsiLsSize(long bytes)
+    internal static string IscsiLsSize(long bytes)
     {
         long size = (bytes / InteropTargetFixture.BlockSize - 1) * InteropTargetFixture.BlockSize;
         string units = " kMGT";

@@ -27,6 +27,12 @@ internal sealed class LunConfig
     /// <summary>Reported as removable medium (INQUIRY RMB).</summary>
     public bool Removable { get; set; }
 
+    /// <summary>
+    /// Test and diagnostic feature: a control file the target polls for I/O delays to inject into this
+    /// LUN (<see cref="Hosting.DelayControlledBlockDevice"/>); null = none.
+    /// </summary>
+    public string? DelayControlPath { get; set; }
+
     /// <summary>How the user wrote it (spec string or config location), for error messages.</summary>
     public string? Source { get; set; }
 }

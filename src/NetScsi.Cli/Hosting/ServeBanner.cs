@@ -46,6 +46,11 @@ internal static class ServeBanner
                     flags.Add("removable");
                 }
 
+                if (lun.DelayControl is not null)
+                {
+                    flags.Add($"delay-control={lun.DelayControl}");
+                }
+
                 output.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
                     $"  lun {lun.Number} {lun.Backing} size {ByteSizeParser.Format(lun.SizeBytes)} ({lun.SizeBytes} bytes) block-size {lun.BlockSize} {string.Join(',', flags)}"));

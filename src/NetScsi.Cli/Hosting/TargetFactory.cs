@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Cli.Configuration;
 using NetScsi.Iscsi.Target;
@@ -12,8 +14,9 @@ namespace NetScsi.Cli.Hosting;
 /// </summary>
 internal static class TargetFactory
 {
-    public static async Task<BuiltTarget> BuildAsync(ServeConfiguration configuration)
+    public static async Task<BuiltTarget> BuildAsync(ServeConfiguration configuration, ILoggerFactory? loggerFactory = null)
     {
+        loggerFactory ??= NullLoggerFactory.Instance;
         var devices = new List<IBlockDevice>();
         try
         {
@@ -37,6 +40,12 @@ internal static class TargetFactory
                 foreach (var lun in target.Luns)
                 {
                     var device = OpenDevice(lun);
+                    if (lun.DelayControlPath is { } control)
+                    {
+                        // Test and diagnostic feature: delays injected at run time through a control file.
+                        device = new DelayControlledBlockDevice(device, lun.Number!.Value, Path.GetFullPath(control), loggerFactory.CreateLogger<DelayControlledBlockDevice>());
+                    }
+
                     devices.Add(device);
                     var unit = CreateUnit(lun, device);
                     definition.Luns.Add(new LunMapping(lun.Number!.Value, unit));
@@ -46,7 +55,8 @@ internal static class TargetFactory
                         device.BlockCount * device.BlockSize,
                         device.BlockSize,
                         device.IsReadOnly,
-                        lun.Removable));
+                        lun.Removable,
+                        (device as DelayControlledBlockDevice)?.ControlPath));
                 }
 
                 foreach (var acl in target.Acls)

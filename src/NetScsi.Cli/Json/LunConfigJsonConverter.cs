@@ -12,7 +12,7 @@ namespace NetScsi.Cli.Json;
 /// </summary>
 internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
 {
-    private const string KnownProperties = "lun, file, memory, size, blockSize, readOnly, removable";
+    private const string KnownProperties = "lun, file, memory, size, blockSize, readOnly, removable, delayControl";
 
     public override LunConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -104,6 +104,16 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
                 case "removable":
                     reader.Read();
                     lun.Removable = ReadBool(ref reader, name);
+                    break;
+
+                case "delayControl":
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { Length: > 0 } control)
+                    {
+                        throw new ConfigJsonException("'delayControl' must be a non-empty path string");
+                    }
+
+                    lun.DelayControlPath = control;
                     break;
 
                 default:

@@ -7,9 +7,10 @@ namespace NetScsi.Cli.Parsing;
 /// <summary>
 /// LUN specs, as given to <c>--lun</c> or as strings in the config file:
 /// <code>
-/// file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,lun=N]
-/// memory:SIZE[,block-size=512|4096][,readonly][,removable][,lun=N]
+/// file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,lun=N][,delay-control=CTL]
+/// memory:SIZE[,block-size=512|4096][,readonly][,removable][,lun=N][,delay-control=CTL]
 /// </code>
+/// <c>delay-control</c> is a test and diagnostic option (docs/config.md, "Injecting delays").
 /// The kind ends at the first ':' (so Windows paths like <c>file:C:\x.img</c> work) and the path at
 /// the first ',' (so paths cannot contain commas; use the config file's object form for those).
 /// </summary>
@@ -149,11 +150,20 @@ internal static class LunSpecParser
                     result.Removable = true;
                     break;
 
+                case "delay-control":
+                    if (!RequireValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    result.DelayControlPath = value;
+                    break;
+
                 default:
                     error = $"invalid LUN spec '{spec}': unknown option '{name}' for a {kindText.ToLowerInvariant()} LUN"
                         + (result.Kind == LunKind.File
-                            ? " (known: size, block-size, readonly, removable, lun)"
-                            : " (known: block-size, readonly, removable, lun; the size follows 'memory:')");
+                            ? " (known: size, block-size, readonly, removable, lun, delay-control)"
+                            : " (known: block-size, readonly, removable, lun, delay-control; the size follows 'memory:')");
                     return false;
             }
         }

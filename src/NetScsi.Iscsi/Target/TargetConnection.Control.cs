@@ -9,8 +9,12 @@ internal sealed partial class TargetConnection
     /// <summary>How long Logout waits for in-flight commands before closing anyway.</summary>
     private static readonly TimeSpan s_logoutDrainTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a task management function waits for aborted tasks to stop.</summary>
-    private static readonly TimeSpan s_abortWaitTimeout = TimeSpan.FromSeconds(20);
+    /// <summary>
+    /// How long a task management function waits for aborted tasks to stop. Well below open-iscsi's
+    /// default abort timeout (node.session.err_timeo.abort_timeout = 15 s), after which the Linux
+    /// initiator drops the connection instead of escalating to a LUN reset.
+    /// </summary>
+    private static readonly TimeSpan s_abortWaitTimeout = TimeSpan.FromSeconds(8);
 
     /// <summary>Accepts a non-SCSI request's CmdSN; discovery sessions keep their own counter.</summary>
     private bool AcceptCmdSN(uint cmdSN, bool immediate)

@@ -32,6 +32,10 @@ harness=${NETSCSI_KERNEL_HARNESS:-$root/../shared/tools/kernel-initiator/run.sh}
 DELAY_MS=${DELAY_MS:-180000}
 RESTART_GAP_S=${RESTART_GAP_S:-2}
 WAIT_AFTER_LOGIN_S=${WAIT_AFTER_LOGIN_S:-4}
+# Which normal-session login starts the fault: 1 = the first (mkfs phase), 2 = the re-login after which
+# the guest verifies and runs dd. Held writes in the dd phase are what the kernel aborted in practice;
+# during mkfs its error handler kept extending the timer while other I/O progressed.
+FAULT_AFTER_LOGIN=${FAULT_AFTER_LOGIN:-2}
 
 work=$(mktemp -d /tmp/netscsi-kernel-eh.XXXXXX)
 echo "work directory: $work"
@@ -60,9 +64,9 @@ start_target() {
 }
 set_delay() { printf '%s\n' "$*" > "$ctl.tmp" && mv "$ctl.tmp" "$ctl"; }   # atomic replace
 stamp() { date +%H:%M:%S.%3N; }
-wait_for() { # FILE PATTERN TIMEOUT_S
-    local deadline=$(( $(date +%s) + $3 ))
-    until grep -qaE "$2" "$1" 2>/dev/null; do
+wait_for() { # FILE PATTERN TIMEOUT_S [COUNT]
+    local deadline=$(( $(date +%s) + $3 )) count=${4:-1}
+    until [ "$(grep -caE "$2" "$1" 2>/dev/null)" -ge "$count" ]; do
         [ "$(date +%s)" -lt "$deadline" ] || return 1
         sleep 0.1
     done
@@ -83,7 +87,8 @@ harness_pid=$!
 
 # The first login of the normal session (from the target log: the harness's own output reaches its
 # file in 4 KiB blocks, too late to time anything by). The guest then runs mkfs, mounts, copies files.
-if wait_for "$log" "logged in to $iqn" 900; then
+login_number=$FAULT_AFTER_LOGIN; [ "$mode" = restart ] && login_number=1
+if wait_for "$log" "logged in to $iqn" 1200 "$login_number"; then
     sleep "$WAIT_AFTER_LOGIN_S"
     case "$mode" in
         abort|ignore-abort)

@@ -32,10 +32,11 @@ internal enum CommandState
 
 /// <summary>
 /// One request of a session (SCSI command, task management, logout), pooled. The caller awaits it
-/// through <see cref="IValueTaskSource{TResult}"/>; reading the result returns it to the pool, so a
-/// command costs no allocation in steady state.
+/// through <see cref="IValueTaskSource{TResult}"/> (raw result) or <see cref="IValueTaskSource"/>
+/// (<see cref="CheckStatus"/>: ReadAsync/WriteAsync, which throw unless GOOD); reading the result
+/// returns it to the pool, so a command costs no allocation in steady state.
 /// </summary>
-internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
+internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTaskSource
 {
     private readonly IscsiSession _session;
     private ManualResetValueTaskSourceCore<ScsiResult> _core = new() { RunContinuationsAsynchronously = true };
@@ -63,6 +64,12 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
     public int DataInReceived;
     public bool Escalating;
     public bool FailOnReissue;
+
+    /// <summary>Completion turns a status other than GOOD into <see cref="ScsiCommandException"/> and re-submits on UNIT ATTENTION.</summary>
+    public bool CheckStatus;
+
+    /// <summary>How often a <see cref="CheckStatus"/> command was re-submitted after UNIT ATTENTION.</summary>
+    public int Attempts;
     public CancellationToken CancellationToken;
     public CancellationTokenRegistration Registration;
 
@@ -89,6 +96,8 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
         DataInReceived = 0;
         Escalating = false;
         FailOnReissue = false;
+        CheckStatus = false;
+        Attempts = 0;
         CancellationToken = default;
         Registration = default;
         Function = 0;
@@ -114,7 +123,25 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
         }
     }
 
+    void IValueTaskSource.GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+            _session.ReturnToPool(this);
+        }
+    }
+
     ValueTaskSourceStatus IValueTaskSource<ScsiResult>.GetStatus(short token) => _core.GetStatus(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
 
     void IValueTaskSource<ScsiResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _core.OnCompleted(continuation, state, token, flags);

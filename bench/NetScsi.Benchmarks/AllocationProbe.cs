@@ -76,11 +76,14 @@ internal static class AllocationProbe
                 bench.Run(read, 20_000, depth);
                 using var listener = types ? new AllocationTickListener() : null;
                 long before = GC.GetTotalAllocatedBytes(precise: true);
+                TimeSpan cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
                 var watch = System.Diagnostics.Stopwatch.StartNew();
                 bench.Run(read, commands, depth);
                 watch.Stop();
+                TimeSpan cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
                 long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-                Console.WriteLine($"{name,-12} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command");
+                // CPU time (all threads, fake target included) is steadier than wall time on a busy machine.
+                Console.WriteLine($"{name,-12} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command  {cpu.TotalMicroseconds / commands,8:F2} CPU us/command");
                 listener?.Print();
             }
         }

@@ -24,13 +24,15 @@ public sealed class InitiatorRecoveryTests(ITestOutputHelper output) : IDisposab
 
     private string File0 => Path.Combine(_work, "lun0.img");
 
-    [Fact]
-    public async Task ConnectionDroppedRepeatedly_WorkloadCompletesVerified()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ConnectionDroppedRepeatedly_WorkloadCompletesVerified(bool inlineCompletions)
     {
         await using var target = await NetScsiTargetProcess.StartAsync(_work,
             "--listen", "127.0.0.1:0", "--iqn", Iqn, "--lun", $"file:{File0},size=64M", "--log-level", "warning");
         await using var proxy = new CuttableTcpProxy(target.Port);
-        await using var session = await ConnectAsync(proxy.Port);
+        await using var session = await ConnectAsync(proxy.Port, inlineCompletions);
         var workload = await VerifiedWorkload.StartAsync(session);
 
         const int Cuts = 4;
@@ -55,15 +57,17 @@ public sealed class InitiatorRecoveryTests(ITestOutputHelper output) : IDisposab
         await target.StopGracefullyAsync();
     }
 
-    [Fact]
-    public async Task TargetKilledAndRestarted_WorkloadCompletesVerified()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TargetKilledAndRestarted_WorkloadCompletesVerified(bool inlineCompletions)
     {
         var target = await NetScsiTargetProcess.StartAsync(_work,
             "--listen", "127.0.0.1:0", "--iqn", Iqn, "--lun", $"file:{File0},size=64M", "--log-level", "warning");
         int port = target.Port;
         try
         {
-            await using var session = await ConnectAsync(port);
+            await using var session = await ConnectAsync(port, inlineCompletions);
             var workload = await VerifiedWorkload.StartAsync(session);
 
             const int Kills = 2;
@@ -97,7 +101,7 @@ public sealed class InitiatorRecoveryTests(ITestOutputHelper output) : IDisposab
         }
     }
 
-    private static async Task<IscsiSession> ConnectAsync(int port)
+    private static async Task<IscsiSession> ConnectAsync(int port, bool inlineCompletions)
     {
         var options = new IscsiSessionOptions
         {
@@ -106,6 +110,7 @@ public sealed class InitiatorRecoveryTests(ITestOutputHelper output) : IDisposab
             InitiatorName = "iqn.2026-11.org.netscsi:recovery-initiator",
             ReplacementTimeout = TimeSpan.FromSeconds(60),
             CommandTimeout = TimeSpan.FromSeconds(30),
+            InlineCompletions = inlineCompletions,
         };
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var session = await IscsiSession.ConnectAsync(options, cts.Token);

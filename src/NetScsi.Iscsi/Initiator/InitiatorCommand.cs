@@ -41,7 +41,13 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
     private readonly IscsiSession _session;
     private ManualResetValueTaskSourceCore<ScsiResult> _core = new() { RunContinuationsAsynchronously = true };
 
-    public InitiatorCommand(IscsiSession session) => _session = session;
+    private readonly bool _inlineCompletions;
+
+    public InitiatorCommand(IscsiSession session, bool inlineCompletions)
+    {
+        _session = session;
+        _inlineCompletions = inlineCompletions;
+    }
 
     public IscsiSession Owner => _session;
 
@@ -83,6 +89,9 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
 
     public void Prepare(CommandKind kind)
     {
+        // IscsiSessionOptions.InlineCompletions: the caller's continuation of a SCSI command runs on the
+        // receive loop; task management and logout are awaited by the session itself, always async.
+        _core.RunContinuationsAsynchronously = !(_inlineCompletions && kind == CommandKind.Scsi);
         Kind = kind;
         State = CommandState.Idle;
         LunField = 0;

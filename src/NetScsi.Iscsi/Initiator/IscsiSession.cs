@@ -297,7 +297,17 @@ public sealed partial class IscsiSession : IAsyncDisposable
             version = command.Version;
         }
 
-        _connection?.SendSignal.Set();
+        if (t_receiving == this)
+        {
+            // Submitted by a continuation running on our receive loop (InlineCompletions): wake the
+            // sender once, after the loop has handled everything it read.
+            _submittedWhileReceiving = true;
+        }
+        else
+        {
+            _connection?.SendSignal.Set();
+        }
+
         return command;
     }
 
@@ -316,7 +326,7 @@ public sealed partial class IscsiSession : IAsyncDisposable
 
     private InitiatorCommand RentLocked(CommandKind kind)
     {
-        InitiatorCommand command = _pool.Count > 0 ? _pool.Pop() : new InitiatorCommand(this);
+        InitiatorCommand command = _pool.Count > 0 ? _pool.Pop() : new InitiatorCommand(this, _options.InlineCompletions);
         command.Prepare(kind);
         return command;
     }

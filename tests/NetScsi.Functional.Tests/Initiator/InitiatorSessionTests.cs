@@ -92,6 +92,36 @@ public sealed class InitiatorSessionTests
     }
 
     [Fact]
+    public async Task InlineCompletions_ConcurrentVerifiedIo_AndUnitAttentionRetry()
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync(o => o.InlineCompletions = true);
+
+        // The first read meets the nexus's UNIT ATTENTION and is re-queued from the receive loop.
+        await session.ReadAsync(0, 0, 8, new byte[4096]).AsTask().WaitAsync(s_timeout);
+
+        // Eight workers whose continuations run on the receive loop and submit from there.
+        var workers = Enumerable.Range(0, 8).Select(async w =>
+        {
+            byte[] back = new byte[4096];
+            for (int i = 0; i < 200; i++)
+            {
+                byte[] data = Pattern(4096, (w * 1000) + i);
+                ulong lba = (ulong)(w * 64) + ((ulong)i % 8 * 8);
+                await session.WriteAsync(0, lba, data);
+                await session.ReadAsync(0, lba, 8, back);
+                Assert.Equal(data, back);
+            }
+        });
+        await Task.WhenAll(workers).WaitAsync(s_timeout);
+        Assert.Equal(0, session.OutstandingCommands);
+
+        // Status errors still throw to the caller.
+        await Assert.ThrowsAsync<ScsiCommandException>(async () => await session.ReadAsync(0, 0xFFFFFF00, 1, new byte[512]));
+        await session.LogoutAsync().WaitAsync(s_timeout);
+    }
+
+    [Fact]
     public async Task ReadWrite_WithCancellableToken_CompleteAndLeaveNoRegistrationBehind()
     {
         await using var target = await InitiatorTarget.StartAsync();

@@ -30,6 +30,10 @@ public class InitiatorEndToEndBenchmarks
 
     private IscsiSession Session => _session ?? throw new InvalidOperationException("GlobalSetup did not run.");
 
+    /// <summary><see cref="IscsiSessionOptions.InlineCompletions"/>: continuations on the receive loop.</summary>
+    [Params(false, true)]
+    public bool Inline { get; set; }
+
     [GlobalSetup]
     public void Setup() => SetupAsync().GetAwaiter().GetResult();
 
@@ -43,6 +47,7 @@ public class InitiatorEndToEndBenchmarks
             EndPoint = _mover.EndPoint,
             TargetName = "iqn.2026-11.org.netscsi:fake",
             InitiatorName = "iqn.2026-11.org.netscsi:bench-initiator",
+            InlineCompletions = Inline,
         };
         Task<IscsiSession> connect = IscsiSession.ConnectAsync(options);
         var accepted = await _mover.AcceptAsync() ?? throw new InvalidOperationException("no connection");

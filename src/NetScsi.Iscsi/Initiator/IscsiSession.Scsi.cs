@@ -44,9 +44,17 @@ public sealed partial class IscsiSession
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        Span<byte> cdb = stackalloc byte[16];
-        InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: true, lba, blocks, fua: false), buffer, default, checkStatus: true, cancellationToken, out short version);
-        return new ValueTask(command, version);
+        try
+        {
+            Span<byte> cdb = stackalloc byte[16];
+            InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: true, lba, blocks, fua: false), buffer, default, checkStatus: true, cancellationToken, out short version);
+            return new ValueTask(command, version);
+        }
+        catch (Exception e)
+        {
+            // As from the async method this used to be: argument and session-state errors surface when awaited.
+            return ValueTask.FromException(e);
+        }
     }
 
     /// <summary>
@@ -89,15 +97,22 @@ public sealed partial class IscsiSession
 
     private ValueTask SubmitWrite(ulong lun, ulong lba, ReadOnlyMemory<byte> data, bool fua, int blockSize, CancellationToken cancellationToken)
     {
-        if (blockSize <= 0 || data.Length % blockSize != 0)
+        try
         {
-            throw new ArgumentException($"The data ({data.Length} bytes) is not a whole number of {blockSize}-byte blocks.", nameof(data));
-        }
+            if (blockSize <= 0 || data.Length % blockSize != 0)
+            {
+                throw new ArgumentException($"The data ({data.Length} bytes) is not a whole number of {blockSize}-byte blocks.", nameof(data));
+            }
 
-        uint blocks = (uint)(data.Length / blockSize);
-        Span<byte> cdb = stackalloc byte[16];
-        InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: false, lba, blocks, fua), default, data, checkStatus: true, cancellationToken, out short version);
-        return new ValueTask(command, version);
+            uint blocks = (uint)(data.Length / blockSize);
+            Span<byte> cdb = stackalloc byte[16];
+            InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: false, lba, blocks, fua), default, data, checkStatus: true, cancellationToken, out short version);
+            return new ValueTask(command, version);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
     }
 
     private static bool ShouldRetry(in ScsiResult result, int attempt) =>

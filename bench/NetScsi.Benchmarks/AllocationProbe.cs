@@ -26,6 +26,11 @@ internal static class AllocationProbe
             }
         }
 
+        if (args.Contains("--initiator"))
+        {
+            return RunInitiator(commands, types);
+        }
+
         var bench = new TargetEndToEndBenchmarks();
         bench.Setup();
         try
@@ -55,6 +60,38 @@ internal static class AllocationProbe
         {
             bench.Cleanup();
         }
+        return 0;
+    }
+
+    /// <summary><c>--alloc-probe [n] --initiator</c>: the same for <see cref="InitiatorEndToEndBenchmarks"/>.</summary>
+    private static int RunInitiator(int commands, bool types)
+    {
+        var bench = new InitiatorEndToEndBenchmarks();
+        bench.Setup();
+        try
+        {
+            (string Name, bool Read, int Depth)[] cases = [("Read4K", true, 1), ("Write4K", false, 1), ("Read4KQD8", true, 8), ("Write4KQD8", false, 8)];
+            foreach (var (name, read, depth) in cases)
+            {
+                bench.Run(read, 20_000, depth);
+                using var listener = types ? new AllocationTickListener() : null;
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                TimeSpan cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                bench.Run(read, commands, depth);
+                watch.Stop();
+                TimeSpan cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+                long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                // CPU time (all threads, fake target included) is steadier than wall time on a busy machine.
+                Console.WriteLine($"{name,-12} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command  {cpu.TotalMicroseconds / commands,8:F2} CPU us/command");
+                listener?.Print();
+            }
+        }
+        finally
+        {
+            bench.Cleanup();
+        }
+
         return 0;
     }
 

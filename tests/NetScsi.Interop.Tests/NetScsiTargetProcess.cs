@@ -194,7 +194,8 @@ internal sealed class NetScsiTargetProcess : IAsyncDisposable
         }
     }
 
-    private async Task KillAsync()
+    /// <summary>SIGKILL, as a crash: no graceful stop, no flush beyond what the kernel already has.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {

@@ -32,15 +32,22 @@ internal enum CommandState
 
 /// <summary>
 /// One request of a session (SCSI command, task management, logout), pooled. The caller awaits it
-/// through <see cref="IValueTaskSource{TResult}"/>; reading the result returns it to the pool, so a
-/// command costs no allocation in steady state.
+/// through <see cref="IValueTaskSource{TResult}"/> (raw result) or <see cref="IValueTaskSource"/>
+/// (<see cref="CheckStatus"/>: ReadAsync/WriteAsync, which throw unless GOOD); reading the result
+/// returns it to the pool, so a command costs no allocation in steady state.
 /// </summary>
-internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
+internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTaskSource
 {
     private readonly IscsiSession _session;
     private ManualResetValueTaskSourceCore<ScsiResult> _core = new() { RunContinuationsAsynchronously = true };
 
-    public InitiatorCommand(IscsiSession session) => _session = session;
+    private readonly bool _inlineCompletions;
+
+    public InitiatorCommand(IscsiSession session, bool inlineCompletions)
+    {
+        _session = session;
+        _inlineCompletions = inlineCompletions;
+    }
 
     public IscsiSession Owner => _session;
 
@@ -63,6 +70,12 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
     public int DataInReceived;
     public bool Escalating;
     public bool FailOnReissue;
+
+    /// <summary>Completion turns a status other than GOOD into <see cref="ScsiCommandException"/> and re-submits on UNIT ATTENTION.</summary>
+    public bool CheckStatus;
+
+    /// <summary>How often a <see cref="CheckStatus"/> command was re-submitted after UNIT ATTENTION.</summary>
+    public int Attempts;
     public CancellationToken CancellationToken;
     public CancellationTokenRegistration Registration;
 
@@ -76,6 +89,9 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
 
     public void Prepare(CommandKind kind)
     {
+        // IscsiSessionOptions.InlineCompletions: the caller's continuation of a SCSI command runs on the
+        // receive loop; task management and logout are awaited by the session itself, always async.
+        _core.RunContinuationsAsynchronously = !(_inlineCompletions && kind == CommandKind.Scsi);
         Kind = kind;
         State = CommandState.Idle;
         LunField = 0;
@@ -89,6 +105,8 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
         DataInReceived = 0;
         Escalating = false;
         FailOnReissue = false;
+        CheckStatus = false;
+        Attempts = 0;
         CancellationToken = default;
         Registration = default;
         Function = 0;
@@ -114,7 +132,25 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>
         }
     }
 
+    void IValueTaskSource.GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+            _session.ReturnToPool(this);
+        }
+    }
+
     ValueTaskSourceStatus IValueTaskSource<ScsiResult>.GetStatus(short token) => _core.GetStatus(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
 
     void IValueTaskSource<ScsiResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _core.OnCompleted(continuation, state, token, flags);

@@ -25,6 +25,7 @@ public sealed partial class IscsiSession
                 ReadResult result = await input.ReadAsync().ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 Volatile.Write(ref connection.LastReceiveTimestamp, _time.GetTimestamp());
+                t_receiving = this;
                 try
                 {
                     while (true)
@@ -48,7 +49,15 @@ public sealed partial class IscsiSession
                 }
                 finally
                 {
+                    t_receiving = null;
                     input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (_submittedWhileReceiving)
+                {
+                    // Commands submitted by inline continuations during this batch go out together.
+                    _submittedWhileReceiving = false;
+                    connection.SendSignal.Set();
                 }
 
                 if (result.IsCompleted || result.IsCanceled || connection.IsClosing)
@@ -72,6 +81,13 @@ public sealed partial class IscsiSession
             OnConnectionFailed(connection, error ?? new IscsiConnectionException("The connection ended."));
         }
     }
+
+    /// <summary>The session whose receive loop runs on this thread right now (between reads), else null.</summary>
+    [ThreadStatic]
+    private static IscsiSession? t_receiving;
+
+    /// <summary>A command was queued from this session's receive loop (an inline continuation); the loop wakes the sender after its batch.</summary>
+    private bool _submittedWhileReceiving;
 
     private void HandlePdu(InitiatorConnection connection, ref PduFrame frame)
     {

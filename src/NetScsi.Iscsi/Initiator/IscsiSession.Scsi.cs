@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.CompilerServices;
 using System.Text;
 using NetScsi.Scsi;
 
@@ -33,21 +32,28 @@ public sealed partial class IscsiSession
     /// <param name="blocks">Number of blocks.</param>
     /// <param name="buffer">Destination.</param>
     /// <param name="cancellationToken">Aborts the command.</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask ReadAsync(ulong lun, ulong lba, uint blocks, Memory<byte> buffer, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// No async state machine: the returned <see cref="ValueTask"/> is backed by the pooled command
+    /// itself, and UNIT ATTENTION is retried by re-queueing that command, so a read allocates nothing
+    /// however many are outstanding.
+    /// </remarks>
+    public ValueTask ReadAsync(ulong lun, ulong lba, uint blocks, Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        for (int attempt = 0; ; attempt++)
+        if (cancellationToken.IsCancellationRequested)
         {
-            ScsiResult result = await SubmitReadWrite(lun, read: true, lba, blocks, fua: false, buffer, default, cancellationToken).ConfigureAwait(false);
-            if (result.IsGood)
-            {
-                return;
-            }
+            return ValueTask.FromCanceled(cancellationToken);
+        }
 
-            if (!ShouldRetry(result, attempt))
-            {
-                throw new ScsiCommandException(result);
-            }
+        try
+        {
+            Span<byte> cdb = stackalloc byte[16];
+            InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: true, lba, blocks, fua: false), buffer, default, checkStatus: true, cancellationToken, out short version);
+            return new ValueTask(command, version);
+        }
+        catch (Exception e)
+        {
+            // As from the async method this used to be: argument and session-state errors surface when awaited.
+            return ValueTask.FromException(e);
         }
     }
 
@@ -60,8 +66,8 @@ public sealed partial class IscsiSession
     /// <param name="data">Whole blocks of data.</param>
     /// <param name="fua">Force unit access.</param>
     /// <param name="cancellationToken">Aborts the command.</param>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask WriteAsync(ulong lun, ulong lba, ReadOnlyMemory<byte> data, bool fua = false, CancellationToken cancellationToken = default)
+    /// <remarks>Once the block size is known, allocation-free like <see cref="ReadAsync"/>.</remarks>
+    public ValueTask WriteAsync(ulong lun, ulong lba, ReadOnlyMemory<byte> data, bool fua = false, CancellationToken cancellationToken = default)
     {
         int blockSize;
         bool known;
@@ -72,38 +78,45 @@ public sealed partial class IscsiSession
 
         if (!known)
         {
-            blockSize = (await ReadCapacityAsync(lun, cancellationToken).ConfigureAwait(false)).BlockSize;
+            return WriteSlowAsync(lun, lba, data, fua, cancellationToken);
         }
 
-        if (blockSize <= 0 || data.Length % blockSize != 0)
+        if (cancellationToken.IsCancellationRequested)
         {
-            throw new ArgumentException($"The data ({data.Length} bytes) is not a whole number of {blockSize}-byte blocks.", nameof(data));
+            return ValueTask.FromCanceled(cancellationToken);
         }
 
-        uint blocks = (uint)(data.Length / blockSize);
-        for (int attempt = 0; ; attempt++)
+        return SubmitWrite(lun, lba, data, fua, blockSize, cancellationToken);
+    }
+
+    private async ValueTask WriteSlowAsync(ulong lun, ulong lba, ReadOnlyMemory<byte> data, bool fua, CancellationToken cancellationToken)
+    {
+        int blockSize = (await ReadCapacityAsync(lun, cancellationToken).ConfigureAwait(false)).BlockSize;
+        await SubmitWrite(lun, lba, data, fua, blockSize, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask SubmitWrite(ulong lun, ulong lba, ReadOnlyMemory<byte> data, bool fua, int blockSize, CancellationToken cancellationToken)
+    {
+        try
         {
-            ScsiResult result = await SubmitReadWrite(lun, read: false, lba, blocks, fua, default, data, cancellationToken).ConfigureAwait(false);
-            if (result.IsGood)
+            if (blockSize <= 0 || data.Length % blockSize != 0)
             {
-                return;
+                throw new ArgumentException($"The data ({data.Length} bytes) is not a whole number of {blockSize}-byte blocks.", nameof(data));
             }
 
-            if (!ShouldRetry(result, attempt))
-            {
-                throw new ScsiCommandException(result);
-            }
+            uint blocks = (uint)(data.Length / blockSize);
+            Span<byte> cdb = stackalloc byte[16];
+            InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: false, lba, blocks, fua), default, data, checkStatus: true, cancellationToken, out short version);
+            return new ValueTask(command, version);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
         }
     }
 
     private static bool ShouldRetry(in ScsiResult result, int attempt) =>
         attempt < UnitAttentionRetries && result.Response == 0 && result.Status == ScsiStatus.CheckCondition && result.SenseKey == SenseKey.UnitAttention;
-
-    private ValueTask<ScsiResult> SubmitReadWrite(ulong lun, bool read, ulong lba, uint blocks, bool fua, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut, CancellationToken cancellationToken)
-    {
-        Span<byte> cdb = stackalloc byte[16];
-        return Submit(lun, BuildReadWrite(cdb, read, lba, blocks, fua), dataIn, dataOut, cancellationToken);
-    }
 
     private static ReadOnlySpan<byte> BuildReadWrite(Span<byte> cdb, bool read, ulong lba, uint blocks, bool fua)
     {

@@ -244,6 +244,18 @@ public sealed partial class IscsiSession : IAsyncDisposable
 
     private ValueTask<ScsiResult> Submit(ulong lun, ReadOnlySpan<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut, CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<ScsiResult>(cancellationToken);
+        }
+
+        InitiatorCommand command = SubmitCore(lun, cdb, dataIn, dataOut, checkStatus: false, cancellationToken, out short version);
+        return new ValueTask<ScsiResult>(command, version);
+    }
+
+    /// <summary>Queues a command for the sender; the caller awaits it with <paramref name="version"/>.</summary>
+    private InitiatorCommand SubmitCore(ulong lun, ReadOnlySpan<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut, bool checkStatus, CancellationToken cancellationToken, out short version)
+    {
         if (cdb.Length is 0 or > 16)
         {
             throw new ArgumentException("The CDB must be 1 to 16 bytes long.", nameof(cdb));
@@ -259,11 +271,6 @@ public sealed partial class IscsiSession : IAsyncDisposable
             throw new NotSupportedException("Bidirectional commands are not supported.");
         }
 
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<ScsiResult>(cancellationToken);
-        }
-
         InitiatorCommand command;
         lock (_lock)
         {
@@ -273,20 +280,35 @@ public sealed partial class IscsiSession : IAsyncDisposable
             cdb.CopyTo(command.Cdb);
             command.DataIn = dataIn;
             command.DataOut = dataOut;
+            command.CheckStatus = checkStatus;
             command.SubmitSequence = _nextSubmitSequence++;
+            if (cancellationToken.CanBeCanceled)
+            {
+                // Registered before the command is queued: registering after releasing the lock raced
+                // with a fast completion, which then left the registration on a pooled command. A
+                // callback that runs right here sees the command Idle and does nothing; the sender
+                // still sees the token cancelled and completes the command as cancelled.
+                command.CancellationToken = cancellationToken;
+                command.Registration = cancellationToken.UnsafeRegister(static state => ((InitiatorCommand)state!).Owner.OnCommandCanceled((InitiatorCommand)state!), command);
+            }
+
             command.State = CommandState.Pending;
             _pending.Enqueue(command);
+            version = command.Version;
         }
 
-        short version = command.Version;
-        if (cancellationToken.CanBeCanceled)
+        if (t_receiving == this)
         {
-            command.CancellationToken = cancellationToken;
-            command.Registration = cancellationToken.UnsafeRegister(static state => ((InitiatorCommand)state!).Owner.OnCommandCanceled((InitiatorCommand)state!), command);
+            // Submitted by a continuation running on our receive loop (InlineCompletions): wake the
+            // sender once, after the loop has handled everything it read.
+            _submittedWhileReceiving = true;
+        }
+        else
+        {
+            _connection?.SendSignal.Set();
         }
 
-        _connection?.SendSignal.Set();
-        return new ValueTask<ScsiResult>(command, version);
+        return command;
     }
 
     private void ThrowIfNotAcceptingLocked()
@@ -304,7 +326,7 @@ public sealed partial class IscsiSession : IAsyncDisposable
 
     private InitiatorCommand RentLocked(CommandKind kind)
     {
-        InitiatorCommand command = _pool.Count > 0 ? _pool.Pop() : new InitiatorCommand(this);
+        InitiatorCommand command = _pool.Count > 0 ? _pool.Pop() : new InitiatorCommand(this, _options.InlineCompletions);
         command.Prepare(kind);
         return command;
     }
@@ -337,9 +359,24 @@ public sealed partial class IscsiSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes a command that has left every queue and the ITT table. Never under the lock.</summary>
+    /// <summary>
+    /// Completes a command that has left every queue and the ITT table. Never under the lock. A
+    /// <see cref="InitiatorCommand.CheckStatus"/> command that got UNIT ATTENTION goes back to the queue
+    /// (up to <see cref="UnitAttentionRetries"/> times); any other status but GOOD fails it with
+    /// <see cref="ScsiCommandException"/>.
+    /// </summary>
     private static void Complete(InitiatorCommand command, in ScsiResult result, Exception? error)
     {
+        if (command.CheckStatus && error is null && !result.IsGood)
+        {
+            if (ShouldRetry(result, command.Attempts) && command.Owner.TryResubmit(command))
+            {
+                return;
+            }
+
+            error = new ScsiCommandException(result);
+        }
+
         command.Registration.Dispose();
         command.Registration = default;
         if (error is not null)
@@ -350,6 +387,28 @@ public sealed partial class IscsiSession : IAsyncDisposable
         {
             command.SetResult(result);
         }
+    }
+
+    /// <summary>Queues a finished command again (same buffers, same cancellation); false when the session no longer takes commands.</summary>
+    private bool TryResubmit(InitiatorCommand command)
+    {
+        lock (_lock)
+        {
+            if (_state is not (IscsiSessionState.Running or IscsiSessionState.Recovering))
+            {
+                return false;
+            }
+
+            command.Attempts++;
+            command.FailOnReissue = false;
+            command.Itt = Bhs.ReservedTag;
+            command.SubmitSequence = _nextSubmitSequence++;
+            command.State = CommandState.Pending;
+            _pending.Enqueue(command);
+        }
+
+        _connection?.SendSignal.Set();
+        return true;
     }
 
     /// <summary>Logs out (RFC 7143 §11.14, close the session) after outstanding commands finish, and closes the connection.</summary>

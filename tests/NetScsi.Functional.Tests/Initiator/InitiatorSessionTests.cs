@@ -67,6 +67,81 @@ public sealed class InitiatorSessionTests
     }
 
     [Fact]
+    public async Task ReadWrite_FirstCommandsOfANexus_RetryUnitAttentionInsideTheCommand()
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync();
+
+        // The new nexus's UNIT ATTENTION (29/00) meets the first read: it is retried, not thrown.
+        byte[] buffer = new byte[4096];
+        await session.ReadAsync(0, 16, 8, buffer).AsTask().WaitAsync(s_timeout);
+
+        // WriteAsync learns the block size once (READ CAPACITY), then takes the allocation-free path.
+        byte[] data = Pattern(8192, 41);
+        await session.WriteAsync(0, 16, data).AsTask().WaitAsync(s_timeout);
+        await session.WriteAsync(0, 32, data).AsTask().WaitAsync(s_timeout);
+        byte[] back = new byte[8192];
+        await session.ReadAsync(0, 32, 16, back).AsTask().WaitAsync(s_timeout);
+        Assert.Equal(data, back);
+        Assert.Equal(0, session.OutstandingCommands);
+
+        // A status other than GOOD (and not UNIT ATTENTION) throws, and the command goes back to the pool.
+        var e = await Assert.ThrowsAsync<ScsiCommandException>(async () => await session.WriteAsync(0, 0xFFFFFF00, data));
+        Assert.Equal(SenseKey.IllegalRequest, e.Result.SenseKey);
+        Assert.Equal(0, session.OutstandingCommands);
+    }
+
+    [Fact]
+    public async Task InlineCompletions_ConcurrentVerifiedIo_AndUnitAttentionRetry()
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync(o => o.InlineCompletions = true);
+
+        // The first read meets the nexus's UNIT ATTENTION and is re-queued from the receive loop.
+        await session.ReadAsync(0, 0, 8, new byte[4096]).AsTask().WaitAsync(s_timeout);
+
+        // Eight workers whose continuations run on the receive loop and submit from there.
+        var workers = Enumerable.Range(0, 8).Select(async w =>
+        {
+            byte[] back = new byte[4096];
+            for (int i = 0; i < 200; i++)
+            {
+                byte[] data = Pattern(4096, (w * 1000) + i);
+                ulong lba = (ulong)(w * 64) + ((ulong)i % 8 * 8);
+                await session.WriteAsync(0, lba, data);
+                await session.ReadAsync(0, lba, 8, back);
+                Assert.Equal(data, back);
+            }
+        });
+        await Task.WhenAll(workers).WaitAsync(s_timeout);
+        Assert.Equal(0, session.OutstandingCommands);
+
+        // Status errors still throw to the caller.
+        await Assert.ThrowsAsync<ScsiCommandException>(async () => await session.ReadAsync(0, 0xFFFFFF00, 1, new byte[512]));
+        await session.LogoutAsync().WaitAsync(s_timeout);
+    }
+
+    [Fact]
+    public async Task ReadWrite_WithCancellableToken_CompleteAndLeaveNoRegistrationBehind()
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync();
+        await session.TestUnitReadyAsync(0);
+        byte[] buffer = new byte[4096];
+        using var cts = new CancellationTokenSource();
+        for (int i = 0; i < 2000; i++)
+        {
+            await session.ReadAsync(0, (ulong)(i % 64) * 8, 8, buffer, cts.Token).AsTask().WaitAsync(s_timeout);
+        }
+
+        // Cancelling a token whose commands all finished must not touch the (pooled, reused) commands.
+        await cts.CancelAsync();
+        await session.ReadAsync(0, 0, 8, buffer).AsTask().WaitAsync(s_timeout);
+        Assert.Equal(IscsiSessionState.Running, session.State);
+        Assert.Equal(0, session.OutstandingCommands);
+    }
+
+    [Fact]
     public async Task Execute_ShortAllocation_ReportsResidualUnderflow()
     {
         await using var target = await InitiatorTarget.StartAsync();

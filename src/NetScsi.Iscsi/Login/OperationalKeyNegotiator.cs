@@ -226,27 +226,5 @@ internal sealed class OperationalKeyNegotiator
         }
     }
 
-    private void Apply(string key, string result)
-    {
-        TextValues.TryParseNumber(result, out ulong number);
-        int n = (int)Math.Min(number, int.MaxValue);
-        bool yes = result == TextValues.Yes;
-        switch (key)
-        {
-            case TextKeyTable.HeaderDigest: _parameters.HeaderDigest = result == "CRC32C"; break;
-            case TextKeyTable.DataDigest: _parameters.DataDigest = result == "CRC32C"; break;
-            case TextKeyTable.MaxConnections: _parameters.MaxConnections = n; break;
-            case TextKeyTable.InitialR2T: _parameters.InitialR2T = yes; break;
-            case TextKeyTable.ImmediateData: _parameters.ImmediateData = yes; break;
-            case TextKeyTable.MaxBurstLength: _parameters.MaxBurstLength = n; break;
-            case TextKeyTable.FirstBurstLength: _parameters.FirstBurstLength = n; break;
-            case TextKeyTable.DefaultTime2Wait: _parameters.DefaultTime2Wait = n; break;
-            case TextKeyTable.DefaultTime2Retain: _parameters.DefaultTime2Retain = n; break;
-            case TextKeyTable.MaxOutstandingR2T: _parameters.MaxOutstandingR2T = n; break;
-            case TextKeyTable.DataPduInOrder: _parameters.DataPduInOrder = yes; break;
-            case TextKeyTable.DataSequenceInOrder: _parameters.DataSequenceInOrder = yes; break;
-            case TextKeyTable.ErrorRecoveryLevel: _parameters.ErrorRecoveryLevel = n; break;
-            case TextKeyTable.IscsiProtocolLevel: _parameters.IscsiProtocolLevel = n; break;
-        }
-    }
+    private void Apply(string key, string result) => _parameters.ApplyNegotiated(key, result);
 }

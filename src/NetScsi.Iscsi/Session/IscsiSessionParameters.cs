@@ -1,3 +1,5 @@
+using NetScsi.Iscsi.Text;
+
 namespace NetScsi.Iscsi.Session;
 
 /// <summary>Session type (RFC 7143 §13.21).</summary>
@@ -59,4 +61,33 @@ public sealed class IscsiSessionParameters
     public int IscsiProtocolLevel { get; set; } = 1;
 
     public IscsiSessionParameters Clone() => (IscsiSessionParameters)MemberwiseClone();
+
+    /// <summary>
+    /// Records the negotiated result of one operational key (RFC 7143 §13), whichever side computed it:
+    /// the target's login negotiator or the initiator's login state machine. Keys that are not
+    /// session or connection parameters are ignored.
+    /// </summary>
+    public void ApplyNegotiated(string key, string result)
+    {
+        TextValues.TryParseNumber(result, out ulong number);
+        int n = (int)Math.Min(number, int.MaxValue);
+        bool yes = result == TextValues.Yes;
+        switch (key)
+        {
+            case TextKeyTable.HeaderDigest: HeaderDigest = result == "CRC32C"; break;
+            case TextKeyTable.DataDigest: DataDigest = result == "CRC32C"; break;
+            case TextKeyTable.MaxConnections: MaxConnections = n; break;
+            case TextKeyTable.InitialR2T: InitialR2T = yes; break;
+            case TextKeyTable.ImmediateData: ImmediateData = yes; break;
+            case TextKeyTable.MaxBurstLength: MaxBurstLength = n; break;
+            case TextKeyTable.FirstBurstLength: FirstBurstLength = n; break;
+            case TextKeyTable.DefaultTime2Wait: DefaultTime2Wait = n; break;
+            case TextKeyTable.DefaultTime2Retain: DefaultTime2Retain = n; break;
+            case TextKeyTable.MaxOutstandingR2T: MaxOutstandingR2T = n; break;
+            case TextKeyTable.DataPduInOrder: DataPduInOrder = yes; break;
+            case TextKeyTable.DataSequenceInOrder: DataSequenceInOrder = yes; break;
+            case TextKeyTable.ErrorRecoveryLevel: ErrorRecoveryLevel = n; break;
+            case TextKeyTable.IscsiProtocolLevel: IscsiProtocolLevel = n; break;
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using NetScsi.Scsi.Commands;
 using NetScsi.Scsi.Emulation;
 using static NetScsi.Scsi.Tests.Emulation.LuHarness;
+using static NetScsi.Scsi.Tests.Emulation.PersistentReservationCdbs;
 
 namespace NetScsi.Scsi.Tests.Emulation;
 
@@ -9,65 +10,13 @@ namespace NetScsi.Scsi.Tests.Emulation;
 public sealed class BlockLogicalUnitPersistThroughPowerLossTests : IDisposable
 {
     private const byte Aptpl = 0x01;
-    private static readonly ItNexus ThirdNexus = new("iqn.2024-01.test:init3", "iqn.2024-01.test:init3,i,0x000000000003", 1);
-
     private readonly string _directory = Directory.CreateTempSubdirectory("netscsi-pr-").FullName;
 
     private string StatePath => Path.Combine(_directory, "lun0.img.pr");
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    internal static byte[] PrIn(byte serviceAction, ushort allocationLength = 1024)
-    {
-        byte[] c = new byte[10];
-        c[0] = ScsiOpcode.PersistentReserveIn;
-        c[1] = serviceAction;
-        BinaryPrimitives.WriteUInt16BigEndian(c.AsSpan(7), allocationLength);
-        return c;
-    }
-
-    internal static byte[] PrOut(byte serviceAction, PersistentReservationType type = PersistentReservationType.None, uint parameterListLength = 24)
-    {
-        byte[] c = new byte[10];
-        c[0] = ScsiOpcode.PersistentReserveOut;
-        c[1] = serviceAction;
-        c[2] = (byte)type;
-        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(5), parameterListLength);
-        return c;
-    }
-
-    internal static byte[] PrParameters(ulong key, ulong serviceActionKey = 0, byte flags = 0)
-    {
-        byte[] p = new byte[24];
-        BinaryPrimitives.WriteUInt64BigEndian(p, key);
-        BinaryPrimitives.WriteUInt64BigEndian(p.AsSpan(8), serviceActionKey);
-        p[20] = flags;
-        return p;
-    }
-
-    internal static async Task<ulong[]> ReadKeysAsync(LuHarness h, ItNexus nexus)
-    {
-        ScsiTask task = await h.RunAsync(PrIn(0x00), dataIn: 1024, nexus: nexus);
-        AssertGood(task);
-        ReadOnlySpan<byte> d = DataIn(task);
-        ulong[] keys = new ulong[(int)U32(d, 4) / 8];
-        for (int i = 0; i < keys.Length; i++)
-        {
-            keys[i] = U64(d, 8 + (8 * i));
-        }
-        Array.Sort(keys);
-        return keys;
-    }
-
     /// <summary>READ RESERVATION: (key, type), or null without a reservation.</summary>
-    internal static async Task<(ulong Key, PersistentReservationType Type)?> ReadReservationAsync(LuHarness h, ItNexus nexus)
-    {
-        ScsiTask task = await h.RunAsync(PrIn(0x01), dataIn: 24, nexus: nexus);
-        AssertGood(task);
-        ReadOnlySpan<byte> d = DataIn(task);
-        return U32(d, 4) == 0 ? null : (U64(d, 8), (PersistentReservationType)(d[21] & 0x0F));
-    }
-
     private LogicalUnitOptions WithStatePath() => new() { ReservationStatePath = StatePath };
 
     /// <summary>A unit on the state path as after a power cycle: every nexus has met its power-on unit attention.</summary>

@@ -2,41 +2,12 @@ using System.Buffers.Binary;
 using NetScsi.Scsi.Commands;
 using NetScsi.Scsi.Emulation;
 using static NetScsi.Scsi.Tests.Emulation.LuHarness;
+using static NetScsi.Scsi.Tests.Emulation.PersistentReservationCdbs;
 
 namespace NetScsi.Scsi.Tests.Emulation;
 
 public sealed class BlockLogicalUnitPersistentReservationTests
 {
-    private static readonly ItNexus ThirdNexus = new("iqn.2024-01.test:init3", "iqn.2024-01.test:init3,i,0x000000000003", 1);
-
-    private static byte[] PrIn(byte serviceAction, ushort allocationLength = 1024)
-    {
-        byte[] c = new byte[10];
-        c[0] = ScsiOpcode.PersistentReserveIn;
-        c[1] = serviceAction;
-        BinaryPrimitives.WriteUInt16BigEndian(c.AsSpan(7), allocationLength);
-        return c;
-    }
-
-    private static byte[] PrOut(byte serviceAction, PersistentReservationType type = PersistentReservationType.None, uint parameterListLength = 24)
-    {
-        byte[] c = new byte[10];
-        c[0] = ScsiOpcode.PersistentReserveOut;
-        c[1] = serviceAction;
-        c[2] = (byte)type;
-        BinaryPrimitives.WriteUInt32BigEndian(c.AsSpan(5), parameterListLength);
-        return c;
-    }
-
-    private static byte[] PrParameters(ulong key, ulong serviceActionKey = 0, byte flags = 0)
-    {
-        byte[] p = new byte[24];
-        BinaryPrimitives.WriteUInt64BigEndian(p, key);
-        BinaryPrimitives.WriteUInt64BigEndian(p.AsSpan(8), serviceActionKey);
-        p[20] = flags;
-        return p;
-    }
-
     private static async Task<LuHarness> ThreeNexusesAsync()
     {
         LuHarness h = await CreateAsync();

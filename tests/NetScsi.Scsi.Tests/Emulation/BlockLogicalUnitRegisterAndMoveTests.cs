@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.Text;
 using NetScsi.Scsi.Commands;
 using NetScsi.Scsi.Emulation;
-using static NetScsi.Scsi.Tests.Emulation.BlockLogicalUnitPersistThroughPowerLossTests;
 using static NetScsi.Scsi.Tests.Emulation.LuHarness;
+using static NetScsi.Scsi.Tests.Emulation.PersistentReservationCdbs;
 
 namespace NetScsi.Scsi.Tests.Emulation;
 
@@ -11,8 +11,6 @@ namespace NetScsi.Scsi.Tests.Emulation;
 public sealed class BlockLogicalUnitRegisterAndMoveTests
 {
     private const byte RegisterAndMove = 0x07;
-    private static readonly ItNexus ThirdNexus = new("iqn.2024-01.test:init3", "iqn.2024-01.test:init3,i,0x000000000003", 1);
-
     /// <summary>An iSCSI TransportID (protocol 5h) with the name NUL-terminated and padded to a multiple of 4, at least 20 bytes.</summary>
     private static byte[] TransportId(string name, int format = 1, int protocol = 5)
     {

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
+using NetScsi.Scsi.Emulation;
 
 namespace NetScsi.Scsi;
 
@@ -52,6 +54,12 @@ public sealed class ScsiTask
     /// </summary>
     public ILogicalUnitResolver? LogicalUnits { get; set; }
 
+    /// <summary>
+    /// The transport can send Data-In straight from a file (<see cref="DataInFile"/>), so a unit whose storage is
+    /// a file may leave read data there instead of copying it into <see cref="Buffer"/>.
+    /// </summary>
+    public bool AcceptsFileDataIn { get; set; }
+
     public int CdbLength { get; private set; }
 
     public ReadOnlySpan<byte> Cdb => _cdb.AsSpan(0, CdbLength);
@@ -72,6 +80,48 @@ public sealed class ScsiTask
 
     /// <summary>Bytes of data-in written to <see cref="Buffer"/> (reads); 0 for writes.</summary>
     public int DataInLength { get; set; }
+
+    /// <summary>
+    /// When not null, the data-in is not in <see cref="Buffer"/>: it is <see cref="DataInLength"/> bytes of this
+    /// file from <see cref="DataInFileOffset"/> (only when <see cref="AcceptsFileDataIn"/>). The task keeps its
+    /// place in the logical unit's task set, so no later ORDERED task can change those blocks, until the
+    /// transport has sent them and calls <see cref="ReleaseDataIn"/>.
+    /// </summary>
+    public SafeFileHandle? DataInFile { get; private set; }
+
+    /// <summary>Byte offset of the data-in in <see cref="DataInFile"/>.</summary>
+    public long DataInFileOffset { get; private set; }
+
+    private TaskSetGate? _heldGate;
+    private TaskAttribute _heldAttribute;
+
+    /// <summary>The unit leaves the data-in in a file; see <see cref="DataInFile"/>.</summary>
+    internal void SetFileDataIn(SafeFileHandle file, long offset, int length)
+    {
+        DataInFile = file;
+        DataInFileOffset = offset;
+        DataInLength = length;
+    }
+
+    /// <summary>The task stays admitted to <paramref name="gate"/> until <see cref="ReleaseDataIn"/>.</summary>
+    internal void HoldTaskSetUntilDataInReleased(TaskSetGate gate, TaskAttribute attribute)
+    {
+        _heldGate = gate;
+        _heldAttribute = attribute;
+    }
+
+    /// <summary>
+    /// The transport is done with <see cref="DataInFile"/> (sent, or dropped because the task was aborted or the
+    /// connection failed): the task leaves its unit's task set. Idempotent; <see cref="Reset"/> calls it too.
+    /// </summary>
+    public void ReleaseDataIn()
+    {
+        TaskSetGate? gate = _heldGate;
+        _heldGate = null;
+        DataInFile = null;
+        DataInFileOffset = 0;
+        gate?.Exit(_heldAttribute);
+    }
 
     /// <summary>
     /// How many bytes the command itself asked to transfer (READ/WRITE: blocks × block size; INQUIRY:
@@ -108,6 +158,8 @@ public sealed class ScsiTask
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Reset()
     {
+        ReleaseDataIn();
+        AcceptsFileDataIn = false;
         Nexus = null!;
         Lun = 0;
         Attribute = TaskAttribute.Simple;

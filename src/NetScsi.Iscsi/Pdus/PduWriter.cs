@@ -43,16 +43,18 @@ public static class PduWriter
 
     /// <summary>Writes the BHS and, if negotiated, its digest.</summary>
     public static void WriteHeader(IBufferWriter<byte> output, ReadOnlySpan<byte> header, bool headerDigest)
+        => output.Advance(WriteHeader(output.GetSpan(Bhs.Length + Digests.Crc32C.DigestLength), header, headerDigest));
+
+    /// <summary>Copies the BHS and, if negotiated, its digest into <paramref name="destination"/>; returns the bytes written.</summary>
+    public static int WriteHeader(Span<byte> destination, ReadOnlySpan<byte> header, bool headerDigest)
     {
-        var span = output.GetSpan(Bhs.Length + Digests.Crc32C.DigestLength);
-        header[..Bhs.Length].CopyTo(span);
-        int written = Bhs.Length;
-        if (headerDigest)
+        header[..Bhs.Length].CopyTo(destination);
+        if (!headerDigest)
         {
-            Digests.Crc32C.Write(span[Bhs.Length..], Digests.Crc32C.Compute(header[..Bhs.Length]));
-            written += Digests.Crc32C.DigestLength;
+            return Bhs.Length;
         }
-        output.Advance(written);
+        Digests.Crc32C.Write(destination[Bhs.Length..], Digests.Crc32C.Compute(header[..Bhs.Length]));
+        return Bhs.Length + Digests.Crc32C.DigestLength;
     }
 
     /// <summary>Pad and, if negotiated, data digest after a data segment whose running CRC is <paramref name="crc"/>.</summary>

@@ -212,6 +212,8 @@ internal sealed class TargetCommand : IValueTaskSource<bool>
         }
         _bufferLength = 0;
         Task.Buffer = default;
+        // A read whose data stayed in its file leaves the unit's task set only now, sent or not.
+        Task.ReleaseDataIn();
         return held;
     }
 

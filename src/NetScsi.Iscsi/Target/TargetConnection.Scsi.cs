@@ -96,6 +96,8 @@ internal sealed partial class TargetConnection
         if (task.Direction != DataDirection.Write)
         {
             task.Buffer = command.Buffer;
+            // A data digest needs every byte in hand, so only without one may read data stay in its file.
+            task.AcceptsFileDataIn = _fileSender is not null && !_dataDigest;
             command.Start();
             return true;
         }

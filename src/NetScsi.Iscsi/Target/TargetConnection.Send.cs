@@ -10,6 +10,9 @@ internal sealed partial class TargetConnection
     /// <summary>Flush the pipe at least this often while streaming Data-In, so a large read does not sit in memory.</summary>
     private const int FlushThreshold = 256 * 1024;
 
+    /// <summary>Header (and digest) of a Data-In sent from a file; only used under the send lock.</summary>
+    private readonly byte[] _fileHeader = new byte[Bhs.Length + Digests.Crc32C.DigestLength];
+
     private uint ExpCmdSN => Session?.ExpCmdSN ?? _discoveryExpCmdSN;
 
     private uint MaxCmdSN => Session?.MaxCmdSN ?? _discoveryExpCmdSN;
@@ -70,14 +73,26 @@ internal sealed partial class TargetConnection
                     {
                         burstUsed = 0;
                     }
-                    WriteDataIn(command, offset, length, dataSN++, final, last && foldStatus, overflow, underflow, residual);
-                    offset += length;
-                    unflushed += length;
-                    if (unflushed >= FlushThreshold && !last)
+                    DataInPdu pdu = DataIn(command, offset, length, dataSN++, final, last && foldStatus, overflow, underflow, residual);
+                    if (task.DataInFile is { } file)
                     {
-                        unflushed = 0;
-                        await _output.FlushAsync().ConfigureAwait(false);
+                        // The data is still in the unit's file: header and data go out together via sendfile.
+                        // The pipe is empty here (every send-lock holder flushes before releasing it).
+                        pdu.WriteTo(_fileHeader);
+                        int headerLength = PduWriter.WriteHeader(_fileHeader, _fileHeader, _headerDigest);
+                        await _fileSender!.SendFileAsync(_fileHeader.AsMemory(0, headerLength), file, task.DataInFileOffset + offset, length).ConfigureAwait(false);
                     }
+                    else
+                    {
+                        WriteDataIn(pdu, command.Buffer.Span.Slice(offset, length));
+                        unflushed += length;
+                        if (unflushed >= FlushThreshold && !last)
+                        {
+                            unflushed = 0;
+                            await _output.FlushAsync().ConfigureAwait(false);
+                        }
+                    }
+                    offset += length;
                 }
             }
             if (!foldStatus)
@@ -96,10 +111,8 @@ internal sealed partial class TargetConnection
         }
     }
 
-    private void WriteDataIn(TargetCommand command, int offset, int length, uint dataSN, bool final, bool withStatus, bool overflow, bool underflow, uint residual)
-    {
-        Span<byte> header = stackalloc byte[Bhs.Length];
-        var pdu = new DataInPdu
+    private DataInPdu DataIn(TargetCommand command, int offset, int length, uint dataSN, bool final, bool withStatus, bool overflow, bool underflow, uint residual)
+        => new()
         {
             Final = final,
             HasStatus = withStatus,
@@ -118,8 +131,12 @@ internal sealed partial class TargetConnection
             DataSN = dataSN,
             BufferOffset = (uint)offset,
         };
+
+    private void WriteDataIn(in DataInPdu pdu, ReadOnlySpan<byte> data)
+    {
+        Span<byte> header = stackalloc byte[Bhs.Length];
         pdu.WriteTo(header);
-        PduWriter.Write(_output, header, command.Buffer.Span.Slice(offset, length), _headerDigest, _dataDigest);
+        PduWriter.Write(_output, header, data, _headerDigest, _dataDigest);
     }
 
     private void WriteScsiResponse(TargetCommand command, bool overflow, bool underflow, uint residual)

@@ -19,6 +19,9 @@ internal sealed partial class TargetConnection
 
     private readonly IscsiTargetServer _server;
     private readonly IDataMoverConnection _transport;
+
+    /// <summary>The mover's sendfile path, when it has one: reads left in a file go out from there.</summary>
+    private readonly IFileSender? _fileSender;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly ILogger _logger;
@@ -41,6 +44,7 @@ internal sealed partial class TargetConnection
     {
         _server = server;
         _transport = transport;
+        _fileSender = transport as IFileSender;
         _input = transport.Transport.Input;
         _output = transport.Transport.Output;
         _logger = logger;

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
 using NetScsi.Scsi.Commands;
+using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Scsi.Emulation;
 
@@ -8,6 +10,12 @@ public sealed partial class BlockLogicalUnit
 {
     /// <summary>Chunk size for commands that stage data through a pooled buffer (VERIFY, WRITE SAME).</summary>
     private const int StagingBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Reads from this size up leave their data in a file-backed device for the transport to send (when it can):
+    /// below it, the copy costs less than the extra system call of a separate header send.
+    /// </summary>
+    private const int FileDataInMinimum = 16 * 1024;
 
     /// <summary>SBC-4 §5.14-5.17: READ (6/10/12/16).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -35,6 +43,13 @@ public sealed partial class BlockLogicalUnit
         int wanted = (int)Math.Min(bytes, DataInCapacity(task));
         int whole = wanted / _blockSize * _blockSize;
         long lba = (long)cdb.Lba;
+        if (whole == wanted && wanted >= FileDataInMinimum && task.AcceptsFileDataIn && _device is IFileBackedBlockDevice files
+            && files.TryGetFileRegion(lba, wanted / _blockSize, out SafeFileHandle file, out long offset))
+        {
+            // Large reads of a memory-resident file are not copied here: the transport sends them from the file.
+            task.SetFileDataIn(file, offset, wanted);
+            return;
+        }
         if (whole > 0)
         {
             await _device.ReadAsync(lba, buffer[..whole], cancellationToken).ConfigureAwait(false);

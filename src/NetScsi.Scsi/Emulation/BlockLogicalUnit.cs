@@ -280,7 +280,15 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit, ITaskAbortSource
         }
         finally
         {
-            _gate.Exit(attribute);
+            if (task.DataInFile is not null)
+            {
+                // The data is still in the file: the task completes when the transport has sent it.
+                task.HoldTaskSetUntilDataInReleased(_gate, attribute);
+            }
+            else
+            {
+                _gate.Exit(attribute);
+            }
         }
     }
 

@@ -8,12 +8,14 @@ namespace NetScsi.Scsi.Storage;
 /// A logical unit backed by a (sparse) file. Data moves through <see cref="RandomAccess"/> on one
 /// asynchronous handle, so any number of reads and writes are outstanding at once with no lock.
 /// On Linux, unmap punches holes (fallocate) and allocation status comes from SEEK_DATA/SEEK_HOLE.
+/// A file on a memory filesystem (tmpfs, ramfs) also offers its blocks to the transport for sending
+/// straight from the file (<see cref="IFileBackedBlockDevice"/>).
 /// </summary>
 /// <remarks>
 /// A read-write device holds an exclusive advisory lock on the file (.NET's FileShare.None is flock
 /// LOCK_EX on Unix), so a second target cannot write the same backing file underneath this one.
 /// </remarks>
-public sealed class FileBlockDevice : IBlockDevice
+public sealed class FileBlockDevice : IFileBackedBlockDevice
 {
     // Fallback unmap on filesystems that cannot punch holes: zeros written in 256 KiB pieces.
     private static readonly ReadOnlyMemory<byte> s_zeros = new byte[256 * 1024];
@@ -24,6 +26,7 @@ public sealed class FileBlockDevice : IBlockDevice
     private readonly int _blockSize;
     private readonly long _blockCount;
     private readonly bool _readOnly;
+    private readonly bool _inMemory;
     private volatile bool _punchHoles;
     private int _disposed;
 
@@ -35,6 +38,7 @@ public sealed class FileBlockDevice : IBlockDevice
         _blockCount = blockCount;
         _readOnly = readOnly;
         _punchHoles = LinuxFileInterop.IsSupported;
+        _inMemory = LinuxFileInterop.IsOnMemoryFileSystem(handle);
     }
 
     /// <summary>
@@ -168,6 +172,20 @@ public sealed class FileBlockDevice : IBlockDevice
 
     /// <summary>"file:" and the full path: the same across restarts, different for every backing file.</summary>
     public string Identity => "file:" + _path;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Only for a file on tmpfs or ramfs: reading it never waits for a disk and cannot fail with EIO, so a
+    /// sender that reads it late and under its connection's send lock neither stalls nor loses an error.
+    /// </remarks>
+    public bool TryGetFileRegion(long lba, long blockCount, out SafeFileHandle file, out long offset)
+    {
+        ThrowIfDisposed();
+        BlockDeviceGuard.ThrowIfInvalidRange(lba, blockCount, _blockCount);
+        file = _handle;
+        offset = lba * _blockSize;
+        return _inMemory;
+    }
 
     public ValueTask ReadAsync(long lba, Memory<byte> buffer, CancellationToken cancellationToken = default)
     {

@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace NetScsi.Scsi.Storage;
 
 /// <summary>
-/// The few Linux file calls .NET does not wrap: hole punching, hole/data seeking, fdatasync and fsync of a directory.
+/// The few Linux file calls .NET does not wrap: hole punching, hole/data seeking, fdatasync, fsync of a directory
+/// and the filesystem type (fstatfs).
 /// Only used when <see cref="IsSupported"/>: off_t is 64-bit in a 64-bit Linux process, which these
 /// signatures assume. Errno values are Linux's (asm-generic/errno*.h, the same on x64 and arm64).
 /// </summary>
@@ -26,6 +27,44 @@ internal static partial class LinuxFileInterop
     private const string LibC = "libc";
 
     internal static bool IsSupported { get; } = OperatingSystem.IsLinux() && Environment.Is64BitProcess;
+
+    // linux/magic.h
+    private const long TMPFS_MAGIC = 0x01021994;
+    private const long RAMFS_MAGIC = 0x858458f6;
+
+    /// <summary>struct statfs is 120 bytes on 64-bit Linux (x64 and arm64); f_type is its first field (a long).</summary>
+    private const int StatFsSize = 120;
+
+    [LibraryImport(LibC, EntryPoint = "fstatfs", SetLastError = true)]
+    private static unsafe partial int Fstatfs(int fd, byte* buffer);
+
+    /// <summary>True when the open file lives on tmpfs or ramfs (its pages are memory; reading never touches a disk).</summary>
+    internal static unsafe bool IsOnMemoryFileSystem(SafeHandle file)
+    {
+        if (!IsSupported)
+        {
+            return false;
+        }
+        byte* buffer = stackalloc byte[StatFsSize];
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            if (Fstatfs((int)file.DangerousGetHandle(), buffer) != 0)
+            {
+                return false;
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+        long type = *(long*)buffer;
+        return type is TMPFS_MAGIC or RAMFS_MAGIC;
+    }
 
     [LibraryImport(LibC, EntryPoint = "fallocate", SetLastError = true)]
     internal static partial int Fallocate(int fd, int mode, long offset, long length);

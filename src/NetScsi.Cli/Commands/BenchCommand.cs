@@ -103,12 +103,21 @@ internal sealed class BenchCommand
         return value;
     }
 
+    private const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
         // The workers' continuations only record a latency and submit the next I/O: safe to run on the
         // receive loop, which saves a thread hop per I/O and batches the resubmissions.
         target.Options.InlineCompletions = true;
+        // Likewise one level down: the runtime then runs socket completions (our receive loop) on its epoll
+        // thread instead of waking a pool thread per read. Read once, when the first socket starts its I/O,
+        // which has not happened yet in this process (an explicit setting in the environment wins).
+        if (Environment.GetEnvironmentVariable(InlineSocketCompletions) is null)
+        {
+            Environment.SetEnvironmentVariable(InlineSocketCompletions, "1");
+        }
         var pattern = parseResult.GetValue(_pattern);
         long ioBytes = parseResult.GetValue(_blockSize);
         int queueDepth = parseResult.GetValue(_queueDepth);

@@ -44,6 +44,15 @@ internal sealed class InitiatorConnection
 
     public AsyncSignal SendSignal { get; } = new();
 
+    /// <summary>1 while a thread (the send loop, or the receive loop sending inline) writes to <see cref="Output"/>.</summary>
+    public int Sending;
+
+    /// <summary>
+    /// A flush the receive loop started but could not finish without waiting: the send loop awaits it, and
+    /// owns <see cref="Sending"/> (left at 1 for it) from then on.
+    /// </summary>
+    public Task<FlushResult>? HandedOverFlush;
+
     /// <summary>Written by the receive loop, read by the sender (RFC 7143 §4.2.2.2).</summary>
     public uint ExpStatSN;
 

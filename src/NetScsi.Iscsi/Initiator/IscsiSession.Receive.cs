@@ -55,9 +55,11 @@ public sealed partial class IscsiSession
 
                 if (_submittedWhileReceiving)
                 {
-                    // Commands submitted by inline continuations during this batch go out together.
+                    // Work queued while handling this batch (commands submitted by inline continuations,
+                    // Data-Out for R2Ts, NOP answers, a reopened window) goes out together, from this
+                    // thread when nobody else is sending: no wake-up of the send loop.
                     _submittedWhileReceiving = false;
-                    connection.SendSignal.Set();
+                    SendFromReceiveLoop(connection);
                 }
 
                 if (result.IsCompleted || result.IsCanceled || connection.IsClosing)
@@ -86,8 +88,24 @@ public sealed partial class IscsiSession
     [ThreadStatic]
     private static IscsiSession? t_receiving;
 
-    /// <summary>A command was queued from this session's receive loop (an inline continuation); the loop wakes the sender after its batch.</summary>
+    /// <summary>Work was queued from this session's receive loop; the loop sends it after its batch.</summary>
     private bool _submittedWhileReceiving;
+
+    /// <summary>
+    /// New work is queued: on the receive loop's thread, note it for the end of the batch; elsewhere, wake
+    /// the send loop.
+    /// </summary>
+    private void WakeSender(InitiatorConnection? connection)
+    {
+        if (t_receiving == this)
+        {
+            _submittedWhileReceiving = true;
+        }
+        else
+        {
+            connection?.SendSignal.Set();
+        }
+    }
 
     private void HandlePdu(InitiatorConnection connection, ref PduFrame frame)
     {
@@ -164,7 +182,7 @@ public sealed partial class IscsiSession
             _maxCmdSN = maxCmdSN;
             if (wasClosed && _pending.Count > 0)
             {
-                _connection?.SendSignal.Set();
+                WakeSender(_connection);
             }
         }
     }
@@ -298,7 +316,7 @@ public sealed partial class IscsiSession
                 Offset = (int)pdu.BufferOffset,
                 Length = (int)pdu.DesiredDataTransferLength,
             });
-            _connection?.SendSignal.Set();
+            WakeSender(_connection);
         }
     }
 
@@ -322,7 +340,7 @@ public sealed partial class IscsiSession
             if (pdu.TargetTransferTag != Bhs.ReservedTag)
             {
                 _nopReplies.Enqueue(pdu.TargetTransferTag);
-                connection.SendSignal.Set();
+                WakeSender(connection);
             }
         }
     }

@@ -59,21 +59,48 @@ public sealed partial class IscsiSession
                     return;
                 }
 
-                int unflushed = 0;
-                bool wrote = false;
-                while (TryTakeWork(connection, out SendWork work))
+                Task<FlushResult>? handedOver = Interlocked.Exchange(ref connection.HandedOverFlush, null);
+                if (handedOver is not null)
                 {
-                    if (work.Kind == WorkKind.Canceled)
+                    // The receive loop left us a flush to finish, and the send side with it.
+                    FlushResult flushed = await handedOver.ConfigureAwait(false);
+                    if (flushed.IsCanceled || flushed.IsCompleted)
                     {
-                        Complete(work.Command!, default, new OperationCanceledException(work.Command!.CancellationToken));
-                        continue;
+                        return;
+                    }
+                }
+                else if (Interlocked.CompareExchange(ref connection.Sending, 1, 0) != 0)
+                {
+                    continue; // the receive loop is sending inline; it wakes us if it leaves work behind
+                }
+
+                try
+                {
+                    int unflushed = 0;
+                    bool wrote = false;
+                    while (TryTakeWork(connection, out SendWork work))
+                    {
+                        if (work.Kind == WorkKind.Canceled)
+                        {
+                            Complete(work.Command!, default, new OperationCanceledException(work.Command!.CancellationToken));
+                            continue;
+                        }
+
+                        unflushed += Write(connection, ref work);
+                        wrote = true;
+                        if (unflushed >= FlushThreshold)
+                        {
+                            unflushed = 0;
+                            FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
+                            if (flushed.IsCanceled || flushed.IsCompleted)
+                            {
+                                return;
+                            }
+                        }
                     }
 
-                    unflushed += Write(connection, ref work);
-                    wrote = true;
-                    if (unflushed >= FlushThreshold)
+                    if (wrote)
                     {
-                        unflushed = 0;
                         FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
                         if (flushed.IsCanceled || flushed.IsCompleted)
                         {
@@ -81,14 +108,9 @@ public sealed partial class IscsiSession
                         }
                     }
                 }
-
-                if (wrote)
+                finally
                 {
-                    FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
-                    if (flushed.IsCanceled || flushed.IsCompleted)
-                    {
-                        return;
-                    }
+                    EndSending(connection);
                 }
             }
         }
@@ -98,6 +120,77 @@ public sealed partial class IscsiSession
             {
                 OnConnectionFailed(connection, e);
             }
+        }
+    }
+
+    /// <summary>
+    /// The receive loop's end of batch: writes and flushes the queued work on this thread when no one else
+    /// is sending, which saves waking the send loop for every batch of completions. A flush that would wait
+    /// (the socket is full) is handed to the send loop, so the receive loop never stops reading.
+    /// </summary>
+    private void SendFromReceiveLoop(InitiatorConnection connection)
+    {
+        if (Interlocked.CompareExchange(ref connection.Sending, 1, 0) != 0)
+        {
+            connection.SendSignal.Set(); // the send loop is busy and takes this work too (or EndSending re-signals)
+            return;
+        }
+
+        int unflushed = 0;
+        while (TryTakeWork(connection, out SendWork work))
+        {
+            if (work.Kind == WorkKind.Canceled)
+            {
+                Complete(work.Command!, default, new OperationCanceledException(work.Command!.CancellationToken));
+                continue;
+            }
+
+            unflushed += Write(connection, ref work) + Bhs.Length;
+            if (unflushed >= FlushThreshold && !TryFlushInline(connection))
+            {
+                return;
+            }
+        }
+
+        if (unflushed > 0 && !TryFlushInline(connection))
+        {
+            return;
+        }
+
+        EndSending(connection);
+    }
+
+    /// <summary>Flushes if that completes without waiting; otherwise hands the flush, and the send side, to the send loop.</summary>
+    private static bool TryFlushInline(InitiatorConnection connection)
+    {
+        ValueTask<FlushResult> flush = connection.Output.FlushAsync();
+        if (flush.IsCompletedSuccessfully)
+        {
+            // A completed or cancelled result means the connection is closing; its loops notice on their own.
+            _ = flush.Result;
+            return true;
+        }
+
+        Volatile.Write(ref connection.HandedOverFlush, flush.AsTask());
+        connection.SendSignal.Set();
+        return false;
+    }
+
+    /// <summary>Gives up the send side; if work arrived after the last look, the send loop takes it.</summary>
+    private void EndSending(InitiatorConnection connection)
+    {
+        Volatile.Write(ref connection.Sending, 0);
+        bool more;
+        lock (_lock)
+        {
+            more = connection == _connection && !connection.IsClosing
+                && (_nopReplies.Count > 0 || connection.PingRequested || _immediate.Count > 0 || _dataOut.Count > 0
+                    || (_pending.Count > 0 && SerialNumber.LessOrEqual(_cmdSN, _maxCmdSN)));
+        }
+
+        if (more)
+        {
+            connection.SendSignal.Set();
         }
     }
 

@@ -297,17 +297,8 @@ public sealed partial class IscsiSession : IAsyncDisposable
             version = command.Version;
         }
 
-        if (t_receiving == this)
-        {
-            // Submitted by a continuation running on our receive loop (InlineCompletions): wake the
-            // sender once, after the loop has handled everything it read.
-            _submittedWhileReceiving = true;
-        }
-        else
-        {
-            _connection?.SendSignal.Set();
-        }
-
+        // From a continuation on our receive loop (InlineCompletions) the command goes out after the loop's batch.
+        WakeSender(_connection);
         return command;
     }
 

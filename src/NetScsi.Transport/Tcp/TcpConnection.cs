@@ -15,7 +15,7 @@ namespace NetScsi.Transport.Tcp;
 public sealed class TcpConnection : IDataMoverConnection, IFileSender
 {
     /// <summary>When the send buffer is full, this much file data goes the ordinary way (which waits for room).</summary>
-    private const int FallbackChunk = 64 * 1024;
+    private const int FallbackChunk = 16 * 1024;
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;

@@ -3,7 +3,7 @@ using System.Diagnostics.Tracing;
 namespace NetScsi.Benchmarks;
 
 /// <summary>
-/// <c>--alloc-probe [commands] [--types]</c>: runs the end-to-end commands outside BenchmarkDotNet and
+/// <c>--alloc-probe [commands] [--types] [--tcp]</c>: runs the end-to-end commands (<c>--tcp</c>: the sendfile path) outside BenchmarkDotNet and
 /// prints bytes allocated per command (all threads, <see cref="GC.GetTotalAllocatedBytes(bool)"/>).
 /// With <c>--types</c> it also lists the types the runtime's allocation-tick events name (one event per
 /// ~100 KB allocated), which points at the source without a profiler.
@@ -31,36 +31,55 @@ internal static class AllocationProbe
             return RunInitiator(commands, types);
         }
 
+        if (args.Contains("--tcp"))
+        {
+            var tcp = new TargetTcpFileBenchmarks();
+            tcp.Setup();
+            try
+            {
+                Probe(tcp.Run, [("Read64K", BenchInitiator.Operation.Read, 1), ("Read64KQD8", BenchInitiator.Operation.Read, 8)], commands, types);
+            }
+            finally
+            {
+                tcp.Cleanup();
+            }
+            return 0;
+        }
+
         var bench = new TargetEndToEndBenchmarks();
         bench.Setup();
         try
         {
-            (string Name, BenchInitiator.Operation Operation, int Depth)[] cases =
+            Probe(bench.Run,
             [
                 ("Read4K", BenchInitiator.Operation.Read, 1),
                 ("Write4K", BenchInitiator.Operation.Write, 1),
                 ("Read4KQD8", BenchInitiator.Operation.Read, 8),
                 ("Write4KQD8", BenchInitiator.Operation.Write, 8),
-            ];
-            foreach (var (name, operation, depth) in cases)
-            {
-                // Warm up: grows the command pool, tiers up the JIT, fills the pooled-builder caches.
-                bench.Run(operation, 20_000, depth);
-                using var listener = types ? new AllocationTickListener() : null;
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                var watch = System.Diagnostics.Stopwatch.StartNew();
-                bench.Run(operation, commands, depth);
-                watch.Stop();
-                long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-                Console.WriteLine($"{name,-12} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command");
-                listener?.Print();
-            }
+            ], commands, types);
         }
         finally
         {
             bench.Cleanup();
         }
         return 0;
+    }
+
+    private static void Probe(Action<BenchInitiator.Operation, int, int> run, (string Name, BenchInitiator.Operation Operation, int Depth)[] cases, int commands, bool types)
+    {
+        foreach (var (name, operation, depth) in cases)
+        {
+            // Warm up: grows the command pool, tiers up the JIT, fills the pooled-builder caches.
+            run(operation, 20_000, depth);
+            using var listener = types ? new AllocationTickListener() : null;
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            run(operation, commands, depth);
+            watch.Stop();
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Console.WriteLine($"{name,-12} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command");
+            listener?.Print();
+        }
     }
 
     /// <summary><c>--alloc-probe [n] --initiator</c>: the same for <see cref="InitiatorEndToEndBenchmarks"/>.</summary>

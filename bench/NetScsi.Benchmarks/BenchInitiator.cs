@@ -30,7 +30,7 @@ internal sealed class BenchInitiator : IAsyncDisposable
     private readonly byte[] _readCommand = new byte[Bhs.Length];
     private readonly byte[] _writeCommand = new byte[Bhs.Length];
     private readonly byte[] _testUnitReady = new byte[Bhs.Length];
-    private readonly byte[] _writeData = new byte[IoBytes];
+    private readonly byte[] _writeData;
     private readonly ManualResetEventSlim _done = new(false);
     private readonly Action _signal;
     private uint _cmdSN;
@@ -38,8 +38,9 @@ internal sealed class BenchInitiator : IAsyncDisposable
     private uint _nextTag;
     private byte _lastStatus;
 
-    public BenchInitiator(IDataMoverConnection connection, long lba)
+    public BenchInitiator(IDataMoverConnection connection, long lba, int ioBytes = IoBytes)
     {
+        _writeData = new byte[ioBytes];
         _connection = connection;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
@@ -49,11 +50,11 @@ internal sealed class BenchInitiator : IAsyncDisposable
         Span<byte> cdb = stackalloc byte[10];
         cdb.Clear();
         BinaryPrimitives.WriteUInt32BigEndian(cdb[2..], (uint)lba);
-        BinaryPrimitives.WriteUInt16BigEndian(cdb[7..], IoBytes / BlockSize);
+        BinaryPrimitives.WriteUInt16BigEndian(cdb[7..], (ushort)(ioBytes / BlockSize));
         cdb[0] = 0x28; // READ(10)
-        EncodeCommand(_readCommand, cdb, read: true, write: false, IoBytes, immediate: 0);
+        EncodeCommand(_readCommand, cdb, read: true, write: false, ioBytes, immediate: 0);
         cdb[0] = 0x2A; // WRITE(10)
-        EncodeCommand(_writeCommand, cdb, read: false, write: true, IoBytes, immediate: IoBytes);
+        EncodeCommand(_writeCommand, cdb, read: false, write: true, ioBytes, immediate: ioBytes);
         EncodeCommand(_testUnitReady, stackalloc byte[6], read: false, write: false, 0, immediate: 0);
     }
 

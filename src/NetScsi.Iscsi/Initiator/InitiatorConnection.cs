@@ -9,10 +9,12 @@ namespace NetScsi.Iscsi.Initiator;
 internal sealed class InitiatorConnection
 {
     private int _closing;
+    private readonly CancellationTokenSource _closingSource = new();
 
     public InitiatorConnection(IDataMoverConnection transport, LoginOutcome login, long now)
     {
         Transport = transport;
+        DirectReceiver = transport as IDirectReceiver;
         Input = transport.Transport.Input;
         Output = transport.Transport.Output;
         Parameters = login.Parameters;
@@ -25,6 +27,12 @@ internal sealed class InitiatorConnection
     }
 
     public IDataMoverConnection Transport { get; }
+
+    /// <summary>The mover's direct receive path, when it has one: large Data-In goes straight into the command's buffer.</summary>
+    public IDirectReceiver? DirectReceiver { get; }
+
+    /// <summary>Cancelled when the connection starts closing: ends a direct receive, which the pipe's cancellation does not reach.</summary>
+    public CancellationToken Closing => _closingSource.Token;
 
     public PipeReader Input { get; }
 
@@ -88,6 +96,8 @@ internal sealed class InitiatorConnection
         catch (InvalidOperationException)
         {
         }
+
+        _closingSource.Cancel();
 
         SendSignal.Set();
         return true;

@@ -25,6 +25,7 @@ public sealed partial class IscsiSession
                 ReadResult result = await input.ReadAsync().ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 Volatile.Write(ref connection.LastReceiveTimestamp, _time.GetTimestamp());
+                DirectDataIn direct = default;
                 t_receiving = this;
                 try
                 {
@@ -33,6 +34,11 @@ public sealed partial class IscsiSession
                         PduReadResult status = PduReader.TryRead(buffer, connection.MaxRecvDataSegmentLength, connection.HeaderDigest, connection.DataDigest, out PduFrame frame);
                         if (status == PduReadResult.Incomplete)
                         {
+                            if (!result.IsCompleted && TryBeginDirectDataIn(connection, buffer, out direct))
+                            {
+                                buffer = buffer.Slice(buffer.End); // all placed; the rest comes from the socket
+                            }
+
                             break;
                         }
 
@@ -51,6 +57,11 @@ public sealed partial class IscsiSession
                 {
                     t_receiving = null;
                     input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (direct.Command is not null)
+                {
+                    await ReceiveDirectDataInAsync(connection, direct).ConfigureAwait(false);
                 }
 
                 if (_submittedWhileReceiving)
@@ -196,6 +207,23 @@ public sealed partial class IscsiSession
     private void HandleDataIn(InitiatorConnection connection, ReadOnlySpan<byte> bhs, in ReadOnlySequence<byte> data)
     {
         var pdu = DataInPdu.Parse(bhs);
+        InitiatorCommand? command = AcceptDataIn(connection, pdu);
+        if (command is null)
+        {
+            return; // a task we no longer track (aborted, or from before a re-issue)
+        }
+
+        data.CopyTo(command.DataIn.Span.Slice((int)pdu.BufferOffset, pdu.DataSegmentLength));
+        FinishDataIn(command, pdu);
+    }
+
+    /// <summary>
+    /// The header fields of a Data-In (window, StatSN) and the command it is for, null if we no longer track it.
+    /// Only this loop writes into a command's buffer, and only while the command is in the ITT table:
+    /// commands leave it on this loop (responses) or after the loops have stopped (recovery, close).
+    /// </summary>
+    private InitiatorCommand? AcceptDataIn(InitiatorConnection connection, in DataInPdu pdu)
+    {
         InitiatorCommand? command;
         lock (_lock)
         {
@@ -208,22 +236,21 @@ public sealed partial class IscsiSession
             AdvanceStatSN(connection, pdu.StatSN);
         }
 
-        if (command is null)
-        {
-            return; // a task we no longer track (aborted, or from before a re-issue)
-        }
-
-        // Only this loop writes into the buffer, and only while the command is in the ITT table.
-        long end = (long)pdu.BufferOffset + pdu.DataSegmentLength;
-        if (end > command.DataIn.Length)
+        if (command is not null && (long)pdu.BufferOffset + pdu.DataSegmentLength > command.DataIn.Length)
         {
             throw new IscsiConnectionException($"Data-In at offset {pdu.BufferOffset} length {pdu.DataSegmentLength} exceeds the expected length {command.DataIn.Length}.");
         }
 
-        data.CopyTo(command.DataIn.Span.Slice((int)pdu.BufferOffset, pdu.DataSegmentLength));
+        return command;
+    }
+
+    /// <summary>After a Data-In's data is in place: how much arrived, and the status if it rides along.</summary>
+    private void FinishDataIn(InitiatorCommand command, in DataInPdu pdu)
+    {
+        int end = (int)pdu.BufferOffset + pdu.DataSegmentLength;
         if (end > command.DataInReceived)
         {
-            command.DataInReceived = (int)end;
+            command.DataInReceived = end;
         }
 
         if (!pdu.HasStatus)
@@ -235,6 +262,92 @@ public sealed partial class IscsiSession
         if (TryFinish(command, pdu.InitiatorTaskTag))
         {
             Complete(command, result, null);
+        }
+    }
+
+    /// <summary>Data-In segments from this size up are received straight into the command's buffer when the mover can.</summary>
+    private const int DirectDataInMinimum = 16 * 1024;
+
+    /// <summary>A Data-In whose header and first bytes were in the pipe and whose remaining data comes straight from the socket.</summary>
+    private struct DirectDataIn
+    {
+        public InitiatorCommand? Command;
+        public DataInPdu Pdu;
+        public int Received;
+    }
+
+    /// <summary>
+    /// For an incomplete large Data-In (no data digest) of a command we track: takes its header, copies the data
+    /// already buffered into the command's buffer and says the rest can be received directly, which saves
+    /// copying the bulk of a read out of the pipe. Anything unusual is left to the normal path.
+    /// </summary>
+    private bool TryBeginDirectDataIn(InitiatorConnection connection, in ReadOnlySequence<byte> buffer, out DirectDataIn direct)
+    {
+        direct = default;
+        int headerLength = Bhs.Length + (connection.HeaderDigest ? Digests.Crc32C.DigestLength : 0);
+        if (connection.DirectReceiver is null || connection.DataDigest || buffer.Length < headerLength)
+        {
+            return false;
+        }
+
+        Span<byte> header = stackalloc byte[Bhs.Length + Digests.Crc32C.DigestLength];
+        buffer.Slice(0, headerLength).CopyTo(header);
+        int dataLength = Bhs.GetDataSegmentLength(header);
+        long available = buffer.Length - headerLength;
+        if (Bhs.GetOpcode(header) != IscsiOpcode.DataIn || Bhs.GetTotalAhsLength(header) != 0
+            || dataLength < DirectDataInMinimum || dataLength > connection.MaxRecvDataSegmentLength
+            || dataLength % 4 != 0 || available >= dataLength)
+        {
+            return false;
+        }
+
+        if (connection.HeaderDigest
+            && Digests.Crc32C.Compute(header[..Bhs.Length]) != Digests.Crc32C.Read(header[Bhs.Length..]))
+        {
+            return false; // the normal path reports the digest error
+        }
+
+        var pdu = DataInPdu.Parse(header);
+        lock (_lock)
+        {
+            InitiatorCommand? tracked = FindScsiLocked(pdu.InitiatorTaskTag);
+            if (tracked is null || (long)pdu.BufferOffset + dataLength > tracked.DataIn.Length)
+            {
+                return false;
+            }
+        }
+
+        InitiatorCommand command = AcceptDataIn(connection, pdu)!;
+        buffer.Slice(headerLength).CopyTo(command.DataIn.Span.Slice((int)pdu.BufferOffset, (int)available));
+        direct = new DirectDataIn { Command = command, Pdu = pdu, Received = (int)available };
+        return true;
+    }
+
+    /// <summary>Receives the rest of a direct Data-In into the command's buffer, then finishes it like any other.</summary>
+    private async ValueTask ReceiveDirectDataInAsync(InitiatorConnection connection, DirectDataIn direct)
+    {
+        InitiatorCommand command = direct.Command!;
+        Memory<byte> rest = command.DataIn.Slice((int)direct.Pdu.BufferOffset + direct.Received, direct.Pdu.DataSegmentLength - direct.Received);
+        while (!rest.IsEmpty)
+        {
+            int n = await connection.DirectReceiver!.ReceiveDirectAsync(rest, connection.Closing).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new IscsiConnectionException("The target closed the connection.");
+            }
+
+            rest = rest[n..];
+            Volatile.Write(ref connection.LastReceiveTimestamp, _time.GetTimestamp());
+        }
+
+        t_receiving = this;
+        try
+        {
+            FinishDataIn(command, direct.Pdu);
+        }
+        finally
+        {
+            t_receiving = null;
         }
     }
 

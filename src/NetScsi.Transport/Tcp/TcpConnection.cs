@@ -10,9 +10,10 @@ namespace NetScsi.Transport.Tcp;
 
 /// <summary>
 /// TCP stream mover: a connected socket behind a pipe pair. Data from files goes out with sendfile(2)
-/// (<see cref="IFileSender"/>) on Linux, without passing through user memory.
+/// (<see cref="IFileSender"/>) on Linux, without passing through user memory, and large incoming data can
+/// be received straight into its destination (<see cref="IDirectReceiver"/>).
 /// </summary>
-public sealed class TcpConnection : IDataMoverConnection, IFileSender
+public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectReceiver
 {
     /// <summary>When the send buffer is full, this much file data goes the ordinary way (which waits for room).</summary>
     private const int FallbackChunk = 16 * 1024;
@@ -21,7 +22,18 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender
     private readonly NetworkStream _stream;
     private readonly DuplexPipe _pipe;
 
-    internal TcpConnection(Socket socket)
+    /// <summary>Set once the socket is known to be non-blocking (see <see cref="EnsureNonBlocking"/>).</summary>
+    private bool _nonBlocking;
+
+    /// <summary>Receive buffer of a target-side connection: large reads batch many small PDUs and bring in Data-Out in bulk.</summary>
+    internal const int DefaultReceiveBufferSize = 256 * 1024;
+
+    /// <param name="socket">The connected socket; the connection owns it.</param>
+    /// <param name="receiveBufferSize">
+    /// How much one read of the socket into the input pipe may take. Smaller reads leave the bulk of a large
+    /// PDU in the socket, where <see cref="ReceiveDirectAsync"/> can place it without a copy.
+    /// </param>
+    internal TcpConnection(Socket socket, int receiveBufferSize = DefaultReceiveBufferSize)
     {
         _socket = socket;
         _socket.NoDelay = true;
@@ -34,7 +46,7 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
         // Pause thresholds keep a fast peer from growing our buffers without bound.
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
+        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: receiveBufferSize, minimumReadSize: Math.Min(64 * 1024, receiveBufferSize / 4), leaveOpen: true));
         var writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
         _pipe = new DuplexPipe(reader, writer);
     }
@@ -46,6 +58,28 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender
     public EndPoint? RemoteEndPoint { get; }
 
     public string Kind => "tcp";
+
+    /// <inheritdoc/>
+    /// <remarks>The pipe reader reads the socket only when asked, so once it is drained the socket's next bytes are ours.</remarks>
+    public ValueTask<int> ReceiveDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ValueTask<int> receive = _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+        return receive.IsCompletedSuccessfully ? receive : AwaitReceiveAsync(receive);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> AwaitReceiveAsync(ValueTask<int> receive)
+    {
+        try
+        {
+            return await receive.ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            // Like NetworkStream: callers of a stream mover handle IOException.
+            throw new IOException(e.Message, e);
+        }
+    }
 
     /// <inheritdoc/>
     /// <remarks>
@@ -77,6 +111,7 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendFileChunkAsync(SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
@@ -95,11 +130,20 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (!data.IsEmpty)
         {
-            int n = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int n;
+            try
+            {
+                n = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new IOException(e.Message, e);
+            }
             data = data[n..];
         }
     }
@@ -220,8 +264,6 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender
         }
         _nonBlocking = true;
     }
-
-    private bool _nonBlocking;
 
     private static IOException ErrnoException(string call, int errno) =>
         new($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");

@@ -4,8 +4,15 @@ using System.Net.Sockets;
 namespace NetScsi.Transport.Tcp;
 
 /// <summary>Connects to a TCP portal.</summary>
+/// <remarks>
+/// An initiator mostly receives Data-In: its connections read the socket 16 KiB at a time, enough to batch
+/// small responses, while the rest of a large Data-In stays in the socket for direct placement
+/// (<see cref="IDirectReceiver"/>) into the command's buffer.
+/// </remarks>
 public sealed class TcpDataMoverConnector : IDataMoverConnector
 {
+    private const int ReceiveBufferSize = 16 * 1024;
+
     public async ValueTask<IDataMoverConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default)
     {
         var family = endPoint is IPEndPoint ip ? ip.AddressFamily : AddressFamily.InterNetwork;
@@ -13,7 +20,7 @@ public sealed class TcpDataMoverConnector : IDataMoverConnector
         try
         {
             await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-            return new TcpConnection(socket);
+            return new TcpConnection(socket, ReceiveBufferSize);
         }
         catch
         {

@@ -1,0 +1,13 @@
+namespace NetScsi.Transport;
+
+/// <summary>
+/// Optional capability of a stream data mover: RFC 5047 Get_Data into the consumer's own buffer. When the
+/// consumer has consumed everything the input pipe holds (AdvanceTo its end) and has no read pending on it,
+/// the next bytes of the stream can be received straight into a buffer of its choosing (a command's data
+/// buffer) instead of passing through the pipe and being copied out of it.
+/// </summary>
+public interface IDirectReceiver
+{
+    /// <summary>Receives the next bytes of the stream into <paramref name="buffer"/>; 0 when the peer has closed it.</summary>
+    ValueTask<int> ReceiveDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+}

@@ -52,9 +52,9 @@ internal sealed class BenchInitiator : IAsyncDisposable
         BinaryPrimitives.WriteUInt32BigEndian(cdb[2..], (uint)lba);
         BinaryPrimitives.WriteUInt16BigEndian(cdb[7..], (ushort)(ioBytes / BlockSize));
         cdb[0] = 0x28; // READ(10)
-        EncodeCommand(_readCommand, cdb, read: true, write: false, ioBytes, immediate: 0);
+        EncodeCommand(_readCommand, cdb, read: true, write: false, (uint)ioBytes, immediate: 0);
         cdb[0] = 0x2A; // WRITE(10)
-        EncodeCommand(_writeCommand, cdb, read: false, write: true, ioBytes, immediate: ioBytes);
+        EncodeCommand(_writeCommand, cdb, read: false, write: true, (uint)ioBytes, immediate: ioBytes);
         EncodeCommand(_testUnitReady, stackalloc byte[6], read: false, write: false, 0, immediate: 0);
     }
 

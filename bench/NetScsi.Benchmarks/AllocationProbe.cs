@@ -1,9 +1,13 @@
 using System.Diagnostics.Tracing;
+using System.Runtime.CompilerServices;
+using NetScsi.Iscsi.Initiator;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Benchmarks;
 
 /// <summary>
-/// <c>--alloc-probe [commands] [--types] [--tcp]</c>: runs the end-to-end commands (<c>--tcp</c>: the sendfile path) outside BenchmarkDotNet and
+/// <c>--alloc-probe [commands] [--types] [--tcp] [--initiator]</c>: runs the end-to-end commands (<c>--tcp</c>: over loopback TCP,
+/// the sendfile path; <c>--initiator</c>: the initiator library's) outside BenchmarkDotNet and
 /// prints bytes allocated per command (all threads, <see cref="GC.GetTotalAllocatedBytes(bool)"/>).
 /// With <c>--types</c> it also lists the types the runtime's allocation-tick events name (one event per
 /// ~100 KB allocated), which points at the source without a profiler.
@@ -28,7 +32,7 @@ internal static class AllocationProbe
 
         if (args.Contains("--initiator"))
         {
-            return RunInitiator(commands, types);
+            return args.Contains("--tcp") ? RunInitiatorOverTcp(commands, types) : RunInitiator(commands, types);
         }
 
         if (args.Contains("--tcp"))
@@ -112,6 +116,89 @@ internal static class AllocationProbe
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// <c>--alloc-probe [n] --initiator --tcp</c>: the initiator library's 64 KiB reads (direct placement of Data-In)
+    /// against NetScsi's target (sendfile from a tmpfs file LUN) over loopback TCP; bytes are both sides'.
+    /// </summary>
+    private static int RunInitiatorOverTcp(int commands, bool types)
+    {
+        var target = new TargetTcpFileBenchmarks();
+        target.Setup();
+        try
+        {
+            var options = new IscsiSessionOptions
+            {
+                Connector = new TcpDataMoverConnector(),
+                EndPoint = target.EndPoint,
+                TargetName = TargetTcpFileBenchmarks.TargetName,
+                InitiatorName = "iqn.2026-11.org.netscsi:probe-initiator",
+                InlineCompletions = true,
+            };
+            IscsiSession session = IscsiSession.ConnectAsync(options).GetAwaiter().GetResult();
+            var buffers = Enumerable.Range(0, 8).Select(_ => new byte[TargetTcpFileBenchmarks.ReadBytes]).ToArray();
+            var slots = new ValueTask[8];
+            using var done = new ManualResetEventSlim(false);
+            Action signal = done.Set;
+            _ = session.TestUnitReadyAsync(0).AsTask().GetAwaiter().GetResult(); // the power-on unit attention
+            void Run(int count, int depth)
+            {
+                ValueTask pending = ReadManyAsync(session, slots, buffers, count, depth);
+                if (!pending.IsCompleted)
+                {
+                    // Block without allocating: a cached callback sets a reusable event.
+                    done.Reset();
+                    pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(signal);
+                    done.Wait();
+                }
+                pending.GetAwaiter().GetResult();
+            }
+
+            foreach (var (name, depth) in new[] { ("Read64K", 1), ("Read64KQD8", 8) })
+            {
+                Run(20_000, depth);
+                using var listener = types ? new AllocationTickListener() : null;
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                Run(commands, depth);
+                watch.Stop();
+                long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+                Console.WriteLine($"{name,-12} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command");
+                listener?.Print();
+            }
+
+            session.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        finally
+        {
+            target.Cleanup();
+        }
+
+        return 0;
+    }
+
+    /// <summary>64 KiB reads, <paramref name="depth"/> outstanding, each slot at its own LBA.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask ReadManyAsync(IscsiSession session, ValueTask[] slots, byte[][] buffers, int count, int depth)
+    {
+        const uint blocks = TargetTcpFileBenchmarks.ReadBytes / BenchInitiator.BlockSize;
+        int issued = 0;
+        for (; issued < depth && issued < count; issued++)
+        {
+            slots[issued] = session.ReadAsync(0, 2048 + (ulong)(issued * blocks), blocks, buffers[issued]);
+        }
+
+        for (int completed = 0; completed < count; completed++)
+        {
+            int slot = completed % depth;
+            await slots[slot].ConfigureAwait(false);
+            if (issued < count)
+            {
+                slots[slot] = session.ReadAsync(0, 2048 + (ulong)(slot * blocks), blocks, buffers[slot]);
+                issued++;
+            }
+        }
     }
 
     /// <summary>Counts GCAllocationTick events by type name.</summary>

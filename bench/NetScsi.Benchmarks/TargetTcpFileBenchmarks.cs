@@ -18,12 +18,15 @@ public class TargetTcpFileBenchmarks
 {
     public const int ReadBytes = 64 * 1024;
 
-    private const string TargetName = "iqn.2026-11.org.netscsi:bench-tcp";
+    public const string TargetName = "iqn.2026-11.org.netscsi:bench-tcp";
     private const long Lba = 2048;
 
     private readonly string _path = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"netscsi-bench-{Environment.ProcessId}.img");
     private IscsiTargetServer? _server;
     private BenchInitiator? _client;
+
+    /// <summary>The target's loopback portal.</summary>
+    public EndPoint EndPoint { get; private set; } = null!;
 
     private BenchInitiator Client => _client ?? throw new InvalidOperationException("GlobalSetup did not run.");
 
@@ -38,6 +41,7 @@ public class TargetTcpFileBenchmarks
         options.Targets.Add(target);
         _server = new IscsiTargetServer(options, NullLoggerFactory.Instance);
         var listener = TcpDataMoverListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        EndPoint = listener.EndPoint;
         _server.AddListener(listener);
         await _server.StartAsync();
         var connection = await new TcpDataMoverConnector().ConnectAsync(listener.EndPoint);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Target;
@@ -324,6 +325,7 @@ public sealed partial class IscsiSession
     }
 
     /// <summary>Receives the rest of a direct Data-In into the command's buffer, then finishes it like any other.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReceiveDirectDataInAsync(InitiatorConnection connection, DirectDataIn direct)
     {
         InitiatorCommand command = direct.Command!;

@@ -335,7 +335,14 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         return _lastTsih;
     }
 
-    internal void OnConnectionClosed(TargetConnection connection, TargetSession session)
+    internal void OnConnectionClosed(TargetConnection connection, TargetSession session) => EndSession(session);
+
+    /// <summary>
+    /// Ends a session: it leaves the registry, its tasks are aborted, and (once, however often this is
+    /// called) its units hear of the I_T nexus loss. A logout calls it before answering, so that
+    /// "closed successfully" is true when the initiator reads it; the connection's end calls it again.
+    /// </summary>
+    internal void EndSession(TargetSession session)
     {
         bool removed = false;
         lock (_lock)

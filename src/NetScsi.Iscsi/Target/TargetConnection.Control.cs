@@ -197,6 +197,11 @@ internal sealed partial class TargetConnection
             {
                 response = LogoutResponse.CleanupFailed;
             }
+            // The session ends with this connection (one connection per session, ERL 0): the I_T nexus
+            // loss (SAM-5 §6.3.4: RESERVE(6) released, I_T NEXUS LOSS OCCURRED) is done before the
+            // response, so an initiator that reads "closed successfully" and goes on through another
+            // session never meets what this nexus held.
+            _server.EndSession(session);
         }
         CompleteNonScsi(pdu.Immediate);
         await SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new LogoutResponsePdu

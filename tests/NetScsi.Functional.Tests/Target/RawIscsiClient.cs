@@ -96,6 +96,21 @@ internal sealed class RawIscsiClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// True if the target has sent bytes this client has not read yet. Looks without consuming; call it
+    /// only while no receive is pending.
+    /// </summary>
+    public bool HasUnreadData()
+    {
+        if (!_input.TryRead(out var result))
+        {
+            return false;
+        }
+        bool unread = !result.Buffer.IsEmpty;
+        _input.AdvanceTo(result.Buffer.Start, result.Buffer.Start);
+        return unread;
+    }
+
     /// <summary>True if the target closes the connection (end of stream) within the timeout, skipping PDUs.</summary>
     public async Task<bool> WaitForCloseAsync(TimeSpan timeout)
     {

@@ -1,5 +1,9 @@
 using System.Buffers.Binary;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Target;
+using NetScsi.Scsi;
+using NetScsi.Scsi.Emulation;
+using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Functional.Tests.Target;
 
@@ -121,6 +125,75 @@ public sealed class ScsiCommandTests
         Assert.Equal(IscsiOpcode.LogoutResponse, Bhs.GetOpcode(logoutHeader));
         Assert.Equal(LogoutResponse.ClosedSuccessfully, LogoutResponsePdu.Parse(logoutHeader).Response);
         Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    /// <summary>
+    /// RFC 7143 §11.14 / §11.15.1: "closed successfully" means the session is gone, and the end of a
+    /// session is an I_T nexus loss (SAM-5 §6.3.4), which releases the RESERVE(6) the nexus held (SPC-2
+    /// §5.5.1). So the nexus loss is complete before the Logout Response goes out, and a command another
+    /// initiator sends as soon as it has that response does not meet the reservation. The target once
+    /// answered first and ended the session afterwards; libiscsi's Sanitize.Reset, whose SANITIZE follows
+    /// Sanitize.Reservations' logout at once, then met RESERVATION CONFLICT now and then.
+    /// </summary>
+    [Fact]
+    public async Task LogoutOfTheReservationHolder_EndsTheNexusAndItsReservationBeforeTheLogoutResponse()
+    {
+        const string HolderName = "iqn.2026-11.org.netscsi:holder";
+        var unit = new BlockLogicalUnit(new MemoryBlockDevice(1024 * 1024, 512), new LogicalUnitOptions());
+        RawIscsiClient? holder = null;
+        var holderLoss = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // When the unit hears of the holder's nexus loss: has the Logout Response already been sent?
+        var spy = new NexusLossSpy(unit, origin =>
+        {
+            if (origin?.InitiatorName == HolderName)
+            {
+                holderLoss.TrySetResult(holder!.HasUnreadData());
+            }
+        });
+        await using var fixture = await TargetFixture.StartAsync(o => o.Targets[0].Luns[0] = new LunMapping(0, spy));
+        await using var holderClient = holder = await fixture.ConnectAsync();
+        await holder.LoginAsync(TargetFixture.TargetName, HolderName);
+        await using var other = await fixture.ConnectAsync();
+        await other.LoginAsync(TargetFixture.TargetName, "iqn.2026-11.org.netscsi:other");
+        foreach (var client in new[] { holder, other })
+        {
+            await client.SendAsync(client.BuildScsiCommand(new byte[6], 0, false, false, 0));
+            await ReadResultAsync(client, 0); // unit attention of the new nexus
+        }
+
+        await holder.SendAsync(holder.BuildScsiCommand([0x16, 0, 0, 0, 0, 0], 0, false, false, 0)); // RESERVE(6)
+        Assert.Equal(0, (await ReadResultAsync(holder, 0)).Status);
+        await other.SendAsync(other.BuildScsiCommand(new byte[6], 0, false, false, 0));
+        Assert.Equal(0x18, (await ReadResultAsync(other, 0)).Status); // RESERVATION CONFLICT while held
+
+        var logout = new byte[Bhs.Length];
+        new LogoutRequestPdu { Immediate = true, Reason = LogoutReason.CloseSession, InitiatorTaskTag = 0x77, CmdSN = holder.CmdSN, ExpStatSN = holder.ExpStatSN }.WriteTo(logout);
+        await holder.SendAsync(logout);
+        bool responseSentBeforeNexusLoss = await holderLoss.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.False(responseSentBeforeNexusLoss);
+        var (logoutHeader, _) = await holder.ReceiveAsync();
+        Assert.Equal(LogoutResponse.ClosedSuccessfully, LogoutResponsePdu.Parse(logoutHeader).Response);
+
+        Assert.Null(unit.ReservationHolder);
+        await other.SendAsync(other.BuildScsiCommand(new byte[6], 0, false, false, 0));
+        Assert.Equal(0, (await ReadResultAsync(other, 0)).Status);
+    }
+
+    /// <summary>Passes everything to the unit, calling back first when a nexus loss arrives.</summary>
+    private sealed class NexusLossSpy(ILogicalUnit inner, Action<ItNexus?> onNexusLoss) : ILogicalUnit
+    {
+        public ValueTask ExecuteAsync(ScsiTask task, CancellationToken cancellationToken) => inner.ExecuteAsync(task, cancellationToken);
+
+        public void OnEvent(LogicalUnitEvent evt, ItNexus? origin)
+        {
+            if (evt == LogicalUnitEvent.NexusLoss)
+            {
+                onNexusLoss(origin);
+            }
+            inner.OnEvent(evt, origin);
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
     }
 
     /// <summary>

@@ -156,6 +156,39 @@ public sealed class BlockLogicalUnitSanitizeTests
         Assert.Equal(0xAA, h.Device.Block(63)[511]);
     }
 
+    /// <summary>
+    /// What libiscsi's Sanitize.Reset checks after its resets: SBC-4 §4.11 suspends a sanitize only while a
+    /// reset is processed and resumes it, and never stops it for I_T nexus loss. A TARGET COLD RESET (a power
+    /// on, RFC 7143 §11.5.1) and the loss of the nexus that started it leave it running; a nexus that logs in
+    /// afterwards first hears of the reset (SPC-4 §5.14, unit attention), then NOT READY, SANITIZE IN PROGRESS.
+    /// </summary>
+    [Fact]
+    public async Task Sanitize_InProgress_SurvivesColdResetAndNexusLoss_NewNexusSeesUnitAttentionThenSanitizeInProgress()
+    {
+        LuHarness h = await CreateAsync(blocks: 64, options: Unthrottled);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Device.Gate = gate;
+        byte[] parameters = OverwriteParameters(1, 0x3C);
+        AssertGood(await h.RunAsync(SanitizeCdb(ScsiOpcode.SanitizeOverwrite, parameters.Length, immediate: true), dataOut: parameters));
+
+        h.Unit.OnEvent(LogicalUnitEvent.TargetColdReset, DefaultNexus);
+        h.Unit.OnEvent(LogicalUnitEvent.NexusLoss, DefaultNexus);
+        Assert.True(h.Unit.IsSanitizing);
+
+        var newNexus = new ItNexus("iqn.2024-01.test:init1", "iqn.2024-01.test:init1,i,0x000000000003", 1);
+        AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady(), nexus: newNexus), SenseKey.UnitAttention, Asc.PowerOnResetOrBusDeviceResetOccurred);
+        AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady(), nexus: newNexus), SenseKey.NotReady, Asc.LogicalUnitNotReadySanitizeInProgress);
+
+        h.Device.Gate = null;
+        gate.SetResult();
+        for (int i = 0; i < 200 && h.Unit.IsSanitizing; i++)
+        {
+            await Task.Delay(10);
+        }
+        AssertGood(await h.RunAsync(Cdbs.TestUnitReady(), nexus: newNexus));
+        Assert.Equal(0x3C, h.Device.Block(63)[0]);
+    }
+
     [Fact]
     public async Task Sanitize_CommandAborted_OperationContinues()
     {

@@ -38,6 +38,9 @@ internal sealed class BenchRunner
     private long _cursor = -1;
     private volatile bool _stop;
 
+    /// <summary>False during the ramp: I/Os run but are not counted.</summary>
+    private volatile bool _measuring;
+
     public BenchRunner(IReadOnlyList<IscsiSession> sessions, ulong lun, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth)
     {
         _sessions = sessions;
@@ -51,7 +54,8 @@ internal sealed class BenchRunner
         Random.Shared.NextBytes(_writeData);
     }
 
-    public async Task<BenchResult> RunAsync(TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>Runs the workers for <paramref name="rampTime"/> unmeasured (JIT, caches, queues settle), then <paramref name="duration"/> measured.</summary>
+    public async Task<BenchResult> RunAsync(TimeSpan rampTime, TimeSpan duration, CancellationToken cancellationToken)
     {
         var workers = new List<Worker>();
         foreach (var session in _sessions)
@@ -62,9 +66,16 @@ internal sealed class BenchRunner
             }
         }
 
-        var stopwatch = Stopwatch.StartNew();
+        _measuring = rampTime <= TimeSpan.Zero;
         var tasks = workers.Select(w => Task.Run(() => w.RunAsync(cancellationToken), CancellationToken.None)).ToArray();
         var all = Task.WhenAll(tasks);
+        if (!_measuring)
+        {
+            await Task.WhenAny(all, Task.Delay(rampTime, cancellationToken)).ConfigureAwait(false);
+            _measuring = true;
+        }
+
+        var stopwatch = Stopwatch.StartNew();
         await Task.WhenAny(all, Task.Delay(duration, cancellationToken)).ConfigureAwait(false);
         _stop = true;
         try
@@ -128,11 +139,23 @@ internal sealed class BenchRunner
                 if (write)
                 {
                     await session.WriteAsync(lun, lba, writeMemory, fua: false, cancellationToken).ConfigureAwait(false);
-                    Writes++;
                 }
                 else
                 {
                     await session.ReadAsync(lun, lba, blocks, readMemory, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!runner._measuring)
+                {
+                    continue;
+                }
+
+                if (write)
+                {
+                    Writes++;
+                }
+                else
+                {
                     Reads++;
                 }
 

@@ -33,6 +33,7 @@ internal sealed class BenchCommand
 
     private readonly Option<int> _queueDepth = new("--queue-depth", "--iodepth") { Description = "I/Os in flight per session [default: 32]", HelpName = "N", DefaultValueFactory = _ => 32 };
     private readonly Option<double> _seconds = new("--seconds", "--runtime") { Description = "Run time [default: 10]", HelpName = "S", DefaultValueFactory = _ => 10 };
+    private readonly Option<double> _rampTime = new("--ramp-time") { Description = "Run this long before measuring (warm-up, as fio's ramp_time) [default: 0]", HelpName = "S", DefaultValueFactory = _ => 0 };
     private readonly Option<int> _sessions = new("--sessions") { Description = "Sessions, each with --queue-depth I/Os in flight [default: 1]", HelpName = "N", DefaultValueFactory = _ => 1 };
     private readonly Option<long?> _size = new("--size")
     {
@@ -49,7 +50,7 @@ internal sealed class BenchCommand
         _options = new InitiatorOptions(context);
         Command = new Command("bench", "Measure IOPS, throughput and latency (fio's vocabulary)")
         {
-            _target, _pattern, _blockSize, _queueDepth, _seconds, _sessions, _size, _json,
+            _target, _pattern, _blockSize, _queueDepth, _seconds, _rampTime, _sessions, _size, _json,
         };
         _options.AddTo(Command);
         _queueDepth.Validators.Add(r => Range(r, "--queue-depth", 1, 1024));
@@ -59,6 +60,13 @@ internal sealed class BenchCommand
             if (r.GetValueOrDefault<double>() is <= 0 or > 86400)
             {
                 r.AddError("--seconds must be more than 0 and at most 86400");
+            }
+        });
+        _rampTime.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is < 0 or > 3600)
+            {
+                r.AddError("--ramp-time must be from 0 to 3600 seconds");
             }
         });
         Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
@@ -123,6 +131,7 @@ internal sealed class BenchCommand
         int queueDepth = parseResult.GetValue(_queueDepth);
         int sessionCount = parseResult.GetValue(_sessions);
         var duration = TimeSpan.FromSeconds(parseResult.GetValue(_seconds));
+        var rampTime = TimeSpan.FromSeconds(parseResult.GetValue(_rampTime));
         long? size = parseResult.GetValue(_size);
 
         // Enough CmdSN window is the target's business; enough pooled commands and a command timeout that
@@ -159,7 +168,7 @@ internal sealed class BenchCommand
             }
 
             var runner = new BenchRunner(sessions, target.Lun, pattern, (int)ioBytes, capacity.BlockSize, region, queueDepth);
-            var result = await runner.RunAsync(duration, cancellationToken).ConfigureAwait(false);
+            var result = await runner.RunAsync(rampTime, duration, cancellationToken).ConfigureAwait(false);
             await ReportAsync(parseResult.GetValue(_json), pattern, ioBytes, queueDepth, sessionCount, result).ConfigureAwait(false);
         }
         finally

@@ -21,9 +21,23 @@ public sealed partial class IscsiSession
         Exception? error = null;
         try
         {
+            int heldBatches = 0;
             while (true)
             {
-                ReadResult result = await input.ReadAsync().ConfigureAwait(false);
+                ValueTask<ReadResult> read = input.ReadAsync();
+                if (_submittedWhileReceiving && (!read.IsCompleted || ++heldBatches >= MaxHeldBatches))
+                {
+                    // Work queued while handling the last batches (commands submitted by inline continuations,
+                    // Data-Out for R2Ts, NOP answers, a reopened window) goes out together, from this thread
+                    // when nobody else is sending: no wake-up of the send loop. It waits while more responses
+                    // are already readable (a few batches at most), so one send, and one wake-up of the
+                    // target, carries several commands.
+                    _submittedWhileReceiving = false;
+                    heldBatches = 0;
+                    SendFromReceiveLoop(connection);
+                }
+
+                ReadResult result = await read.ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 Volatile.Write(ref connection.LastReceiveTimestamp, _time.GetTimestamp());
                 DirectDataIn direct = default;
@@ -65,15 +79,6 @@ public sealed partial class IscsiSession
                     await ReceiveDirectDataInAsync(connection, direct).ConfigureAwait(false);
                 }
 
-                if (_submittedWhileReceiving)
-                {
-                    // Work queued while handling this batch (commands submitted by inline continuations,
-                    // Data-Out for R2Ts, NOP answers, a reopened window) goes out together, from this
-                    // thread when nobody else is sending: no wake-up of the send loop.
-                    _submittedWhileReceiving = false;
-                    SendFromReceiveLoop(connection);
-                }
-
                 if (result.IsCompleted || result.IsCanceled || connection.IsClosing)
                 {
                     if (connection.IsClosing)
@@ -100,7 +105,10 @@ public sealed partial class IscsiSession
     [ThreadStatic]
     private static IscsiSession? t_receiving;
 
-    /// <summary>Work was queued from this session's receive loop; the loop sends it after its batch.</summary>
+    /// <summary>Most receive batches the loop handles while holding work it queued, when responses keep arriving.</summary>
+    private const int MaxHeldBatches = 4;
+
+    /// <summary>Work was queued from this session's receive loop; the loop sends it before it would wait for more input.</summary>
     private bool _submittedWhileReceiving;
 
     /// <summary>

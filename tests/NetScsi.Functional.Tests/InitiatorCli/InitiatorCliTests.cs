@@ -242,6 +242,20 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
         run = await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "sideways");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("randrw", run.Error);
+
+        run = await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--ramp-time", "-1");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--ramp-time", run.Error);
+    }
+
+    [Fact]
+    public async Task Bench_WithRampTime_MeasuresOnlyTheSecondsAfterIt()
+    {
+        var json = Json(await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "randread", "--block-size", "4k",
+            "--queue-depth", "4", "--seconds", "0.5", "--ramp-time", "1", "--json"));
+        double seconds = json.GetProperty("seconds").GetDouble();
+        Assert.InRange(seconds, 0.5, 1.4); // ramp included, it would be 1.5 or more
+        Assert.True(json.GetProperty("ios").GetInt64() > 0);
     }
 
     [Fact]

@@ -270,7 +270,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
 
     /// <summary>
     /// Creates the session for a completed leading login. Same InitiatorName + ISID + target with TSIH 0
-    /// reinstates (RFC 7143 §6.3.5): the old session is closed and its tasks aborted first.
+    /// reinstates (RFC 7143 §6.3.5): the old session is closed, its tasks aborted and its I_T nexus ended first.
     /// </summary>
     internal TargetSession CreateSession(TargetConnection connection, TargetDefinition target, InitiatorAcl? acl, IscsiSessionParameters parameters, ulong isid, uint firstCmdSN)
     {
@@ -301,6 +301,9 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             LogReinstated(_logger, parameters.InitiatorName, isid);
             old.Connection?.Close();
             old.Close();
+            // SAM-5 §6.3.4: the old I_T nexus ends here, before the new session's first command, not when the
+            // old connection's close is eventually read (it has left the registry, so that finds nothing).
+            old.Device.OnEvent(LogicalUnitEvent.NexusLoss, old.Nexus);
         }
         return session;
     }

@@ -179,6 +179,35 @@ public sealed class ScsiCommandTests
         Assert.Equal(0, (await ReadResultAsync(other, 0)).Status);
     }
 
+    [Fact]
+    public async Task Reinstatement_EndsTheOldNexusAndItsReservation_BeforeTheNewSessionRuns()
+    {
+        const string Name = "iqn.2026-11.org.netscsi:reinstater";
+        var unit = new BlockLogicalUnit(new MemoryBlockDevice(1024 * 1024, 512), new LogicalUnitOptions());
+        await using var fixture = await TargetFixture.StartAsync(o => o.Targets[0].Luns[0] = new LunMapping(0, unit));
+        await using var first = await fixture.ConnectAsync();
+        await first.LoginAsync(TargetFixture.TargetName, Name);
+        await first.SendAsync(first.BuildScsiCommand(new byte[6], 0, false, false, 0));
+        await ReadResultAsync(first, 0); // unit attention of the new nexus
+        await first.SendAsync(first.BuildScsiCommand([0x16, 0, 0, 0, 0, 0], 0, false, false, 0)); // RESERVE(6)
+        Assert.Equal(0, (await ReadResultAsync(first, 0)).Status);
+        Assert.NotNull(unit.ReservationHolder);
+
+        // The old connection is still open: a login with the same initiator name and ISID reinstates the
+        // session (RFC 7143 §6.3.5), which ends the old I_T nexus (SAM-5 §6.3.4) however soon the new
+        // session's first command comes - not only once the old connection's close has been read.
+        await using var second = await fixture.ConnectAsync();
+        await second.LoginAsync(TargetFixture.TargetName, Name);
+        Assert.Null(unit.ReservationHolder);
+        await second.SendAsync(second.BuildScsiCommand(new byte[6], 0, false, false, 0));
+        var result = await ReadResultAsync(second, 0);
+        Assert.Equal(0x02, result.Status);
+        bool descriptor = (result.Sense[0] & 0x7F) >= 0x72;
+        Assert.Equal(0x06, descriptor ? result.Sense[1] & 0x0F : result.Sense[2] & 0x0F);          // UNIT ATTENTION
+        Assert.Equal((byte)0x29, descriptor ? result.Sense[2] : result.Sense[12]);                   // POWER ON, RESET, OR
+        Assert.Equal((byte)0x07, descriptor ? result.Sense[3] : result.Sense[13]);                   // I_T NEXUS LOSS OCCURRED
+    }
+
     /// <summary>Passes everything to the unit, calling back first when a nexus loss arrives.</summary>
     private sealed class NexusLossSpy(ILogicalUnit inner, Action<ItNexus?> onNexusLoss) : ILogicalUnit
     {

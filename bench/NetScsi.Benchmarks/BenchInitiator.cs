@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Target;
 using NetScsi.Transport;
 
 namespace NetScsi.Benchmarks;
@@ -318,6 +319,21 @@ internal sealed class BenchInitiator : IAsyncDisposable
         if (requireGood && scsiStatus != 0)
         {
             throw new InvalidOperationException("SCSI status " + scsiStatus + " (expected GOOD)");
+        }
+    }
+
+    /// <summary>Benchmark teardown: the initiator's connection first, then the target it talked to.</summary>
+    public static async Task DisposeWithTargetAsync(BenchInitiator? client, IscsiTargetServer? server)
+    {
+        if (client is not null)
+        {
+            await client.DisposeAsync();
+        }
+        if (server is not null)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await server.StopAsync(cts.Token);
+            await server.DisposeAsync();
         }
     }
 

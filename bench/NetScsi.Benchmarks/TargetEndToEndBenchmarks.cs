@@ -54,16 +54,7 @@ public class TargetEndToEndBenchmarks
 
     public async Task CleanupAsync()
     {
-        if (_client is not null)
-        {
-            await _client.DisposeAsync();
-        }
-        if (_server is not null)
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await _server.StopAsync(cts.Token);
-            await _server.DisposeAsync();
-        }
+        await BenchInitiator.DisposeWithTargetAsync(_client, _server);
         if (_mover is not null)
         {
             await _mover.DisposeAsync();

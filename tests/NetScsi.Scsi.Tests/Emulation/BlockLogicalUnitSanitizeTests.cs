@@ -144,12 +144,7 @@ public sealed class BlockLogicalUnitSanitizeTests
         h.Unit.OnEvent(LogicalUnitEvent.LogicalUnitReset, DefaultNexus);
         Assert.True(h.Unit.IsSanitizing);
 
-        h.Device.Gate = null;
-        gate.SetResult();
-        for (int i = 0; i < 200 && h.Unit.IsSanitizing; i++)
-        {
-            await Task.Delay(10);
-        }
+        await ReleaseAndWaitForSanitizeAsync(h, gate);
         Assert.False(h.Unit.IsSanitizing);
         AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady()), SenseKey.UnitAttention, Asc.BusDeviceResetFunctionOccurred);
         AssertGood(await h.RunAsync(Cdbs.TestUnitReady()));
@@ -179,12 +174,7 @@ public sealed class BlockLogicalUnitSanitizeTests
         AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady(), nexus: newNexus), SenseKey.UnitAttention, Asc.PowerOnResetOrBusDeviceResetOccurred);
         AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady(), nexus: newNexus), SenseKey.NotReady, Asc.LogicalUnitNotReadySanitizeInProgress);
 
-        h.Device.Gate = null;
-        gate.SetResult();
-        for (int i = 0; i < 200 && h.Unit.IsSanitizing; i++)
-        {
-            await Task.Delay(10);
-        }
+        await ReleaseAndWaitForSanitizeAsync(h, gate);
         AssertGood(await h.RunAsync(Cdbs.TestUnitReady(), nexus: newNexus));
         Assert.Equal(0x3C, h.Device.Block(63)[0]);
     }
@@ -205,12 +195,7 @@ public sealed class BlockLogicalUnitSanitizeTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pending);
 
         Assert.True(h.Unit.IsSanitizing);
-        h.Device.Gate = null;
-        gate.SetResult();
-        for (int i = 0; i < 200 && h.Unit.IsSanitizing; i++)
-        {
-            await Task.Delay(10);
-        }
+        await ReleaseAndWaitForSanitizeAsync(h, gate);
         Assert.Equal(0x5A, h.Device.Block(63)[0]);
     }
 
@@ -252,5 +237,16 @@ public sealed class BlockLogicalUnitSanitizeTests
         }
         ScsiTask crypto = await h.RunAsync(Cdbs.ReportSupportedOperationCodes(2, ScsiOpcode.Sanitize, ScsiOpcode.SanitizeCryptoErase), dataIn: 4096);
         Assert.Equal(0x01, DataIn(crypto)[1] & 0x07);
+    }
+
+    /// <summary>Lets the gated device go on and waits (up to 2 s) for the sanitize to finish.</summary>
+    private static async Task ReleaseAndWaitForSanitizeAsync(LuHarness h, TaskCompletionSource gate)
+    {
+        h.Device.Gate = null;
+        gate.SetResult();
+        for (int i = 0; i < 200 && h.Unit.IsSanitizing; i++)
+        {
+            await Task.Delay(10);
+        }
     }
 }

@@ -192,6 +192,23 @@ public sealed class FileBlockDevice : IFileBackedBlockDevice
         ThrowIfDisposed();
         BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, _blockCount);
         long offset = lba * _blockSize;
+        if (_inMemory)
+        {
+            // tmpfs/ramfs: pread is a memory copy that never waits for a disk, cheaper done here than handed
+            // to a pool thread (RandomAccess's asynchronous path on Unix) and waited for.
+            int copied;
+            try
+            {
+                copied = RandomAccess.Read(_handle, buffer.Span, offset);
+            }
+            catch (IOException e)
+            {
+                return ValueTask.FromException(e);
+            }
+
+            return copied == buffer.Length ? default : ReadRemainderAsync(buffer[copied..], offset + copied, copied, cancellationToken);
+        }
+
         ValueTask<int> read = RandomAccess.ReadAsync(_handle, buffer, offset, cancellationToken);
         if (read.IsCompletedSuccessfully)
         {
@@ -217,7 +234,27 @@ public sealed class FileBlockDevice : IFileBackedBlockDevice
         }
 
         BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, _blockCount);
-        ValueTask write = RandomAccess.WriteAsync(_handle, buffer, lba * _blockSize, cancellationToken);
+        ValueTask write;
+        if (_inMemory)
+        {
+            // As for reads: a memory copy, done here. It also keeps the writers to one file few; on tmpfs they
+            // serialize on the inode lock anyway, and a crowd of pool threads spinning on it cost the first pass
+            // over a fresh sparse file most of its CPU.
+            try
+            {
+                RandomAccess.Write(_handle, buffer.Span, lba * _blockSize);
+                write = default;
+            }
+            catch (IOException e)
+            {
+                write = ValueTask.FromException(e);
+            }
+        }
+        else
+        {
+            write = RandomAccess.WriteAsync(_handle, buffer, lba * _blockSize, cancellationToken);
+        }
+
         return forceUnitAccess ? WriteThroughAsync(write, cancellationToken) : write;
     }
 

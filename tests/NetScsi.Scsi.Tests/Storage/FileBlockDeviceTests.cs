@@ -4,12 +4,21 @@ using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Scsi.Tests.Storage;
 
-public sealed class FileBlockDeviceTests : BlockDeviceContractTests, IDisposable
+public class FileBlockDeviceTests : BlockDeviceContractTests, IDisposable
 {
     // xunit makes one instance per test, so every test gets its own directory.
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "netscsi-storage-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _directory;
 
-    public FileBlockDeviceTests() => Directory.CreateDirectory(_directory);
+    public FileBlockDeviceTests()
+        : this(Path.GetTempPath())
+    {
+    }
+
+    protected FileBlockDeviceTests(string root)
+    {
+        _directory = Path.Combine(root, "netscsi-storage-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_directory);
+    }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
@@ -215,5 +224,17 @@ public sealed class FileBlockDeviceTests : BlockDeviceContractTests, IDisposable
 
         Assert.Equal(LinuxFileInterop.ENXIO, Marshal.GetLastPInvokeError());
         return null;
+    }
+}
+
+/// <summary>
+/// Every file device test again with the file on tmpfs, where reads and writes are done inline (no pool thread)
+/// and large reads can be left in the file for sendfile. Where /dev/shm is not tmpfs this repeats the disk case.
+/// </summary>
+public sealed class FileBlockDeviceOnTmpfsTests : FileBlockDeviceTests
+{
+    public FileBlockDeviceOnTmpfsTests()
+        : base(MemoryFileSystemFactAttribute.IsMemoryFileSystem(MemoryFileSystemFactAttribute.Directory) ? MemoryFileSystemFactAttribute.Directory : Path.GetTempPath())
+    {
     }
 }

@@ -3,16 +3,31 @@ using NetScsi.Iscsi.Initiator;
 
 namespace NetScsi.Cli.Bench;
 
-/// <summary>What a benchmark run measured.</summary>
+/// <summary>
+/// What a benchmark run measured. <paramref name="UserCpu"/> and <paramref name="SystemCpu"/> are this process's
+/// CPU time during the measured window (fio's usr/sys): with the I/O rate they give the initiator's cost per I/O,
+/// a steadier comparison with other initiators than throughput on a machine whose cores the target shares.
+/// </summary>
 internal sealed record BenchResult(
     long Ios,
     long ReadIos,
     long WriteIos,
     long Bytes,
     TimeSpan Elapsed,
-    LatencyHistogram Latency)
+    LatencyHistogram Latency,
+    TimeSpan UserCpu,
+    TimeSpan SystemCpu)
 {
     public double Iops => Ios / Elapsed.TotalSeconds;
+
+    /// <summary>User-mode CPU as a percentage of one core over the window.</summary>
+    public double UserCpuPercent => UserCpu / Elapsed * 100;
+
+    /// <summary>Kernel-mode CPU as a percentage of one core over the window.</summary>
+    public double SystemCpuPercent => SystemCpu / Elapsed * 100;
+
+    /// <summary>Process CPU time (user + kernel) per counted I/O, in microseconds.</summary>
+    public double CpuMicrosecondsPerIo => Ios == 0 ? 0 : (UserCpu + SystemCpu).TotalMicroseconds / Ios;
 
     public double MegabytesPerSecond => Bytes / Elapsed.TotalSeconds / 1e6;
 
@@ -75,6 +90,7 @@ internal sealed class BenchRunner
             _measuring = true;
         }
 
+        var cpuAtStart = Environment.CpuUsage;
         var stopwatch = Stopwatch.StartNew();
         await Task.WhenAny(all, Task.Delay(duration, cancellationToken)).ConfigureAwait(false);
         _stop = true;
@@ -94,6 +110,7 @@ internal sealed class BenchRunner
         }
 
         var elapsed = stopwatch.Elapsed;
+        var cpuAtEnd = Environment.CpuUsage;
         var histogram = new LatencyHistogram();
         long reads = 0, writes = 0;
         foreach (var worker in workers)
@@ -103,7 +120,8 @@ internal sealed class BenchRunner
             writes += worker.Writes;
         }
 
-        return new BenchResult(reads + writes, reads, writes, (reads + writes) * (long)_ioBytes, elapsed, histogram);
+        return new BenchResult(reads + writes, reads, writes, (reads + writes) * (long)_ioBytes, elapsed, histogram,
+            cpuAtEnd.UserTime - cpuAtStart.UserTime, cpuAtEnd.PrivilegedTime - cpuAtStart.PrivilegedTime);
     }
 
     private sealed class Worker(BenchRunner runner, IscsiSession session)

@@ -207,6 +207,11 @@ internal sealed class BenchCommand
                 w.WriteNumber("p99_9", Us(latency.Percentile(99.9)));
                 w.WriteNumber("max", Us(latency.Max));
                 w.WriteEndObject();
+                w.WriteStartObject("cpu");
+                w.WriteNumber("user_percent", Math.Round(result.UserCpuPercent, 1));
+                w.WriteNumber("system_percent", Math.Round(result.SystemCpuPercent, 1));
+                w.WriteNumber("us_per_io", Math.Round(result.CpuMicrosecondsPerIo, 2));
+                w.WriteEndObject();
                 w.WriteEndObject();
             }).ConfigureAwait(false);
             return;
@@ -227,6 +232,8 @@ internal sealed class BenchCommand
         Output.AddRow(table, "Latency p99.9", $"{Output.Number(Us(latency.Percentile(99.9)), "0.0")} us");
         Output.AddRow(table, "Latency min / mean / max", latency.Count == 0 ? "-" :
             $"{Output.Number(Us(latency.Min), "0.0")} / {Output.Number(Us(latency.Sum / latency.Count), "0.0")} / {Output.Number(Us(latency.Max), "0.0")} us");
+        Output.AddRow(table, "CPU (this process)",
+            $"usr {Output.Number(result.UserCpuPercent, "0.0")}%, sys {Output.Number(result.SystemCpuPercent, "0.0")}% of a core; {Output.Number(result.CpuMicrosecondsPerIo, "0.00")} us per I/O");
         Output.Console(_context).Write(table);
     }
 }

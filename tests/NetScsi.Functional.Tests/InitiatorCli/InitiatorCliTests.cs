@@ -166,6 +166,24 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
     }
 
     [Fact]
+    public async Task Bench_Json_ReportsProcessCpuOverTheWindow_AndItsCostPerIo()
+    {
+        var json = Json(await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "randread", "--block-size", "4k",
+            "--queue-depth", "4", "--seconds", "0.5", "--json"));
+        var cpu = json.GetProperty("cpu");
+        double user = cpu.GetProperty("user_percent").GetDouble();
+        double system = cpu.GetProperty("system_percent").GetDouble();
+        double perIo = cpu.GetProperty("us_per_io").GetDouble();
+        Assert.True(user + system > 0, $"usr {user}% sys {system}%: the I/O loop itself runs on this process's threads");
+
+        // The per-I/O cost is the window's CPU spread over the counted I/Os (rounding aside).
+        double seconds = json.GetProperty("seconds").GetDouble();
+        long ios = json.GetProperty("ios").GetInt64();
+        double expected = (user + system) / 100 * seconds * 1e6 / ios;
+        Assert.InRange(perIo, expected * 0.95 - 0.01, expected * 1.05 + 0.01);
+    }
+
+    [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task Node_DiscoverSave_List_Show_UseByName_Delete_FilesAre0600()
     {

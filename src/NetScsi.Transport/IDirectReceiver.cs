@@ -10,4 +10,11 @@ public interface IDirectReceiver
 {
     /// <summary>Receives the next bytes of the stream into <paramref name="buffer"/>; 0 when the peer has closed it.</summary>
     ValueTask<int> ReceiveDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes the input pipe's next read of the stream take at most <paramref name="length"/> bytes (reads after it
+    /// take what they can again). A consumer that expects the next PDU to be another large one whose data it will
+    /// receive directly asks for just its header, so none of that data has to be copied out of the pipe.
+    /// </summary>
+    void LimitNextPipeRead(int length);
 }

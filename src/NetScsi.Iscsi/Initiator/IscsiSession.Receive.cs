@@ -359,6 +359,10 @@ public sealed partial class IscsiSession
         {
             t_receiving = null;
         }
+
+        // Large reads come in runs: the next PDU is most likely another large Data-In, so read only its header
+        // and let its data, too, go straight into its command's buffer instead of being copied out of the pipe.
+        connection.DirectReceiver!.LimitNextPipeRead(Bhs.Length + (connection.HeaderDigest ? Digests.Crc32C.DigestLength : 0));
     }
 
     /// <summary>Removes a command answered by the target from the ITT table; false if it is not there any more.</summary>

@@ -19,7 +19,7 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
     private const int FallbackChunk = 16 * 1024;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly PipeReadStream _stream;
     private readonly DuplexPipe _pipe;
 
     /// <summary>Set once the socket is known to be non-blocking (see <see cref="EnsureNonBlocking"/>).</summary>
@@ -42,7 +42,7 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = new PipeReadStream(socket);
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
         // Pause thresholds keep a fast peer from growing our buffers without bound.
@@ -52,6 +52,31 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
     }
 
     public IDuplexPipe Transport => _pipe;
+
+    /// <inheritdoc/>
+    public void LimitNextPipeRead(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        _stream.NextReadLimit = length;
+    }
+
+    /// <summary>The socket's stream, whose next read the consumer can shorten (<see cref="LimitNextPipeRead"/>).</summary>
+    private sealed class PipeReadStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
+    {
+        /// <summary>Most bytes the next read may take; 0 for no limit. Only the pipe's reader reads, one read at a time.</summary>
+        public int NextReadLimit;
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (NextReadLimit > 0)
+            {
+                buffer = buffer[..Math.Min(buffer.Length, NextReadLimit)];
+                NextReadLimit = 0;
+            }
+
+            return base.ReadAsync(buffer, cancellationToken);
+        }
+    }
 
     public EndPoint? LocalEndPoint { get; }
 

@@ -122,12 +122,7 @@ public sealed class BlockLogicalUnitSanitizeTests
     [Fact]
     public async Task Sanitize_InProgress_RefusesMediaCommandsAndReportsProgress()
     {
-        LuHarness h = await CreateAsync(blocks: 64, options: Unthrottled);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        h.Device.Gate = gate;
-        byte[] parameters = OverwriteParameters(1, 0xAA);
-
-        AssertGood(await h.RunAsync(SanitizeCdb(ScsiOpcode.SanitizeOverwrite, parameters.Length, immediate: true), dataOut: parameters));
+        (LuHarness h, TaskCompletionSource gate) = await StartHeldOverwriteAsync(0xAA);
 
         Assert.True(h.Unit.IsSanitizing);
         AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady()), SenseKey.NotReady, Asc.LogicalUnitNotReadySanitizeInProgress);
@@ -160,11 +155,7 @@ public sealed class BlockLogicalUnitSanitizeTests
     [Fact]
     public async Task Sanitize_InProgress_SurvivesColdResetAndNexusLoss_NewNexusSeesUnitAttentionThenSanitizeInProgress()
     {
-        LuHarness h = await CreateAsync(blocks: 64, options: Unthrottled);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        h.Device.Gate = gate;
-        byte[] parameters = OverwriteParameters(1, 0x3C);
-        AssertGood(await h.RunAsync(SanitizeCdb(ScsiOpcode.SanitizeOverwrite, parameters.Length, immediate: true), dataOut: parameters));
+        (LuHarness h, TaskCompletionSource gate) = await StartHeldOverwriteAsync(0x3C);
 
         h.Unit.OnEvent(LogicalUnitEvent.TargetColdReset, DefaultNexus);
         h.Unit.OnEvent(LogicalUnitEvent.NexusLoss, DefaultNexus);
@@ -240,6 +231,20 @@ public sealed class BlockLogicalUnitSanitizeTests
     }
 
     /// <summary>Lets the gated device go on and waits (up to 2 s) for the sanitize to finish.</summary>
+    /// <summary>
+    /// Starts an immediate OVERWRITE of a 64-block unit with <paramref name="pattern"/> whose device writes wait on
+    /// the returned gate, so the sanitize stays in progress until <see cref="ReleaseAndWaitForSanitizeAsync"/>.
+    /// </summary>
+    private static async Task<(LuHarness Harness, TaskCompletionSource Gate)> StartHeldOverwriteAsync(byte pattern)
+    {
+        LuHarness h = await CreateAsync(blocks: 64, options: Unthrottled);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Device.Gate = gate;
+        byte[] parameters = OverwriteParameters(1, pattern);
+        AssertGood(await h.RunAsync(SanitizeCdb(ScsiOpcode.SanitizeOverwrite, parameters.Length, immediate: true), dataOut: parameters));
+        return (h, gate);
+    }
+
     private static async Task ReleaseAndWaitForSanitizeAsync(LuHarness h, TaskCompletionSource gate)
     {
         h.Device.Gate = null;

@@ -15,6 +15,7 @@ internal sealed class InitiatorConnection
     {
         Transport = transport;
         DirectReceiver = transport as IDirectReceiver;
+        Poller = transport as IPollingReceiver;
         Input = transport.Transport.Input;
         Output = transport.Transport.Output;
         Parameters = login.Parameters;
@@ -30,6 +31,15 @@ internal sealed class InitiatorConnection
 
     /// <summary>The mover's direct receive path, when it has one: large Data-In goes straight into the command's buffer.</summary>
     public IDirectReceiver? DirectReceiver { get; }
+
+    /// <summary>The mover's polling reads, when it has them: the answer to a lone command is taken without a wake-up.</summary>
+    public IPollingReceiver? Poller { get; }
+
+    /// <summary>Waits of the receive loop left to go without polling, after a poll that found nothing.</summary>
+    public int PollBackoff;
+
+    /// <summary>Polls in a row that found nothing.</summary>
+    public int PollMisses;
 
     /// <summary>Cancelled when the connection starts closing: ends a direct receive, which the pipe's cancellation does not reach.</summary>
     public CancellationToken Closing => _closingSource.Token;

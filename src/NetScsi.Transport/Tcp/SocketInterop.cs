@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace NetScsi.Transport.Tcp;
 
 /// <summary>
-/// The Linux socket calls .NET does not expose: send with MSG_MORE and sendfile(2). Used only when
+/// The Linux socket calls .NET does not expose: send with MSG_MORE, non-blocking recv without the runtime's
+/// asynchronous machinery, and sendfile(2). Used only when
 /// <see cref="IsSupported"/> (64-bit Linux: off_t and size_t are 64-bit, which these signatures assume).
 /// Errno values and flags are Linux's (the same on x64 and arm64).
 /// </summary>
@@ -28,6 +29,9 @@ internal static partial class SocketInterop
 
     [LibraryImport(LibC, EntryPoint = "send", SetLastError = true)]
     internal static unsafe partial nint Send(int fd, byte* buffer, nuint length, int flags);
+
+    [LibraryImport(LibC, EntryPoint = "recv", SetLastError = true)]
+    internal static unsafe partial nint Recv(int fd, byte* buffer, nuint length, int flags);
 
     [LibraryImport(LibC, EntryPoint = "sendfile", SetLastError = true)]
     internal static partial nint SendFile(int outFd, int inFd, ref long offset, nuint count);

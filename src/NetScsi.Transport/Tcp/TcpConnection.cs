@@ -11,15 +11,19 @@ namespace NetScsi.Transport.Tcp;
 /// <summary>
 /// TCP stream mover: a connected socket behind a pipe pair. Data from files goes out with sendfile(2)
 /// (<see cref="IFileSender"/>) on Linux, without passing through user memory, and large incoming data can
-/// be received straight into its destination (<see cref="IDirectReceiver"/>).
+/// be received straight into its destination (<see cref="IDirectReceiver"/>). An initiator's input pipe reads
+/// the socket itself (<see cref="SocketPipeReader"/>), so its reads can also poll (<see cref="IPollingReceiver"/>).
 /// </summary>
-public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectReceiver
+public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectReceiver, IPollingReceiver
 {
     /// <summary>When the send buffer is full, this much file data goes the ordinary way (which waits for room).</summary>
     private const int FallbackChunk = 16 * 1024;
 
     private readonly Socket _socket;
-    private readonly PipeReadStream _stream;
+    private readonly NetworkStream _stream;
+
+    /// <summary>The input pipe when it reads the socket itself (initiator side), else null.</summary>
+    private readonly SocketPipeReader? _socketReader;
     private readonly DuplexPipe _pipe;
 
     /// <summary>Set once the socket is known to be non-blocking (see <see cref="EnsureNonBlocking"/>).</summary>
@@ -33,7 +37,13 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
     /// How much one read of the socket into the input pipe may take. Smaller reads leave the bulk of a large
     /// PDU in the socket, where <see cref="ReceiveDirectAsync"/> can place it without a copy.
     /// </param>
-    internal TcpConnection(Socket socket, int receiveBufferSize = DefaultReceiveBufferSize)
+    /// <param name="socketReader">
+    /// The input pipe reads the socket itself (<see cref="SocketPipeReader"/>): one system call per read that
+    /// finds data, reads the consumer can limit (<see cref="LimitNextPipeRead"/>) or have poll
+    /// (<see cref="PollNextRead"/>). For an initiator, whose large Data-In goes around the pipe. Otherwise a
+    /// <see cref="StreamPipeReader"/>, whose chained segments take a target's large Data-Out without moving it.
+    /// </param>
+    internal TcpConnection(Socket socket, int receiveBufferSize = DefaultReceiveBufferSize, bool socketReader = false)
     {
         _socket = socket;
         _socket.NoDelay = true;
@@ -42,11 +52,20 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
-        _stream = new PipeReadStream(socket);
+        _stream = new NetworkStream(socket, ownsSocket: true);
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        // Pause thresholds keep a fast peer from growing our buffers without bound.
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: receiveBufferSize, minimumReadSize: Math.Min(64 * 1024, receiveBufferSize / 4), leaveOpen: true));
+        PipeReader reader;
+        if (socketReader)
+        {
+            _socketReader = new SocketPipeReader(socket, receiveBufferSize);
+            reader = _socketReader;
+        }
+        else
+        {
+            reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: receiveBufferSize, minimumReadSize: Math.Min(64 * 1024, receiveBufferSize / 4), leaveOpen: true));
+        }
+
         var writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
         _pipe = new DuplexPipe(reader, writer);
     }
@@ -54,29 +73,16 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
     public IDuplexPipe Transport => _pipe;
 
     /// <inheritdoc/>
+    /// <remarks>Only a connection whose input pipe reads the socket itself can; on others (a target's) it does nothing.</remarks>
     public void LimitNextPipeRead(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        _stream.NextReadLimit = length;
+        _socketReader?.LimitNextRead(length);
     }
 
-    /// <summary>The socket's stream, whose next read the consumer can shorten (<see cref="LimitNextPipeRead"/>).</summary>
-    private sealed class PipeReadStream(Socket socket) : NetworkStream(socket, ownsSocket: true)
-    {
-        /// <summary>Most bytes the next read may take; 0 for no limit. Only the pipe's reader reads, one read at a time.</summary>
-        public int NextReadLimit;
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (NextReadLimit > 0)
-            {
-                buffer = buffer[..Math.Min(buffer.Length, NextReadLimit)];
-                NextReadLimit = 0;
-            }
-
-            return base.ReadAsync(buffer, cancellationToken);
-        }
-    }
+    /// <inheritdoc/>
+    /// <remarks>Only a connection whose input pipe reads the socket itself can; on others (a target's) it does nothing.</remarks>
+    public void PollNextRead(TimeSpan duration) => _socketReader?.PollNextRead(duration);
 
     public EndPoint? LocalEndPoint { get; }
 
@@ -118,7 +124,7 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
         ArgumentNullException.ThrowIfNull(file);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        int sent = TrySendNow(header.Span, more: length > 0);
+        int sent = SocketInterop.IsSupported && !header.IsEmpty ? Math.Max(0, NonBlockingSocket.TrySend(_socket, header.Span, more: length > 0)) : 0;
         if (sent < header.Length)
         {
             await SendAllAsync(header[sent..], cancellationToken).ConfigureAwait(false);
@@ -173,49 +179,6 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
         }
     }
 
-    /// <summary>One non-blocking send(2); returns the bytes the kernel took (0 when the send buffer is full).</summary>
-    private unsafe int TrySendNow(ReadOnlySpan<byte> data, bool more)
-    {
-        if (!SocketInterop.IsSupported || data.IsEmpty)
-        {
-            return 0;
-        }
-        SafeSocketHandle handle = _socket.SafeHandle;
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            int flags = SocketInterop.MSG_DONTWAIT | SocketInterop.MSG_NOSIGNAL | (more ? SocketInterop.MSG_MORE : 0);
-            fixed (byte* p = data)
-            {
-                while (true)
-                {
-                    nint n = SocketInterop.Send((int)handle.DangerousGetHandle(), p, (nuint)data.Length, flags);
-                    if (n >= 0)
-                    {
-                        return (int)n;
-                    }
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == SocketInterop.EAGAIN)
-                    {
-                        return 0;
-                    }
-                    if (errno != SocketInterop.EINTR)
-                    {
-                        throw ErrnoException("send", errno);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
-    }
-
     /// <summary>One non-blocking sendfile(2); returns the bytes the kernel took (0 when the send buffer is full).</summary>
     private int TrySendFileNow(SafeFileHandle file, long offset, int length)
     {
@@ -251,7 +214,7 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
                 }
                 if (errno != SocketInterop.EINTR)
                 {
-                    throw ErrnoException("sendfile", errno);
+                    throw NonBlockingSocket.ErrnoException("sendfile", errno);
                 }
             }
         }
@@ -285,13 +248,10 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
         }
         if (flags < 0)
         {
-            throw ErrnoException("fcntl", Marshal.GetLastPInvokeError());
+            throw NonBlockingSocket.ErrnoException("fcntl", Marshal.GetLastPInvokeError());
         }
         _nonBlocking = true;
     }
-
-    private static IOException ErrnoException(string call, int errno) =>
-        new($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
 
     public void Abort()
     {

@@ -7,7 +7,8 @@ namespace NetScsi.Transport.Tcp;
 /// <remarks>
 /// An initiator mostly receives Data-In: its connections read the socket 16 KiB at a time, enough to batch
 /// small responses, while the rest of a large Data-In stays in the socket for direct placement
-/// (<see cref="IDirectReceiver"/>) into the command's buffer.
+/// (<see cref="IDirectReceiver"/>) into the command's buffer. Their input pipes read the socket themselves
+/// (<see cref="SocketPipeReader"/>), so a read can poll for the answer to a lone command (<see cref="IPollingReceiver"/>).
 /// </remarks>
 public sealed class TcpDataMoverConnector : IDataMoverConnector
 {
@@ -20,7 +21,7 @@ public sealed class TcpDataMoverConnector : IDataMoverConnector
         try
         {
             await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-            return new TcpConnection(socket, ReceiveBufferSize);
+            return new TcpConnection(socket, ReceiveBufferSize, socketReader: true);
         }
         catch
         {

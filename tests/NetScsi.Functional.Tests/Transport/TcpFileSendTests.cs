@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using NetScsi.Transport;
@@ -54,23 +53,6 @@ public sealed class TcpFileSendTests : IAsyncLifetime
             total += n;
         }
         return received;
-    }
-
-    [Fact]
-    public async Task LimitNextPipeRead_TakesOnlyThatMuchFromTheSocket_ThenReadsTakeWhatIsThere()
-    {
-        byte[] sent = [.. Enumerable.Range(0, 100).Select(i => (byte)i)];
-        await _client.SendAsync(sent, SocketFlags.None); // over loopback the bytes are in the server's socket now
-        var input = _server.Transport.Input;
-
-        Assert.IsAssignableFrom<IDirectReceiver>(_server).LimitNextPipeRead(48);
-        var first = await input.ReadAsync().AsTask().WaitAsync(s_timeout);
-        Assert.Equal(sent[..48], first.Buffer.ToArray());
-        input.AdvanceTo(first.Buffer.End);
-
-        var rest = await input.ReadAsync().AsTask().WaitAsync(s_timeout);
-        Assert.Equal(sent[48..], rest.Buffer.ToArray());
-        input.AdvanceTo(rest.Buffer.End);
     }
 
     [Fact]

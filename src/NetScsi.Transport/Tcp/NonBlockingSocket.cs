@@ -1,0 +1,96 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace NetScsi.Transport.Tcp;
+
+/// <summary>
+/// One non-blocking recv(2) or send(2) on a socket, straight through libc. Cheaper than the runtime's
+/// asynchronous socket calls when the kernel can answer at once, which on a busy connection is most of the
+/// time; the caller falls back to those to wait. Only when <see cref="SocketInterop.IsSupported"/>.
+/// </summary>
+internal static class NonBlockingSocket
+{
+    /// <summary>What <see cref="TryReceive"/> and <see cref="TrySend"/> return when the call would have to wait.</summary>
+    public const int WouldBlock = -1;
+
+    /// <summary>Bytes received (0: the peer closed its side), or <see cref="WouldBlock"/>.</summary>
+    public static unsafe int TryReceive(Socket socket, Span<byte> buffer)
+    {
+        SafeSocketHandle handle = socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            fixed (byte* p = buffer)
+            {
+                while (true)
+                {
+                    nint n = SocketInterop.Recv((int)handle.DangerousGetHandle(), p, (nuint)buffer.Length, SocketInterop.MSG_DONTWAIT);
+                    if (n >= 0)
+                    {
+                        return (int)n;
+                    }
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == SocketInterop.EAGAIN)
+                    {
+                        return WouldBlock;
+                    }
+                    if (errno != SocketInterop.EINTR)
+                    {
+                        throw ErrnoException("recv", errno);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Bytes the kernel took, or <see cref="WouldBlock"/> when the send buffer is full.</summary>
+    /// <param name="more">MSG_MORE: more data follows at once, so the kernel may hold this for the same segment.</param>
+    public static unsafe int TrySend(Socket socket, ReadOnlySpan<byte> data, bool more = false)
+    {
+        SafeSocketHandle handle = socket.SafeHandle;
+        bool added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            int flags = SocketInterop.MSG_DONTWAIT | SocketInterop.MSG_NOSIGNAL | (more ? SocketInterop.MSG_MORE : 0);
+            fixed (byte* p = data)
+            {
+                while (true)
+                {
+                    nint n = SocketInterop.Send((int)handle.DangerousGetHandle(), p, (nuint)data.Length, flags);
+                    if (n >= 0)
+                    {
+                        return (int)n;
+                    }
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == SocketInterop.EAGAIN)
+                    {
+                        return WouldBlock;
+                    }
+                    if (errno != SocketInterop.EINTR)
+                    {
+                        throw ErrnoException("send", errno);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    public static IOException ErrnoException(string call, int errno) =>
+        new($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).");
+}

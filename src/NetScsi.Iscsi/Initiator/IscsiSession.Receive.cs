@@ -128,6 +128,7 @@ public sealed partial class IscsiSession
     /// <returns>True when the next read polls.</returns>
     private bool PollForLoneResponse(InitiatorConnection connection)
     {
+        // The counts are read without the lock: a stale one costs one poll too many or too few, nothing more.
         if (connection.Poller is null || _options.ReceivePollTime <= TimeSpan.Zero || _active.Count != 1 || _pending.Count != 0)
         {
             return false;

@@ -16,38 +16,9 @@ internal static class NonBlockingSocket
     /// <summary>Bytes received (0: the peer closed its side), or <see cref="WouldBlock"/>.</summary>
     public static unsafe int TryReceive(Socket socket, Span<byte> buffer)
     {
-        SafeSocketHandle handle = socket.SafeHandle;
-        bool added = false;
-        try
+        fixed (byte* p = buffer)
         {
-            handle.DangerousAddRef(ref added);
-            fixed (byte* p = buffer)
-            {
-                while (true)
-                {
-                    nint n = SocketInterop.Recv((int)handle.DangerousGetHandle(), p, (nuint)buffer.Length, SocketInterop.MSG_DONTWAIT);
-                    if (n >= 0)
-                    {
-                        return (int)n;
-                    }
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == SocketInterop.EAGAIN)
-                    {
-                        return WouldBlock;
-                    }
-                    if (errno != SocketInterop.EINTR)
-                    {
-                        throw ErrnoException("recv", errno);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
+            return Call(socket, &SocketInterop.Recv, "recv", p, buffer.Length, SocketInterop.MSG_DONTWAIT);
         }
     }
 
@@ -55,30 +26,36 @@ internal static class NonBlockingSocket
     /// <param name="more">MSG_MORE: more data follows at once, so the kernel may hold this for the same segment.</param>
     public static unsafe int TrySend(Socket socket, ReadOnlySpan<byte> data, bool more = false)
     {
+        int flags = SocketInterop.MSG_DONTWAIT | SocketInterop.MSG_NOSIGNAL | (more ? SocketInterop.MSG_MORE : 0);
+        fixed (byte* p = data)
+        {
+            return Call(socket, &SocketInterop.Send, "send", p, data.Length, flags);
+        }
+    }
+
+    /// <summary>recv(2) or send(2) on the socket's descriptor, held open for the call, retried on EINTR.</summary>
+    private static unsafe int Call(Socket socket, delegate*<int, byte*, nuint, int, nint> call, string name, byte* buffer, int length, int flags)
+    {
         SafeSocketHandle handle = socket.SafeHandle;
         bool added = false;
         try
         {
             handle.DangerousAddRef(ref added);
-            int flags = SocketInterop.MSG_DONTWAIT | SocketInterop.MSG_NOSIGNAL | (more ? SocketInterop.MSG_MORE : 0);
-            fixed (byte* p = data)
+            while (true)
             {
-                while (true)
+                nint n = call((int)handle.DangerousGetHandle(), buffer, (nuint)length, flags);
+                if (n >= 0)
                 {
-                    nint n = SocketInterop.Send((int)handle.DangerousGetHandle(), p, (nuint)data.Length, flags);
-                    if (n >= 0)
-                    {
-                        return (int)n;
-                    }
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == SocketInterop.EAGAIN)
-                    {
-                        return WouldBlock;
-                    }
-                    if (errno != SocketInterop.EINTR)
-                    {
-                        throw ErrnoException("send", errno);
-                    }
+                    return (int)n;
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == SocketInterop.EAGAIN)
+                {
+                    return WouldBlock;
+                }
+                if (errno != SocketInterop.EINTR)
+                {
+                    throw ErrnoException(name, errno);
                 }
             }
         }

@@ -16,6 +16,21 @@ public sealed class InitiatorPollingTests
     [Fact]
     public async Task LoneCommands_AskThePollingTransportToPoll_ForTheConfiguredTime()
     {
+        List<TimeSpan> polls = await ReadOneAtATimeAsync(_ => { });
+        Assert.NotEmpty(polls);
+        Assert.All(polls, duration => Assert.Equal(TimeSpan.FromMicroseconds(50), duration));
+    }
+
+    [Fact]
+    public async Task ReceivePollTimeZero_NeverPolls()
+    {
+        List<TimeSpan> polls = await ReadOneAtATimeAsync(o => o.ReceivePollTime = TimeSpan.Zero);
+        Assert.Empty(polls);
+    }
+
+    /// <summary>50 reads, one at a time, through a mover that records what it is asked to poll.</summary>
+    private static async Task<List<TimeSpan>> ReadOneAtATimeAsync(Action<IscsiSessionOptions> configure)
+    {
         await using var target = await InitiatorTarget.StartAsync();
         var connector = new RecordingConnector(target.Mover);
         // Inline continuations submit the next command before the receive loop waits: one command is out then.
@@ -23,6 +38,7 @@ public sealed class InitiatorPollingTests
         {
             o.Connector = connector;
             o.InlineCompletions = true;
+            configure(o);
         })).WaitAsync(s_timeout);
 
         var buffer = new byte[4096];
@@ -31,29 +47,10 @@ public sealed class InitiatorPollingTests
             await session.ReadAsync(0, (ulong)(i * 8), 8, buffer).AsTask().WaitAsync(s_timeout);
         }
 
-        Assert.NotEmpty(connector.Polls);
-        Assert.All(connector.Polls, duration => Assert.Equal(TimeSpan.FromMicroseconds(50), duration));
-    }
-
-    [Fact]
-    public async Task ReceivePollTimeZero_NeverPolls()
-    {
-        await using var target = await InitiatorTarget.StartAsync();
-        var connector = new RecordingConnector(target.Mover);
-        await using var session = await IscsiSession.ConnectAsync(target.Options(o =>
+        lock (connector.Polls)
         {
-            o.Connector = connector;
-            o.InlineCompletions = true;
-            o.ReceivePollTime = TimeSpan.Zero;
-        })).WaitAsync(s_timeout);
-
-        var buffer = new byte[4096];
-        for (int i = 0; i < 50; i++)
-        {
-            await session.ReadAsync(0, (ulong)(i * 8), 8, buffer).AsTask().WaitAsync(s_timeout);
+            return [.. connector.Polls];
         }
-
-        Assert.Empty(connector.Polls);
     }
 
     /// <summary>Connects through another mover and hands out connections that record what they are asked to poll.</summary>

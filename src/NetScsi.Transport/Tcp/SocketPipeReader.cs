@@ -7,7 +7,7 @@ using System.Runtime.CompilerServices;
 namespace NetScsi.Transport.Tcp;
 
 /// <summary>
-/// The input pipe of a TCP connection: one contiguous buffer the socket is read into. A read first tries a
+/// The input pipe of an initiator's TCP connection: one contiguous buffer the socket is read into. A read first tries a
 /// non-blocking recv(2) (<see cref="NonBlockingSocket"/>) and waits through the runtime's asynchronous
 /// receive only when the kernel has nothing yet. Compared with a <see cref="StreamPipeReader"/> over a
 /// <see cref="NetworkStream"/>, a read that finds data costs one system call and no asynchronous machinery.

@@ -93,20 +93,27 @@ internal static class AllocationProbe
         bench.Setup();
         try
         {
-            (string Name, bool Read, int Depth)[] cases = [("Read4K", true, 1), ("Write4K", false, 1), ("Read4KQD8", true, 8), ("Write4KQD8", false, 8)];
-            foreach (var (name, read, depth) in cases)
+            (string Name, InitiatorEndToEndBenchmarks.Operation Operation, int Depth)[] cases =
+            [
+                ("Read4K", InitiatorEndToEndBenchmarks.Operation.Read, 1),
+                ("Write4K", InitiatorEndToEndBenchmarks.Operation.Write, 1),
+                ("Read4KQD8", InitiatorEndToEndBenchmarks.Operation.Read, 8),
+                ("ReadPooled4KQD8", InitiatorEndToEndBenchmarks.Operation.ReadPooled, 8),
+                ("Write4KQD8", InitiatorEndToEndBenchmarks.Operation.Write, 8),
+            ];
+            foreach (var (name, operation, depth) in cases)
             {
-                bench.Run(read, 20_000, depth);
+                bench.Run(operation, 20_000, depth);
                 using var listener = types ? new AllocationTickListener() : null;
                 long before = GC.GetTotalAllocatedBytes(precise: true);
                 TimeSpan cpuBefore = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
                 var watch = System.Diagnostics.Stopwatch.StartNew();
-                bench.Run(read, commands, depth);
+                bench.Run(operation, commands, depth);
                 watch.Stop();
                 TimeSpan cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
                 long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
                 // CPU time (all threads, fake target included) is steadier than wall time on a busy machine.
-                Console.WriteLine($"{name,-12} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command  {cpu.TotalMicroseconds / commands,8:F2} CPU us/command");
+                Console.WriteLine($"{name,-16} {commands} commands  {(double)allocated / commands,10:F2} B/command  {watch.Elapsed.TotalMicroseconds / commands,8:F2} us/command  {cpu.TotalMicroseconds / commands,8:F2} CPU us/command");
                 listener?.Print();
             }
         }

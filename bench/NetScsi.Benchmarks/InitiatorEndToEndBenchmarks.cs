@@ -6,13 +6,26 @@ using NetScsi.Transport.InMemory;
 namespace NetScsi.Benchmarks;
 
 /// <summary>
-/// The initiator library's command path (<see cref="IscsiSession.ReadAsync"/> / <see cref="IscsiSession.WriteAsync"/>
-/// of 4 KiB: submit, sender loop, receive loop, completion) against <see cref="FakeTarget"/> over the in-memory
+/// The initiator library's command path (<see cref="IscsiSession.ReadAsync"/> / <see cref="IscsiSession.ReadPooledAsync"/> /
+/// <see cref="IscsiSession.WriteAsync"/> of 4 KiB: submit, sender loop, receive loop, completion) against <see cref="FakeTarget"/> over the in-memory
 /// data mover. The fake target allocates nothing per command, so the Allocated column is the initiator's.
 /// </summary>
 [MemoryDiagnoser]
 public class InitiatorEndToEndBenchmarks
 {
+    /// <summary>What a benchmark's commands do.</summary>
+    public enum Operation
+    {
+        /// <summary><see cref="IscsiSession.ReadAsync"/> into the slot's buffer.</summary>
+        Read,
+
+        /// <summary><see cref="IscsiSession.ReadPooledAsync"/>, disposing the rented buffer at once.</summary>
+        ReadPooled,
+
+        /// <summary><see cref="IscsiSession.WriteAsync"/> from the slot's buffer.</summary>
+        Write,
+    }
+
     /// <summary>Commands per benchmark invocation: amortizes the blocking hand-off to the benchmark thread.</summary>
     public const int Commands = 256;
 
@@ -81,24 +94,28 @@ public class InitiatorEndToEndBenchmarks
 
     /// <summary>ReadAsync of 4 KiB at a fixed LBA, one at a time.</summary>
     [Benchmark(OperationsPerInvoke = Commands)]
-    public void Read4K() => Run(read: true, Commands, 1);
+    public void Read4K() => Run(Operation.Read, Commands, 1);
 
     /// <summary>WriteAsync of 4 KiB (immediate data) at a fixed LBA, one at a time.</summary>
     [Benchmark(OperationsPerInvoke = Commands)]
-    public void Write4K() => Run(read: false, Commands, 1);
+    public void Write4K() => Run(Operation.Write, Commands, 1);
 
     /// <summary>As <see cref="Read4K"/> with 8 commands outstanding.</summary>
     [Benchmark(OperationsPerInvoke = Commands)]
-    public void Read4KQD8() => Run(read: true, Commands, 8);
+    public void Read4KQD8() => Run(Operation.Read, Commands, 8);
+
+    /// <summary>As <see cref="Read4KQD8"/> into arrays the session rents as the data arrives.</summary>
+    [Benchmark(OperationsPerInvoke = Commands)]
+    public void ReadPooled4KQD8() => Run(Operation.ReadPooled, Commands, 8);
 
     /// <summary>As <see cref="Write4K"/> with 8 commands outstanding.</summary>
     [Benchmark(OperationsPerInvoke = Commands)]
-    public void Write4KQD8() => Run(read: false, Commands, 8);
+    public void Write4KQD8() => Run(Operation.Write, Commands, 8);
 
     /// <summary>Runs <paramref name="count"/> commands, <paramref name="depth"/> outstanding, and blocks until done (for the allocation probe too).</summary>
-    internal void Run(bool read, int count, int depth)
+    internal void Run(Operation operation, int count, int depth)
     {
-        ValueTask pending = RunAsync(read, count, depth);
+        ValueTask pending = RunAsync(operation, count, depth);
         if (!pending.IsCompleted)
         {
             // Block without allocating: a cached callback sets a reusable event.
@@ -111,12 +128,12 @@ public class InitiatorEndToEndBenchmarks
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunAsync(bool read, int count, int depth)
+    private async ValueTask RunAsync(Operation operation, int count, int depth)
     {
         int issued = 0;
         for (; issued < depth && issued < count; issued++)
         {
-            _slots[issued] = Issue(read, issued);
+            _slots[issued] = Issue(operation, issued);
         }
 
         for (int done = 0; done < count; done++)
@@ -125,13 +142,22 @@ public class InitiatorEndToEndBenchmarks
             await _slots[slot].ConfigureAwait(false);
             if (issued < count)
             {
-                _slots[slot] = Issue(read, slot);
+                _slots[slot] = Issue(operation, slot);
                 issued++;
             }
         }
     }
 
-    private ValueTask Issue(bool read, int slot) => read
-        ? Session.ReadAsync(0, Lba, IoBytes / FakeTarget.BlockSize, _buffers[slot])
-        : Session.WriteAsync(0, Lba, _buffers[slot]);
+    private ValueTask Issue(Operation operation, int slot) => operation switch
+    {
+        Operation.Read => Session.ReadAsync(0, Lba, IoBytes / FakeTarget.BlockSize, _buffers[slot]),
+        Operation.ReadPooled => ReadPooledAsync(),
+        _ => Session.WriteAsync(0, Lba, _buffers[slot]),
+    };
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReadPooledAsync()
+    {
+        using PooledReadBuffer data = await Session.ReadPooledAsync(0, Lba, IoBytes / FakeTarget.BlockSize).ConfigureAwait(false);
+    }
 }

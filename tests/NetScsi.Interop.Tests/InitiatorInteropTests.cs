@@ -172,6 +172,10 @@ public abstract class InitiatorInteropTests(IInitiatorPeer peer)
         byte[] back = new byte[bytes];
         await session.ReadAsync(Lun, lba, (uint)(bytes / 512), back);
         Assert.True(data.AsSpan().SequenceEqual(back), $"{bytes} bytes at LBA {lba} read back differently");
+
+        // The same through a buffer the session rents as the data arrives (large Data-In goes straight into it).
+        using PooledReadBuffer pooled = await session.ReadPooledAsync(Lun, lba, (uint)(bytes / 512));
+        Assert.True(data.AsSpan().SequenceEqual(pooled.Span), $"{bytes} bytes at LBA {lba} read back differently into a pooled buffer ({pooled.Length} bytes)");
     }
 
     private static async Task<bool> IsZeroAsync(IscsiSession session, ulong lba, uint blocks)

@@ -35,10 +35,11 @@ internal sealed record BenchResult(
 }
 
 /// <summary>
-/// Sessions × queue-depth workers, each looping one ReadAsync/WriteAsync at a time on its own
-/// pre-allocated buffer (writes all send one fixed random buffer), timing each I/O with Stopwatch
-/// timestamps into its own histogram. Sequential patterns share one cursor per run; random ones draw
-/// block-size-aligned offsets uniformly over the LUN (or <c>--size</c>).
+/// Sessions × queue-depth workers, each looping one read or write at a time, timing each I/O with Stopwatch
+/// timestamps into its own histogram. Reads land in an array the session rents as the data arrives
+/// (<see cref="IscsiSession.ReadPooledAsync"/>, given back at once) or, with fixed buffers, in the worker's own
+/// pre-allocated buffer as with fio; writes all send one fixed random buffer. Sequential patterns share one
+/// cursor per run; random ones draw block-size-aligned offsets uniformly over the LUN (or <c>--size</c>).
 /// </summary>
 internal sealed class BenchRunner
 {
@@ -50,13 +51,14 @@ internal sealed class BenchRunner
     private readonly int _queueDepth;
     private readonly long _slots;
     private readonly byte[] _writeData;
+    private readonly bool _pooledReads;
     private long _cursor = -1;
     private volatile bool _stop;
 
     /// <summary>False during the ramp: I/Os run but are not counted.</summary>
     private volatile bool _measuring;
 
-    public BenchRunner(IReadOnlyList<IscsiSession> sessions, ulong lun, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth)
+    public BenchRunner(IReadOnlyList<IscsiSession> sessions, ulong lun, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth, bool pooledReads)
     {
         _sessions = sessions;
         _lun = lun;
@@ -65,6 +67,7 @@ internal sealed class BenchRunner
         _ioBlocks = (uint)(ioBytes / lunBlockSize);
         _queueDepth = queueDepth;
         _slots = regionBytes / ioBytes;
+        _pooledReads = pooledReads;
         _writeData = GC.AllocateUninitializedArray<byte>(ioBytes, pinned: true);
         Random.Shared.NextBytes(_writeData);
     }
@@ -138,8 +141,8 @@ internal sealed class BenchRunner
             ulong lun = runner._lun;
             uint blocks = runner._ioBlocks;
             long slots = runner._slots;
-            byte[] readBuffer = GC.AllocateUninitializedArray<byte>(runner._ioBytes, pinned: true);
-            Memory<byte> readMemory = readBuffer;
+            bool pooledReads = runner._pooledReads;
+            Memory<byte> readMemory = pooledReads ? default : GC.AllocateUninitializedArray<byte>(runner._ioBytes, pinned: true);
             ReadOnlyMemory<byte> writeMemory = runner._writeData;
             var random = new Random();
             bool randomOffsets = BenchPatterns.IsRandom(pattern);
@@ -157,6 +160,10 @@ internal sealed class BenchRunner
                 if (write)
                 {
                     await session.WriteAsync(lun, lba, writeMemory, fua: false, cancellationToken).ConfigureAwait(false);
+                }
+                else if (pooledReads)
+                {
+                    (await session.ReadPooledAsync(lun, lba, blocks, cancellationToken).ConfigureAwait(false)).Dispose();
                 }
                 else
                 {

@@ -42,6 +42,14 @@ internal sealed class BenchCommand
         CustomParser = r => ParseSize(r, "--size", 512, long.MaxValue),
     };
 
+    private readonly Option<string> _buffers = new("--buffers")
+    {
+        Description = "Where reads land: pooled (an array the session rents as the data arrives, like libiscsi's tasks) "
+            + "or fixed (one buffer per I/O in flight, like fio's) [default: pooled]",
+        HelpName = "KIND",
+        DefaultValueFactory = _ => "pooled",
+    };
+
     private readonly Option<bool> _json = new("--json") { Description = "Print JSON: iops, mb_per_s, latency_us {p50, p99, p99_9, ...}" };
 
     public BenchCommand(CliContext context)
@@ -50,9 +58,16 @@ internal sealed class BenchCommand
         _options = new InitiatorOptions(context);
         Command = new Command("bench", "Measure IOPS, throughput and latency (fio's vocabulary)")
         {
-            _target, _pattern, _blockSize, _queueDepth, _seconds, _rampTime, _sessions, _size, _json,
+            _target, _pattern, _blockSize, _queueDepth, _seconds, _rampTime, _sessions, _size, _buffers, _json,
         };
         _options.AddTo(Command);
+        _buffers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is not ("pooled" or "fixed"))
+            {
+                r.AddError($"--buffers '{r.GetValueOrDefault<string>()}': expected pooled or fixed");
+            }
+        });
         _queueDepth.Validators.Add(r => Range(r, "--queue-depth", 1, 1024));
         _sessions.Validators.Add(r => Range(r, "--sessions", 1, 64));
         _seconds.Validators.Add(r =>
@@ -133,6 +148,7 @@ internal sealed class BenchCommand
         var duration = TimeSpan.FromSeconds(parseResult.GetValue(_seconds));
         var rampTime = TimeSpan.FromSeconds(parseResult.GetValue(_rampTime));
         long? size = parseResult.GetValue(_size);
+        bool pooledReads = parseResult.GetValue(_buffers) == "pooled";
 
         // Enough CmdSN window is the target's business; enough pooled commands and a command timeout that
         // a deep queue cannot trip on a slow target are ours.
@@ -167,9 +183,9 @@ internal sealed class BenchCommand
                 throw CliException.Usage($"the LUN (or --size) is smaller than one {ioBytes}-byte I/O");
             }
 
-            var runner = new BenchRunner(sessions, target.Lun, pattern, (int)ioBytes, capacity.BlockSize, region, queueDepth);
+            var runner = new BenchRunner(sessions, target.Lun, pattern, (int)ioBytes, capacity.BlockSize, region, queueDepth, pooledReads);
             var result = await runner.RunAsync(rampTime, duration, cancellationToken).ConfigureAwait(false);
-            await ReportAsync(parseResult.GetValue(_json), pattern, ioBytes, queueDepth, sessionCount, result).ConfigureAwait(false);
+            await ReportAsync(parseResult.GetValue(_json), pattern, ioBytes, queueDepth, sessionCount, pooledReads, result).ConfigureAwait(false);
         }
         finally
         {
@@ -179,7 +195,7 @@ internal sealed class BenchCommand
         return ExitCodes.Success;
     }
 
-    private async Task ReportAsync(bool json, BenchPattern pattern, long ioBytes, int queueDepth, int sessions, BenchResult result)
+    private async Task ReportAsync(bool json, BenchPattern pattern, long ioBytes, int queueDepth, int sessions, bool pooledReads, BenchResult result)
     {
         var latency = result.Latency;
         double Us(double ticks) => Math.Round(LatencyHistogram.TicksToMicroseconds(ticks), 1);
@@ -192,6 +208,7 @@ internal sealed class BenchCommand
                 w.WriteNumber("block_size", ioBytes);
                 w.WriteNumber("queue_depth", queueDepth);
                 w.WriteNumber("sessions", sessions);
+                w.WriteString("buffers", pooledReads ? "pooled" : "fixed");
                 w.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
                 w.WriteNumber("ios", result.Ios);
                 w.WriteNumber("read_ios", result.ReadIos);
@@ -219,7 +236,7 @@ internal sealed class BenchCommand
 
         var table = Output.Table(_context, "Metric", "Value");
         Output.AddRow(table, "Pattern", string.Create(CultureInfo.InvariantCulture,
-            $"{BenchPatterns.Name(pattern)}, {Output.Size(ioBytes)} I/Os, queue depth {queueDepth} x {sessions} session(s), {result.Elapsed.TotalSeconds:0.0} s"));
+            $"{BenchPatterns.Name(pattern)}, {Output.Size(ioBytes)} I/Os, queue depth {queueDepth} x {sessions} session(s), {(pooledReads ? "pooled" : "fixed")} buffers, {result.Elapsed.TotalSeconds:0.0} s"));
         Output.AddRow(table, "IOPS", Output.Number(result.Iops, "0"));
         if (pattern == BenchPattern.RandRw)
         {

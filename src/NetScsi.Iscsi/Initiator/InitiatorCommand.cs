@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Tasks.Sources;
 using NetScsi.Iscsi.Pdus;
 
@@ -32,11 +33,11 @@ internal enum CommandState
 
 /// <summary>
 /// One request of a session (SCSI command, task management, logout), pooled. The caller awaits it
-/// through <see cref="IValueTaskSource{TResult}"/> (raw result) or <see cref="IValueTaskSource"/>
-/// (<see cref="CheckStatus"/>: ReadAsync/WriteAsync, which throw unless GOOD); reading the result
-/// returns it to the pool, so a command costs no allocation in steady state.
+/// through <see cref="IValueTaskSource{TResult}"/> (raw result, or the rented buffer of a pooled read) or
+/// <see cref="IValueTaskSource"/> (<see cref="CheckStatus"/>: ReadAsync/WriteAsync, which throw unless GOOD);
+/// reading the result returns it to the pool, so a command costs no allocation in steady state.
 /// </summary>
-internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTaskSource
+internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTaskSource<PooledReadBuffer>, IValueTaskSource
 {
     private readonly IscsiSession _session;
     private ManualResetValueTaskSourceCore<ScsiResult> _core = new() { RunContinuationsAsynchronously = true };
@@ -56,6 +57,16 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
     public ulong LunField;
     public Cdb16 Cdb;
     public Memory<byte> DataIn;
+
+    /// <summary>Expected Data-In length: the caller's buffer, or what a pooled read rents when its data arrives.</summary>
+    public int DataInLength;
+
+    /// <summary>A pooled read: <see cref="DataIn"/> is rented from <see cref="ArrayPool{T}.Shared"/> when the first data arrives.</summary>
+    public bool RentsDataIn;
+
+    /// <summary>The array a pooled read rented; goes to the caller with the result, else back to the pool with the command.</summary>
+    public byte[]? RentedDataIn;
+
     public ReadOnlyMemory<byte> DataOut;
     public uint Itt;
     public uint CmdSN;
@@ -97,6 +108,8 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
         LunField = 0;
         Cdb = default;
         DataIn = default;
+        DataInLength = 0;
+        RentsDataIn = false;
         DataOut = default;
         Itt = Bhs.ReservedTag;
         CmdSN = 0;
@@ -117,6 +130,30 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
 
     public void SetResult(in ScsiResult result) => _core.SetResult(result);
 
+    /// <summary>
+    /// The first Data-In of a pooled read: rents its buffer now rather than at submission, so that with many reads
+    /// outstanding the data lands in the array the last completed read just gave back, still in the CPU's cache.
+    /// </summary>
+    public void RentDataInIfPooled()
+    {
+        if (RentsDataIn && RentedDataIn is null)
+        {
+            RentedDataIn = ArrayPool<byte>.Shared.Rent(DataInLength);
+            DataIn = RentedDataIn.AsMemory(0, DataInLength);
+        }
+    }
+
+    /// <summary>Gives a pooled read's array back (the command failed, or is going back to the pool unclaimed).</summary>
+    public void ReturnRentedDataIn()
+    {
+        if (RentedDataIn is not null)
+        {
+            ArrayPool<byte>.Shared.Return(RentedDataIn);
+            RentedDataIn = null;
+            DataIn = default;
+        }
+    }
+
     public void SetException(Exception error) => _core.SetException(error);
 
     ScsiResult IValueTaskSource<ScsiResult>.GetResult(short token)
@@ -124,6 +161,24 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
         try
         {
             return _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+            _session.ReturnToPool(this);
+        }
+    }
+
+    PooledReadBuffer IValueTaskSource<PooledReadBuffer>.GetResult(short token)
+    {
+        try
+        {
+            _core.GetResult(token);
+
+            // The bytes the target sent: all of them, or fewer when it reported an underflow.
+            var buffer = new PooledReadBuffer(RentedDataIn, DataInReceived);
+            RentedDataIn = null;
+            return buffer;
         }
         finally
         {
@@ -149,7 +204,12 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
 
+    ValueTaskSourceStatus IValueTaskSource<PooledReadBuffer>.GetStatus(short token) => _core.GetStatus(token);
+
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+
+    void IValueTaskSource<PooledReadBuffer>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
         => _core.OnCompleted(continuation, state, token, flags);
 
     void IValueTaskSource<ScsiResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)

@@ -304,9 +304,19 @@ public sealed partial class IscsiSession
             AdvanceStatSN(connection, pdu.StatSN);
         }
 
-        if (command is not null && (long)pdu.BufferOffset + pdu.DataSegmentLength > command.DataIn.Length)
+        if (command is null)
         {
-            throw new IscsiConnectionException($"Data-In at offset {pdu.BufferOffset} length {pdu.DataSegmentLength} exceeds the expected length {command.DataIn.Length}.");
+            return null;
+        }
+
+        if ((long)pdu.BufferOffset + pdu.DataSegmentLength > command.DataInLength)
+        {
+            throw new IscsiConnectionException($"Data-In at offset {pdu.BufferOffset} length {pdu.DataSegmentLength} exceeds the expected length {command.DataInLength}.");
+        }
+
+        if (pdu.DataSegmentLength > 0)
+        {
+            command.RentDataInIfPooled();
         }
 
         return command;
@@ -379,7 +389,7 @@ public sealed partial class IscsiSession
         lock (_lock)
         {
             InitiatorCommand? tracked = FindScsiLocked(pdu.InitiatorTaskTag);
-            if (tracked is null || (long)pdu.BufferOffset + dataLength > tracked.DataIn.Length)
+            if (tracked is null || (long)pdu.BufferOffset + dataLength > tracked.DataInLength)
             {
                 return false;
             }

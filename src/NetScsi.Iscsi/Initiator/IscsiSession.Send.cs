@@ -294,7 +294,7 @@ public sealed partial class IscsiSession
                 work.LunField = command.LunField;
                 work.Cdb = command.Cdb;
                 work.DataOut = command.DataOut;
-                work.DataInLength = command.DataIn.Length;
+                work.DataInLength = command.DataInLength;
                 return true;
             }
 

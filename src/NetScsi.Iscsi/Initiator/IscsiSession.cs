@@ -254,7 +254,8 @@ public sealed partial class IscsiSession : IAsyncDisposable
     }
 
     /// <summary>Queues a command for the sender; the caller awaits it with <paramref name="version"/>.</summary>
-    private InitiatorCommand SubmitCore(ulong lun, ReadOnlySpan<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut, bool checkStatus, CancellationToken cancellationToken, out short version)
+    /// <param name="pooledDataInLength">Non-zero for a pooled read: its length, rented when the data arrives (<paramref name="dataIn"/> empty).</param>
+    private InitiatorCommand SubmitCore(ulong lun, ReadOnlySpan<byte> cdb, Memory<byte> dataIn, ReadOnlyMemory<byte> dataOut, bool checkStatus, CancellationToken cancellationToken, out short version, int pooledDataInLength = 0)
     {
         if (cdb.Length is 0 or > 16)
         {
@@ -279,6 +280,8 @@ public sealed partial class IscsiSession : IAsyncDisposable
             command.LunField = ScsiTargetDevice.EncodeLun((int)lun);
             cdb.CopyTo(command.Cdb);
             command.DataIn = dataIn;
+            command.DataInLength = pooledDataInLength > 0 ? pooledDataInLength : dataIn.Length;
+            command.RentsDataIn = pooledDataInLength > 0;
             command.DataOut = dataOut;
             command.CheckStatus = checkStatus;
             command.SubmitSequence = _nextSubmitSequence++;
@@ -327,6 +330,7 @@ public sealed partial class IscsiSession : IAsyncDisposable
         lock (_lock)
         {
             command.State = CommandState.Idle;
+            command.ReturnRentedDataIn();
             command.DataIn = default;
             command.DataOut = default;
             command.Detached = null;

@@ -267,6 +267,44 @@ public sealed class InitiatorSessionTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadPooled_ManyOutstanding_EachGetsItsOwnBytes_AndFailuresThrow(bool digests)
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync(o =>
+        {
+            o.HeaderDigest = digests;
+            o.DataDigest = digests;
+        });
+        var expected = new Dictionary<ulong, byte[]>();
+        for (int i = 0; i < 12; i++)
+        {
+            ulong lba = (ulong)i * 2048;
+            expected[lba] = Pattern((i % 3) switch { 0 => 4096, 1 => 64 * 1024, _ => 1024 * 1024 }, 500 + i);
+            await session.WriteAsync(0, lba, expected[lba]).AsTask().WaitAsync(s_timeout);
+        }
+
+        // Twice over, so the second round reads into arrays the first gave back.
+        for (int round = 0; round < 2; round++)
+        {
+            var reads = expected.Keys.Select(lba => (lba, task: session.ReadPooledAsync(0, lba, (uint)(expected[lba].Length / 512)).AsTask())).ToList();
+            foreach (var (lba, task) in reads)
+            {
+                using PooledReadBuffer back = await task.WaitAsync(s_timeout);
+                Assert.Equal(expected[lba].Length, back.Length);
+                Assert.True(expected[lba].AsSpan().SequenceEqual(back.Span), $"round {round}: data at LBA {lba} differs");
+            }
+        }
+
+        var error = await Assert.ThrowsAsync<ScsiCommandException>(async () => await session.ReadPooledAsync(0, 0xFFFFFF00, 8));
+        Assert.Equal(SenseKey.IllegalRequest, error.Result.SenseKey);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await session.ReadPooledAsync(0, 0, 0));
+        using PooledReadBuffer after = await session.ReadPooledAsync(0, 0, 8).AsTask().WaitAsync(s_timeout);
+        Assert.True(expected[0].AsSpan(0, 4096).SequenceEqual(after.Span));
+    }
+
     [Fact]
     public async Task Write_InitialR2TYesWithSeveralOutstandingR2Ts_StoresEveryByte()
     {
@@ -359,9 +397,19 @@ public sealed class InitiatorSessionTests
             for (int round = 0; round < 4; round++)
             {
                 await session.WriteAsync(0, lba, data[i]);
-                var back = new byte[data[i].Length];
-                await session.ReadAsync(0, lba, (uint)(back.Length / 512), back);
-                Assert.True(data[i].AsSpan().SequenceEqual(back), $"writer {i} round {round} read back different data");
+                if (round % 2 == 0)
+                {
+                    var back = new byte[data[i].Length];
+                    await session.ReadAsync(0, lba, (uint)(back.Length / 512), back);
+                    Assert.True(data[i].AsSpan().SequenceEqual(back), $"writer {i} round {round} read back different data");
+                }
+                else
+                {
+                    // A pooled read re-issued after the drop keeps the array it rented and is filled again.
+                    using var back = await session.ReadPooledAsync(0, lba, (uint)(data[i].Length / 512));
+                    Assert.True(data[i].AsSpan().SequenceEqual(back.Span), $"writer {i} round {round} read back different data into a pooled buffer");
+                }
+
                 Interlocked.Increment(ref completions);
             }
         }

@@ -264,6 +264,23 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
         run = await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--ramp-time", "-1");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--ramp-time", run.Error);
+
+        run = await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--buffers", "shared");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--buffers", run.Error);
+    }
+
+    [Theory]
+    [InlineData(null, "pooled")]
+    [InlineData("fixed", "fixed")]
+    [InlineData("pooled", "pooled")]
+    public async Task Bench_Json_NamesWhereReadsLand_PooledByDefault(string? buffers, string expected)
+    {
+        string[] args = ["bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "read", "--block-size", "64k",
+            "--queue-depth", "4", "--seconds", "0.3", "--json"];
+        var json = Json(await Cli(buffers is null ? args : [.. args, "--buffers", buffers]));
+        Assert.Equal(expected, json.GetProperty("buffers").GetString());
+        Assert.True(json.GetProperty("read_ios").GetInt64() > 0);
     }
 
     [Fact]

@@ -35,11 +35,11 @@ internal sealed class InitiatorConnection
     /// <summary>The mover's polling reads, when it has them: the answer to a lone command is taken without a wake-up.</summary>
     public IPollingReceiver? Poller { get; }
 
-    /// <summary>Waits of the receive loop left to go without polling, after a poll that found nothing.</summary>
-    public int PollBackoff;
+    /// <summary>Whether to poll for the answer to a lone command before waiting for it.</summary>
+    public PollBackoff LoneAnswerPoll;
 
-    /// <summary>Polls in a row that found nothing.</summary>
-    public int PollMisses;
+    /// <summary>Whether to poll for the rest of a large Data-In whose start has arrived before waiting for it.</summary>
+    public PollBackoff DataInPoll;
 
     /// <summary>Cancelled when the connection starts closing: ends a direct receive, which the pipe's cancellation does not reach.</summary>
     public CancellationToken Closing => _closingSource.Token;

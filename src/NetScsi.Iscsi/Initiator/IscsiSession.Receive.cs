@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Initiator;
 
@@ -43,7 +44,7 @@ public sealed partial class IscsiSession
                     ValueTask<ReadResult> read = input.ReadAsync();
                     if (polling)
                     {
-                        NotePollOutcome(connection, found: read.IsCompleted);
+                        connection.LoneAnswerPoll.Note(found: read.IsCompleted);
                     }
 
                     result = await read.ConfigureAwait(false);
@@ -112,12 +113,6 @@ public sealed partial class IscsiSession
         }
     }
 
-    /// <summary>Waits without polling after a poll that found nothing; doubled for each further miss in a row.</summary>
-    private const int PollBackoffWaits = 4;
-
-    /// <summary>Most doublings of the waits without polling (4 to 1024): a slow target is still tried now and then.</summary>
-    private const int MaxPollBackoffDoublings = 8;
-
     /// <summary>
     /// Before the receive loop waits for input: when exactly one command is out and nothing else queued, its
     /// answer is the only thing to wait for, and from a target on the same host or a fast LAN it comes within
@@ -129,35 +124,14 @@ public sealed partial class IscsiSession
     private bool PollForLoneResponse(InitiatorConnection connection)
     {
         // The counts are read without the lock: a stale one costs one poll too many or too few, nothing more.
-        if (connection.Poller is null || _options.ReceivePollTime <= TimeSpan.Zero || _active.Count != 1 || _pending.Count != 0)
+        if (connection.Poller is null || _options.ReceivePollTime <= TimeSpan.Zero || _active.Count != 1 || _pending.Count != 0
+            || !connection.LoneAnswerPoll.ShouldPoll())
         {
-            return false;
-        }
-
-        if (connection.PollBackoff > 0)
-        {
-            connection.PollBackoff--;
             return false;
         }
 
         connection.Poller.PollNextRead(_options.ReceivePollTime);
         return true;
-    }
-
-    /// <summary>
-    /// A poll that found the answer keeps polling on; one that did not skips the next few waits, twice as many
-    /// after each miss in a row, so polling a target slower than the poll soon costs next to nothing.
-    /// </summary>
-    private static void NotePollOutcome(InitiatorConnection connection, bool found)
-    {
-        if (found)
-        {
-            connection.PollMisses = 0;
-            return;
-        }
-
-        connection.PollMisses = Math.Min(connection.PollMisses + 1, MaxPollBackoffDoublings + 1);
-        connection.PollBackoff = PollBackoffWaits << (connection.PollMisses - 1);
     }
 
     /// <summary>The session whose receive loop runs on this thread right now (between reads), else null.</summary>
@@ -407,9 +381,24 @@ public sealed partial class IscsiSession
     {
         InitiatorCommand command = direct.Command!;
         Memory<byte> rest = command.DataIn.Slice((int)direct.Pdu.BufferOffset + direct.Received, direct.Pdu.DataSegmentLength - direct.Received);
+        IDirectReceiver receiver = connection.DirectReceiver!;
         while (!rest.IsEmpty)
         {
-            int n = await connection.DirectReceiver!.ReceiveDirectAsync(rest, connection.Closing).ConfigureAwait(false);
+            // The rest of a PDU whose start has come is on its way: a target that sends header and data in
+            // separate writes (tgt) leaves a gap of microseconds, shorter than a sleep and a wake-up.
+            bool polling = _options.ReceivePollTime > TimeSpan.Zero && connection.DataInPoll.ShouldPoll();
+            if (polling)
+            {
+                receiver.PollNextDirectReceive(_options.ReceivePollTime);
+            }
+
+            ValueTask<int> receive = receiver.ReceiveDirectAsync(rest, connection.Closing);
+            if (polling)
+            {
+                connection.DataInPoll.Note(found: receive.IsCompleted);
+            }
+
+            int n = await receive.ConfigureAwait(false);
             if (n == 0)
             {
                 throw new IscsiConnectionException("The target closed the connection.");
@@ -431,7 +420,7 @@ public sealed partial class IscsiSession
 
         // Large reads come in runs: the next PDU is most likely another large Data-In, so read only its header
         // and let its data, too, go straight into its command's buffer instead of being copied out of the pipe.
-        connection.DirectReceiver!.LimitNextPipeRead(Bhs.Length + (connection.HeaderDigest ? Digests.Crc32C.DigestLength : 0));
+        receiver.LimitNextPipeRead(Bhs.Length + (connection.HeaderDigest ? Digests.Crc32C.DigestLength : 0));
     }
 
     /// <summary>Removes a command answered by the target from the ITT table; false if it is not there any more.</summary>

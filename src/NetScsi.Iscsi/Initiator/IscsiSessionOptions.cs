@@ -107,7 +107,10 @@ public sealed class IscsiSessionOptions
     /// next waits: against slower targets it turns itself off. Only transports that can poll (TCP) do. The
     /// loop finds one command out when it is about to wait if the caller submitted the next one from an
     /// inline continuation (<see cref="InlineCompletions"/>), as <c>netscsi bench</c> does at queue depth 1.
-    /// 50 µs by default; zero disables it.
+    /// The same goes for the rest of a large Data-In whose start has arrived, at any queue depth: a target that
+    /// writes header and data separately (tgt) leaves a gap of microseconds between them, shorter than a sleep
+    /// and a wake-up; that poll backs off the same way on its own.
+    /// 50 µs by default; zero disables both.
     /// </summary>
     public TimeSpan ReceivePollTime { get; set; } = TimeSpan.FromMicroseconds(50);
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -21,6 +22,29 @@ internal static class NonBlockingSocket
             return Call(socket, &SocketInterop.Recv, "recv", p, buffer.Length, SocketInterop.MSG_DONTWAIT);
         }
     }
+
+    /// <summary>
+    /// Non-blocking receives until one finds data or <paramref name="ticks"/> (<see cref="Stopwatch"/> ticks) are up.
+    /// Between two, the thread yields: if the peer's thread is waiting for this very CPU (a peer on the same host),
+    /// it runs and sends sooner. Bytes received (0: the peer closed its side), or <see cref="WouldBlock"/>.
+    /// </summary>
+    public static int Poll(Socket socket, Span<byte> buffer, long ticks)
+    {
+        long deadline = Stopwatch.GetTimestamp() + ticks;
+        int n;
+        do
+        {
+            Thread.Yield();
+            n = TryReceive(socket, buffer);
+        }
+        while (n == WouldBlock && Stopwatch.GetTimestamp() < deadline);
+
+        return n;
+    }
+
+    /// <summary>A poll's duration in <see cref="Stopwatch"/> ticks; 0 for none.</summary>
+    public static long PollTicks(TimeSpan duration) =>
+        duration <= TimeSpan.Zero ? 0 : (long)(duration.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>Bytes the kernel took, or <see cref="WouldBlock"/> when the send buffer is full.</summary>
     /// <param name="more">MSG_MORE: more data follows at once, so the kernel may hold this for the same segment.</param>

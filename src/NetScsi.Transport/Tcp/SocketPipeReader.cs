@@ -63,26 +63,7 @@ internal sealed class SocketPipeReader : PipeReader
     public void LimitNextRead(int length) => _nextReadLimit = length;
 
     /// <summary>Makes the next read, if the socket has nothing yet, poll it for up to <paramref name="duration"/> before it waits.</summary>
-    public void PollNextRead(TimeSpan duration) =>
-        _pollTicks = duration <= TimeSpan.Zero ? 0 : (long)(duration.TotalSeconds * Stopwatch.Frequency);
-
-    /// <summary>
-    /// Non-blocking receives until one finds data or the time is up. Between two, the thread yields: if the
-    /// peer's thread is waiting for this very CPU (the target on the same host), it runs and answers sooner.
-    /// </summary>
-    private int Poll(Span<byte> free, long ticks)
-    {
-        long deadline = Stopwatch.GetTimestamp() + ticks;
-        int n;
-        do
-        {
-            Thread.Yield();
-            n = NonBlockingSocket.TryReceive(_socket, free);
-        }
-        while (n == NonBlockingSocket.WouldBlock && Stopwatch.GetTimestamp() < deadline);
-
-        return n;
-    }
+    public void PollNextRead(TimeSpan duration) => _pollTicks = NonBlockingSocket.PollTicks(duration);
 
     public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
@@ -131,7 +112,7 @@ internal sealed class SocketPipeReader : PipeReader
             int n = NonBlockingSocket.TryReceive(_socket, free.Span);
             if (n == NonBlockingSocket.WouldBlock && pollTicks > 0)
             {
-                n = Poll(free.Span, pollTicks);
+                n = NonBlockingSocket.Poll(_socket, free.Span, pollTicks);
             }
 
             if (n != NonBlockingSocket.WouldBlock)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -24,6 +25,9 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
 
     /// <summary>The input pipe when it reads the socket itself (initiator side), else null.</summary>
     private readonly SocketPipeReader? _socketReader;
+
+    /// <summary>How long the next direct receive polls before it waits (<see cref="Stopwatch"/> ticks).</summary>
+    private long _directPollTicks;
     private readonly DuplexPipe _pipe;
 
     /// <summary>Set once the socket is known to be non-blocking (see <see cref="EnsureNonBlocking"/>).</summary>
@@ -84,6 +88,9 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
     /// <remarks>Only a connection whose input pipe reads the socket itself can; on others (a target's) it does nothing.</remarks>
     public void PollNextRead(TimeSpan duration) => _socketReader?.PollNextRead(duration);
 
+    /// <inheritdoc/>
+    public void PollNextDirectReceive(TimeSpan duration) => _directPollTicks = NonBlockingSocket.PollTicks(duration);
+
     public EndPoint? LocalEndPoint { get; }
 
     public EndPoint? RemoteEndPoint { get; }
@@ -94,6 +101,22 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
     /// <remarks>The pipe reader reads the socket only when asked, so once it is drained the socket's next bytes are ours.</remarks>
     public ValueTask<int> ReceiveDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        long pollTicks = _directPollTicks;
+        _directPollTicks = 0;
+        if (pollTicks > 0 && SocketInterop.IsSupported)
+        {
+            int n = NonBlockingSocket.TryReceive(_socket, buffer.Span);
+            if (n == NonBlockingSocket.WouldBlock)
+            {
+                n = NonBlockingSocket.Poll(_socket, buffer.Span, pollTicks);
+            }
+
+            if (n != NonBlockingSocket.WouldBlock)
+            {
+                return new ValueTask<int>(n);
+            }
+        }
+
         ValueTask<int> receive = _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
         return receive.IsCompletedSuccessfully ? receive : AwaitReceiveAsync(receive);
     }

@@ -216,6 +216,56 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PollNextDirectReceive_TakesBytesThatArriveWhileItPolls_OnceOnly()
+    {
+        var receiver = Assert.IsAssignableFrom<IDirectReceiver>(Connection);
+        byte[] sent = Pattern(32 * 1024, seed: 11);
+        receiver.PollNextDirectReceive(TimeSpan.FromSeconds(10));
+        var clock = Stopwatch.StartNew();
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(50);
+            await Client.SendAsync(sent, SocketFlags.None);
+        });
+
+        // The receive returns only when bytes are there, having polled for them on this thread.
+        byte[] buffer = new byte[sent.Length];
+        ValueTask<int> receive = receiver.ReceiveDirectAsync(buffer);
+        Assert.True(receive.IsCompleted, "the receive should have polled until the bytes came");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"polled {clock.Elapsed} for bytes sent after 50 ms");
+        int received = await receive;
+        while (received < sent.Length)
+        {
+            received += await receiver.ReceiveDirectAsync(buffer.AsMemory(received)).AsTask().WaitAsync(s_timeout);
+        }
+
+        Assert.Equal(sent, buffer);
+
+        // Once only: the next receive waits as usual.
+        ValueTask<int> next = receiver.ReceiveDirectAsync(buffer);
+        Assert.False(next.IsCompleted);
+        await Client.SendAsync(sent.AsMemory(0, 16), SocketFlags.None);
+        Assert.Equal(16, await next.AsTask().WaitAsync(s_timeout));
+    }
+
+    [Fact]
+    public async Task PollNextDirectReceive_GivesUpAfterItsTime_AndTheReceiveWaits()
+    {
+        var receiver = Assert.IsAssignableFrom<IDirectReceiver>(Connection);
+        receiver.PollNextDirectReceive(TimeSpan.FromMilliseconds(20));
+        var clock = Stopwatch.StartNew();
+        byte[] buffer = new byte[64];
+        ValueTask<int> receive = receiver.ReceiveDirectAsync(buffer);
+        Assert.False(receive.IsCompleted);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(20), $"gave up after {clock.Elapsed}");
+
+        byte[] sent = Pattern(64, seed: 12);
+        await Client.SendAsync(sent, SocketFlags.None);
+        Assert.Equal(64, await receive.AsTask().WaitAsync(s_timeout));
+        Assert.Equal(sent, buffer);
+    }
+
+    [Fact]
     public async Task CancelPendingRead_WakesAWaitingRead_AndLaterReadsStillReceive()
     {
         ValueTask<ReadResult> waiting = Input.ReadAsync();

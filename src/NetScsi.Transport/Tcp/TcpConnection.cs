@@ -28,6 +28,7 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
 
     /// <summary>How long the next direct receive polls before it waits (<see cref="Stopwatch"/> ticks).</summary>
     private long _directPollTicks;
+
     private readonly DuplexPipe _pipe;
 
     /// <summary>Set once the socket is known to be non-blocking (see <see cref="EnsureNonBlocking"/>).</summary>

@@ -137,8 +137,8 @@ internal static class AllocationProbe
         {
             var options = new IscsiSessionOptions
             {
-                Connector = new TcpDataMoverConnector(),
-                EndPoint = target.EndPoint,
+                Connector = new TcpTransport(),
+                Portal = target.Portal,
                 TargetName = TargetTcpFileBenchmarks.TargetName,
                 InitiatorName = "iqn.2026-11.org.netscsi:probe-initiator",
                 InlineCompletions = true,

@@ -57,7 +57,7 @@ public class InitiatorEndToEndBenchmarks
         var options = new IscsiSessionOptions
         {
             Connector = _mover,
-            EndPoint = _mover.EndPoint,
+            Portal = _mover.Portal,
             TargetName = "iqn.2026-11.org.netscsi:fake",
             InitiatorName = "iqn.2026-11.org.netscsi:bench-initiator",
             InlineCompletions = Inline,

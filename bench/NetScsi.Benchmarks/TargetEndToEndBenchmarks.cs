@@ -41,7 +41,7 @@ public class TargetEndToEndBenchmarks
         _mover = new InMemoryDataMover();
         _server.AddListener(_mover);
         await _server.StartAsync();
-        var connection = await _mover.ConnectAsync(_mover.EndPoint);
+        var connection = await _mover.ConnectAsync(_mover.Portal);
         _client = new BenchInitiator(connection, Lba);
         await _client.LoginAsync(TargetName, "iqn.2026-11.org.netscsi:bench-initiator");
         _client.ClearUnitAttention();

@@ -5,6 +5,7 @@ using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.Tcp;
+using NetScsi.Transport;
 
 namespace NetScsi.Benchmarks;
 
@@ -26,7 +27,7 @@ public class TargetTcpFileBenchmarks
     private BenchInitiator? _client;
 
     /// <summary>The target's loopback portal.</summary>
-    public EndPoint EndPoint { get; private set; } = null!;
+    public Portal Portal { get; private set; } = null!;
 
     private BenchInitiator Client => _client ?? throw new InvalidOperationException("GlobalSetup did not run.");
 
@@ -41,10 +42,10 @@ public class TargetTcpFileBenchmarks
         options.Targets.Add(target);
         _server = new IscsiTargetServer(options, NullLoggerFactory.Instance);
         var listener = TcpDataMoverListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        EndPoint = listener.EndPoint;
+        Portal = listener.Portal;
         _server.AddListener(listener);
         await _server.StartAsync();
-        var connection = await new TcpDataMoverConnector().ConnectAsync(listener.EndPoint);
+        var connection = await new TcpDataMoverConnector().ConnectAsync(listener.Portal);
         _client = new BenchInitiator(connection, Lba, ReadBytes);
         await _client.LoginAsync(TargetName, "iqn.2026-11.org.netscsi:bench-initiator");
         _client.ClearUnitAttention();

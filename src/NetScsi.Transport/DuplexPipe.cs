@@ -2,7 +2,8 @@ using System.IO.Pipelines;
 
 namespace NetScsi.Transport;
 
-internal sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+/// <summary>An <see cref="IDuplexPipe"/> made of a reader and a writer.</summary>
+public sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
 {
     public PipeReader Input { get; } = input;
 

@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using System.Net;
 
 namespace NetScsi.Transport;
 
@@ -14,12 +13,14 @@ public interface IDataMoverConnection : IAsyncDisposable
 {
     IDuplexPipe Transport { get; }
 
-    EndPoint? LocalEndPoint { get; }
-
-    EndPoint? RemoteEndPoint { get; }
-
     /// <summary>Human-readable name of the mover ("tcp", "memory").</summary>
     string Kind { get; }
+
+    /// <summary>The peer's address without port ("192.0.2.7", "2001:db8::7", a MAC), for logs and per-address limits.</summary>
+    string PeerAddress { get; }
+
+    /// <summary>The connection as logs name it ("192.0.2.7:51234").</summary>
+    string RemoteName { get; }
 
     /// <summary>RFC 5047 Connection_Terminate: tears the connection down now; pending I/O fails.</summary>
     void Abort();

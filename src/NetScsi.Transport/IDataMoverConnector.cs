@@ -1,9 +1,8 @@
-using System.Net;
-
 namespace NetScsi.Transport;
 
 /// <summary>Opens connections to a portal (initiator side).</summary>
 public interface IDataMoverConnector
 {
-    ValueTask<IDataMoverConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default);
+    /// <exception cref="ArgumentException">The portal belongs to another transport.</exception>
+    ValueTask<IDataMoverConnection> ConnectAsync(Portal portal, CancellationToken cancellationToken = default);
 }

@@ -29,7 +29,7 @@ public abstract class InitiatorInteropTests(IInitiatorPeer peer)
     [Fact]
     public async Task Discovery_ListsAllThreeTargetsOnThePortal()
     {
-        var targets = await IscsiDiscovery.DiscoverAsync(peer.Options(PeerAuth.None).EndPoint!, peer.Options(PeerAuth.None));
+        var targets = await IscsiDiscovery.DiscoverAsync(peer.Options(PeerAuth.None));
         foreach (var auth in new[] { PeerAuth.None, PeerAuth.Chap, PeerAuth.MutualChap })
         {
             var target = Assert.Single(targets, t => t.TargetName == peer.TargetName(auth));

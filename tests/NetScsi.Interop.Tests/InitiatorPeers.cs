@@ -6,6 +6,7 @@ using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Interop.Tests;
 
@@ -47,7 +48,8 @@ public interface IInitiatorPeer
 
     IscsiSessionOptions Options(PeerAuth auth) => new()
     {
-        EndPoint = new IPEndPoint(IPAddress.Loopback, Port),
+        Portal = new TcpPortal("127.0.0.1", Port),
+        Connector = new TcpTransport(),
         TargetName = TargetName(auth),
         InitiatorName = "iqn.2026-11.org.netscsi:interop-initiator",
         ChapUser = auth == PeerAuth.None ? null : ChapUser,
@@ -226,7 +228,8 @@ public sealed class NetScsiPeer : IInitiatorPeer, IAsyncLifetime
     public async Task InitializeAsync()
     {
         var options = new IscsiTargetOptions();
-        options.Portals.Add(new IPEndPoint(IPAddress.Loopback, 0));
+        options.Portals.Add(new TcpPortal(new IPEndPoint(IPAddress.Loopback, 0)));
+        options.Transports.Add(new TcpTransport());
         foreach (var auth in new[] { PeerAuth.None, PeerAuth.Chap, PeerAuth.MutualChap })
         {
             var target = new TargetDefinition
@@ -242,7 +245,7 @@ public sealed class NetScsiPeer : IInitiatorPeer, IAsyncLifetime
 
         _server = new IscsiTargetServer(options, NullLoggerFactory.Instance);
         await _server.StartAsync();
-        Port = ((IPEndPoint)_server.ListeningEndPoints[0]).Port;
+        Port = ((TcpPortal)_server.ListeningPortals[0]).Port;
     }
 
     public async Task DisposeAsync()

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using NetScsi.Iscsi.Initiator;
 using Xunit.Abstractions;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Interop.Tests;
 
@@ -105,7 +106,8 @@ public sealed class InitiatorRecoveryTests(ITestOutputHelper output) : IDisposab
     {
         var options = new IscsiSessionOptions
         {
-            EndPoint = new IPEndPoint(IPAddress.Loopback, port),
+            Portal = new TcpPortal("127.0.0.1", port),
+            Connector = new TcpTransport(),
             TargetName = Iqn,
             InitiatorName = "iqn.2026-11.org.netscsi:recovery-initiator",
             ReplacementTimeout = TimeSpan.FromSeconds(60),

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Interop.Tests;
 
@@ -25,7 +26,8 @@ public sealed class PersistentReservationRestartTests : IDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var session = await IscsiSession.ConnectAsync(new IscsiSessionOptions
         {
-            EndPoint = new IPEndPoint(IPAddress.Loopback, port),
+            Portal = new TcpPortal("127.0.0.1", port),
+            Connector = new TcpTransport(),
             TargetName = Iqn,
             InitiatorName = initiator,
             Isid = isid, // the same initiator port after the restart: same I_T nexus

@@ -7,6 +7,8 @@ using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Hosting;
 using NetScsi.Cli.Parsing;
 
+using NetScsi.Transport;
+
 namespace NetScsi.Cli.Commands;
 
 /// <summary>
@@ -23,11 +25,11 @@ internal sealed class TargetServeCommand
         HelpName = "FILE",
     };
 
-    private readonly Option<IPEndPoint[]> _listen = new("--listen", "-l")
+    private readonly Option<Portal[]> _listen = new("--listen", "-l")
     {
         Description = "Portal to listen on, ADDR[:PORT] (IPv6 in brackets); repeatable [default: 127.0.0.1:3260]",
         HelpName = "ADDR:PORT",
-        CustomParser = ParseEach<IPEndPoint>((string s, out IPEndPoint? v, out string? e) => PortalParser.TryParse(s, out v, out e)),
+        CustomParser = ParseEach<Portal>((string s, out Portal? v, out string? e) => PortalParser.TryParse(s, out v, out e)),
     };
 
     private readonly Option<string> _iqn = new("--iqn")

@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 
+using NetScsi.Transport;
+
 namespace NetScsi.Cli.Configuration;
 
 /// <summary>
@@ -13,7 +15,7 @@ internal sealed class ServeConfiguration
     public const int DefaultQueueDepth = 128;
 
     /// <summary>TCP portals to listen on.</summary>
-    public List<IPEndPoint> Portals { get; } = new();
+    public List<Portal> Portals { get; } = new();
 
     public List<TargetConfig> Targets { get; } = new();
 

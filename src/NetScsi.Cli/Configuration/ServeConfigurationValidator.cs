@@ -1,6 +1,9 @@
 using System.Net;
 using NetScsi.Cli.Parsing;
 
+using NetScsi.Transport;
+using NetScsi.Transport.Tcp;
+
 namespace NetScsi.Cli.Configuration;
 
 /// <summary>Cross-field rules over the merged configuration; reports every problem, not just the first.</summary>
@@ -24,17 +27,17 @@ internal static class ServeConfigurationValidator
             errors.Add("no portal to listen on");
         }
 
-        var portals = new HashSet<IPEndPoint>();
+        var portals = new HashSet<Portal>();
         foreach (var portal in config.Portals)
         {
             // Port 0 binds a fresh ephemeral port each time, so repeats are distinct portals.
-            if (portal.Port != 0 && !portals.Add(portal))
+            if (portal is not TcpPortal { Port: 0 } && !portals.Add(portal))
             {
                 errors.Add($"portal {PortalParser.Format(portal)} is listed twice");
             }
         }
 
-        bool onlyLoopback = config.Portals.TrueForAll(p => IPAddress.IsLoopback(p.Address));
+        bool onlyLoopback = config.Portals.TrueForAll(p => p is TcpPortal { Address: { } address } && IPAddress.IsLoopback(address));
         var iqns = new HashSet<string>(StringComparer.Ordinal);
         var files = new Dictionary<string, string>(OperatingSystem.IsWindows() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
 

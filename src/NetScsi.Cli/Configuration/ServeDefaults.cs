@@ -1,5 +1,8 @@
 using System.Net;
 
+using NetScsi.Transport;
+using NetScsi.Transport.Tcp;
+
 namespace NetScsi.Cli.Configuration;
 
 /// <summary>What <c>netscsi target serve</c> runs with no arguments: a 1 GiB sparse file on loopback.</summary>
@@ -12,7 +15,7 @@ internal static class ServeDefaults
     public const long LunSizeBytes = 1L << 30;
 
     // Loopback, not 0.0.0.0: a target without CHAP or ACLs must not appear on the network by accident.
-    public static IPEndPoint Portal => new(IPAddress.Loopback, Parsing.PortalParser.DefaultPort);
+    public static Portal Portal => new TcpPortal(new IPEndPoint(IPAddress.Loopback, Parsing.PortalParser.DefaultPort));
 
     public static LunConfig Lun() => new()
     {

@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 
+using NetScsi.Transport;
+
 namespace NetScsi.Cli.Configuration;
 
 /// <summary>The flags of <c>netscsi target serve</c>, parsed; null / empty = not given.</summary>
@@ -8,7 +10,7 @@ internal sealed record ServeFlags
 {
     public string? ConfigPath { get; init; }
 
-    public IReadOnlyList<IPEndPoint> Listen { get; init; } = [];
+    public IReadOnlyList<Portal> Listen { get; init; } = [];
 
     public string? Iqn { get; init; }
 

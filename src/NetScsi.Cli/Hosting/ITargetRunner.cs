@@ -1,4 +1,4 @@
-using System.Net;
+using NetScsi.Transport;
 
 namespace NetScsi.Cli.Hosting;
 
@@ -11,8 +11,8 @@ internal interface ITargetRunner : IAsyncDisposable
     /// <summary>What is served, for the start-up banner.</summary>
     IReadOnlyList<ServedTarget> Targets { get; }
 
-    /// <summary>Bound endpoints once started (port 0 resolved).</summary>
-    IReadOnlyList<EndPoint> ListeningEndPoints { get; }
+    /// <summary>Bound portals once started (port 0 resolved).</summary>
+    IReadOnlyList<Portal> ListeningPortals { get; }
 
     Task StartAsync(CancellationToken cancellationToken);
 

@@ -1,5 +1,5 @@
-using System.Net;
 using NetScsi.Iscsi.Target;
+using NetScsi.Transport;
 
 namespace NetScsi.Cli.Hosting;
 
@@ -17,7 +17,7 @@ internal sealed class IscsiTargetRunner : ITargetRunner
 
     public IReadOnlyList<ServedTarget> Targets => _built.Targets;
 
-    public IReadOnlyList<EndPoint> ListeningEndPoints => _server.ListeningEndPoints;
+    public IReadOnlyList<Portal> ListeningPortals => _server.ListeningPortals;
 
     public Task StartAsync(CancellationToken cancellationToken) => _server.StartAsync(cancellationToken);
 

@@ -2,13 +2,15 @@ using System.Net;
 using System.Net.Sockets;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Parsing;
+using NetScsi.Transport;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Cli.Hosting;
 
 /// <summary>Turns a bind failure into "cannot listen on 127.0.0.1:3260: address already in use".</summary>
 internal static class ListenErrors
 {
-    public static CliException Describe(SocketException e, IReadOnlyList<IPEndPoint> portals)
+    public static CliException Describe(SocketException e, IReadOnlyList<Portal> portals)
     {
         // The exception does not say which portal failed; find it by trying each one again (the server
         // has released whatever it bound). If none fails now, name them all.
@@ -24,13 +26,18 @@ internal static class ListenErrors
         return CliException.Runtime($"cannot listen on {where}: {reason}", e);
     }
 
-    private static bool CanBind(IPEndPoint portal)
+    private static bool CanBind(Portal portal)
     {
+        if (portal is not TcpPortal { EndPoint: IPEndPoint endPoint })
+        {
+            return true;
+        }
+
         try
         {
-            using var socket = new Socket(portal.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            using var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(portal);
+            socket.Bind(endPoint);
             socket.Listen(1);
             return true;
         }

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Net;
 using NetScsi.Cli.Parsing;
+using NetScsi.Transport;
 
 namespace NetScsi.Cli.Hosting;
 
@@ -10,7 +10,7 @@ namespace NetScsi.Cli.Hosting;
 /// </summary>
 internal static class ServeBanner
 {
-    public static void Write(TextWriter output, IReadOnlyList<EndPoint> portals, IReadOnlyList<ServedTarget> targets)
+    public static void Write(TextWriter output, IReadOnlyList<Portal> portals, IReadOnlyList<ServedTarget> targets)
     {
         foreach (var portal in portals)
         {

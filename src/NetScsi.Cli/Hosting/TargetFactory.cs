@@ -26,6 +26,11 @@ internal static class TargetFactory
                 options.Portals.Add(portal);
             }
 
+            foreach (var transport in CliTransports.All)
+            {
+                options.Transports.Add(transport);
+            }
+
             var served = new List<ServedTarget>();
             foreach (var target in configuration.Targets)
             {

@@ -57,12 +57,12 @@ internal sealed class TargetHostedService : IHostedService, IAsyncDisposable
             return;
         }
 
-        foreach (var endPoint in _runner.ListeningEndPoints)
+        foreach (var portal in _runner.ListeningPortals)
         {
-            CliLog.Listening(_logger, Parsing.PortalParser.Format(endPoint));
+            CliLog.Listening(_logger, Parsing.PortalParser.Format(portal));
         }
 
-        ServeBanner.Write(_output, _runner.ListeningEndPoints, _runner.Targets);
+        ServeBanner.Write(_output, _runner.ListeningPortals, _runner.Targets);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

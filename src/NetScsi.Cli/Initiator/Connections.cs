@@ -22,7 +22,7 @@ internal static class Connections
         try
         {
             var options = portal.Options;
-            return await IscsiDiscovery.DiscoverAsync(options.EndPoint!, options, cancellationToken).ConfigureAwait(false);
+            return await IscsiDiscovery.DiscoverAsync(options, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

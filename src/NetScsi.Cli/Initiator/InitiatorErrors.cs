@@ -22,6 +22,7 @@ internal static class InitiatorErrors
                 $"{what}: the target redirects to {redirect.TargetAddress ?? "an unspecified portal"}; connect there instead", e),
             IscsiLoginException login => new CliException(ExitCodes.LoginFailure, $"{what} failed: {DescribeLogin(login)}", e),
             SocketException socket => new CliException(ExitCodes.ConnectFailure, $"cannot connect to {target.Portal}: {socket.Message}", e),
+            IOException { InnerException: SocketException socket } => new CliException(ExitCodes.ConnectFailure, $"cannot connect to {target.Portal}: {socket.Message}", e),
             OperationCanceledException when cancellationToken.IsCancellationRequested => new CliException(ExitCodes.Interrupted, "interrupted", e),
             OperationCanceledException or TimeoutException =>
                 new CliException(ExitCodes.ConnectFailure, $"{what}: no answer within {target.Options.LoginTimeout.TotalSeconds:0.###} s (--timeout)", e),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Hosting;
 using NetScsi.Cli.Nodes;
 using NetScsi.Cli.Parsing;
 using NetScsi.Iscsi.Initiator;
@@ -92,7 +93,7 @@ internal static class TargetResolver
 
     private static ResolvedTarget Build(IscsiUrl url, ulong? lun, NodeRecord? node, InitiatorSettings settings)
     {
-        var options = IscsiSessionOptions.FromUrl(url);
+        var options = IscsiSessionOptions.FromUrl(url, CliTransports.Tcp);
         options.ChapUser = null;
         options.ChapSecret = null;
         TimeSpan timeout = DefaultTimeout;

@@ -1,12 +1,14 @@
 using System.Net;
 using NetScsi.Cli.Configuration;
 
+using NetScsi.Transport;
+
 namespace NetScsi.Cli.Json;
 
 /// <summary>The config file's top level, as written (docs/config.md). Null = not given.</summary>
 internal sealed class ConfigFileDto
 {
-    public List<IPEndPoint>? Portals { get; set; }
+    public List<Portal>? Portals { get; set; }
 
     public int? QueueDepth { get; set; }
 

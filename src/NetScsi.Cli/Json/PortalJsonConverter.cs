@@ -1,14 +1,14 @@
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NetScsi.Cli.Parsing;
+using NetScsi.Transport;
 
 namespace NetScsi.Cli.Json;
 
 /// <summary>Portals are strings in the same form as <c>--listen</c>.</summary>
-internal sealed class PortalJsonConverter : JsonConverter<IPEndPoint>
+internal sealed class PortalJsonConverter : JsonConverter<Portal>
 {
-    public override IPEndPoint Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override Portal Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
@@ -16,11 +16,11 @@ internal sealed class PortalJsonConverter : JsonConverter<IPEndPoint>
         }
 
         var text = reader.GetString()!;
-        return PortalParser.TryParse(text, out var endPoint, out var error)
-            ? endPoint
+        return PortalParser.TryParse(text, out var portal, out var error)
+            ? portal
             : throw new ConfigJsonException(error);
     }
 
-    public override void Write(Utf8JsonWriter writer, IPEndPoint value, JsonSerializerOptions options) =>
+    public override void Write(Utf8JsonWriter writer, Portal value, JsonSerializerOptions options) =>
         writer.WriteStringValue(PortalParser.Format(value));
 }

@@ -2,6 +2,8 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using NetScsi.Transport;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Cli.Parsing;
 
@@ -15,9 +17,9 @@ internal static class PortalParser
 {
     public const int DefaultPort = 3260;
 
-    public static bool TryParse(string text, [NotNullWhen(true)] out IPEndPoint? endPoint, [NotNullWhen(false)] out string? error)
+    public static bool TryParse(string text, [NotNullWhen(true)] out Portal? portal, [NotNullWhen(false)] out string? error)
     {
-        endPoint = null;
+        portal = null;
         var s = text.Trim();
         string host;
         string? port = null;
@@ -82,18 +84,13 @@ internal static class PortalParser
             return false;
         }
 
-        endPoint = new IPEndPoint(IPAddress.Parse(host), portNumber);
+        portal = new TcpPortal(new IPEndPoint(IPAddress.Parse(host), portNumber));
         error = null;
         return true;
     }
 
-    /// <summary>The form users write: <c>1.2.3.4:3260</c>, <c>[::1]:3260</c>.</summary>
-    public static string Format(EndPoint endPoint) => endPoint switch
-    {
-        IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } ip => $"[{ip.Address}]:{ip.Port}",
-        IPEndPoint ip => $"{ip.Address}:{ip.Port}",
-        _ => endPoint.ToString() ?? "?",
-    };
+    /// <summary>The form users write: <c>1.2.3.4:3260</c>, <c>[::1]:3260</c> (each transport's portal text).</summary>
+    public static string Format(Portal portal) => portal.ToString();
 
     // IPAddress.TryParse accepts "1", "1.2" and "0x7f.1" (inet_aton forms); a portal typo like
     // "127.1:3260" should be an error, not a surprise listen on 127.0.0.1.

@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Net;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Text;
 using NetScsi.Transport;
-using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Iscsi.Initiator;
 
@@ -24,19 +22,18 @@ public sealed record DiscoveredTarget(string TargetName, IReadOnlyList<Discovere
 public static class IscsiDiscovery
 {
     /// <summary>Logs in with SessionType=Discovery, asks <c>SendTargets=All</c>, logs out.</summary>
-    /// <param name="endPoint">The portal.</param>
-    /// <param name="options">Initiator name, CHAP, digests, connector and timeouts; TargetName is ignored. Defaults when null.</param>
+    /// <param name="options">The portal and connector, initiator name, CHAP, digests and timeouts; TargetName is ignored.</param>
     /// <param name="cancellationToken">Cancels the whole exchange.</param>
-    public static async Task<IReadOnlyList<DiscoveredTarget>> DiscoverAsync(EndPoint endPoint, IscsiSessionOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<DiscoveredTarget>> DiscoverAsync(IscsiSessionOptions options, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(endPoint);
-        options = (options ?? new IscsiSessionOptions()).Clone();
+        ArgumentNullException.ThrowIfNull(options);
+        options = options.Clone();
         options.TargetName = null;
-        IDataMoverConnector connector = options.Connector ?? new TcpDataMoverConnector();
+        (Portal portal, IDataMoverConnector connector) = options.RequireConnection();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.LoginTimeout + options.LoginTimeout);
         CancellationToken token = timeout.Token;
-        IDataMoverConnection connection = await connector.ConnectAsync(endPoint, token).ConfigureAwait(false);
+        IDataMoverConnection connection = await connector.ConnectAsync(portal, token).ConfigureAwait(false);
         try
         {
             var channel = new PduChannel(connection.Transport);

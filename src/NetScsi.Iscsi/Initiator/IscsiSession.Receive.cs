@@ -4,7 +4,6 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
-using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Transport;
 

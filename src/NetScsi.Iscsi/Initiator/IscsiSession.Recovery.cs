@@ -174,7 +174,7 @@ public sealed partial class IscsiSession
                 GiveUp(new IscsiConnectionException("Session recovery failed: " + e.Message, e));
                 return;
             }
-            catch (Exception e) when (e is IOException or OperationCanceledException or IscsiLoginException or System.Net.Sockets.SocketException or TimeoutException)
+            catch (Exception e) when (e is IOException or OperationCanceledException or IscsiLoginException or TimeoutException)
             {
                 last = e;
                 LogReconnectFailed(_logger, e.Message);

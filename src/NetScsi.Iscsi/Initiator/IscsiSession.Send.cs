@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
-using NetScsi.Iscsi.Target;
 
 namespace NetScsi.Iscsi.Initiator;
 

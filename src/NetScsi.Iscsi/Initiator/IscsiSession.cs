@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -6,7 +5,6 @@ using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
 using NetScsi.Transport;
-using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Iscsi.Initiator;
 
@@ -43,7 +41,7 @@ public sealed partial class IscsiSession : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IDataMoverConnector _connector;
-    private readonly EndPoint _endPoint;
+    private readonly Portal _portal;
     private readonly object _lock = new();
     private readonly Dictionary<uint, InitiatorCommand> _active = new();
     private readonly Queue<InitiatorCommand> _pending = new();
@@ -68,13 +66,12 @@ public sealed partial class IscsiSession : IAsyncDisposable
     private Task _watchdog = Task.CompletedTask;
     private Task _recovery = Task.CompletedTask;
 
-    private IscsiSession(IscsiSessionOptions options, EndPoint endPoint, ulong isid)
+    private IscsiSession(IscsiSessionOptions options, ulong isid)
     {
         _options = options;
         _logger = options.Logger ?? NullLogger.Instance;
         _time = options.TimeProvider;
-        _connector = options.Connector ?? new TcpDataMoverConnector();
-        _endPoint = endPoint;
+        (_portal, _connector) = options.RequireConnection();
         Isid = isid;
         _parameters = new IscsiSessionParameters();
         _cmdSN = 1;
@@ -145,7 +142,7 @@ public sealed partial class IscsiSession : IAsyncDisposable
 
         options = options.Clone();
         ulong isid = options.Isid ?? RandomIsid();
-        var session = new IscsiSession(options, options.ResolveEndPoint(), isid & 0xFFFF_FFFF_FFFF);
+        var session = new IscsiSession(options, isid & 0xFFFF_FFFF_FFFF);
         InitiatorConnection connection = await session.ConnectAndLoginAsync(cancellationToken).ConfigureAwait(false);
         lock (session._lock)
         {
@@ -179,7 +176,7 @@ public sealed partial class IscsiSession : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(_options.LoginTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _disposed.Token);
-        IDataMoverConnection transport = await _connector.ConnectAsync(_endPoint, linked.Token).ConfigureAwait(false);
+        IDataMoverConnection transport = await _connector.ConnectAsync(_portal, linked.Token).ConfigureAwait(false);
         try
         {
             uint cmdSN;

@@ -8,14 +8,11 @@ namespace NetScsi.Iscsi.Initiator;
 /// <summary>Everything an initiator session needs: where, who, how to authenticate, what to negotiate, and its timers.</summary>
 public sealed class IscsiSessionOptions
 {
-    /// <summary>The portal to connect to. When null, <see cref="Host"/> and <see cref="Port"/> are used.</summary>
-    public EndPoint? EndPoint { get; set; }
+    /// <summary>The portal to connect to, of <see cref="Connector"/>'s transport. Required.</summary>
+    public Portal? Portal { get; set; }
 
-    /// <summary>Portal host name or address (used when <see cref="EndPoint"/> is null).</summary>
-    public string? Host { get; set; }
-
-    /// <summary>Portal port (used with <see cref="Host"/>).</summary>
-    public int Port { get; set; } = IscsiUrl.DefaultPort;
+    /// <summary>How the session reaches <see cref="Portal"/> (a transport: TCP, raw Ethernet, ...). Required.</summary>
+    public IDataMoverConnector? Connector { get; set; }
 
     /// <summary>The target to log into; null only for discovery sessions.</summary>
     public string? TargetName { get; set; }
@@ -117,9 +114,6 @@ public sealed class IscsiSessionOptions
     /// <summary>Time allowed for connect + login.</summary>
     public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>How the session reaches the portal; TCP by default.</summary>
-    public IDataMoverConnector? Connector { get; set; }
-
     /// <summary>Where the session logs; nothing by default.</summary>
     public ILogger? Logger { get; set; }
 
@@ -134,7 +128,7 @@ public sealed class IscsiSessionOptions
         {
             host = Dns.GetHostName();
         }
-        catch (System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             host = "localhost";
         }
@@ -148,36 +142,33 @@ public sealed class IscsiSessionOptions
         return "iqn.2026-11.org.netscsi:initiator-" + (clean.Length == 0 ? "localhost" : clean.ToString());
     }
 
-    /// <summary>Fills <see cref="Host"/>, <see cref="Port"/>, <see cref="TargetName"/> and CHAP credentials from a URL.</summary>
+    /// <summary>Fills <see cref="Portal"/>, <see cref="Connector"/>, <see cref="TargetName"/> and CHAP credentials from a URL.</summary>
     /// <param name="url">The parsed URL.</param>
-    public static IscsiSessionOptions FromUrl(IscsiUrl url)
+    /// <param name="transport">The transport the URL's scheme names (TCP for <c>iscsi://</c>).</param>
+    /// <exception cref="FormatException">The URL's portal is not one of <paramref name="transport"/>'s.</exception>
+    public static IscsiSessionOptions FromUrl(IscsiUrl url, IDataMoverTransport transport)
     {
         ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(transport);
+        if (!transport.TryParsePortal(url.Address, IscsiUrl.DefaultPort, out Portal? portal, out string? error))
+        {
+            throw new FormatException(error);
+        }
+
         return new IscsiSessionOptions
         {
-            EndPoint = url.EndPoint,
-            Host = url.Host,
-            Port = url.Port,
+            Portal = portal,
+            Connector = transport,
             TargetName = url.TargetName,
             ChapUser = url.User,
             ChapSecret = url.Password,
         };
     }
 
-    internal EndPoint ResolveEndPoint()
-    {
-        if (EndPoint is not null)
-        {
-            return EndPoint;
-        }
-
-        if (string.IsNullOrEmpty(Host))
-        {
-            throw new ArgumentException("Set IscsiSessionOptions.EndPoint or Host.");
-        }
-
-        return IPAddress.TryParse(Host, out IPAddress? address) ? new IPEndPoint(address, Port) : new DnsEndPoint(Host, Port);
-    }
+    /// <summary>The portal and connector, both required.</summary>
+    internal (Portal Portal, IDataMoverConnector Connector) RequireConnection() =>
+        (Portal ?? throw new ArgumentException("IscsiSessionOptions.Portal is required."),
+         Connector ?? throw new ArgumentException("IscsiSessionOptions.Connector is required (a transport, e.g. TcpTransport)."));
 
     internal bool UsesChap => ChapUser is not null && ChapSecret is not null;
 

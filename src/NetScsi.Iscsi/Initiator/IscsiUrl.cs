@@ -49,8 +49,8 @@ public sealed class IscsiUrl
     /// <summary>True when the URL names only a portal (no target): usable for discovery.</summary>
     public bool IsDiscoveryOnly => TargetName is null;
 
-    /// <summary>The portal as an endpoint (an <see cref="IPEndPoint"/> for IP literals, else a <see cref="DnsEndPoint"/>).</summary>
-    public EndPoint EndPoint => IPAddress.TryParse(Host, out IPAddress? address) ? new IPEndPoint(address, Port) : new DnsEndPoint(Host, Port);
+    /// <summary>The portal as <c>host:port</c> (an IPv6 literal in brackets), for the transport to parse.</summary>
+    public string Address => string.Create(CultureInfo.InvariantCulture, $"{(Host.Contains(':', StringComparison.Ordinal) ? "[" + Host + "]" : Host)}:{Port}");
 
     /// <summary>Parses a URL; throws <see cref="FormatException"/> with the reason when it is not valid.</summary>
     /// <param name="url">The URL text.</param>
@@ -215,7 +215,7 @@ public sealed class IscsiUrl
             }
 
             string literal = authority[1..close];
-            if (!IPAddress.TryParse(literal, out IPAddress? address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+            if (!literal.Contains(':', StringComparison.Ordinal) || !IPAddress.TryParse(literal, out _))
             {
                 error = $"'{literal}' is not an IPv6 address.";
                 return false;

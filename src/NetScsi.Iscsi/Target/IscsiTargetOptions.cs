@@ -1,12 +1,15 @@
-using System.Net;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Target;
 
 /// <summary>Everything a target server serves: portals, targets, limits. Built by the CLI from flags or a config file.</summary>
 public sealed class IscsiTargetOptions
 {
-    /// <summary>TCP portals to listen on.</summary>
-    public IList<IPEndPoint> Portals { get; } = new List<IPEndPoint>();
+    /// <summary>Portals to listen on, of any transport in <see cref="Transports"/>.</summary>
+    public IList<Portal> Portals { get; } = new List<Portal>();
+
+    /// <summary>The transports that bind <see cref="Portals"/> (the composition root picks them: TCP, raw Ethernet, ...).</summary>
+    public IList<IDataMoverTransport> Transports { get; } = new List<IDataMoverTransport>();
 
     public IList<TargetDefinition> Targets { get; } = new List<TargetDefinition>();
 

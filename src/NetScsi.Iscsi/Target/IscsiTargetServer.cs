@@ -1,10 +1,8 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
 using NetScsi.Transport;
-using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Iscsi.Target;
 
@@ -50,35 +48,35 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
 
     public IscsiTargetOptions Options => _options;
 
-    /// <summary>Where the server listens (after <see cref="StartAsync"/>): TCP portals and added listeners.</summary>
-    public IReadOnlyList<EndPoint> ListeningEndPoints
+    /// <summary>Where the server listens (after <see cref="StartAsync"/>): the bound portals and added listeners.</summary>
+    public IReadOnlyList<Portal> ListeningPortals
     {
         get
         {
             lock (_lock)
             {
-                return _listeners.ConvertAll(l => l.EndPoint);
+                return _listeners.ConvertAll(l => l.Portal);
             }
         }
     }
 
-    /// <summary>The TCP portals actually bound (port 0 resolved), for SendTargets.</summary>
-    internal IReadOnlyList<IPEndPoint> TcpPortals
+    /// <summary>
+    /// What SendTargets reports (RFC 7143 §13.8 TargetAddress without the tag) to an initiator asking over
+    /// <paramref name="via"/>: every portal it can address, each once.
+    /// </summary>
+    internal IReadOnlyList<string> TargetAddresses(IDataMoverConnection via)
     {
-        get
+        lock (_lock)
         {
-            lock (_lock)
+            var addresses = new List<string>();
+            foreach (var listener in _listeners)
             {
-                var portals = new List<IPEndPoint>();
-                foreach (var listener in _listeners)
+                if (listener.FormatTargetAddress(via) is { } address && !addresses.Contains(address))
                 {
-                    if (listener.EndPoint is IPEndPoint ip)
-                    {
-                        portals.Add(ip);
-                    }
+                    addresses.Add(address);
                 }
-                return portals;
             }
+            return addresses;
         }
     }
 
@@ -94,8 +92,9 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Binds every TCP portal of the options and starts accepting.</summary>
-    public Task StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>Binds every portal of the options through its transport and starts accepting.</summary>
+    /// <exception cref="InvalidOperationException">No transport of the options serves a portal.</exception>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (_started)
         {
@@ -107,14 +106,15 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         {
             foreach (var portal in _options.Portals)
             {
-                bound.Add(TcpDataMoverListener.Bind(portal));
+                var transport = FindTransport(portal);
+                bound.Add(await transport.ListenAsync(portal, cancellationToken).ConfigureAwait(false));
             }
         }
         catch
         {
             foreach (var listener in bound)
             {
-                _ = listener.DisposeAsync();
+                await listener.DisposeAsync().ConfigureAwait(false);
             }
             throw;
         }
@@ -122,7 +122,18 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         {
             AddListener(listener);
         }
-        return Task.CompletedTask;
+    }
+
+    private IDataMoverTransport FindTransport(Portal portal)
+    {
+        foreach (var transport in _options.Transports)
+        {
+            if (transport.Name == portal.Transport)
+            {
+                return transport;
+            }
+        }
+        throw new InvalidOperationException($"No transport serves the portal {portal} ({portal.Transport}).");
     }
 
     /// <summary>Serves connections from another data mover (in-memory transports in tests and benchmarks).</summary>
@@ -133,7 +144,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             _listeners.Add(listener);
             _acceptLoops.Add(AcceptLoopAsync(listener));
         }
-        LogListening(_logger, listener.EndPoint.ToString() ?? "?");
+        LogListening(_logger, listener.Portal.ToString());
     }
 
     /// <summary>Stops accepting, ends every connection, waits for them, and flushes the logical units.</summary>
@@ -197,7 +208,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             {
                 transport = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+            catch (Exception e) when (e is IOException or InvalidOperationException)
             {
                 LogAcceptFailed(_logger, e.Message);
                 continue;
@@ -495,8 +506,8 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {EndPoint}")]
-    private static partial void LogListening(ILogger logger, string endPoint);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Portal}")]
+    private static partial void LogListening(ILogger logger, string portal);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Accept failed: {Message}")]
     private static partial void LogAcceptFailed(ILogger logger, string message);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Text;
 
@@ -17,7 +16,7 @@ internal sealed partial class TargetConnection
         {
             return true;
         }
-        _text ??= new FullFeatureTextNegotiator(_parameters, _server.Options, LocalAddress(), _server.TcpPortals);
+        _text ??= new FullFeatureTextNegotiator(_parameters, _server.Options, _server.TargetAddresses(_transport));
         var response = _text.Process(new TextRequest
         {
             Final = pdu.Final,
@@ -43,7 +42,4 @@ internal sealed partial class TargetConnection
         }).ConfigureAwait(false);
         return true;
     }
-
-    /// <summary>The address the initiator reached us on (reported for wildcard portals).</summary>
-    private IPAddress LocalAddress() => (_transport.LocalEndPoint as IPEndPoint)?.Address ?? IPAddress.Loopback;
 }

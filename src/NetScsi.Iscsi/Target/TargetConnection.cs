@@ -54,7 +54,7 @@ internal sealed partial class TargetConnection
 
     public TargetSession? Session { get; private set; }
 
-    public string RemoteName => _transport.RemoteEndPoint?.ToString() ?? _transport.Kind;
+    public string RemoteName => _transport.RemoteName;
 
     /// <summary>Set when the connection is going away; pending sends are dropped.</summary>
     public CancellationToken Closed => _closed.Token;

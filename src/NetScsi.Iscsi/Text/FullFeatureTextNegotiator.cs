@@ -1,4 +1,3 @@
-using System.Net;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 
@@ -22,8 +21,7 @@ public sealed class FullFeatureTextNegotiator
 
     private readonly IscsiSessionParameters _parameters;
     private readonly IscsiTargetOptions _options;
-    private readonly IPAddress _localAddress;
-    private readonly IReadOnlyList<IPEndPoint> _portals;
+    private readonly IReadOnlyList<string> _targetAddresses;
     private readonly TextAccumulator _accumulator = new();
 
     private uint? _exchangeItt;
@@ -34,17 +32,15 @@ public sealed class FullFeatureTextNegotiator
 
     /// <param name="parameters">The connection's negotiated values (session type, target, initiator MaxRecvDataSegmentLength).</param>
     /// <param name="options">Targets and portal group tag.</param>
-    /// <param name="localAddress">The connection's local address (replaces wildcard portals).</param>
-    /// <param name="portals">Portals to report; <see cref="IscsiTargetOptions.Portals"/> when null.</param>
-    public FullFeatureTextNegotiator(IscsiSessionParameters parameters, IscsiTargetOptions options, IPAddress localAddress, IReadOnlyList<IPEndPoint>? portals = null)
+    /// <param name="targetAddresses">The portals SendTargets reports to this connection (<c>host:port</c>, without the tag).</param>
+    public FullFeatureTextNegotiator(IscsiSessionParameters parameters, IscsiTargetOptions options, IReadOnlyList<string> targetAddresses)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(localAddress);
+        ArgumentNullException.ThrowIfNull(targetAddresses);
         _parameters = parameters;
         _options = options;
-        _localAddress = localAddress;
-        _portals = portals ?? options.Portals.ToArray();
+        _targetAddresses = targetAddresses;
     }
 
     public TextResponse Process(in TextRequest request)
@@ -115,8 +111,8 @@ public sealed class FullFeatureTextNegotiator
             {
                 case TextKeyTable.SendTargets:
                     foreach (TextKeyValue item in SendTargetsResponder.Build(
-                        pair.Value, _parameters.SessionType, _parameters.TargetName, _options.Targets, _portals,
-                        _localAddress, _parameters.InitiatorName, _parameters.TargetPortalGroupTag))
+                        pair.Value, _parameters.SessionType, _parameters.TargetName, _options.Targets, _targetAddresses,
+                        _parameters.InitiatorName, _parameters.TargetPortalGroupTag))
                     {
                         response.Add(item.Key, item.Value);
                     }

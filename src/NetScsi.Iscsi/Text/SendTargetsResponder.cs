@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 
@@ -16,8 +14,7 @@ public static class SendTargetsResponder
     /// <param name="sessionType">Discovery sessions may ask for All; normal sessions only for their own target.</param>
     /// <param name="sessionTargetName">The target of a normal session.</param>
     /// <param name="targets">All configured targets.</param>
-    /// <param name="portals">Listening endpoints; a wildcard address is replaced by <paramref name="localAddress"/>.</param>
-    /// <param name="localAddress">The connection's local address.</param>
+    /// <param name="targetAddresses">The portals to report (<c>host:port</c> as the listeners format them for this connection).</param>
     /// <param name="initiatorName">The initiator asking: it sees only targets whose ACLs admit it.</param>
     /// <param name="portalGroupTag">The TPGT of the portals.</param>
     public static TextKeyValues Build(
@@ -25,14 +22,12 @@ public static class SendTargetsResponder
         SessionType sessionType,
         string? sessionTargetName,
         IEnumerable<TargetDefinition> targets,
-        IReadOnlyList<IPEndPoint> portals,
-        IPAddress localAddress,
+        IReadOnlyList<string> targetAddresses,
         string initiatorName,
         ushort portalGroupTag)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        ArgumentNullException.ThrowIfNull(portals);
-        ArgumentNullException.ThrowIfNull(localAddress);
+        ArgumentNullException.ThrowIfNull(targetAddresses);
         var response = new TextKeyValues();
 
         bool all = value == "All";
@@ -69,7 +64,13 @@ public static class SendTargetsResponder
             wanted = value;
         }
 
-        List<string> addresses = FormatPortals(portals, localAddress, portalGroupTag);
+        // RFC 7143 §13.8: domainname[:port][,portal-group-tag].
+        var addresses = new List<string>(targetAddresses.Count);
+        foreach (string address in targetAddresses)
+        {
+            addresses.Add(string.Create(CultureInfo.InvariantCulture, $"{address},{portalGroupTag}"));
+        }
+
         foreach (TargetDefinition target in targets)
         {
             if (wanted is not null && !string.Equals(target.Name, wanted, StringComparison.OrdinalIgnoreCase))
@@ -91,60 +92,5 @@ public static class SendTargetsResponder
         }
 
         return response;
-    }
-
-    /// <summary>
-    /// RFC 7143 §13.8: <c>domainname[:port][,portal-group-tag]</c>; IPv6 literals in brackets (RFC 3986).
-    /// Wildcard listeners become the connection's local address; duplicates are dropped.
-    /// </summary>
-    public static List<string> FormatPortals(IReadOnlyList<IPEndPoint> portals, IPAddress localAddress, ushort portalGroupTag)
-    {
-        ArgumentNullException.ThrowIfNull(portals);
-        ArgumentNullException.ThrowIfNull(localAddress);
-        IPAddress local = localAddress.IsIPv4MappedToIPv6 ? localAddress.MapToIPv4() : localAddress;
-        var result = new List<string>();
-        foreach (IPEndPoint portal in portals)
-        {
-            IPAddress address = portal.Address.IsIPv4MappedToIPv6 ? portal.Address.MapToIPv4() : portal.Address;
-            if (address.Equals(IPAddress.Any))
-            {
-                // An IPv4 wildcard cannot have accepted an IPv6 connection: no address to report for it.
-                if (local.AddressFamily != AddressFamily.InterNetwork)
-                {
-                    continue;
-                }
-
-                address = local;
-            }
-            else if (address.Equals(IPAddress.IPv6Any))
-            {
-                address = local; // dual-stack wildcard: whatever family the connection used
-            }
-
-            string formatted = Format(address, portal.Port, portalGroupTag);
-            if (!result.Contains(formatted))
-            {
-                result.Add(formatted);
-            }
-        }
-
-        return result;
-    }
-
-    private static string Format(IPAddress address, int port, ushort tag)
-    {
-        string host;
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            // A scope id (%eth0) means nothing to another host: leave it out.
-            var unscoped = new IPAddress(address.GetAddressBytes());
-            host = "[" + unscoped.ToString() + "]";
-        }
-        else
-        {
-            host = address.ToString();
-        }
-
-        return string.Create(CultureInfo.InvariantCulture, $"{host}:{port},{tag}");
     }
 }

@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using System.Net;
 using System.Threading.Channels;
 
 namespace NetScsi.Transport.InMemory;
@@ -14,10 +13,11 @@ public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
 
     public InMemoryDataMover(string name = "memory")
     {
-        EndPoint = new DnsEndPoint(name, 3260);
+        Portal = new MemoryPortal(name);
     }
 
-    public EndPoint EndPoint { get; }
+    /// <summary>The mover's one portal: connect to it to reach the listener.</summary>
+    public Portal Portal { get; }
 
     /// <summary>Creates a connected pair without going through accept (benchmarks).</summary>
     public static (IDataMoverConnection Client, IDataMoverConnection Server) CreatePair(PipeOptions? options = null)
@@ -30,8 +30,13 @@ public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
         return (client, server);
     }
 
-    public ValueTask<IDataMoverConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default)
+    public ValueTask<IDataMoverConnection> ConnectAsync(Portal portal, CancellationToken cancellationToken = default)
     {
+        if (portal != Portal)
+        {
+            throw new ArgumentException($"{portal} is not this in-memory mover's portal ({Portal}).", nameof(portal));
+        }
+
         var (client, server) = CreatePair();
         if (!_pending.Writer.TryWrite(server))
         {
@@ -56,6 +61,10 @@ public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>An in-memory portal is not reachable from another process: SendTargets does not report it.</remarks>
+    public string? FormatTargetAddress(IDataMoverConnection via) => null;
+
     public ValueTask DisposeAsync()
     {
         _pending.Writer.TryComplete();
@@ -66,11 +75,11 @@ public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
     {
         public IDuplexPipe Transport { get; } = pipe;
 
-        public EndPoint? LocalEndPoint => null;
-
-        public EndPoint? RemoteEndPoint => null;
-
         public string Kind => "memory";
+
+        public string PeerAddress => "memory";
+
+        public string RemoteName => "memory";
 
         public void Abort()
         {

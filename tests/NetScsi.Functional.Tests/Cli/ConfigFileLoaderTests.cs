@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NetScsi.Cli.Configuration;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.Cli;
 
@@ -38,7 +39,7 @@ public sealed class ConfigFileLoaderTests
             }
             """);
 
-        Assert.Equal([new IPEndPoint(IPAddress.Loopback, 3260), new IPEndPoint(IPAddress.IPv6Loopback, 3261)], config.Portals);
+        Assert.Equal([new TcpPortal(new IPEndPoint(IPAddress.Loopback, 3260)), new TcpPortal(new IPEndPoint(IPAddress.IPv6Loopback, 3261))], config.Portals);
         Assert.Equal(64, config.QueueDepth);
         Assert.Equal(LogLevel.Debug, config.LogLevel);
         var target = Assert.Single(config.Targets);

@@ -3,6 +3,8 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Hosting;
+using NetScsi.Transport;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.Cli;
 
@@ -23,13 +25,13 @@ internal sealed class FakeTargetRunnerFactory : ITargetRunnerFactory
     }
 }
 
-internal sealed class FakeTargetRunner(FakeTargetRunnerFactory factory, IReadOnlyList<IPEndPoint> portals, IReadOnlyList<ServedTarget> targets) : ITargetRunner
+internal sealed class FakeTargetRunner(FakeTargetRunnerFactory factory, IReadOnlyList<Portal> portals, IReadOnlyList<ServedTarget> targets) : ITargetRunner
 {
     private readonly List<Socket> _sockets = new();
 
     public IReadOnlyList<ServedTarget> Targets => targets;
 
-    public IReadOnlyList<EndPoint> ListeningEndPoints => _sockets.ConvertAll(s => s.LocalEndPoint!);
+    public IReadOnlyList<Portal> ListeningPortals => _sockets.ConvertAll(s => (Portal)new TcpPortal((IPEndPoint)s.LocalEndPoint!));
 
     public bool Stopped { get; private set; }
 
@@ -37,10 +39,11 @@ internal sealed class FakeTargetRunner(FakeTargetRunnerFactory factory, IReadOnl
     {
         foreach (var portal in portals)
         {
-            var socket = new Socket(portal.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            var endPoint = (IPEndPoint)((TcpPortal)portal).EndPoint;
+            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                socket.Bind(portal);
+                socket.Bind(endPoint);
                 socket.Listen(1);
             }
             catch

@@ -1,5 +1,6 @@
 using System.Net;
 using NetScsi.Cli.Parsing;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.Cli;
 
@@ -9,29 +10,28 @@ public sealed class PortalParserTests
     public void Listen_Ipv4WithPort_Parses()
     {
         Assert.True(PortalParser.TryParse("1.2.3.4:3261", out var ep, out _));
-        Assert.Equal(new IPEndPoint(IPAddress.Parse("1.2.3.4"), 3261), ep);
+        Assert.Equal(new TcpPortal(new IPEndPoint(IPAddress.Parse("1.2.3.4"), 3261)), ep);
     }
 
     [Fact]
     public void Listen_Ipv4WithoutPort_Defaults3260()
     {
         Assert.True(PortalParser.TryParse("0.0.0.0", out var ep, out _));
-        Assert.Equal(new IPEndPoint(IPAddress.Any, 3260), ep);
+        Assert.Equal(new TcpPortal(new IPEndPoint(IPAddress.Any, 3260)), ep);
     }
 
     [Fact]
     public void Listen_Ipv6WithPort_Parses()
     {
         Assert.True(PortalParser.TryParse("[::1]:3262", out var ep, out _));
-        Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 3262), ep);
+        Assert.Equal(new TcpPortal(new IPEndPoint(IPAddress.IPv6Loopback, 3262)), ep);
     }
 
     [Fact]
     public void Listen_Ipv6WithoutPort_Defaults3260()
     {
         Assert.True(PortalParser.TryParse("[fe80::1]", out var ep, out _));
-        Assert.Equal(3260, ep!.Port);
-        Assert.Equal(IPAddress.Parse("fe80::1"), ep.Address);
+        Assert.Equal(new TcpPortal(new IPEndPoint(IPAddress.Parse("fe80::1"), 3260)), ep);
     }
 
     [Theory]
@@ -66,10 +66,10 @@ public sealed class PortalParserTests
     public void Listen_PortZero_MeansAnyFreePort()
     {
         Assert.True(PortalParser.TryParse("127.0.0.1:0", out var ep, out _));
-        Assert.Equal(0, ep!.Port);
+        Assert.Equal(0, Assert.IsType<TcpPortal>(ep).Port);
     }
 
     [Fact]
     public void Format_Ipv6_UsesBrackets() =>
-        Assert.Equal("[::1]:3260", PortalParser.Format(new IPEndPoint(IPAddress.IPv6Loopback, 3260)));
+        Assert.Equal("[::1]:3260", PortalParser.Format(new TcpPortal(new IPEndPoint(IPAddress.IPv6Loopback, 3260))));
 }

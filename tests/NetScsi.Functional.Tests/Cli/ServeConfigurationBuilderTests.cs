@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NetScsi.Cli.Configuration;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.Cli;
 
@@ -16,7 +17,7 @@ public sealed class ServeConfigurationBuilderTests
     {
         var config = ServeConfigurationBuilder.Build(null, new ServeFlags());
 
-        Assert.Equal([new IPEndPoint(IPAddress.Loopback, 3260)], config.Portals);
+        Assert.Equal([new TcpPortal(new IPEndPoint(IPAddress.Loopback, 3260))], config.Portals);
         var target = Assert.Single(config.Targets);
         Assert.Equal("iqn.2026-11.org.netscsi:default", target.Iqn);
         var lun = Assert.Single(target.Luns);
@@ -38,15 +39,15 @@ public sealed class ServeConfigurationBuilderTests
     {
         var config = ServeConfigurationBuilder.Build(
             File("""{"portals":["10.0.0.1:3260","10.0.0.2:3260"]}"""),
-            new ServeFlags { Listen = [new IPEndPoint(IPAddress.Loopback, 4000)] });
-        Assert.Equal([new IPEndPoint(IPAddress.Loopback, 4000)], config.Portals);
+            new ServeFlags { Listen = [new TcpPortal(new IPEndPoint(IPAddress.Loopback, 4000))] });
+        Assert.Equal([new TcpPortal(new IPEndPoint(IPAddress.Loopback, 4000))], config.Portals);
     }
 
     [Fact]
     public void Merge_NoListenFlag_KeepsFilePortals()
     {
         var config = ServeConfigurationBuilder.Build(File("""{"portals":["10.0.0.1"]}"""), new ServeFlags());
-        Assert.Equal([new IPEndPoint(IPAddress.Parse("10.0.0.1"), 3260)], config.Portals);
+        Assert.Equal([new TcpPortal(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 3260))], config.Portals);
     }
 
     [Fact]

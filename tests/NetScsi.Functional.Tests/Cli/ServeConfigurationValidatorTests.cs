@@ -1,5 +1,6 @@
 using System.Net;
 using NetScsi.Cli.Configuration;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.Cli;
 
@@ -8,7 +9,7 @@ public sealed class ServeConfigurationValidatorTests
     private static ServeConfiguration Config(params TargetConfig[] targets)
     {
         var config = new ServeConfiguration();
-        config.Portals.Add(new IPEndPoint(IPAddress.Loopback, 3260));
+        config.Portals.Add(new TcpPortal(new IPEndPoint(IPAddress.Loopback, 3260)));
         config.Targets.AddRange(targets);
         return config;
     }
@@ -82,7 +83,7 @@ public sealed class ServeConfigurationValidatorTests
     public void Validate_DuplicatePortal_IsError()
     {
         var config = Config(Target("iqn.2026-11.org.a", Memory(0)));
-        config.Portals.Add(new IPEndPoint(IPAddress.Loopback, 3260));
+        config.Portals.Add(new TcpPortal(new IPEndPoint(IPAddress.Loopback, 3260)));
         Assert.Contains("portal 127.0.0.1:3260 is listed twice", ServeConfigurationValidator.Validate(config).Errors);
     }
 
@@ -125,7 +126,7 @@ public sealed class ServeConfigurationValidatorTests
     public void Validate_OpenTargetOnWildcard_Warns()
     {
         var config = Config(Target("iqn.2026-11.org.a", Memory(0)));
-        config.Portals[0] = new IPEndPoint(IPAddress.Any, 3260);
+        config.Portals[0] = new TcpPortal(new IPEndPoint(IPAddress.Any, 3260));
         Assert.Contains(ServeConfigurationValidator.Validate(config).Warnings, w => w.Contains("neither CHAP nor an ACL"));
     }
 }

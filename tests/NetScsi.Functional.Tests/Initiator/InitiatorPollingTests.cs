@@ -58,17 +58,17 @@ public sealed class InitiatorPollingTests
     {
         public List<TimeSpan> Polls { get; } = [];
 
-        public async ValueTask<IDataMoverConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default) =>
-            new RecordingConnection(await inner.ConnectAsync(endPoint, cancellationToken), Polls);
+        public async ValueTask<IDataMoverConnection> ConnectAsync(Portal portal, CancellationToken cancellationToken = default) =>
+            new RecordingConnection(await inner.ConnectAsync(portal, cancellationToken), Polls);
     }
 
     private sealed class RecordingConnection(IDataMoverConnection inner, List<TimeSpan> polls) : IDataMoverConnection, IPollingReceiver
     {
         public IDuplexPipe Transport => inner.Transport;
 
-        public EndPoint? LocalEndPoint => inner.LocalEndPoint;
+        public string PeerAddress => inner.PeerAddress;
 
-        public EndPoint? RemoteEndPoint => inner.RemoteEndPoint;
+        public string RemoteName => inner.RemoteName;
 
         public string Kind => inner.Kind;
 

@@ -22,7 +22,7 @@ public sealed class InitiatorSessionTests
     public async Task Discovery_SendTargetsAll_ListsTheTarget()
     {
         await using var target = await InitiatorTarget.StartAsync();
-        var found = await IscsiDiscovery.DiscoverAsync(target.Mover.EndPoint, target.Options()).WaitAsync(s_timeout);
+        var found = await IscsiDiscovery.DiscoverAsync(target.Options()).WaitAsync(s_timeout);
         var entry = Assert.Single(found);
         Assert.Equal(InitiatorTarget.TargetName, entry.TargetName);
     }

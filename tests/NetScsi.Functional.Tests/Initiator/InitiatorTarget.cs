@@ -54,7 +54,7 @@ internal sealed class InitiatorTarget : IAsyncDisposable
     {
         var options = new IscsiSessionOptions
         {
-            EndPoint = Mover.EndPoint,
+            Portal = Mover.Portal,
             Connector = Mover,
             TargetName = TargetName,
             InitiatorName = "iqn.2026-11.org.netscsi:functional-initiator",

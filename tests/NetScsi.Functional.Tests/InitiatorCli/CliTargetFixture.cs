@@ -4,6 +4,7 @@ using NetScsi.Cli;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.InitiatorCli;
 
@@ -33,7 +34,8 @@ public sealed class CliTargetFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var options = new IscsiTargetOptions();
-        options.Portals.Add(new IPEndPoint(IPAddress.Loopback, 0));
+        options.Portals.Add(new TcpPortal(new IPEndPoint(IPAddress.Loopback, 0)));
+        options.Transports.Add(new TcpTransport());
         var open = new TargetDefinition { Name = Open };
         open.Luns.Add(new LunMapping(0, new BlockLogicalUnit(new MemoryBlockDevice(64L << 20, 512), new LogicalUnitOptions())));
         open.Luns.Add(new LunMapping(1, new BlockLogicalUnit(new MemoryBlockDevice(16L << 20, 512), new LogicalUnitOptions())));
@@ -47,7 +49,7 @@ public sealed class CliTargetFixture : IAsyncLifetime
         options.Targets.Add(mutual);
         _server = new IscsiTargetServer(options, NullLoggerFactory.Instance);
         await _server.StartAsync();
-        Port = ((IPEndPoint)_server.ListeningEndPoints[0]).Port;
+        Port = ((TcpPortal)_server.ListeningPortals[0]).Port;
     }
 
     public async Task DisposeAsync()

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using NetScsi.Iscsi.Initiator;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.InitiatorCli;
 
@@ -130,7 +131,8 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
         // GET LBA STATUS: the whole 8 MiB zero range is deallocated (written zeros would be mapped).
         await using (var session = await IscsiSession.ConnectAsync(new IscsiSessionOptions
         {
-            EndPoint = new IPEndPoint(IPAddress.Loopback, target.Port),
+            Portal = new TcpPortal("127.0.0.1", target.Port),
+            Connector = new TcpTransport(),
             TargetName = CliTargetFixture.Open,
         }))
         {

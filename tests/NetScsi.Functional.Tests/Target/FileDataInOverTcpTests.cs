@@ -5,6 +5,7 @@ using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.Tcp;
+using NetScsi.Transport;
 
 namespace NetScsi.Functional.Tests.Target;
 
@@ -20,7 +21,7 @@ public sealed class FileDataInOverTcpTests : IAsyncLifetime
     private readonly string _path = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"netscsi-sendfile-{Guid.NewGuid():N}.img");
     private readonly byte[] _contents = new byte[8 << 20];
     private IscsiTargetServer _server = null!;
-    private IPEndPoint _endPoint = null!;
+    private Portal _portal = null!;
 
     public async Task InitializeAsync()
     {
@@ -32,7 +33,7 @@ public sealed class FileDataInOverTcpTests : IAsyncLifetime
         options.Targets.Add(target);
         _server = new IscsiTargetServer(options, NullLoggerFactory.Instance);
         var listener = TcpDataMoverListener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _endPoint = (IPEndPoint)listener.EndPoint;
+        _portal = listener.Portal;
         _server.AddListener(listener);
         await _server.StartAsync();
     }
@@ -48,7 +49,7 @@ public sealed class FileDataInOverTcpTests : IAsyncLifetime
     private Task<IscsiSession> ConnectAsync(bool headerDigest, bool dataDigest, int maxRecvDataSegmentLength) =>
         IscsiSession.ConnectAsync(new IscsiSessionOptions
         {
-            EndPoint = _endPoint,
+            Portal = _portal,
             Connector = new TcpDataMoverConnector(),
             TargetName = TargetName,
             InitiatorName = "iqn.2026-11.org.netscsi:sendfile-initiator",

@@ -45,7 +45,7 @@ internal sealed class TargetFixture : IAsyncDisposable
 
     public async Task<RawIscsiClient> ConnectAsync()
     {
-        var connection = await _mover.ConnectAsync(_mover.EndPoint);
+        var connection = await _mover.ConnectAsync(_mover.Portal);
         return new RawIscsiClient(connection);
     }
 

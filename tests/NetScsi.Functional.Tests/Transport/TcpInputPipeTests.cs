@@ -33,7 +33,7 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen();
         Task<Socket> accept = _listener.AcceptAsync();
-        Connection = await new TcpDataMoverConnector().ConnectAsync(_listener.LocalEndPoint!).AsTask().WaitAsync(s_timeout);
+        Connection = await new TcpDataMoverConnector().ConnectAsync(new TcpPortal((IPEndPoint)_listener.LocalEndPoint!)).AsTask().WaitAsync(s_timeout);
         Client = await accept.WaitAsync(s_timeout);
     }
 

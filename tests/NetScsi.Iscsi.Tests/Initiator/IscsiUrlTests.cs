@@ -23,7 +23,7 @@ public sealed class IscsiUrlTests
     {
         var url = IscsiUrl.Parse("iscsi://10.0.0.1/iqn.2026-11.org.example:disk1/0");
         Assert.Equal(3260, url.Port);
-        Assert.Equal(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 3260), url.EndPoint);
+        Assert.Equal("10.0.0.1:3260", url.Address);
         Assert.Null(url.User);
     }
 
@@ -33,7 +33,7 @@ public sealed class IscsiUrlTests
         var url = IscsiUrl.Parse("iscsi://[fe80::1]:3262/iqn.2026-11.org.example:disk1/1");
         Assert.Equal("fe80::1", url.Host);
         Assert.Equal(3262, url.Port);
-        Assert.IsType<IPEndPoint>(url.EndPoint);
+        Assert.Equal("[fe80::1]:3262", url.Address);
     }
 
     [Theory]

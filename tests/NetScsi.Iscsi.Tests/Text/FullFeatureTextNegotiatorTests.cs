@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
@@ -13,7 +12,6 @@ public sealed class FullFeatureTextNegotiatorTests
     private static (FullFeatureTextNegotiator Negotiator, IscsiSessionParameters Parameters) Create(int targets = 1, int initiatorMrdsl = 8192)
     {
         var options = new IscsiTargetOptions();
-        options.Portals.Add(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 3260));
         for (int i = 0; i < targets; i++)
         {
             options.Targets.Add(new TargetDefinition { Name = $"iqn.2024-01.net.netscsi:disk{i}" });
@@ -25,7 +23,7 @@ public sealed class FullFeatureTextNegotiatorTests
             InitiatorName = "iqn.1993-08.org.debian:01:abcdef",
             InitiatorMaxRecvDataSegmentLength = initiatorMrdsl,
         };
-        return (new FullFeatureTextNegotiator(parameters, options, IPAddress.Parse("192.0.2.1")), parameters);
+        return (new FullFeatureTextNegotiator(parameters, options, ["192.0.2.1:3260"]), parameters);
     }
 
     private static TextKeyValues Parse(byte[] data)

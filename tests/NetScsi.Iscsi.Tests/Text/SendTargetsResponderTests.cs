@@ -1,4 +1,3 @@
-using System.Net;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Iscsi.Text;
@@ -25,7 +24,7 @@ public sealed class SendTargetsResponderTests
     public void All_Ipv4Portal_ListsTargetsWithAddressAndTag()
     {
         TextKeyValues response = SendTargetsResponder.Build("All", SessionType.Discovery, null, Targets(),
-            [new IPEndPoint(IPAddress.Parse("192.168.1.10"), 3260)], IPAddress.Parse("192.168.1.10"), Initiator, 1);
+            ["192.168.1.10:3260"], Initiator, 1);
         Assert.Equal(
             "TargetName=iqn.2024-01.net.netscsi:open|TargetAddress=192.168.1.10:3260,1|" +
             "TargetName=iqn.2024-01.net.netscsi:mine|TargetAddress=192.168.1.10:3260,1",
@@ -33,39 +32,18 @@ public sealed class SendTargetsResponderTests
     }
 
     [Fact]
-    public void All_Ipv6Portal_AddressInBrackets()
+    public void All_SeveralPortals_EachAddressWithTheTag()
     {
-        TextKeyValues response = SendTargetsResponder.Build("All", SessionType.Discovery, null, Targets(),
-            [new IPEndPoint(IPAddress.Parse("fd00::5"), 3261)], IPAddress.Parse("fd00::5"), Initiator, 7);
-        Assert.True(response.TryGetValue("TargetAddress", out string address));
-        Assert.Equal("[fd00::5]:3261,7", address);
-    }
-
-    [Fact]
-    public void Ipv6LinkLocal_ScopeIdDropped()
-    {
-        List<string> portals = SendTargetsResponder.FormatPortals(
-            [new IPEndPoint(IPAddress.Parse("fe80::1%2"), 3260)], IPAddress.Loopback, 1);
-        Assert.Equal(["[fe80::1]:3260,1"], portals);
-    }
-
-    [Fact]
-    public void WildcardListeners_ReplacedByConnectionLocalAddress()
-    {
-        IReadOnlyList<IPEndPoint> portals = [new IPEndPoint(IPAddress.Any, 3260), new IPEndPoint(IPAddress.IPv6Any, 3260), new IPEndPoint(IPAddress.Parse("10.0.0.2"), 3262)];
-
-        List<string> viaIpv4 = SendTargetsResponder.FormatPortals(portals, IPAddress.Parse("10.0.0.1").MapToIPv6(), 1);
-        Assert.Equal(["10.0.0.1:3260,1", "10.0.0.2:3262,1"], viaIpv4);
-
-        List<string> viaIpv6 = SendTargetsResponder.FormatPortals(portals, IPAddress.Parse("2001:db8::1"), 1);
-        Assert.Equal(["[2001:db8::1]:3260,1", "10.0.0.2:3262,1"], viaIpv6);
+        TextKeyValues response = SendTargetsResponder.Build("iqn.2024-01.net.netscsi:open", SessionType.Discovery, null, Targets(),
+            ["[fd00::5]:3261", "10.0.0.2:3262"], Initiator, 7);
+        Assert.Equal("TargetName=iqn.2024-01.net.netscsi:open|TargetAddress=[fd00::5]:3261,7|TargetAddress=10.0.0.2:3262,7", Render(response));
     }
 
     [Fact]
     public void AclHidesTargetsTheInitiatorMayNotUse()
     {
         TextKeyValues response = SendTargetsResponder.Build("All", SessionType.Discovery, null, Targets(),
-            [new IPEndPoint(IPAddress.Loopback, 3260)], IPAddress.Loopback, "iqn.2000-01.com.other:host", 1);
+            ["127.0.0.1:3260"], "iqn.2000-01.com.other:host", 1);
         Assert.Contains(response, p => p.Value == "iqn.2024-01.net.netscsi:restricted");
         Assert.DoesNotContain(response, p => p.Value == "iqn.2024-01.net.netscsi:mine");
     }
@@ -74,7 +52,7 @@ public sealed class SendTargetsResponderTests
     public void NamedTarget_ListsOnlyThatTarget()
     {
         TextKeyValues response = SendTargetsResponder.Build("iqn.2024-01.net.netscsi:open", SessionType.Discovery, null, Targets(),
-            [new IPEndPoint(IPAddress.Loopback, 3260)], IPAddress.Loopback, Initiator, 1);
+            ["127.0.0.1:3260"], Initiator, 1);
         Assert.Equal("TargetName=iqn.2024-01.net.netscsi:open|TargetAddress=127.0.0.1:3260,1", Render(response));
     }
 
@@ -82,7 +60,7 @@ public sealed class SendTargetsResponderTests
     public void Empty_InNormalSession_ListsSessionTarget()
     {
         TextKeyValues response = SendTargetsResponder.Build("", SessionType.Normal, "iqn.2024-01.net.netscsi:mine", Targets(),
-            [new IPEndPoint(IPAddress.Loopback, 3260)], IPAddress.Loopback, Initiator, 1);
+            ["127.0.0.1:3260"], Initiator, 1);
         Assert.Equal("TargetName=iqn.2024-01.net.netscsi:mine|TargetAddress=127.0.0.1:3260,1", Render(response));
     }
 
@@ -90,7 +68,7 @@ public sealed class SendTargetsResponderTests
     public void All_InNormalSession_IsReject()
     {
         TextKeyValues response = SendTargetsResponder.Build("All", SessionType.Normal, "iqn.2024-01.net.netscsi:mine", Targets(),
-            [new IPEndPoint(IPAddress.Loopback, 3260)], IPAddress.Loopback, Initiator, 1);
+            ["127.0.0.1:3260"], Initiator, 1);
         Assert.Equal("SendTargets=Reject", Render(response));
     }
 }

@@ -14,14 +14,21 @@ public sealed class TcpDataMoverConnector : IDataMoverConnector
 {
     private const int ReceiveBufferSize = 16 * 1024;
 
-    public async ValueTask<IDataMoverConnection> ConnectAsync(EndPoint endPoint, CancellationToken cancellationToken = default)
+    public async ValueTask<IDataMoverConnection> ConnectAsync(Portal portal, CancellationToken cancellationToken = default)
     {
+        EndPoint endPoint = TcpTransport.AsTcp(portal).EndPoint;
         var family = endPoint is IPEndPoint ip ? ip.AddressFamily : AddressFamily.InterNetwork;
         var socket = new Socket(family, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
             return new TcpConnection(socket, ReceiveBufferSize, socketReader: true);
+        }
+        catch (SocketException e)
+        {
+            // Transport-neutral for the engines (a refused connect is retried like any lost connection); the socket error stays inside.
+            socket.Dispose();
+            throw new IOException($"Cannot connect to {portal}: {e.Message}", e);
         }
         catch
         {

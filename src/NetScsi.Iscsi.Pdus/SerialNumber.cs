@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 
-namespace NetScsi.Iscsi.Target;
+namespace NetScsi.Iscsi.Pdus;
 
 /// <summary>RFC 1982 serial-number arithmetic on 32-bit sequence numbers (CmdSN, StatSN, DataSN, R2TSN).</summary>
-internal static class SerialNumber
+public static class SerialNumber
 {
     /// <summary>a &lt; b in serial arithmetic.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

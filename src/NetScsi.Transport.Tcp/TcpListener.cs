@@ -11,10 +11,14 @@ public sealed class TcpDataMoverListener : IDataMoverListener
     private TcpDataMoverListener(Socket socket)
     {
         _socket = socket;
-        EndPoint = socket.LocalEndPoint!;
+        EndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        Portal = new TcpPortal(EndPoint);
     }
 
-    public EndPoint EndPoint { get; }
+    /// <summary>The bound address and port.</summary>
+    public IPEndPoint EndPoint { get; }
+
+    public Portal Portal { get; }
 
     public static TcpDataMoverListener Bind(IPEndPoint endPoint, int backlog = 128)
     {
@@ -58,12 +62,25 @@ public sealed class TcpDataMoverListener : IDataMoverListener
             {
                 // A peer that gave up between SYN and accept: keep listening.
             }
+            catch (SocketException e)
+            {
+                // Like NetworkStream: callers of a mover handle IOException (EMFILE, ENFILE, ENOBUFS, ...).
+                throw new IOException(e.Message, e);
+            }
             catch (OperationCanceledException)
             {
                 return null;
             }
         }
     }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A wildcard portal becomes the address <paramref name="via"/> reached: an IPv4 wildcard only for an IPv4
+    /// connection (it cannot have accepted another), a dual-stack one for either.
+    /// </remarks>
+    public string? FormatTargetAddress(IDataMoverConnection via) =>
+        TcpPortal.FormatTargetAddress(EndPoint, (via as TcpConnection)?.LocalEndPoint?.Address);
 
     public ValueTask DisposeAsync()
     {

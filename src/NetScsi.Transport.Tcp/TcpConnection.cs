@@ -58,8 +58,10 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
         _socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
         _stream = new NetworkStream(socket, ownsSocket: true);
-        LocalEndPoint = socket.LocalEndPoint;
-        RemoteEndPoint = socket.RemoteEndPoint;
+        LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        PeerAddress = remote is null ? "?" : TcpPortal.Unmapped(remote.Address).ToString();
+        RemoteName = remote is null ? "?" : TcpPortal.Format(PeerAddress, remote.Port);
         PipeReader reader;
         if (socketReader)
         {
@@ -92,9 +94,12 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
     /// <inheritdoc/>
     public void PollNextDirectReceive(TimeSpan duration) => _directPollTicks = NonBlockingSocket.PollTicks(duration);
 
-    public EndPoint? LocalEndPoint { get; }
+    /// <summary>Our end of the connection: the address the peer reached (SendTargets reports it for wildcard portals).</summary>
+    internal IPEndPoint? LocalEndPoint { get; }
 
-    public EndPoint? RemoteEndPoint { get; }
+    public string PeerAddress { get; }
+
+    public string RemoteName { get; }
 
     public string Kind => "tcp";
 

@@ -25,7 +25,8 @@ internal sealed class BenchInitiator : IAsyncDisposable
     private const uint FirstTag = 0x100;
     private const int MaxRecvDataSegmentLength = 262144;
 
-    private readonly IDataMoverConnection _connection;
+    private readonly IDuplexPipe _pipe;
+    private readonly IAsyncDisposable? _owner;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly byte[] _readCommand = new byte[Bhs.Length];
@@ -39,12 +40,15 @@ internal sealed class BenchInitiator : IAsyncDisposable
     private uint _nextTag;
     private byte _lastStatus;
 
-    public BenchInitiator(IDataMoverConnection connection, long lba, int ioBytes = IoBytes)
+    /// <param name="pipe">The byte stream to the target.</param>
+    /// <param name="owner">What closes the stream (a socket), or null when completing the pipe does.</param>
+    public BenchInitiator(IDuplexPipe pipe, IAsyncDisposable? owner, long lba, int ioBytes = IoBytes)
     {
         _writeData = new byte[ioBytes];
-        _connection = connection;
-        _input = connection.Transport.Input;
-        _output = connection.Transport.Output;
+        _pipe = pipe;
+        _owner = owner;
+        _input = pipe.Input;
+        _output = pipe.Output;
         _signal = _done.Set;
         new Random(7).NextBytes(_writeData);
 
@@ -339,7 +343,15 @@ internal sealed class BenchInitiator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _connection.DisposeAsync();
+        if (_owner is not null)
+        {
+            await _owner.DisposeAsync();
+        }
+        else
+        {
+            await _pipe.Input.CompleteAsync();
+            await _pipe.Output.CompleteAsync();
+        }
         _done.Dispose();
     }
 }

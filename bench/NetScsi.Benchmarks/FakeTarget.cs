@@ -24,7 +24,7 @@ internal sealed class FakeTarget : IAsyncDisposable
     private const int MaxRecvDataSegmentLength = 262144;
     private const uint Window = 128;
 
-    private readonly IDataMoverConnection _connection;
+    private readonly IDuplexPipe _pipe;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly byte[] _dataInHeader = new byte[Bhs.Length];
@@ -35,11 +35,11 @@ internal sealed class FakeTarget : IAsyncDisposable
     private uint _expCmdSN;
     private Task _loop = Task.CompletedTask;
 
-    public FakeTarget(IDataMoverConnection connection)
+    public FakeTarget(IDuplexPipe pipe)
     {
-        _connection = connection;
-        _input = connection.Transport.Input;
-        _output = connection.Transport.Output;
+        _pipe = pipe;
+        _input = pipe.Input;
+        _output = pipe.Output;
         new Random(11).NextBytes(_readData);
         new DataInPdu { Final = true, HasStatus = true, Status = 0, TargetTransferTag = Bhs.ReservedTag }.WriteTo(_dataInHeader);
         new ScsiResponsePdu { Response = 0, Status = 0 }.WriteTo(_responseHeader);
@@ -233,8 +233,9 @@ internal sealed class FakeTarget : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _connection.Abort();
+        _input.CancelPendingRead();
         await _loop.ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _output.CompleteAsync().ConfigureAwait(false);
     }
 }

@@ -36,7 +36,7 @@ public class InitiatorEndToEndBenchmarks
     private readonly ValueTask[] _slots = new ValueTask[MaxDepth];
     private readonly byte[][] _buffers = Enumerable.Range(0, MaxDepth).Select(_ => new byte[IoBytes]).ToArray();
     private readonly ManualResetEventSlim _done = new(false);
-    private InMemoryDataMover? _mover;
+    private FakeTargetConnector? _mover;
     private FakeTarget? _target;
     private IscsiSession? _session;
     private Action? _signal;
@@ -53,7 +53,7 @@ public class InitiatorEndToEndBenchmarks
     public async Task SetupAsync()
     {
         _signal = _done.Set;
-        _mover = new InMemoryDataMover();
+        _mover = new FakeTargetConnector();
         var options = new IscsiSessionOptions
         {
             Connector = _mover,
@@ -63,8 +63,7 @@ public class InitiatorEndToEndBenchmarks
             InlineCompletions = Inline,
         };
         Task<IscsiSession> connect = IscsiSession.ConnectAsync(options);
-        var accepted = await _mover.AcceptAsync() ?? throw new InvalidOperationException("no connection");
-        _target = new FakeTarget(accepted);
+        _target = new FakeTarget(await _mover.Accepted);
         _target.Start();
         _session = await connect;
         new Random(5).NextBytes(_buffers[0]);
@@ -84,11 +83,6 @@ public class InitiatorEndToEndBenchmarks
         if (_target is not null)
         {
             await _target.DisposeAsync();
-        }
-
-        if (_mover is not null)
-        {
-            await _mover.DisposeAsync();
         }
     }
 

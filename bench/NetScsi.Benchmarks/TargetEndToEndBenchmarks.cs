@@ -41,8 +41,7 @@ public class TargetEndToEndBenchmarks
         _mover = new InMemoryDataMover();
         _server.AddListener(_mover);
         await _server.StartAsync();
-        var connection = await _mover.ConnectAsync(_mover.Portal);
-        _client = new BenchInitiator(connection, Lba);
+        _client = new BenchInitiator(_mover.ConnectRaw(_mover.Portal), owner: null, Lba);
         await _client.LoginAsync(TargetName, "iqn.2026-11.org.netscsi:bench-initiator");
         _client.ClearUnitAttention();
         // Give the read something other than never-written (zero-filled) blocks to copy.

@@ -45,8 +45,8 @@ public class TargetTcpFileBenchmarks
         Portal = listener.Portal;
         _server.AddListener(listener);
         await _server.StartAsync();
-        var connection = await new TcpDataMoverConnector().ConnectAsync(listener.Portal);
-        _client = new BenchInitiator(connection, Lba, ReadBytes);
+        var stream = await TcpDataMoverConnector.ConnectStreamAsync(listener.Portal);
+        _client = new BenchInitiator(stream.Pipe, stream, Lba, ReadBytes);
         await _client.LoginAsync(TargetName, "iqn.2026-11.org.netscsi:bench-initiator");
         _client.ClearUnitAttention();
     }

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Microsoft.Win32.SafeHandles;
 using NetScsi.Scsi.Emulation;
 
 namespace NetScsi.Scsi;
@@ -55,10 +54,10 @@ public sealed class ScsiTask
     public ILogicalUnitResolver? LogicalUnits { get; set; }
 
     /// <summary>
-    /// The transport can send Data-In straight from a file (<see cref="DataInFile"/>), so a unit whose storage is
-    /// a file may leave read data there instead of copying it into <see cref="Buffer"/>.
+    /// The transport takes read data from where the unit's storage holds it (<see cref="StoredDataIn"/>), so a unit
+    /// whose storage can offer it (a file in memory) may leave it there instead of copying it into <see cref="Buffer"/>.
     /// </summary>
-    public bool AcceptsFileDataIn { get; set; }
+    public bool AcceptsStoredDataIn { get; set; }
 
     public int CdbLength { get; private set; }
 
@@ -82,25 +81,21 @@ public sealed class ScsiTask
     public int DataInLength { get; set; }
 
     /// <summary>
-    /// When not null, the data-in is not in <see cref="Buffer"/>: it is <see cref="DataInLength"/> bytes of this
-    /// file from <see cref="DataInFileOffset"/> (only when <see cref="AcceptsFileDataIn"/>). The task keeps its
-    /// place in the logical unit's task set, so no later ORDERED task can change those blocks, until the
-    /// transport has sent them and calls <see cref="ReleaseDataIn"/>.
+    /// When not null, the data-in is not in <see cref="Buffer"/>: it is still in the unit's storage (only when
+    /// <see cref="AcceptsStoredDataIn"/>). The task keeps its place in the logical unit's task set, so no later
+    /// ORDERED task can change those blocks, until the transport has sent them and calls <see cref="ReleaseDataIn"/>:
+    /// a task is complete when its data and status are delivered (SAM-5 §5.5), and until then its data must not change.
     /// </summary>
-    public SafeFileHandle? DataInFile { get; private set; }
-
-    /// <summary>Byte offset of the data-in in <see cref="DataInFile"/>.</summary>
-    public long DataInFileOffset { get; private set; }
+    public StoredData? StoredDataIn { get; private set; }
 
     private TaskSetGate? _heldGate;
     private TaskAttribute _heldAttribute;
 
-    /// <summary>The unit leaves the data-in in a file; see <see cref="DataInFile"/>.</summary>
-    internal void SetFileDataIn(SafeFileHandle file, long offset, int length)
+    /// <summary>The unit leaves the data-in in storage; see <see cref="StoredDataIn"/>.</summary>
+    internal void SetStoredDataIn(StoredData data)
     {
-        DataInFile = file;
-        DataInFileOffset = offset;
-        DataInLength = length;
+        StoredDataIn = data;
+        DataInLength = data.Length;
     }
 
     /// <summary>The task stays admitted to <paramref name="gate"/> until <see cref="ReleaseDataIn"/>.</summary>
@@ -111,15 +106,14 @@ public sealed class ScsiTask
     }
 
     /// <summary>
-    /// The transport is done with <see cref="DataInFile"/> (sent, or dropped because the task was aborted or the
+    /// The transport is done with <see cref="StoredDataIn"/> (sent, or dropped because the task was aborted or the
     /// connection failed): the task leaves its unit's task set. Idempotent; <see cref="Reset"/> calls it too.
     /// </summary>
     public void ReleaseDataIn()
     {
         TaskSetGate? gate = _heldGate;
         _heldGate = null;
-        DataInFile = null;
-        DataInFileOffset = 0;
+        StoredDataIn = null;
         gate?.Exit(_heldAttribute);
     }
 
@@ -159,7 +153,7 @@ public sealed class ScsiTask
     public void Reset()
     {
         ReleaseDataIn();
-        AcceptsFileDataIn = false;
+        AcceptsStoredDataIn = false;
         Nexus = null!;
         Lun = 0;
         Attribute = TaskAttribute.Simple;

@@ -41,14 +41,14 @@ public sealed class TcpDataMoverListener : IDataMoverListener
         }
     }
 
-    public async ValueTask<IDataMoverConnection?> AcceptAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<ITargetDataMover?> AcceptAsync(CancellationToken cancellationToken = default)
     {
         while (true)
         {
             try
             {
                 var accepted = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                return new TcpConnection(accepted);
+                return new TcpTargetDataMover(new TcpStream(accepted));
             }
             catch (ObjectDisposedException)
             {
@@ -80,7 +80,7 @@ public sealed class TcpDataMoverListener : IDataMoverListener
     /// connection (it cannot have accepted another), a dual-stack one for either.
     /// </remarks>
     public string? FormatTargetAddress(IDataMoverConnection via) =>
-        TcpPortal.FormatTargetAddress(EndPoint, (via as TcpConnection)?.LocalEndPoint?.Address);
+        TcpPortal.FormatTargetAddress(EndPoint, (via as TcpTargetDataMover)?.LocalEndPoint?.Address);
 
     public ValueTask DisposeAsync()
     {

@@ -9,7 +9,12 @@ public sealed class TcpTransport : IDataMoverTransport
     /// <summary>The name of the TCP transport in <see cref="Portal.Transport"/>.</summary>
     public const string TransportName = "tcp";
 
-    private readonly TcpDataMoverConnector _connector = new();
+    private readonly TcpDataMoverConnector _connector;
+
+    public TcpTransport(TcpTransportOptions? options = null)
+    {
+        _connector = new TcpDataMoverConnector(options);
+    }
 
     public string Name => TransportName;
 
@@ -29,7 +34,7 @@ public sealed class TcpTransport : IDataMoverTransport
         return ValueTask.FromResult<IDataMoverListener>(TcpDataMoverListener.Bind(new IPEndPoint(address, tcp.Port)));
     }
 
-    public ValueTask<IDataMoverConnection> ConnectAsync(Portal portal, CancellationToken cancellationToken = default) =>
+    public ValueTask<IInitiatorDataMover> ConnectAsync(Portal portal, CancellationToken cancellationToken = default) =>
         _connector.ConnectAsync(portal, cancellationToken);
 
     internal static TcpPortal AsTcp(Portal portal) =>

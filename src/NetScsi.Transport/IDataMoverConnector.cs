@@ -4,5 +4,5 @@ namespace NetScsi.Transport;
 public interface IDataMoverConnector
 {
     /// <exception cref="ArgumentException">The portal belongs to another transport.</exception>
-    ValueTask<IDataMoverConnection> ConnectAsync(Portal portal, CancellationToken cancellationToken = default);
+    ValueTask<IInitiatorDataMover> ConnectAsync(Portal portal, CancellationToken cancellationToken = default);
 }

@@ -7,7 +7,7 @@ public interface IDataMoverListener : IAsyncDisposable
     Portal Portal { get; }
 
     /// <summary>Waits for the next connection; null once the listener is stopped.</summary>
-    ValueTask<IDataMoverConnection?> AcceptAsync(CancellationToken cancellationToken = default);
+    ValueTask<ITargetDataMover?> AcceptAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// How SendTargets reports this portal (RFC 7143 §13.8 TargetAddress, without the portal group tag) to an

@@ -47,6 +47,10 @@ public static class Bhs
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsFinal(ReadOnlySpan<byte> bhs) => (bhs[1] & FinalBit) != 0;
 
+    /// <summary>Sets or clears the F bit (byte 1, bit 7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void SetFinal(Span<byte> bhs, bool final) => bhs[1] = (byte)(final ? bhs[1] | FinalBit : bhs[1] & ~FinalBit);
+
     /// <summary>TotalAHSLength in bytes (the field counts 4-byte words).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int GetTotalAhsLength(ReadOnlySpan<byte> bhs) => bhs[4] * 4;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Threading.Tasks.Sources;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Initiator;
 
@@ -35,9 +36,11 @@ internal enum CommandState
 /// One request of a session (SCSI command, task management, logout), pooled. The caller awaits it
 /// through <see cref="IValueTaskSource{TResult}"/> (raw result, or the rented buffer of a pooled read) or
 /// <see cref="IValueTaskSource"/> (<see cref="CheckStatus"/>: ReadAsync/WriteAsync, which throw unless GOOD);
-/// reading the result returns it to the pool, so a command costs no allocation in steady state.
+/// reading the result returns it to the pool, so a command costs no allocation in steady state. As a
+/// <see cref="DataTask"/> it carries what the data mover needs: its tag and LUN, where Data-In lands
+/// (<see cref="DataTask.DataBuffer"/>), what Data-Out sends (<see cref="DataTask.WriteData"/>).
 /// </summary>
-internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTaskSource<PooledReadBuffer>, IValueTaskSource
+internal sealed class InitiatorCommand : DataTask, IValueTaskSource<ScsiResult>, IValueTaskSource<PooledReadBuffer>, IValueTaskSource
 {
     private readonly IscsiSession _session;
     private ManualResetValueTaskSourceCore<ScsiResult> _core = new() { RunContinuationsAsynchronously = true };
@@ -54,25 +57,32 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
 
     public CommandKind Kind;
     public CommandState State;
-    public ulong LunField;
     public Cdb16 Cdb;
-    public Memory<byte> DataIn;
 
     /// <summary>Expected Data-In length: the caller's buffer, or what a pooled read rents when its data arrives.</summary>
     public int DataInLength;
 
-    /// <summary>A pooled read: <see cref="DataIn"/> is rented from <see cref="ArrayPool{T}.Shared"/> when the first data arrives.</summary>
+    /// <summary>A pooled read: <see cref="DataTask.DataBuffer"/> is rented from <see cref="ArrayPool{T}.Shared"/> when the first data arrives.</summary>
     public bool RentsDataIn;
 
     /// <summary>The array a pooled read rented; goes to the caller with the result, else back to the pool with the command.</summary>
     public byte[]? RentedDataIn;
 
-    public ReadOnlyMemory<byte> DataOut;
-    public uint Itt;
+    /// <summary>The Initiator Task Tag while the command is on the wire (<see cref="Bhs.ReservedTag"/> before).</summary>
+    public uint Itt
+    {
+        get => InitiatorTaskTag;
+        set => InitiatorTaskTag = value;
+    }
+
     public uint CmdSN;
 
     /// <summary>Unique per issue (first send and every re-issue): lets late events recognise a stale command.</summary>
-    public long IssueId;
+    public long IssueId
+    {
+        get => TransferId;
+        set => TransferId = value;
+    }
 
     /// <summary>Submission order, kept across re-issues so recovery re-sends in the original order.</summary>
     public long SubmitSequence;
@@ -107,10 +117,10 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
         State = CommandState.Idle;
         LunField = 0;
         Cdb = default;
-        DataIn = default;
+        DataBuffer = default;
         DataInLength = 0;
         RentsDataIn = false;
-        DataOut = default;
+        WriteData = default;
         Itt = Bhs.ReservedTag;
         CmdSN = 0;
         IssueId = 0;
@@ -128,6 +138,10 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
         Detached = null;
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Solicited data is sent only for the issue the target asked it of, while it is on the wire.</remarks>
+    protected override bool IsCurrentTransfer(long transferId) => State == CommandState.Active && IssueId == transferId;
+
     public void SetResult(in ScsiResult result) => _core.SetResult(result);
 
     /// <summary>
@@ -139,7 +153,7 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
         if (RentsDataIn && RentedDataIn is null)
         {
             RentedDataIn = ArrayPool<byte>.Shared.Rent(DataInLength);
-            DataIn = RentedDataIn.AsMemory(0, DataInLength);
+            DataBuffer = RentedDataIn.AsMemory(0, DataInLength);
         }
     }
 
@@ -150,7 +164,7 @@ internal sealed class InitiatorCommand : IValueTaskSource<ScsiResult>, IValueTas
         {
             ArrayPool<byte>.Shared.Return(RentedDataIn);
             RentedDataIn = null;
-            DataIn = default;
+            DataBuffer = default;
         }
     }
 

@@ -1,80 +1,72 @@
-using System.IO.Pipelines;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Initiator;
 
-/// <summary>One TCP (or in-memory) connection of an <see cref="IscsiSession"/> in full-feature phase.</summary>
-internal sealed class InitiatorConnection
+/// <summary>
+/// One connection of an initiator: the protocol engine's side of its data mover (RFC 5047 upcalls). Until full feature
+/// phase it carries login (and, for a discovery session, its Text exchanges) through a <see cref="LoginChannel"/>;
+/// then every PDU goes to the <see cref="IscsiSession"/>.
+/// </summary>
+internal sealed class InitiatorConnection : IInitiatorDataMoverHandler
 {
-    private int _closing;
     private readonly CancellationTokenSource _closingSource = new();
+    private IscsiSession? _session;
+    private int _closing;
 
-    public InitiatorConnection(IDataMoverConnection transport, LoginOutcome login, long now)
+    public InitiatorConnection(IInitiatorDataMover mover)
     {
-        Transport = transport;
-        DirectReceiver = transport as IDirectReceiver;
-        Poller = transport as IPollingReceiver;
-        Input = transport.Transport.Input;
-        Output = transport.Transport.Output;
-        Parameters = login.Parameters;
-        HeaderDigest = login.Parameters.HeaderDigest;
-        DataDigest = login.Parameters.DataDigest;
-        MaxRecvDataSegmentLength = login.Parameters.InitiatorMaxRecvDataSegmentLength;
-        TargetMaxRecvDataSegmentLength = login.Parameters.TargetMaxRecvDataSegmentLength;
-        ExpStatSN = login.ExpStatSN;
-        LastReceiveTimestamp = now;
+        Mover = mover;
+        Channel = new LoginChannel(mover);
+        Receiving = ReceiveAsync();
     }
 
-    public IDataMoverConnection Transport { get; }
+    public IInitiatorDataMover Mover { get; }
 
-    /// <summary>The mover's direct receive path, when it has one: large Data-In goes straight into the command's buffer.</summary>
-    public IDirectReceiver? DirectReceiver { get; }
+    /// <summary>The login and discovery exchange (before full feature phase).</summary>
+    public LoginChannel Channel { get; }
 
-    /// <summary>The mover's polling reads, when it has them: the answer to a lone command is taken without a wake-up.</summary>
-    public IPollingReceiver? Poller { get; }
+    /// <summary>The mover's receive side, from the first PDU; its end (or failure) goes to the session once attached.</summary>
+    public Task Receiving { get; }
 
-    /// <summary>Whether to poll for the answer to a lone command before waiting for it.</summary>
-    public PollBackoff LoneAnswerPoll;
-
-    /// <summary>Whether to poll for the rest of a large Data-In whose start has arrived before waiting for it.</summary>
-    public PollBackoff DataInPoll;
-
-    /// <summary>Cancelled when the connection starts closing: ends a direct receive, which the pipe's cancellation does not reach.</summary>
+    /// <summary>Cancelled when the connection starts closing: ends the mover's receive side and a flush that waits.</summary>
     public CancellationToken Closing => _closingSource.Token;
 
-    public PipeReader Input { get; }
-
-    public PipeWriter Output { get; }
-
-    public IscsiSessionParameters Parameters { get; }
-
-    public bool HeaderDigest { get; }
-
-    public bool DataDigest { get; }
-
-    /// <summary>Ours: the largest data segment we accept.</summary>
-    public int MaxRecvDataSegmentLength { get; }
-
-    /// <summary>The target's: the largest data segment we may send.</summary>
-    public int TargetMaxRecvDataSegmentLength { get; }
+    public IscsiSessionParameters Parameters { get; private set; } = new();
 
     public AsyncSignal SendSignal { get; } = new();
 
-    /// <summary>1 while a thread (the send loop, or the receive loop sending inline) writes to <see cref="Output"/>.</summary>
+    /// <summary>1 while a thread (the send loop, or the receive loop sending inline) writes to the mover.</summary>
     public int Sending;
 
     /// <summary>
     /// A flush the receive loop started but could not finish without waiting: the send loop awaits it, and
     /// owns <see cref="Sending"/> (left at 1 for it) from then on.
     /// </summary>
-    public Task<FlushResult>? HandedOverFlush;
+    public Task<bool>? HandedOverFlush;
 
     /// <summary>Written by the receive loop, read by the sender (RFC 7143 §4.2.2.2).</summary>
     public uint ExpStatSN;
 
-    public long LastReceiveTimestamp;
+    /// <summary>When input last arrived, as of the last <see cref="LastReceived"/> that saw it arrive.</summary>
+    private long _lastReceiveTimestamp;
+    private long _lastReceiveCount;
+
+    /// <summary>
+    /// When the connection last received something, judged at <paramref name="now"/> by whether the mover's input
+    /// count moved since the last look (the watchdog looks every few hundred milliseconds): no clock read per PDU.
+    /// </summary>
+    public long LastReceived(long now)
+    {
+        long count = Mover.ReceiveCount;
+        if (count != _lastReceiveCount)
+        {
+            _lastReceiveCount = count;
+            _lastReceiveTimestamp = now;
+        }
+        return _lastReceiveTimestamp;
+    }
 
     /// <summary>ITT of our outstanding NOP-Out ping, or 0xffffffff.</summary>
     public uint PingItt = Bhs.ReservedTag;
@@ -83,12 +75,50 @@ internal sealed class InitiatorConnection
 
     public bool PingRequested;
 
-    public Task ReceiveLoop { get; set; } = Task.CompletedTask;
-
     public Task SendLoop { get; set; } = Task.CompletedTask;
 
     /// <summary>True once we decided to close it (logout, recovery, dispose): its loops end quietly.</summary>
     public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>
+    /// RFC 5047 Enable_Datamover: the login's outcome applies from the next PDU on (digests, segment lengths). For a
+    /// normal session, <paramref name="session"/> takes every PDU from then on.
+    /// </summary>
+    public void EnableDatamover(LoginOutcome login, long now, IscsiSession? session)
+    {
+        IscsiSessionParameters p = login.Parameters;
+        Parameters = p;
+        ExpStatSN = login.ExpStatSN;
+        _lastReceiveTimestamp = now;
+        _lastReceiveCount = Mover.ReceiveCount;
+        Mover.EnableDatamover(p.ToDataMoverParameters(ours: p.InitiatorMaxRecvDataSegmentLength, theirs: p.TargetMaxRecvDataSegmentLength), p.NegotiatedKeys);
+        if (session is not null)
+        {
+            Volatile.Write(ref _session, session);
+            Channel.Handled(continueReceiving: true);
+        }
+    }
+
+    private async Task ReceiveAsync()
+    {
+        await Task.Yield();
+        Exception? error = null;
+        try
+        {
+            await Mover.RunAsync(this, Closing).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            error = e;
+        }
+
+        Channel.Close(error as IscsiConnectionException ?? new IscsiConnectionException("The target closed the connection.", error));
+        IscsiSession? session = Volatile.Read(ref _session);
+        if (session is not null && !IsClosing)
+        {
+            session.OnReceiveEnded(this, error ?? new IscsiConnectionException("The target closed the connection."));
+        }
+    }
 
     /// <summary>Stops both loops; true the first time.</summary>
     public bool BeginClose()
@@ -98,17 +128,8 @@ internal sealed class InitiatorConnection
             return false;
         }
 
-        try
-        {
-            Input.CancelPendingRead();
-            Output.CancelPendingFlush();
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
         _closingSource.Cancel();
-
+        Channel.Close(new IscsiConnectionException("The connection is closing."));
         SendSignal.Set();
         return true;
     }
@@ -119,13 +140,48 @@ internal sealed class InitiatorConnection
         BeginClose();
         try
         {
-            await Task.WhenAll(ReceiveLoop, SendLoop).ConfigureAwait(false);
+            await Task.WhenAll(Receiving, SendLoop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
         }
 
-        Transport.Abort();
-        await Transport.DisposeAsync().ConfigureAwait(false);
+        // The loops have stopped using the mover: tear it down.
+        Mover.Terminate();
+        await Mover.DisposeAsync().ConfigureAwait(false);
     }
+
+    // ---- RFC 5047 upcalls ----
+
+    public ValueTask<bool> OnControlAsync(PduFrame frame)
+    {
+        IscsiSession? session = _session;
+        if (session is null)
+        {
+            return Channel.DeliverAsync(frame);
+        }
+        session.HandlePdu(this, frame);
+        return new ValueTask<bool>(true);
+    }
+
+    public ValueTask<bool> OnFramingErrorAsync(PduReadResult error, PduFrame frame) =>
+        // ERL 0 (RFC 7143 §7.1.4, §7.8): a digest error or an oversized segment is recovered by replacing the
+        // connection; the commands are re-issued.
+        throw new IscsiConnectionException("Bad PDU from the target: " + error + ".");
+
+    public DataTask? OnDataIn(in DataInPdu pdu) => _session?.AcceptDataIn(this, pdu);
+
+    public void OnDataInPlaced(DataTask task, in DataInPdu pdu) => _session!.FinishDataIn((InitiatorCommand)task, pdu);
+
+    public DataTask? OnR2T(in ReadyToTransferPdu pdu) => _session?.AcceptR2T(pdu);
+
+    public void OnSolicitedDataQueued() => _session?.WakeSender(this);
+
+    public void OnReceiveIdle(bool moreReady) => _session?.OnReceiveIdle(this, moreReady);
+
+    public void OnReceiveBatchStart() => _session?.OnReceiveBatchStart();
+
+    public void OnReceiveBatchEnd() => _session?.OnReceiveBatchEnd();
+
+    public bool ExpectsLoneAnswer => _session?.ExpectsLoneAnswer ?? false;
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Text;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Initiator;
 
@@ -22,6 +23,7 @@ public sealed class InitiatorLoginStateMachine
     /// <summary>A login that keeps bouncing without progress is abandoned after this many exchanges.</summary>
     private const int MaxExchanges = 32;
 
+    private readonly DataMoverCapabilities _capabilities;
     private readonly IscsiSessionOptions _options;
     private readonly SessionType _sessionType;
     private readonly RandomNumberGenerator _random;
@@ -52,9 +54,16 @@ public sealed class InitiatorLoginStateMachine
     /// <param name="options">Names, credentials and the values to negotiate.</param>
     /// <param name="sessionType">Normal (needs <see cref="IscsiSessionOptions.TargetName"/>) or Discovery.</param>
     /// <param name="random">Source of the mutual-CHAP challenge; the system CSPRNG when null.</param>
-    public InitiatorLoginStateMachine(IscsiSessionOptions options, SessionType sessionType = SessionType.Normal, RandomNumberGenerator? random = null)
+    /// <param name="capabilities">What the connection's data mover lets the login negotiate (a byte stream's, when null).</param>
+    public InitiatorLoginStateMachine(IscsiSessionOptions options, SessionType sessionType = SessionType.Normal, RandomNumberGenerator? random = null, DataMoverCapabilities? capabilities = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _capabilities = capabilities ?? DataMoverCapabilities.Stream;
+        if (options.RequireDigests && !_capabilities.Digests)
+        {
+            throw new ArgumentException("Digests are required, but this transport carries none.", nameof(options));
+        }
+
         if (sessionType == SessionType.Normal && string.IsNullOrEmpty(options.TargetName))
         {
             throw new ArgumentException("A normal session needs a TargetName.", nameof(options));
@@ -72,7 +81,7 @@ public sealed class InitiatorLoginStateMachine
         _parameters.InitiatorName = options.InitiatorName;
         _parameters.InitiatorAlias = options.InitiatorAlias;
         _parameters.TargetName = options.TargetName;
-        _parameters.InitiatorMaxRecvDataSegmentLength = ClampLength(options.MaxRecvDataSegmentLength);
+        _parameters.InitiatorMaxRecvDataSegmentLength = ClampLength(Math.Min(options.MaxRecvDataSegmentLength, _capabilities.MaxDataSegmentLength));
     }
 
     /// <summary>The final response arrived: the connection is in full-feature phase.</summary>
@@ -502,11 +511,11 @@ public sealed class InitiatorLoginStateMachine
         TextKeyTable.ErrorRecoveryLevel => "0",
         TextKeyTable.IscsiProtocolLevel => "1",
         TextKeyTable.TaskReporting => "RFC3720",
-        TextKeyTable.RdmaExtensions => TextValues.No,
+        TextKeyTable.RdmaExtensions => TextValues.FormatBoolean(_capabilities.RdmaExtensions),
         _ => null,
     };
 
-    private string Digests(bool wanted) => !wanted ? "None" : _options.RequireDigests ? "CRC32C" : "CRC32C,None";
+    private string Digests(bool wanted) => !wanted || !_capabilities.Digests ? "None" : _options.RequireDigests ? "CRC32C" : "CRC32C,None";
 
     private void Apply(string key, string result) => _parameters.ApplyNegotiated(key, result);
 

@@ -33,15 +33,14 @@ public static class IscsiDiscovery
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.LoginTimeout + options.LoginTimeout);
         CancellationToken token = timeout.Token;
-        IDataMoverConnection connection = await connector.ConnectAsync(portal, token).ConfigureAwait(false);
+        var connection = new InitiatorConnection(await connector.ConnectAsync(portal, token).ConfigureAwait(false));
         try
         {
-            var channel = new PduChannel(connection.Transport);
+            LoginChannel channel = connection.Channel;
             ulong isid = options.Isid ?? ((0x80UL << 40) | (uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(1, int.MaxValue));
-            LoginOutcome login = await LoginExchange.RunAsync(channel, options, SessionType.Discovery, isid, 1, token).ConfigureAwait(false);
-            channel.HeaderDigest = login.Parameters.HeaderDigest;
-            channel.DataDigest = login.Parameters.DataDigest;
-            channel.MaxRecvDataSegmentLength = login.Parameters.InitiatorMaxRecvDataSegmentLength;
+            LoginOutcome login = await LoginExchange.RunAsync(channel, connection.Mover.Capabilities, options, SessionType.Discovery, isid, 1, token).ConfigureAwait(false);
+            // The discovery session's Text exchanges go on through the channel, framed as the login negotiated.
+            connection.EnableDatamover(login, now: 0, session: null);
             uint cmdSN = login.ExpCmdSN;
             uint expStatSN = login.ExpStatSN;
 
@@ -96,12 +95,11 @@ public static class IscsiDiscovery
         }
         finally
         {
-            connection.Abort();
-            await connection.DisposeAsync().ConfigureAwait(false);
+            await connection.CloseAsync().ConfigureAwait(false);
         }
     }
 
-    private static async Task<(byte[] Header, byte[] Data)> ReceiveSkippingNopAsync(PduChannel channel, Func<uint> expStatSN, CancellationToken token)
+    private static async Task<(byte[] Header, byte[] Data)> ReceiveSkippingNopAsync(LoginChannel channel, Func<uint> expStatSN, CancellationToken token)
     {
         while (true)
         {
@@ -128,7 +126,7 @@ public static class IscsiDiscovery
         }
     }
 
-    private static async Task LogoutAsync(PduChannel channel, uint cmdSN, uint expStatSN, CancellationToken token)
+    private static async Task LogoutAsync(LoginChannel channel, uint cmdSN, uint expStatSN, CancellationToken token)
     {
         var header = new byte[Bhs.Length];
         new LogoutRequestPdu

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Scsi;
@@ -12,126 +10,44 @@ namespace NetScsi.Iscsi.Initiator;
 public sealed partial class IscsiSession
 {
     /// <summary>
-    /// The one receive loop of a connection: parses PDUs in place and handles each synchronously
-    /// (placing Data-In, completing commands, queueing Data-Out and NOP answers for the sender).
+    /// The mover's receive side of a connection ended (or failed): at ERL 0 the session recovers by replacing the
+    /// connection (RFC 7143 §6.3.5), unless we were closing it anyway.
     /// </summary>
-    private async Task ReceiveLoopAsync(InitiatorConnection connection)
+    internal void OnReceiveEnded(InitiatorConnection connection, Exception error)
     {
-        PipeReader input = connection.Input;
-        Exception? error = null;
-        try
-        {
-            int heldBatches = 0;
-            while (true)
-            {
-                bool ready = input.TryRead(out ReadResult result);
-                if (_submittedWhileReceiving && (!ready || ++heldBatches >= MaxHeldBatches))
-                {
-                    // Work queued while handling the last batches (commands submitted by inline continuations,
-                    // Data-Out for R2Ts, NOP answers, a reopened window) goes out together, from this thread
-                    // when nobody else is sending: no wake-up of the send loop. It waits while more responses
-                    // are already readable (a few batches at most), so one send, and one wake-up of the
-                    // target, carries several commands.
-                    _submittedWhileReceiving = false;
-                    heldBatches = 0;
-                    SendFromReceiveLoop(connection);
-                }
-
-                if (!ready)
-                {
-                    bool polling = PollForLoneResponse(connection);
-                    ValueTask<ReadResult> read = input.ReadAsync();
-                    if (polling)
-                    {
-                        connection.LoneAnswerPoll.Note(found: read.IsCompleted);
-                    }
-
-                    result = await read.ConfigureAwait(false);
-                }
-
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                Volatile.Write(ref connection.LastReceiveTimestamp, _time.GetTimestamp());
-                DirectDataIn direct = default;
-                t_receiving = this;
-                try
-                {
-                    while (true)
-                    {
-                        PduReadResult status = PduReader.TryRead(buffer, connection.MaxRecvDataSegmentLength, connection.HeaderDigest, connection.DataDigest, out PduFrame frame);
-                        if (status == PduReadResult.Incomplete)
-                        {
-                            if (!result.IsCompleted && TryBeginDirectDataIn(connection, buffer, out direct))
-                            {
-                                buffer = buffer.Slice(buffer.End); // all placed; the rest comes from the socket
-                            }
-
-                            break;
-                        }
-
-                        if (status != PduReadResult.Complete)
-                        {
-                            // ERL 0 (RFC 7143 §7.1.4, §7.8): a digest error or an oversized segment is recovered
-                            // by replacing the connection; the commands are re-issued.
-                            throw new IscsiConnectionException("Bad PDU from the target: " + status + ".");
-                        }
-
-                        HandlePdu(connection, ref frame);
-                        buffer = buffer.Slice(frame.WireLength);
-                    }
-                }
-                finally
-                {
-                    t_receiving = null;
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                }
-
-                if (direct.Command is not null)
-                {
-                    await ReceiveDirectDataInAsync(connection, direct).ConfigureAwait(false);
-                }
-
-                if (result.IsCompleted || result.IsCanceled || connection.IsClosing)
-                {
-                    if (connection.IsClosing)
-                    {
-                        return;
-                    }
-
-                    throw new IscsiConnectionException("The target closed the connection.");
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
-        {
-            error = e;
-        }
-
         if (!connection.IsClosing)
         {
-            OnConnectionFailed(connection, error ?? new IscsiConnectionException("The connection ended."));
+            OnConnectionFailed(connection, error);
         }
     }
 
     /// <summary>
-    /// Before the receive loop waits for input: when exactly one command is out and nothing else queued, its
-    /// answer is the only thing to wait for, and from a target on the same host or a fast LAN it comes within
-    /// microseconds, sooner than a sleeping thread wakes. The next read then polls the connection for a
-    /// little while first (<see cref="IscsiSessionOptions.ReceivePollTime"/>). With more commands out,
-    /// answers arrive in batches and one wake-up serves many, so it does not poll.
+    /// Before the mover looks for more input: work queued while handling the last batches (commands submitted by
+    /// inline continuations, Data-Out for R2Ts, NOP answers, a reopened window) goes out together, from the receive
+    /// loop's own thread when nobody else is sending: no wake-up of the send loop. It waits while more responses are
+    /// already readable (a few batches at most), so one send, and one wake-up of the target, carries several commands.
     /// </summary>
-    /// <returns>True when the next read polls.</returns>
-    private bool PollForLoneResponse(InitiatorConnection connection)
+    internal void OnReceiveIdle(InitiatorConnection connection, bool moreReady)
     {
-        // The counts are read without the lock: a stale one costs one poll too many or too few, nothing more.
-        if (connection.Poller is null || _options.ReceivePollTime <= TimeSpan.Zero || _active.Count != 1 || _pending.Count != 0
-            || !connection.LoneAnswerPoll.ShouldPoll())
+        if (_submittedWhileReceiving && (!moreReady || ++_heldBatches >= MaxHeldBatches))
         {
-            return false;
+            _submittedWhileReceiving = false;
+            _heldBatches = 0;
+            SendFromReceiveLoop(connection);
         }
-
-        connection.Poller.PollNextRead(_options.ReceivePollTime);
-        return true;
     }
+
+    internal void OnReceiveBatchStart() => t_receiving = this;
+
+    internal void OnReceiveBatchEnd() => t_receiving = null;
+
+    /// <summary>
+    /// When exactly one command is out and nothing else queued, its answer is the only thing to wait for, and from a
+    /// target on the same host or a fast LAN it comes within microseconds, sooner than a sleeping thread wakes: a mover
+    /// that can poll does before it sleeps. With more commands out, answers arrive in batches and one wake-up serves
+    /// many. The counts are read without the lock: a stale one costs one poll too many or too few, nothing more.
+    /// </summary>
+    internal bool ExpectsLoneAnswer => _active.Count == 1 && _pending.Count == 0;
 
     /// <summary>The session whose receive loop runs on this thread right now (between reads), else null.</summary>
     [ThreadStatic]
@@ -143,11 +59,14 @@ public sealed partial class IscsiSession
     /// <summary>Work was queued from this session's receive loop; the loop sends it before it would wait for more input.</summary>
     private bool _submittedWhileReceiving;
 
+    /// <summary>Batches handled since work was first held back.</summary>
+    private int _heldBatches;
+
     /// <summary>
     /// New work is queued: on the receive loop's thread, note it for the end of the batch; elsewhere, wake
     /// the send loop.
     /// </summary>
-    private void WakeSender(InitiatorConnection? connection)
+    internal void WakeSender(InitiatorConnection? connection)
     {
         if (t_receiving == this)
         {
@@ -159,19 +78,14 @@ public sealed partial class IscsiSession
         }
     }
 
-    private void HandlePdu(InitiatorConnection connection, ref PduFrame frame)
+    /// <summary>RFC 5047 Control_Notify in full feature phase: every PDU but Data-In and R2T, which the mover handles.</summary>
+    internal void HandlePdu(InitiatorConnection connection, in PduFrame frame)
     {
         ReadOnlySpan<byte> bhs = frame.Header;
         switch (frame.Opcode)
         {
-            case IscsiOpcode.DataIn:
-                HandleDataIn(connection, bhs, frame.Data);
-                break;
             case IscsiOpcode.ScsiResponse:
                 HandleScsiResponse(connection, bhs, frame.Data);
-                break;
-            case IscsiOpcode.ReadyToTransfer:
-                HandleR2T(bhs);
                 break;
             case IscsiOpcode.NopIn:
                 HandleNopIn(connection, bhs);
@@ -244,26 +158,12 @@ public sealed partial class IscsiSession
         return _active.TryGetValue(itt, out InitiatorCommand? command) && command.Kind == CommandKind.Scsi ? command : null;
     }
 
-    /// <summary>SCSI Data-In (RFC 7143 §11.7): placed by Buffer Offset; status may ride on the last one.</summary>
-    private void HandleDataIn(InitiatorConnection connection, ReadOnlySpan<byte> bhs, in ReadOnlySequence<byte> data)
-    {
-        var pdu = DataInPdu.Parse(bhs);
-        InitiatorCommand? command = AcceptDataIn(connection, pdu);
-        if (command is null)
-        {
-            return; // a task we no longer track (aborted, or from before a re-issue)
-        }
-
-        data.CopyTo(command.DataIn.Span.Slice((int)pdu.BufferOffset, pdu.DataSegmentLength));
-        FinishDataIn(command, pdu);
-    }
-
     /// <summary>
     /// The header fields of a Data-In (window, StatSN) and the command it is for, null if we no longer track it.
     /// Only this loop writes into a command's buffer, and only while the command is in the ITT table:
     /// commands leave it on this loop (responses) or after the loops have stopped (recovery, close).
     /// </summary>
-    private InitiatorCommand? AcceptDataIn(InitiatorConnection connection, in DataInPdu pdu)
+    internal InitiatorCommand? AcceptDataIn(InitiatorConnection connection, in DataInPdu pdu)
     {
         InitiatorCommand? command;
         lock (_lock)
@@ -296,7 +196,7 @@ public sealed partial class IscsiSession
     }
 
     /// <summary>After a Data-In's data is in place: how much arrived, and the status if it rides along.</summary>
-    private void FinishDataIn(InitiatorCommand command, in DataInPdu pdu)
+    internal void FinishDataIn(InitiatorCommand command, in DataInPdu pdu)
     {
         int end = (int)pdu.BufferOffset + pdu.DataSegmentLength;
         if (end > command.DataInReceived)
@@ -314,112 +214,6 @@ public sealed partial class IscsiSession
         {
             Complete(command, result, null);
         }
-    }
-
-    /// <summary>Data-In segments from this size up are received straight into the command's buffer when the mover can.</summary>
-    private const int DirectDataInMinimum = 16 * 1024;
-
-    /// <summary>A Data-In whose header and first bytes were in the pipe and whose remaining data comes straight from the socket.</summary>
-    private struct DirectDataIn
-    {
-        public InitiatorCommand? Command;
-        public DataInPdu Pdu;
-        public int Received;
-    }
-
-    /// <summary>
-    /// For an incomplete large Data-In (no data digest) of a command we track: takes its header, copies the data
-    /// already buffered into the command's buffer and says the rest can be received directly, which saves
-    /// copying the bulk of a read out of the pipe. Anything unusual is left to the normal path.
-    /// </summary>
-    private bool TryBeginDirectDataIn(InitiatorConnection connection, in ReadOnlySequence<byte> buffer, out DirectDataIn direct)
-    {
-        direct = default;
-        int headerLength = Bhs.Length + (connection.HeaderDigest ? Digests.Crc32C.DigestLength : 0);
-        if (connection.DirectReceiver is null || connection.DataDigest || buffer.Length < headerLength)
-        {
-            return false;
-        }
-
-        Span<byte> header = stackalloc byte[Bhs.Length + Digests.Crc32C.DigestLength];
-        buffer.Slice(0, headerLength).CopyTo(header);
-        int dataLength = Bhs.GetDataSegmentLength(header);
-        long available = buffer.Length - headerLength;
-        if (Bhs.GetOpcode(header) != IscsiOpcode.DataIn || Bhs.GetTotalAhsLength(header) != 0
-            || dataLength < DirectDataInMinimum || dataLength > connection.MaxRecvDataSegmentLength
-            || dataLength % 4 != 0 || available >= dataLength)
-        {
-            return false;
-        }
-
-        if (connection.HeaderDigest
-            && Digests.Crc32C.Compute(header[..Bhs.Length]) != Digests.Crc32C.Read(header[Bhs.Length..]))
-        {
-            return false; // the normal path reports the digest error
-        }
-
-        var pdu = DataInPdu.Parse(header);
-        lock (_lock)
-        {
-            InitiatorCommand? tracked = FindScsiLocked(pdu.InitiatorTaskTag);
-            if (tracked is null || (long)pdu.BufferOffset + dataLength > tracked.DataInLength)
-            {
-                return false;
-            }
-        }
-
-        InitiatorCommand command = AcceptDataIn(connection, pdu)!;
-        buffer.Slice(headerLength).CopyTo(command.DataIn.Span.Slice((int)pdu.BufferOffset, (int)available));
-        direct = new DirectDataIn { Command = command, Pdu = pdu, Received = (int)available };
-        return true;
-    }
-
-    /// <summary>Receives the rest of a direct Data-In into the command's buffer, then finishes it like any other.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ReceiveDirectDataInAsync(InitiatorConnection connection, DirectDataIn direct)
-    {
-        InitiatorCommand command = direct.Command!;
-        Memory<byte> rest = command.DataIn.Slice((int)direct.Pdu.BufferOffset + direct.Received, direct.Pdu.DataSegmentLength - direct.Received);
-        IDirectReceiver receiver = connection.DirectReceiver!;
-        while (!rest.IsEmpty)
-        {
-            // The rest of a PDU whose start has come is on its way: a target that sends header and data in
-            // separate writes (tgt) leaves a gap of microseconds, shorter than a sleep and a wake-up.
-            bool polling = _options.ReceivePollTime > TimeSpan.Zero && connection.DataInPoll.ShouldPoll();
-            if (polling)
-            {
-                receiver.PollNextDirectReceive(_options.ReceivePollTime);
-            }
-
-            ValueTask<int> receive = receiver.ReceiveDirectAsync(rest, connection.Closing);
-            if (polling)
-            {
-                connection.DataInPoll.Note(found: receive.IsCompleted);
-            }
-
-            int n = await receive.ConfigureAwait(false);
-            if (n == 0)
-            {
-                throw new IscsiConnectionException("The target closed the connection.");
-            }
-
-            rest = rest[n..];
-            Volatile.Write(ref connection.LastReceiveTimestamp, _time.GetTimestamp());
-        }
-
-        t_receiving = this;
-        try
-        {
-            FinishDataIn(command, direct.Pdu);
-        }
-        finally
-        {
-            t_receiving = null;
-        }
-
-        // Large reads come in runs: the next PDU is most likely another large Data-In, so read only its header
-        // and let its data, too, go straight into its command's buffer instead of being copied out of the pipe.
-        receiver.LimitNextPipeRead(Bhs.Length + (connection.HeaderDigest ? Digests.Crc32C.DigestLength : 0));
     }
 
     /// <summary>Removes a command answered by the target from the ITT table; false if it is not there any more.</summary>
@@ -473,34 +267,13 @@ public sealed partial class IscsiSession
         }
     }
 
-    /// <summary>R2T (RFC 7143 §11.8): queue one Data-Out sequence for the sender.</summary>
-    private void HandleR2T(ReadOnlySpan<byte> bhs)
+    /// <summary>R2T (RFC 7143 §11.8): the window it carries, and the command it asks data of (the mover queues the data).</summary>
+    internal InitiatorCommand? AcceptR2T(in ReadyToTransferPdu pdu)
     {
-        var pdu = ReadyToTransferPdu.Parse(bhs);
         lock (_lock)
         {
             UpdateWindowLocked(pdu.ExpCmdSN, pdu.MaxCmdSN);
-            InitiatorCommand? command = FindScsiLocked(pdu.InitiatorTaskTag);
-            if (command is null)
-            {
-                return;
-            }
-
-            long end = (long)pdu.BufferOffset + pdu.DesiredDataTransferLength;
-            if (pdu.DesiredDataTransferLength == 0 || end > command.DataOut.Length || pdu.TargetTransferTag == Bhs.ReservedTag)
-            {
-                throw new IscsiConnectionException($"R2T for offset {pdu.BufferOffset} length {pdu.DesiredDataTransferLength} does not fit the write of {command.DataOut.Length} bytes.");
-            }
-
-            _dataOut.Enqueue(new DataOutWork
-            {
-                Command = command,
-                IssueId = command.IssueId,
-                TargetTransferTag = pdu.TargetTransferTag,
-                Offset = (int)pdu.BufferOffset,
-                Length = (int)pdu.DesiredDataTransferLength,
-            });
-            WakeSender(_connection);
+            return FindScsiLocked(pdu.InitiatorTaskTag);
         }
     }
 

@@ -69,7 +69,6 @@ public sealed partial class IscsiSession
             }
 
             _active.Clear();
-            _dataOut.Clear();
             _nopReplies.Clear();
             foreach (List<InitiatorCommand> orphans in _lastDetached.Values)
             {
@@ -153,7 +152,7 @@ public sealed partial class IscsiSession
             try
             {
                 using var attempt = new CancellationTokenSource(remaining, _time);
-                InitiatorConnection connection = await ConnectAndLoginAsync(attempt.Token).ConfigureAwait(false);
+                (InitiatorConnection connection, LoginOutcome login) = await ConnectAndLoginAsync(attempt.Token).ConfigureAwait(false);
                 lock (_lock)
                 {
                     if (_state != IscsiSessionState.Recovering)
@@ -163,7 +162,7 @@ public sealed partial class IscsiSession
                         return;
                     }
 
-                    StartConnectionLocked(connection);
+                    StartConnectionLocked(connection, login);
                 }
 
                 LogReinstated(_logger, _options.TargetName!, Isid, Tsih);
@@ -256,7 +255,7 @@ public sealed partial class IscsiSession
                         reason = $"No answer to a NOP-Out ping within {_options.NopTimeout.TotalSeconds:0.#} s.";
                     }
                 }
-                else if (_time.GetElapsedTime(Volatile.Read(ref connection.LastReceiveTimestamp), now) >= _options.NopInterval)
+                else if (_time.GetElapsedTime(connection.LastReceived(now), now) >= _options.NopInterval)
                 {
                     connection.PingItt = AllocateIttLocked();
                     connection.PingSentTimestamp = now;

@@ -1,6 +1,6 @@
-using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Initiator;
 
@@ -30,10 +30,8 @@ public sealed partial class IscsiSession
         public uint TargetTransferTag;
         public ulong LunField;
         public Cdb16 Cdb;
-        public ReadOnlyMemory<byte> DataOut;
         public int DataInLength;
-        public int Offset;
-        public int Length;
+        public int DataOutLength;
         public CommandKind ControlKind;
         public TaskManagementFunction Function;
         public uint ReferencedTag;
@@ -42,12 +40,12 @@ public sealed partial class IscsiSession
 
     /// <summary>
     /// The one sender of a connection: takes work in priority order (NOP answers, pings, immediate
-    /// requests, Data-Out, then new commands while the CmdSN window allows), writes header and data
-    /// into the pipe, and flushes once per batch.
+    /// requests, Data-Out, then new commands while the CmdSN window allows), hands each to the data
+    /// mover, and flushes once per batch.
     /// </summary>
     private async Task SendLoopAsync(InitiatorConnection connection)
     {
-        PipeWriter output = connection.Output;
+        IInitiatorDataMover mover = connection.Mover;
         try
         {
             while (true)
@@ -58,12 +56,11 @@ public sealed partial class IscsiSession
                     return;
                 }
 
-                Task<FlushResult>? handedOver = Interlocked.Exchange(ref connection.HandedOverFlush, null);
+                Task<bool>? handedOver = Interlocked.Exchange(ref connection.HandedOverFlush, null);
                 if (handedOver is not null)
                 {
                     // The receive loop left us a flush to finish, and the send side with it.
-                    FlushResult flushed = await handedOver.ConfigureAwait(false);
-                    if (flushed.IsCanceled || flushed.IsCompleted)
+                    if (!await handedOver.ConfigureAwait(false))
                     {
                         return;
                     }
@@ -90,21 +87,16 @@ public sealed partial class IscsiSession
                         if (unflushed >= FlushThreshold)
                         {
                             unflushed = 0;
-                            FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
-                            if (flushed.IsCanceled || flushed.IsCompleted)
+                            if (!await mover.FlushAsync(connection.Closing).ConfigureAwait(false))
                             {
                                 return;
                             }
                         }
                     }
 
-                    if (wrote)
+                    if (wrote && !await mover.FlushAsync(connection.Closing).ConfigureAwait(false))
                     {
-                        FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
-                        if (flushed.IsCanceled || flushed.IsCompleted)
-                        {
-                            return;
-                        }
+                        return;
                     }
                 }
                 finally
@@ -162,10 +154,10 @@ public sealed partial class IscsiSession
     /// <summary>Flushes if that completes without waiting; otherwise hands the flush, and the send side, to the send loop.</summary>
     private static bool TryFlushInline(InitiatorConnection connection)
     {
-        ValueTask<FlushResult> flush = connection.Output.FlushAsync();
+        ValueTask<bool> flush = connection.Mover.FlushAsync(connection.Closing);
         if (flush.IsCompletedSuccessfully)
         {
-            // A completed or cancelled result means the connection is closing; its loops notice on their own.
+            // False means the connection is closing; its loops notice on their own.
             _ = flush.Result;
             return true;
         }
@@ -183,7 +175,7 @@ public sealed partial class IscsiSession
         lock (_lock)
         {
             more = connection == _connection && !connection.IsClosing
-                && (_nopReplies.Count > 0 || connection.PingRequested || _immediate.Count > 0 || _dataOut.Count > 0
+                && (_nopReplies.Count > 0 || connection.PingRequested || _immediate.Count > 0 || connection.Mover.HasSolicitedData
                     || (_pending.Count > 0 && SerialNumber.LessOrEqual(_cmdSN, _maxCmdSN)));
         }
 
@@ -241,23 +233,10 @@ public sealed partial class IscsiSession
                 return true;
             }
 
-            while (_dataOut.Count > 0)
+            if (connection.Mover.HasSolicitedData)
             {
-                DataOutWork data = _dataOut.Dequeue();
-                InitiatorCommand target = data.Command;
-                if (target.State != CommandState.Active || target.IssueId != data.IssueId)
-                {
-                    continue; // finished, aborted or re-issued meanwhile
-                }
-
+                // Data-Out that R2Ts asked for: the mover holds it and drops what is stale.
                 work.Kind = WorkKind.DataOut;
-                work.Command = target;
-                work.Itt = target.Itt;
-                work.LunField = target.LunField;
-                work.DataOut = target.DataOut;
-                work.TargetTransferTag = data.TargetTransferTag;
-                work.Offset = data.Offset;
-                work.Length = data.Length;
                 return true;
             }
 
@@ -292,7 +271,7 @@ public sealed partial class IscsiSession
                 work.CmdSN = command.CmdSN;
                 work.LunField = command.LunField;
                 work.Cdb = command.Cdb;
-                work.DataOut = command.DataOut;
+                work.DataOutLength = command.WriteData.Length;
                 work.DataInLength = command.DataInLength;
                 return true;
             }
@@ -301,10 +280,10 @@ public sealed partial class IscsiSession
         }
     }
 
-    /// <summary>Writes one work item into the pipe; returns the data bytes written.</summary>
-    private int Write(InitiatorConnection connection, ref SendWork work)
+    /// <summary>Hands one work item to the data mover; returns the data bytes it buffered.</summary>
+    private static int Write(InitiatorConnection connection, ref SendWork work)
     {
-        PipeWriter output = connection.Output;
+        IInitiatorDataMover mover = connection.Mover;
         Span<byte> header = stackalloc byte[Bhs.Length];
         uint expStatSN = Volatile.Read(ref connection.ExpStatSN);
         switch (work.Kind)
@@ -320,7 +299,7 @@ public sealed partial class IscsiSession
                     CmdSN = work.CmdSN,
                     ExpStatSN = expStatSN,
                 }.WriteTo(header);
-                PduWriter.WriteHeader(output, header, connection.HeaderDigest);
+                mover.SendControl(header, []);
                 return 0;
 
             case WorkKind.Ping:
@@ -333,7 +312,7 @@ public sealed partial class IscsiSession
                     CmdSN = work.CmdSN,
                     ExpStatSN = expStatSN,
                 }.WriteTo(header);
-                PduWriter.WriteHeader(output, header, connection.HeaderDigest);
+                mover.SendControl(header, []);
                 return 0;
 
             case WorkKind.Control:
@@ -363,84 +342,42 @@ public sealed partial class IscsiSession
                     }.WriteTo(header);
                 }
 
-                PduWriter.WriteHeader(output, header, connection.HeaderDigest);
+                mover.SendControl(header, []);
                 return 0;
 
             case WorkKind.DataOut:
-                return WriteDataOutSequence(connection, ref work, header, expStatSN, work.TargetTransferTag, work.Offset, work.Offset + work.Length);
+                return mover.SendSolicitedData(expStatSN);
 
             case WorkKind.Command:
-                return WriteCommand(connection, ref work, header, expStatSN);
+                return WriteCommand(mover, ref work, header, expStatSN);
 
             default:
                 return 0;
         }
     }
 
-    private int WriteCommand(InitiatorConnection connection, ref SendWork work, Span<byte> header, uint expStatSN)
+    /// <summary>
+    /// A SCSI Command (RFC 7143 §11.3): its BHS here; the mover adds the immediate data and the unsolicited Data-Out
+    /// burst the login allows (and sets DataSegmentLength and F accordingly).
+    /// </summary>
+    private static int WriteCommand(IInitiatorDataMover mover, ref SendWork work, Span<byte> header, uint expStatSN)
     {
-        var p = connection.Parameters;
-        bool write = !work.DataOut.IsEmpty;
-        int expected = write ? work.DataOut.Length : work.DataInLength;
-
-        // RFC 7143 §13.11, §13.14: immediate data within FirstBurstLength and the target's MaxRecvDataSegmentLength.
-        int immediate = write && p.ImmediateData ? Math.Min(expected, Math.Min(p.FirstBurstLength, connection.TargetMaxRecvDataSegmentLength)) : 0;
-
-        // §13.10: with InitialR2T=No, unsolicited Data-Out follows up to FirstBurstLength.
-        int unsolicitedEnd = write && !p.InitialR2T ? Math.Max(immediate, Math.Min(expected, p.FirstBurstLength)) : immediate;
+        bool write = work.DataOutLength > 0;
         new ScsiCommandPdu
         {
             Immediate = false,
-            Final = unsolicitedEnd == immediate,
+            Final = true,
             Read = work.DataInLength > 0,
             Write = write,
             Attributes = 1, // SIMPLE
             Lun = work.LunField,
             InitiatorTaskTag = work.Itt,
-            ExpectedDataTransferLength = (uint)expected,
+            ExpectedDataTransferLength = (uint)(write ? work.DataOutLength : work.DataInLength),
             CmdSN = work.CmdSN,
             ExpStatSN = expStatSN,
             Cdb = work.Cdb,
-            DataSegmentLength = immediate,
         }.WriteTo(header);
-        PduWriter.Write(connection.Output, header, work.DataOut.Span[..immediate], connection.HeaderDigest, connection.DataDigest);
-        int written = immediate;
-        if (unsolicitedEnd > immediate)
-        {
-            written += WriteDataOutSequence(connection, ref work, header, expStatSN, Bhs.ReservedTag, immediate, unsolicitedEnd);
-        }
-
-        return written;
-    }
-
-    /// <summary>
-    /// One Data-Out sequence (RFC 7143 §11.7): [start, end) in PDUs of at most the target's
-    /// MaxRecvDataSegmentLength, DataSN from 0, F on the last.
-    /// </summary>
-    private static int WriteDataOutSequence(InitiatorConnection connection, ref SendWork work, Span<byte> header, uint expStatSN, uint ttt, int start, int end)
-    {
-        int offset = start;
-        uint dataSN = 0;
-        ReadOnlySpan<byte> data = work.DataOut.Span;
-        while (offset < end)
-        {
-            int length = Math.Min(connection.TargetMaxRecvDataSegmentLength, end - offset);
-            new DataOutPdu
-            {
-                Final = offset + length == end,
-                DataSegmentLength = length,
-                Lun = work.LunField,
-                InitiatorTaskTag = work.Itt,
-                TargetTransferTag = ttt,
-                ExpStatSN = expStatSN,
-                DataSN = dataSN++,
-                BufferOffset = (uint)offset,
-            }.WriteTo(header);
-            PduWriter.Write(connection.Output, header, data.Slice(offset, length), connection.HeaderDigest, connection.DataDigest);
-            offset += length;
-        }
-
-        return end - start;
+        return mover.SendCommand(header, work.Command!, expStatSN);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Send loop ended: {Message}")]

@@ -46,7 +46,6 @@ public sealed partial class IscsiSession : IAsyncDisposable
     private readonly Dictionary<uint, InitiatorCommand> _active = new();
     private readonly Queue<InitiatorCommand> _pending = new();
     private readonly Queue<InitiatorCommand> _immediate = new();
-    private readonly Queue<DataOutWork> _dataOut = new();
     private readonly Queue<uint> _nopReplies = new();
     private readonly Stack<InitiatorCommand> _pool = new();
     private readonly Dictionary<ulong, int> _blockSizes = new();
@@ -143,10 +142,10 @@ public sealed partial class IscsiSession : IAsyncDisposable
         options = options.Clone();
         ulong isid = options.Isid ?? RandomIsid();
         var session = new IscsiSession(options, isid & 0xFFFF_FFFF_FFFF);
-        InitiatorConnection connection = await session.ConnectAndLoginAsync(cancellationToken).ConfigureAwait(false);
+        (InitiatorConnection connection, LoginOutcome login) = await session.ConnectAndLoginAsync(cancellationToken).ConfigureAwait(false);
         lock (session._lock)
         {
-            session.StartConnectionLocked(connection);
+            session.StartConnectionLocked(connection, login);
         }
 
         session._watchdog = session.WatchdogAsync();
@@ -172,11 +171,12 @@ public sealed partial class IscsiSession : IAsyncDisposable
         return isid;
     }
 
-    private async Task<InitiatorConnection> ConnectAndLoginAsync(CancellationToken cancellationToken)
+    private async Task<(InitiatorConnection Connection, LoginOutcome Login)> ConnectAndLoginAsync(CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.LoginTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _disposed.Token);
-        IDataMoverConnection transport = await _connector.ConnectAsync(_portal, linked.Token).ConfigureAwait(false);
+        IInitiatorDataMover mover = await _connector.ConnectAsync(_portal, linked.Token).ConfigureAwait(false);
+        var connection = new InitiatorConnection(mover);
         try
         {
             uint cmdSN;
@@ -185,11 +185,10 @@ public sealed partial class IscsiSession : IAsyncDisposable
                 cmdSN = _cmdSN;
             }
 
-            var channel = new PduChannel(transport.Transport);
             LoginOutcome outcome;
             try
             {
-                outcome = await LoginExchange.RunAsync(channel, _options, SessionType.Normal, Isid, cmdSN, linked.Token).ConfigureAwait(false);
+                outcome = await LoginExchange.RunAsync(connection.Channel, mover.Capabilities, _options, SessionType.Normal, Isid, cmdSN, linked.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -198,7 +197,6 @@ public sealed partial class IscsiSession : IAsyncDisposable
 
             Tsih = outcome.Tsih;
             TargetAlias = outcome.TargetAlias;
-            var connection = new InitiatorConnection(transport, outcome, _time.GetTimestamp());
             lock (_lock)
             {
                 _parameters = outcome.Parameters;
@@ -206,21 +204,23 @@ public sealed partial class IscsiSession : IAsyncDisposable
                 _maxCmdSN = outcome.MaxCmdSN;
             }
 
-            return connection;
+            return (connection, outcome);
         }
         catch
         {
-            transport.Abort();
-            await transport.DisposeAsync().ConfigureAwait(false);
+            await connection.CloseAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    private void StartConnectionLocked(InitiatorConnection connection)
+    /// <summary>Full feature phase on a logged-in connection: the session takes its PDUs and sends on it.</summary>
+    private void StartConnectionLocked(InitiatorConnection connection, LoginOutcome login)
     {
         _connection = connection;
         _state = IscsiSessionState.Running;
-        connection.ReceiveLoop = Task.Run(() => ReceiveLoopAsync(connection));
+        _submittedWhileReceiving = false;
+        _heldBatches = 0;
+        connection.EnableDatamover(login, _time.GetTimestamp(), this);
         connection.SendLoop = Task.Run(() => SendLoopAsync(connection));
         connection.SendSignal.Set();
     }
@@ -276,10 +276,10 @@ public sealed partial class IscsiSession : IAsyncDisposable
             command = RentLocked(CommandKind.Scsi);
             command.LunField = ScsiTargetDevice.EncodeLun((int)lun);
             cdb.CopyTo(command.Cdb);
-            command.DataIn = dataIn;
+            command.DataBuffer = dataIn;
             command.DataInLength = pooledDataInLength > 0 ? pooledDataInLength : dataIn.Length;
             command.RentsDataIn = pooledDataInLength > 0;
-            command.DataOut = dataOut;
+            command.WriteData = dataOut;
             command.CheckStatus = checkStatus;
             command.SubmitSequence = _nextSubmitSequence++;
             if (cancellationToken.CanBeCanceled)
@@ -328,8 +328,8 @@ public sealed partial class IscsiSession : IAsyncDisposable
         {
             command.State = CommandState.Idle;
             command.ReturnRentedDataIn();
-            command.DataIn = default;
-            command.DataOut = default;
+            command.DataBuffer = default;
+            command.WriteData = default;
             command.Detached = null;
             if (_pool.Count < MaxPooled)
             {
@@ -541,7 +541,6 @@ public sealed partial class IscsiSession : IAsyncDisposable
             failed.AddRange(_immediate);
             _pending.Clear();
             _immediate.Clear();
-            _dataOut.Clear();
             foreach (InitiatorCommand command in failed)
             {
                 command.State = CommandState.Done;
@@ -569,16 +568,6 @@ public sealed partial class IscsiSession : IAsyncDisposable
         }
 
         _disposed.Dispose();
-    }
-
-    /// <summary>A send work item other than a new command.</summary>
-    private struct DataOutWork
-    {
-        public InitiatorCommand Command;
-        public long IssueId;
-        public uint TargetTransferTag;
-        public int Offset;
-        public int Length;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Logged in to {Target} (ISID {Isid:x12}, TSIH {Tsih})")]

@@ -1,18 +1,20 @@
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Initiator;
 
 /// <summary>The outcome of a successful login on one connection.</summary>
 internal sealed record LoginOutcome(IscsiSessionParameters Parameters, ushort Tsih, uint ExpStatSN, uint ExpCmdSN, uint MaxCmdSN, string? TargetAlias);
 
-/// <summary>Drives <see cref="InitiatorLoginStateMachine"/> over a <see cref="PduChannel"/> (RFC 7143 §6.3).</summary>
+/// <summary>Drives <see cref="InitiatorLoginStateMachine"/> over a <see cref="LoginChannel"/> (RFC 7143 §6.3).</summary>
 internal static class LoginExchange
 {
-    public static async Task<LoginOutcome> RunAsync(PduChannel channel, IscsiSessionOptions options, SessionType type, ulong isid, uint cmdSN, CancellationToken cancellationToken)
+    /// <param name="capabilities">What the connection's data mover lets the login negotiate.</param>
+    public static async Task<LoginOutcome> RunAsync(LoginChannel channel, DataMoverCapabilities capabilities, IscsiSessionOptions options, SessionType type, ulong isid, uint cmdSN, CancellationToken cancellationToken)
     {
-        var machine = new InitiatorLoginStateMachine(options, type);
+        var machine = new InitiatorLoginStateMachine(options, type, capabilities: capabilities);
         InitiatorLoginRequest? request = machine.Start();
         uint expStatSN = 0;
         uint expCmdSN = cmdSN;

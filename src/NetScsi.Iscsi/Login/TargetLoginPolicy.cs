@@ -1,4 +1,5 @@
 using NetScsi.Iscsi.Target;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Login;
 
@@ -40,15 +41,22 @@ public sealed class TargetLoginPolicy
     /// <summary>Digests we accept (RFC 7143 §13.1); the initiator's order decides among them.</summary>
     public IReadOnlyList<string> Digests { get; init; } = ["CRC32C", "None"];
 
+    /// <summary>Our RDMAExtensions value (RFC 7145 §6.3, AND): Yes only over a mover that places data by RDMA.</summary>
+    public bool RdmaExtensions { get; init; }
+
     /// <summary>CHAP algorithms we allow; the first of the initiator's CHAP_A list that is here wins.</summary>
     public IReadOnlyList<ChapAlgorithm> ChapAlgorithms { get; init; } = Chap.AllAlgorithms;
 
-    public static TargetLoginPolicy FromOptions(IscsiTargetOptions options)
+    /// <summary>The options' limits, within what the connection's data mover allows (its key declarations).</summary>
+    public static TargetLoginPolicy FromOptions(IscsiTargetOptions options, DataMoverCapabilities? capabilities = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        capabilities ??= DataMoverCapabilities.Stream;
         return new TargetLoginPolicy
         {
-            MaxRecvDataSegmentLength = options.MaxRecvDataSegmentLength,
+            MaxRecvDataSegmentLength = Math.Min(options.MaxRecvDataSegmentLength, capabilities.MaxDataSegmentLength),
+            Digests = capabilities.Digests ? ["CRC32C", "None"] : ["None"],
+            RdmaExtensions = capabilities.RdmaExtensions,
             MaxBurstLength = options.MaxBurstLength,
             FirstBurstLength = options.FirstBurstLength,
             MaxOutstandingR2T = options.MaxOutstandingR2T,
@@ -73,7 +81,7 @@ public sealed class TargetLoginPolicy
         Text.TextKeyTable.ErrorRecoveryLevel => "0", // session recovery only
         Text.TextKeyTable.TaskReporting => "RFC3720",
         Text.TextKeyTable.IscsiProtocolLevel => "1", // RFC 7143; RFC 7144 features (level 2) are not implemented
-        Text.TextKeyTable.RdmaExtensions => Text.TextValues.No,
+        Text.TextKeyTable.RdmaExtensions => Text.TextValues.FormatBoolean(RdmaExtensions),
         _ => null,
     };
 

@@ -1,4 +1,5 @@
 using NetScsi.Iscsi.Text;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Session;
 
@@ -60,7 +61,34 @@ public sealed class IscsiSessionParameters
     /// <summary>RFC 7143 §13.24: negotiated iSCSIProtocolLevel (1 = RFC 7143, 2 = RFC 7144 features).</summary>
     public int IscsiProtocolLevel { get; set; } = 1;
 
-    public IscsiSessionParameters Clone() => (IscsiSessionParameters)MemberwiseClone();
+    /// <summary>Every key the login settled, with its result, in the order they were settled (RFC 5047 Notice_Key_Values).</summary>
+    public List<KeyValuePair<string, string>> NegotiatedKeys { get; private set; } = [];
+
+    public IscsiSessionParameters Clone()
+    {
+        var clone = (IscsiSessionParameters)MemberwiseClone();
+        clone.NegotiatedKeys = [.. NegotiatedKeys];
+        return clone;
+    }
+
+    /// <summary>What the data mover needs of these values (RFC 5047 Enable_Datamover), seen from one side.</summary>
+    /// <param name="ours">This side's MaxRecvDataSegmentLength declaration.</param>
+    /// <param name="theirs">The peer's.</param>
+    public DataMoverParameters ToDataMoverParameters(int ours, int theirs) => new()
+    {
+        HeaderDigest = HeaderDigest,
+        DataDigest = DataDigest,
+        MaxRecvDataSegmentLength = ours,
+        PeerMaxRecvDataSegmentLength = theirs,
+        MaxBurstLength = MaxBurstLength,
+        FirstBurstLength = FirstBurstLength,
+        InitialR2T = InitialR2T,
+        ImmediateData = ImmediateData,
+        MaxOutstandingR2T = MaxOutstandingR2T,
+        DataPduInOrder = DataPduInOrder,
+        DataSequenceInOrder = DataSequenceInOrder,
+        ErrorRecoveryLevel = ErrorRecoveryLevel,
+    };
 
     /// <summary>
     /// Records the negotiated result of one operational key (RFC 7143 §13), whichever side computed it:
@@ -69,6 +97,7 @@ public sealed class IscsiSessionParameters
     /// </summary>
     public void ApplyNegotiated(string key, string result)
     {
+        NegotiatedKeys.Add(new KeyValuePair<string, string>(key, result));
         TextValues.TryParseNumber(result, out ulong number);
         int n = (int)Math.Min(number, int.MaxValue);
         bool yes = result == TextValues.Yes;

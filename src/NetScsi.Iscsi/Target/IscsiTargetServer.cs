@@ -203,7 +203,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     {
         while (!_stopping.IsCancellationRequested)
         {
-            IDataMoverConnection? transport;
+            ITargetDataMover? transport;
             try
             {
                 transport = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);

@@ -82,14 +82,23 @@ internal sealed partial class TargetConnection
             return;
         }
         var tick = TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(interval.TotalMilliseconds, timeout.TotalMilliseconds) / 4));
+        // The connection is idle since the last tick on which the mover had received nothing new.
+        long lastReceiveCount = _mover.ReceiveCount;
+        long lastReceiveTimestamp = _time.GetTimestamp();
         while (!token.IsCancellationRequested)
         {
             await Task.Delay(tick, _time, token).ConfigureAwait(false);
+            long now = _time.GetTimestamp();
+            long receiveCount = _mover.ReceiveCount;
+            if (receiveCount != lastReceiveCount)
+            {
+                lastReceiveCount = receiveCount;
+                lastReceiveTimestamp = now;
+            }
             if (!_fullFeature)
             {
                 continue;
             }
-            long now = _time.GetTimestamp();
             if (_pendingPingTag != Bhs.ReservedTag)
             {
                 // An unanswered ping condemns the connection only while commands are outstanding: the
@@ -104,11 +113,11 @@ internal sealed partial class TargetConnection
                 }
                 continue;
             }
-            if (_time.GetElapsedTime(Volatile.Read(ref _lastReceiveTimestamp), now) < interval)
+            if (_time.GetElapsedTime(lastReceiveTimestamp, now) < interval)
             {
                 continue;
             }
-            uint tag = NextTargetTransferTag();
+            uint tag = NextPingTag();
             _pingSentTimestamp = now;
             _pendingPingTag = tag;
             await SendPingAsync(tag).ConfigureAwait(false);

@@ -27,7 +27,7 @@ internal sealed partial class TargetConnection
         var pdu = LoginRequestPdu.Parse(frame.Header);
         if (_login is null)
         {
-            _login = new TargetLoginStateMachine(_server.Options, random: null, policy: null, bindSession: BindSession);
+            _login = new TargetLoginStateMachine(_server.Options, random: null, policy: TargetLoginPolicy.FromOptions(_server.Options, _mover.Capabilities), bindSession: BindSession);
             _discoveryExpCmdSN = pdu.CmdSN;
             _cid = pdu.Cid;
             _isid = pdu.Isid;

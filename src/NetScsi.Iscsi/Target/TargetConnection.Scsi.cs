@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Scsi;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Target;
 
@@ -44,7 +45,7 @@ internal sealed partial class TargetConnection
 
         bool tooLarge = pdu.ExpectedDataTransferLength > MaxCommandBufferLength;
         int bufferLength = tooLarge || !(pdu.Read || pdu.Write) ? 0 : (int)pdu.ExpectedDataTransferLength;
-        var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, bufferLength, out bool overBudget);
+        var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, bufferLength, _mover.BufferPool, out bool overBudget);
         if (command is null)
         {
             // §11.2.1.8 / §11.17.1: an ITT still in use by a live task: "task in progress".
@@ -57,6 +58,7 @@ internal sealed partial class TargetConnection
         task.Reset();
         task.Nexus = session.Nexus;
         task.Lun = pdu.Lun;
+        command.LunField = pdu.Lun;
         task.Tag = pdu.InitiatorTaskTag;
         task.Attribute = (TaskAttribute)pdu.Attributes;
         task.ExpectedDataTransferLength = bufferLength;
@@ -87,7 +89,7 @@ internal sealed partial class TargetConnection
             // Bidirectional commands are not supported, and a transfer above our buffer limit is refused
             // before any data is accepted: SPC-4 INVALID FIELD IN CDB.
             task.ExpectedDataTransferLength = 0;
-            task.CheckCondition(SenseKey.IllegalRequest, 0x24, 0x00);
+            task.CheckCondition(SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
             command.RunWithoutExecution = true;
             command.Start();
             return true;
@@ -96,28 +98,26 @@ internal sealed partial class TargetConnection
         if (task.Direction != DataDirection.Write)
         {
             task.Buffer = command.Buffer;
-            // A data digest needs every byte in hand, so only without one may read data stay in its file.
-            task.AcceptsFileDataIn = _fileSender is not null && !_dataDigest;
+            // Read data may stay in its storage when the mover sends it from there best (sendfile without a data digest).
+            task.AcceptsStoredDataIn = _mover.PrefersStoredDataIn;
             command.Start();
             return true;
         }
 
-        int expected = bufferLength;
-        CopyData(frame.Data, command.BufferSpan(0, immediate));
         // §13.10: with InitialR2T=No and F=0, unsolicited Data-Out follows up to FirstBurstLength.
         int unsolicitedEnd = !_parameters.InitialR2T && !pdu.Final
-            ? Math.Min(_parameters.FirstBurstLength, expected)
+            ? Math.Min(_parameters.FirstBurstLength, bufferLength)
             : immediate;
-        command.ExpectWriteData(expected, immediate, Math.Max(unsolicitedEnd, immediate));
-        if (command.AllDataReceived)
+        command.DataBuffer = command.Buffer;
+        switch (_mover.BeginDataOut(command, frame.Data, unsolicitedEnd))
         {
-            task.Buffer = command.Buffer;
-            command.Start();
-            return true;
-        }
-        if (command.NextR2TOffset < expected)
-        {
-            await SendR2TsAsync(command).ConfigureAwait(false);
+            case DataOutStart.Complete:
+                task.Buffer = command.Buffer;
+                command.Start();
+                break;
+            case DataOutStart.NeedsGetData:
+                await SendR2TsAsync(command).ConfigureAwait(false);
+                break;
         }
         return true;
     }
@@ -150,87 +150,54 @@ internal sealed partial class TargetConnection
         return true;
     }
 
-    /// <summary>SCSI Data-Out (RFC 7143 §11.7): unsolicited (TTT 0xffffffff) or answering an R2T.</summary>
-    private async ValueTask<bool> HandleDataOutAsync(PduFrame frame)
+    /// <inheritdoc/>
+    public DataTask? FindDataOutTask(uint initiatorTaskTag) =>
+        Session is { } session && session.TryGetCommand(initiatorTaskTag, out var command) ? command : null;
+
+    /// <inheritdoc/>
+    /// <remarks>RFC 5047 Data_Completion_Notify: the write runs.</remarks>
+    public void OnDataOutComplete(DataTask task)
     {
-        var session = Session;
-        var pdu = DataOutPdu.Parse(frame.Header);
-        if (session is null || !session.TryGetCommand(pdu.InitiatorTaskTag, out var command) || !command.WaitingForData)
+        var command = (TargetCommand)task;
+        command.Task.Buffer = command.Buffer;
+        command.Start();
+    }
+
+    /// <inheritdoc/>
+    public ValueTask OnMoreDataWantedAsync(DataTask task) => SendR2TsAsync((TargetCommand)task);
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> OnDataOutRejectedAsync(DataTask? task, PduFrame frame, DataOutError error)
+    {
+        if (error is DataOutError.UnknownTask or DataOutError.NotExpected)
         {
-            // Data for a task we no longer hold (aborted, or dropped for its CmdSN): discard.
+            // Data for a task we no longer hold (aborted, or dropped for its CmdSN) or that wants none: discard.
             return true;
         }
-
-        int offset = (int)Math.Min(pdu.BufferOffset, int.MaxValue);
-        int length = pdu.DataSegmentLength;
-        bool unsolicited = pdu.TargetTransferTag == Bhs.ReservedTag;
-        int slot = -1;
-        bool valid;
-        if (unsolicited)
-        {
-            valid = offset == command.ReceivedLength && offset + length <= command.UnsolicitedEnd
-                && pdu.DataSN == command.NextUnsolicitedDataSN;
-        }
-        else
-        {
-            slot = command.FindR2T(pdu.TargetTransferTag);
-            valid = slot >= 0;
-            if (valid)
-            {
-                ref var r2t = ref command.GetR2T(slot);
-                // DataPDUInOrder=Yes: each PDU continues where the last one of the sequence ended.
-                valid = offset == r2t.Offset + r2t.Received && offset + length <= r2t.Offset + r2t.Length
-                    && pdu.DataSN == r2t.NextDataSN;
-            }
-        }
-        if (!valid)
-        {
-            // §11.7, §11.17.1: at ERL 0 a Data-Out we cannot place (bad TTT, offset or DataSN) fails the task:
-            // reject the PDU and end the command with CHECK CONDITION so nothing waits forever.
-            await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
-            FailWrite(command);
-            return true;
-        }
-
-        CopyData(frame.Data, command.BufferSpan(offset, length));
-        command.AddReceived(length);
-        bool sendMore = false;
-        if (unsolicited)
-        {
-            command.NextUnsolicitedDataSN++;
-        }
-        else
-        {
-            ref var r2t = ref command.GetR2T(slot);
-            r2t.Received += length;
-            r2t.NextDataSN++;
-            if (r2t.Received == r2t.Length)
-            {
-                command.CompleteR2T(slot);
-                sendMore = command.NextR2TOffset < command.ExpectedWriteLength;
-            }
-        }
-
-        if (command.AllDataReceived)
-        {
-            command.ClearR2Ts();
-            command.Task.Buffer = command.Buffer;
-            command.Start();
-        }
-        else if (sendMore)
-        {
-            await SendR2TsAsync(command).ConfigureAwait(false);
-        }
+        // §11.7, §11.17.1: at ERL 0 a Data-Out we cannot place (bad TTT, offset or DataSN) fails the task:
+        // reject the PDU and end the command with CHECK CONDITION so nothing waits forever.
+        await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
+        FailWrite((TargetCommand)task!, error);
         return true;
     }
 
-    private static void FailWrite(TargetCommand command)
+    /// <summary>
+    /// Ends a write whose data phase failed: ABORTED COMMAND with the iSCSI data-phase sense of RFC 7143 §11.4.7.2.
+    /// </summary>
+    private void FailWrite(TargetCommand command, DataOutError error)
     {
-        command.ClearR2Ts();
+        _mover.EndDataOut(command);
         command.Task.Buffer = Memory<byte>.Empty;
-        // SAM-5: the data phase failed; report it as an aborted command (protocol service CRC or data error).
-        command.Task.CheckCondition(SenseKey.AbortedCommand, 0x0C, 0x0D);
+        command.Task.CheckCondition(SenseKey.AbortedCommand, error switch
+        {
+            DataOutError.InvalidTargetTransferTag => Asc.InvalidTargetPortTransferTagReceived,
+            DataOutError.TooMuchData => Asc.TooMuchWriteData,
+            _ => Asc.DataOffsetError,
+        });
         command.RunWithoutExecution = true;
         command.Start();
     }
+
+    /// <summary>Ends a write's data phase on this connection's mover (task management, logout, session end).</summary>
+    internal void EndDataOut(TargetCommand command) => _mover.EndDataOut(command);
 }

@@ -1,23 +1,20 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Scsi;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Target;
 
 internal sealed partial class TargetConnection
 {
-    /// <summary>Flush the pipe at least this often while streaming Data-In, so a large read does not sit in memory.</summary>
-    private const int FlushThreshold = 256 * 1024;
-
-    /// <summary>Header (and digest) of a Data-In sent from a file; only used under the send lock.</summary>
-    private readonly byte[] _fileHeader = new byte[Bhs.Length + Digests.Crc32C.DigestLength];
-
     private uint ExpCmdSN => Session?.ExpCmdSN ?? _discoveryExpCmdSN;
 
     private uint MaxCmdSN => Session?.MaxCmdSN ?? _discoveryExpCmdSN;
 
     private uint _discoveryExpCmdSN;
+
+    /// <summary>The sequence numbers a PDU that does not carry status goes out with (§4.2.2.2: StatSN not advanced).</summary>
+    private TargetSequenceNumbers CurrentNumbers => new(_statSN, ExpCmdSN, MaxCmdSN);
 
     /// <summary>
     /// Waits for the send lock on behalf of a command's worker loop, with the command's own waiter: the
@@ -27,8 +24,8 @@ internal sealed partial class TargetConnection
     internal ValueTask WaitForSendLockAsync(SendLock.Waiter waiter) => _sendLock.WaitAsync(waiter);
 
     /// <summary>
-    /// Sends the data and status of a finished SCSI command (RFC 7143 §11.4, §11.7). The caller holds
-    /// the send lock (<see cref="WaitForSendLockAsync"/>); it is released here.
+    /// Sends the data and status of a finished SCSI command (RFC 7143 §11.4, §11.7) through the mover's Put_Data and
+    /// Send_Control. The caller holds the send lock (<see cref="WaitForSendLockAsync"/>); it is released here.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendScsiResultAsync(TargetCommand command)
@@ -56,50 +53,18 @@ internal sealed partial class TargetConnection
             }
             if (dataIn > 0)
             {
-                int offset = 0;
-                uint dataSN = 0;
-                int unflushed = 0;
-                int burst = _parameters.MaxBurstLength;
-                int burstUsed = 0;
-                while (offset < dataIn)
-                {
-                    int length = Math.Min(_parameters.InitiatorMaxRecvDataSegmentLength, dataIn - offset);
-                    length = Math.Min(length, burst - burstUsed);
-                    bool last = offset + length == dataIn;
-                    burstUsed += length;
-                    // §11.7.1: F ends a Data-In sequence (at most MaxBurstLength) and the command's data.
-                    bool final = last || burstUsed == burst;
-                    if (burstUsed == burst)
-                    {
-                        burstUsed = 0;
-                    }
-                    DataInPdu pdu = DataIn(command, offset, length, dataSN++, final, last && foldStatus, overflow, underflow, residual);
-                    if (task.DataInFile is { } file)
-                    {
-                        // The data is still in the unit's file: header and data go out together via sendfile.
-                        // The pipe is empty here (every send-lock holder flushes before releasing it).
-                        pdu.WriteTo(_fileHeader);
-                        int headerLength = PduWriter.WriteHeader(_fileHeader, _fileHeader, _headerDigest);
-                        await _fileSender!.SendFileAsync(_fileHeader.AsMemory(0, headerLength), file, task.DataInFileOffset + offset, length).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        WriteDataIn(pdu, command.Buffer.Span.Slice(offset, length));
-                        unflushed += length;
-                        if (unflushed >= FlushThreshold && !last)
-                        {
-                            unflushed = 0;
-                            await _output.FlushAsync().ConfigureAwait(false);
-                        }
-                    }
-                    offset += length;
-                }
+                DataInSource data = task.StoredDataIn is { } stored
+                    ? DataInSource.FromStorage(stored, dataIn)
+                    : DataInSource.FromMemory(command.Buffer[..dataIn]);
+                var numbers = new TargetSequenceNumbers(foldStatus ? _statSN++ : _statSN, ExpCmdSN, MaxCmdSN);
+                DataInStatus? status = foldStatus ? new DataInStatus((byte)task.Status, overflow, underflow, residual) : null;
+                await _mover.PutDataAsync(command, data, numbers, status).ConfigureAwait(false);
             }
             if (!foldStatus)
             {
                 WriteScsiResponse(command, overflow, underflow, residual);
             }
-            await _output.FlushAsync().ConfigureAwait(false);
+            await _mover.FlushAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
@@ -109,34 +74,6 @@ internal sealed partial class TargetConnection
         {
             _sendLock.Release();
         }
-    }
-
-    private DataInPdu DataIn(TargetCommand command, int offset, int length, uint dataSN, bool final, bool withStatus, bool overflow, bool underflow, uint residual)
-        => new()
-        {
-            Final = final,
-            HasStatus = withStatus,
-            Status = withStatus ? (byte)command.Task.Status : (byte)0,
-            ResidualOverflow = withStatus && overflow,
-            ResidualUnderflow = withStatus && underflow,
-            ResidualCount = withStatus ? residual : 0,
-            DataSegmentLength = length,
-            Lun = withStatus ? 0 : command.Lun,
-            InitiatorTaskTag = command.InitiatorTaskTag,
-            TargetTransferTag = Bhs.ReservedTag,
-            // §11.7.4: StatSN is only valid (and only advances) when S is set.
-            StatSN = withStatus ? _statSN++ : 0,
-            ExpCmdSN = ExpCmdSN,
-            MaxCmdSN = MaxCmdSN,
-            DataSN = dataSN,
-            BufferOffset = (uint)offset,
-        };
-
-    private void WriteDataIn(in DataInPdu pdu, ReadOnlySpan<byte> data)
-    {
-        Span<byte> header = stackalloc byte[Bhs.Length];
-        pdu.WriteTo(header);
-        PduWriter.Write(_output, header, data, _headerDigest, _dataDigest);
     }
 
     private void WriteScsiResponse(TargetCommand command, bool overflow, bool underflow, uint residual)
@@ -170,7 +107,7 @@ internal sealed partial class TargetConnection
             ExpDataSN = 0,
         };
         pdu.WriteTo(header);
-        PduWriter.Write(_output, header, sense[..dataLength], _headerDigest, _dataDigest);
+        _mover.SendControl(header, sense[..dataLength]);
     }
 
     /// <summary>Writes PDUs under the send lock and flushes; a failed send closes the connection.</summary>
@@ -191,7 +128,7 @@ internal sealed partial class TargetConnection
                 return;
             }
             write(this, state);
-            await _output.FlushAsync().ConfigureAwait(false);
+            await _mover.FlushAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException)
         {
@@ -203,49 +140,8 @@ internal sealed partial class TargetConnection
         }
     }
 
-    /// <summary>Sends R2Ts for a write command (no StatSN advance: §4.2.2.2).</summary>
-    private ValueTask SendR2TsAsync(TargetCommand command) => SendLockedAsync(command, static (c, in cmd) => c.WriteR2Ts(cmd));
-
-    private void WriteR2Ts(TargetCommand command)
-    {
-        Span<byte> header = stackalloc byte[Bhs.Length];
-        int maxOutstanding = Math.Min(_parameters.MaxOutstandingR2T, TargetCommand.MaxR2Ts);
-        while (command.OutstandingR2Ts < maxOutstanding && command.NextR2TOffset < command.ExpectedWriteLength)
-        {
-            int offset = command.NextR2TOffset;
-            int length = Math.Min(_parameters.MaxBurstLength, command.ExpectedWriteLength - offset);
-            uint ttt = NextTargetTransferTag();
-            int slot = command.AddR2T(ttt, offset, length);
-            if (slot < 0)
-            {
-                break;
-            }
-            var pdu = new ReadyToTransferPdu
-            {
-                Lun = command.Lun,
-                InitiatorTaskTag = command.InitiatorTaskTag,
-                TargetTransferTag = ttt,
-                StatSN = _statSN,
-                ExpCmdSN = ExpCmdSN,
-                MaxCmdSN = MaxCmdSN,
-                R2TSN = command.GetR2T(slot).R2TSN,
-                BufferOffset = (uint)offset,
-                DesiredDataTransferLength = (uint)length,
-            };
-            pdu.WriteTo(header);
-            PduWriter.WriteHeader(_output, header, _headerDigest);
-        }
-    }
-
-    private uint NextTargetTransferTag()
-    {
-        uint ttt = ++_nextTargetTransferTag;
-        if (ttt == Bhs.ReservedTag)
-        {
-            ttt = ++_nextTargetTransferTag;
-        }
-        return ttt;
-    }
+    /// <summary>RFC 5047 Get_Data: the mover solicits a write's data (R2Ts over a stream; no StatSN advance, §4.2.2.2).</summary>
+    private ValueTask SendR2TsAsync(TargetCommand command) => SendLockedAsync(command, static (c, in cmd) => c._mover.GetData(cmd, c.CurrentNumbers));
 
     /// <summary>Reject (RFC 7143 §11.17): the data segment echoes the offending header.</summary>
     private ValueTask SendRejectAsync(RejectReason reason, BhsBuffer rejected)
@@ -266,7 +162,7 @@ internal sealed partial class TargetConnection
         Span<byte> header = stackalloc byte[Bhs.Length];
         pdu.SetSequenceNumbers(_statSN++, ExpCmdSN, MaxCmdSN);
         pdu.WriteTo(header);
-        PduWriter.Write(_output, header, data, _headerDigest, _dataDigest);
+        _mover.SendControl(header, data);
     }
 
     /// <summary>§11.19.1: an unsolicited NOP-In (a ping) carries the current StatSN but does not advance it.</summary>
@@ -283,6 +179,17 @@ internal sealed partial class TargetConnection
             ExpCmdSN = ExpCmdSN,
             MaxCmdSN = MaxCmdSN,
         }.WriteTo(header);
-        PduWriter.WriteHeader(_output, header, _headerDigest);
+        _mover.SendControl(header, []);
+    }
+
+    /// <summary>A Target Transfer Tag for our NOP-In pings (RFC 7143 §11.19), never the reserved value.</summary>
+    private uint NextPingTag()
+    {
+        uint ttt = ++_nextPingTag;
+        if (ttt == Bhs.ReservedTag)
+        {
+            ttt = ++_nextPingTag;
+        }
+        return ttt;
     }
 }

@@ -16,7 +16,7 @@ internal sealed partial class TargetConnection
         {
             return true;
         }
-        _text ??= new FullFeatureTextNegotiator(_parameters, _server.Options, _server.TargetAddresses(_transport));
+        _text ??= new FullFeatureTextNegotiator(_parameters, _server.Options, _server.TargetAddresses(_mover));
         var response = _text.Process(new TextRequest
         {
             Final = pdu.Final,

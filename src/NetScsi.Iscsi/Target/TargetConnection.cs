@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
@@ -8,22 +6,15 @@ using NetScsi.Transport;
 namespace NetScsi.Iscsi.Target;
 
 /// <summary>
-/// One iSCSI connection on the target. A single receive loop parses PDUs in place from the data
-/// mover's pipe and dispatches them; responses are written by whichever task finishes, under one
-/// send lock that also assigns StatSN (RFC 7143 §4.2.2.2: StatSN order is wire order).
+/// One iSCSI connection on the target: the protocol engine above one data mover (RFC 5047). The mover's receive side
+/// frames PDUs and places write data; every other PDU comes here (<see cref="OnControlAsync"/>) and is handled in
+/// order. Responses are written by whichever task finishes, under one send lock that also assigns StatSN
+/// (RFC 7143 §4.2.2.2: StatSN order is wire order).
 /// </summary>
-internal sealed partial class TargetConnection
+internal sealed partial class TargetConnection : ITargetDataMoverHandler
 {
-    /// <summary>RFC 7143 §13.12: until negotiated, each side receives at most 8192 bytes per data segment.</summary>
-    private const int LoginMaxRecvDataSegmentLength = 8192;
-
     private readonly IscsiTargetServer _server;
-    private readonly IDataMoverConnection _transport;
-
-    /// <summary>The mover's sendfile path, when it has one: reads left in a file go out from there.</summary>
-    private readonly IFileSender? _fileSender;
-    private readonly PipeReader _input;
-    private readonly PipeWriter _output;
+    private readonly ITargetDataMover _mover;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SendLock _sendLock = new();
@@ -31,30 +22,26 @@ internal sealed partial class TargetConnection
 
     private IscsiSessionParameters _parameters = new();
     private bool _fullFeature;
-    private bool _headerDigest;
-    private bool _dataDigest;
-    private int _maxRecvDataSegmentLength = LoginMaxRecvDataSegmentLength;
     private uint _statSN;
-    private uint _nextTargetTransferTag;
-    private long _lastReceiveTimestamp;
+    private uint _nextPingTag;
     private uint _pendingPingTag = Bhs.ReservedTag;
     private long _pingSentTimestamp;
+    private ITimer? _loginTimer;
 
-    public TargetConnection(IscsiTargetServer server, IDataMoverConnection transport, ILogger logger, TimeProvider time)
+    public TargetConnection(IscsiTargetServer server, ITargetDataMover mover, ILogger logger, TimeProvider time)
     {
         _server = server;
-        _transport = transport;
-        _fileSender = transport as IFileSender;
-        _input = transport.Transport.Input;
-        _output = transport.Transport.Output;
+        _mover = mover;
         _logger = logger;
         _time = time;
-        _lastReceiveTimestamp = time.GetTimestamp();
     }
 
     public TargetSession? Session { get; private set; }
 
-    public string RemoteName => _transport.RemoteName;
+    /// <summary>The data mover under this connection.</summary>
+    public ITargetDataMover Mover => _mover;
+
+    public string RemoteName => _mover.RemoteName;
 
     /// <summary>Set when the connection is going away; pending sends are dropped.</summary>
     public CancellationToken Closed => _closed.Token;
@@ -64,13 +51,17 @@ internal sealed partial class TargetConnection
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closed.Token);
         var token = linked.Token;
+        _loginTimer = _time.CreateTimer(static state => ((TargetConnection)state!).OnLoginTimeout(), this, _server.Options.LoginTimeout, Timeout.InfiniteTimeSpan);
         var pinger = PingLoopAsync(token);
         try
         {
-            await ReceiveLoopAsync(token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
+            DataMoverReceiveEnd end = await _mover.RunAsync(this, token).ConfigureAwait(false);
+            LogClosing(_logger, RemoteName, end switch
+            {
+                DataMoverReceiveEnd.Stopped => "protocol",
+                DataMoverReceiveEnd.PeerClosed => "end of stream",
+                _ => "cancelled",
+            });
         }
         catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
         {
@@ -78,11 +69,16 @@ internal sealed partial class TargetConnection
         }
         finally
         {
-            // A close we decided on (after a final Reject, Logout or Login response) is graceful, so
-            // the peer reads that last PDU before end of stream; anything else aborts.
-            if (!_closed.IsCancellationRequested)
+            _loginTimer.Dispose();
+            // A close we decided on (after a final Reject, Logout or Login response) is graceful, so the peer reads
+            // that last PDU before end of stream; anything else aborts. Senders finish before the close (the lock),
+            // and none starts after it.
+            bool graceful = !_closed.IsCancellationRequested;
+            if (graceful)
             {
-                await CloseGracefullyAsync().ConfigureAwait(false);
+                await _sendLock.WaitAsync().ConfigureAwait(false);
+                CancelClosed();
+                _sendLock.Release();
             }
             CancelClosed();
             try
@@ -97,7 +93,7 @@ internal sealed partial class TargetConnection
             {
                 _server.OnConnectionClosed(this, session);
             }
-            await _transport.DisposeAsync().ConfigureAwait(false);
+            await _mover.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -107,28 +103,12 @@ internal sealed partial class TargetConnection
         Close();
     }
 
-    private async ValueTask CloseGracefullyAsync()
-    {
-        await _sendLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            await _output.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
-    }
-
     /// <summary>Drops the connection now (RFC 5047 Connection_Terminate).</summary>
     public void Close()
     {
         if (CancelClosed())
         {
-            _transport.Abort();
+            _mover.Terminate();
         }
     }
 
@@ -146,49 +126,6 @@ internal sealed partial class TargetConnection
         }
     }
 
-    private async Task ReceiveLoopAsync(CancellationToken token)
-    {
-        using var loginTimer = _time.CreateTimer(static state => ((TargetConnection)state!).OnLoginTimeout(), this, _server.Options.LoginTimeout, Timeout.InfiniteTimeSpan);
-        bool loginTimerActive = true;
-        while (true)
-        {
-            var result = await _input.ReadAsync(token).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            _lastReceiveTimestamp = _time.GetTimestamp();
-            bool stop = false;
-            try
-            {
-                while (!stop)
-                {
-                    var status = PduReader.TryRead(buffer, _maxRecvDataSegmentLength, _headerDigest, _dataDigest, out var frame);
-                    if (status == PduReadResult.Incomplete)
-                    {
-                        break;
-                    }
-                    stop = !await HandleFrameAsync(status, frame).ConfigureAwait(false);
-                    if (status is PduReadResult.Complete or PduReadResult.DataDigestError)
-                    {
-                        buffer = buffer.Slice(frame.WireLength);
-                    }
-                    if (loginTimerActive && _fullFeature)
-                    {
-                        loginTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                        loginTimerActive = false;
-                    }
-                }
-            }
-            finally
-            {
-                _input.AdvanceTo(buffer.Start, buffer.End);
-            }
-            if (stop || result.IsCompleted || result.IsCanceled)
-            {
-                LogClosing(_logger, RemoteName, stop ? "protocol" : result.IsCompleted ? "end of stream" : "cancelled");
-                return;
-            }
-        }
-    }
-
     private void OnLoginTimeout()
     {
         if (!_fullFeature)
@@ -198,33 +135,39 @@ internal sealed partial class TargetConnection
         }
     }
 
-    /// <summary>Handles one located frame; returns false when the connection must end.</summary>
-    private async ValueTask<bool> HandleFrameAsync(PduReadResult status, PduFrame frame)
+    /// <inheritdoc/>
+    public ValueTask<bool> OnFramingErrorAsync(PduReadResult error, PduFrame frame)
     {
-        switch (status)
+        switch (error)
         {
             case PduReadResult.HeaderDigestError:
                 // RFC 7143 §7.8: with a bad header digest the PDU boundaries are lost; at ERL 0 the
                 // connection is dropped.
                 LogProtocolError(_logger, RemoteName, "header digest error");
-                return false;
+                return new ValueTask<bool>(false);
             case PduReadResult.DataSegmentTooLong:
                 // RFC 7143 §13.12, §11.17.1: a data segment above our MaxRecvDataSegmentLength is a protocol
                 // error. We answer with Reject and drop the connection instead of buffering it.
                 LogProtocolError(_logger, RemoteName, "DataSegmentLength exceeds MaxRecvDataSegmentLength");
-                if (_fullFeature)
-                {
-                    await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
-                }
-                return false;
-            case PduReadResult.DataDigestError:
+                return _fullFeature ? RejectAndStopAsync(RejectReason.ProtocolError, frame.Header) : new ValueTask<bool>(false);
+            default:
                 // RFC 7143 §7.8: discard the PDU and Reject it. At ERL 0 the command it belonged to
                 // cannot be recovered, so the session is recovered by dropping the connection.
                 LogProtocolError(_logger, RemoteName, "data digest error");
-                await SendRejectAsync(RejectReason.DataDigestError, frame.Header).ConfigureAwait(false);
-                return false;
+                return RejectAndStopAsync(RejectReason.DataDigestError, frame.Header);
         }
+    }
 
+    private async ValueTask<bool> RejectAndStopAsync(RejectReason reason, BhsBuffer header)
+    {
+        await SendRejectAsync(reason, header).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>RFC 5047 Control_Notify: one PDU; false when the connection must end.</remarks>
+    public async ValueTask<bool> OnControlAsync(PduFrame frame)
+    {
         if (!_fullFeature)
         {
             return await HandleLoginPhaseAsync(frame).ConfigureAwait(false);
@@ -240,8 +183,6 @@ internal sealed partial class TargetConnection
         {
             case IscsiOpcode.ScsiCommand:
                 return await HandleScsiCommandAsync(frame).ConfigureAwait(false);
-            case IscsiOpcode.DataOut:
-                return await HandleDataOutAsync(frame).ConfigureAwait(false);
             case IscsiOpcode.NopOut:
                 return await HandleNopOutAsync(frame).ConfigureAwait(false);
             case IscsiOpcode.TextRequest:
@@ -265,18 +206,15 @@ internal sealed partial class TargetConnection
         }
     }
 
-    /// <summary>Moves the connection to full feature phase with the negotiated parameters.</summary>
+    /// <summary>Moves the connection to full feature phase with the negotiated parameters (RFC 5047 Enable_Datamover).</summary>
     private void EnterFullFeaturePhase(IscsiSessionParameters parameters, TargetSession? session)
     {
         _parameters = parameters;
         Session = session;
-        _headerDigest = parameters.HeaderDigest;
-        _dataDigest = parameters.DataDigest;
-        _maxRecvDataSegmentLength = parameters.TargetMaxRecvDataSegmentLength;
+        _mover.EnableDatamover(parameters.ToDataMoverParameters(ours: parameters.TargetMaxRecvDataSegmentLength, theirs: parameters.InitiatorMaxRecvDataSegmentLength), parameters.NegotiatedKeys);
         _fullFeature = true;
+        _loginTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
-
-    private static void CopyData(in ReadOnlySequence<byte> data, Span<byte> destination) => data.CopyTo(destination);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Remote}: {Message}")]
     private static partial void LogConnectionError(ILogger logger, string remote, string message);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Target;
 
@@ -122,7 +123,7 @@ internal sealed partial class TargetSession
     /// caller answers TASK SET FULL), so memory stays bounded whatever EDTLs a peer announces. A lone
     /// command always fits, so every session makes progress.
     /// </summary>
-    public TargetCommand? BeginCommand(uint itt, uint cmdSN, int bufferLength, out bool overBudget)
+    public TargetCommand? BeginCommand(uint itt, uint cmdSN, int bufferLength, DataBufferPool pool, out bool overBudget)
     {
         lock (_lock)
         {
@@ -141,7 +142,7 @@ internal sealed partial class TargetSession
             {
                 command = new TargetCommand(this);
             }
-            command.Begin(itt, cmdSN, bufferLength);
+            command.Begin(itt, cmdSN, bufferLength, pool);
             _commands.Add(itt, command);
             _inFlight++;
             return command;
@@ -300,8 +301,7 @@ internal sealed partial class TargetSession
         {
             foreach (var command in waiting)
             {
-                command.ClearR2Ts();
-                command.StopWaitingForData();
+                Connection?.EndDataOut(command);
                 Finish(command, slideWindow: true);
             }
         }

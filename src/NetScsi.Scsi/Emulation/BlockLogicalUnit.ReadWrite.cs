@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using Microsoft.Win32.SafeHandles;
 using NetScsi.Scsi.Commands;
 using NetScsi.Scsi.Storage;
 
@@ -15,7 +14,7 @@ public sealed partial class BlockLogicalUnit
     /// Reads from this size up leave their data in a file-backed device for the transport to send (when it can):
     /// below it, the copy costs less than the extra system call of a separate header send.
     /// </summary>
-    private const int FileDataInMinimum = 16 * 1024;
+    private const int StoredDataInMinimum = 16 * 1024;
 
     /// <summary>SBC-4 §5.14-5.17: READ (6/10/12/16).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -43,11 +42,11 @@ public sealed partial class BlockLogicalUnit
         int wanted = (int)Math.Min(bytes, DataInCapacity(task));
         int whole = wanted / _blockSize * _blockSize;
         long lba = (long)cdb.Lba;
-        if (whole == wanted && wanted >= FileDataInMinimum && task.AcceptsFileDataIn && _device is IFileBackedBlockDevice files
-            && files.TryGetFileRegion(lba, wanted / _blockSize, out SafeFileHandle file, out long offset))
+        if (whole == wanted && wanted >= StoredDataInMinimum && task.AcceptsStoredDataIn && _device is IStoredDataBlockDevice stored
+            && stored.TryGetStoredData(lba, wanted / _blockSize, out StoredData data))
         {
-            // Large reads of a memory-resident file are not copied here: the transport sends them from the file.
-            task.SetFileDataIn(file, offset, wanted);
+            // Large reads of memory-resident storage are not copied here: the transport sends them from where they are.
+            task.SetStoredDataIn(data);
             return;
         }
         if (whole > 0)

@@ -280,9 +280,9 @@ public sealed partial class BlockLogicalUnit : ILogicalUnit, ITaskAbortSource
         }
         finally
         {
-            if (task.DataInFile is not null)
+            if (task.StoredDataIn is not null)
             {
-                // The data is still in the file: the task completes when the transport has sent it.
+                // The data is still in storage: the task completes when the transport has sent it.
                 task.HoldTaskSetUntilDataInReleased(_gate, attribute);
             }
             else

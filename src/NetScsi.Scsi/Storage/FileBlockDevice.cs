@@ -9,13 +9,13 @@ namespace NetScsi.Scsi.Storage;
 /// asynchronous handle, so any number of reads and writes are outstanding at once with no lock.
 /// On Linux, unmap punches holes (fallocate) and allocation status comes from SEEK_DATA/SEEK_HOLE.
 /// A file on a memory filesystem (tmpfs, ramfs) also offers its blocks to the transport for sending
-/// straight from the file (<see cref="IFileBackedBlockDevice"/>).
+/// straight from the file (<see cref="IStoredDataBlockDevice"/>, <see cref="IFileDataSource"/>).
 /// </summary>
 /// <remarks>
 /// A read-write device holds an exclusive advisory lock on the file (.NET's FileShare.None is flock
 /// LOCK_EX on Unix), so a second target cannot write the same backing file underneath this one.
 /// </remarks>
-public sealed class FileBlockDevice : IFileBackedBlockDevice
+public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
 {
     // Fallback unmap on filesystems that cannot punch holes: zeros written in 256 KiB pieces.
     private static readonly ReadOnlyMemory<byte> s_zeros = new byte[256 * 1024];
@@ -178,13 +178,26 @@ public sealed class FileBlockDevice : IFileBackedBlockDevice
     /// Only for a file on tmpfs or ramfs: reading it never waits for a disk and cannot fail with EIO, so a
     /// sender that reads it late and under its connection's send lock neither stalls nor loses an error.
     /// </remarks>
-    public bool TryGetFileRegion(long lba, long blockCount, out SafeFileHandle file, out long offset)
+    public bool TryGetStoredData(long lba, long blockCount, out StoredData data)
     {
         ThrowIfDisposed();
         BlockDeviceGuard.ThrowIfInvalidRange(lba, blockCount, _blockCount);
-        file = _handle;
-        offset = lba * _blockSize;
+        data = new StoredData(this, lba * _blockSize, (int)Math.Min(int.MaxValue, blockCount * _blockSize));
         return _inMemory;
+    }
+
+    /// <inheritdoc/>
+    SafeFileHandle IFileDataSource.File => _handle;
+
+    /// <inheritdoc/>
+    void IStoredDataSource.Read(long offset, Span<byte> destination)
+    {
+        ThrowIfDisposed();
+        int read = RandomAccess.Read(_handle, destination, offset);
+        if (read < destination.Length)
+        {
+            throw new IOException($"The file {_path} ended at byte {offset + read}, inside a stored read of {destination.Length} bytes.");
+        }
     }
 
     public ValueTask ReadAsync(long lba, Memory<byte> buffer, CancellationToken cancellationToken = default)

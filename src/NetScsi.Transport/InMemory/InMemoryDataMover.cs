@@ -4,14 +4,16 @@ using System.Threading.Channels;
 namespace NetScsi.Transport.InMemory;
 
 /// <summary>
-/// A data mover with no sockets: each connection is two <see cref="Pipe"/>s cross-wired. Used by
-/// functional tests and benchmarks to run initiator and target in one process.
+/// A transport with no sockets: each connection is two <see cref="Pipe"/>s cross-wired, a byte stream under the
+/// stream movers on both ends. Functional tests and benchmarks run initiator and target in one process over it.
 /// </summary>
 public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
 {
-    private readonly Channel<IDataMoverConnection> _pending = Channel.CreateUnbounded<IDataMoverConnection>();
+    public const string TransportName = "memory";
 
-    public InMemoryDataMover(string name = "memory")
+    private readonly Channel<ITargetDataMover> _pending = Channel.CreateUnbounded<ITargetDataMover>();
+
+    public InMemoryDataMover(string name = TransportName)
     {
         Portal = new MemoryPortal(name);
     }
@@ -19,33 +21,43 @@ public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
     /// <summary>The mover's one portal: connect to it to reach the listener.</summary>
     public Portal Portal { get; }
 
-    /// <summary>Creates a connected pair without going through accept (benchmarks).</summary>
-    public static (IDataMoverConnection Client, IDataMoverConnection Server) CreatePair(PipeOptions? options = null)
+    private static PipeOptions DefaultPipeOptions { get; } =
+        new(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024, useSynchronizationContext: false);
+
+    /// <summary>Two cross-wired pipes: what one end writes, the other reads.</summary>
+    public static (IDuplexPipe Client, IDuplexPipe Server) CreatePipePair(PipeOptions? options = null)
     {
-        options ??= new PipeOptions(pauseWriterThreshold: 4 * 1024 * 1024, resumeWriterThreshold: 2 * 1024 * 1024, useSynchronizationContext: false);
+        options ??= DefaultPipeOptions;
         var toServer = new Pipe(options);
         var toClient = new Pipe(options);
-        var client = new InMemoryConnection(new DuplexPipe(toClient.Reader, toServer.Writer));
-        var server = new InMemoryConnection(new DuplexPipe(toServer.Reader, toClient.Writer));
-        return (client, server);
+        return (new DuplexPipe(toClient.Reader, toServer.Writer), new DuplexPipe(toServer.Reader, toClient.Writer));
     }
 
-    public ValueTask<IDataMoverConnection> ConnectAsync(Portal portal, CancellationToken cancellationToken = default)
+    public ValueTask<IInitiatorDataMover> ConnectAsync(Portal portal, CancellationToken cancellationToken = default)
+    {
+        IDuplexPipe client = ConnectRaw(portal);
+        return ValueTask.FromResult<IInitiatorDataMover>(new StreamInitiatorDataMover(client, TransportName, Portal.ToString(), Portal.ToString()));
+    }
+
+    /// <summary>
+    /// Connects without an initiator mover: the caller gets the byte stream itself, to write PDUs by hand (tests of
+    /// malformed input, raw-PDU benchmarks). The listener's end is an ordinary target mover.
+    /// </summary>
+    public IDuplexPipe ConnectRaw(Portal portal)
     {
         if (portal != Portal)
         {
             throw new ArgumentException($"{portal} is not this in-memory mover's portal ({Portal}).", nameof(portal));
         }
-
-        var (client, server) = CreatePair();
-        if (!_pending.Writer.TryWrite(server))
+        var (client, server) = CreatePipePair();
+        if (!_pending.Writer.TryWrite(new StreamTargetDataMover(server, TransportName, Portal.ToString(), Portal.ToString())))
         {
             throw new IOException("In-memory listener is stopped.");
         }
-        return ValueTask.FromResult(client);
+        return client;
     }
 
-    public async ValueTask<IDataMoverConnection?> AcceptAsync(CancellationToken cancellationToken = default)
+    public async ValueTask<ITargetDataMover?> AcceptAsync(CancellationToken cancellationToken = default)
     {
         try
         {
@@ -69,31 +81,5 @@ public sealed class InMemoryDataMover : IDataMoverListener, IDataMoverConnector
     {
         _pending.Writer.TryComplete();
         return ValueTask.CompletedTask;
-    }
-
-    private sealed class InMemoryConnection(IDuplexPipe pipe) : IDataMoverConnection
-    {
-        public IDuplexPipe Transport { get; } = pipe;
-
-        public string Kind => "memory";
-
-        public string PeerAddress => "memory";
-
-        public string RemoteName => "memory";
-
-        public void Abort()
-        {
-            // Like a TCP FIN after the last write: the peer reads what was sent, then end of stream.
-            Transport.Input.CancelPendingRead();
-            Transport.Input.Complete();
-            Transport.Output.Complete();
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            Transport.Input.Complete();
-            Transport.Output.Complete();
-            return ValueTask.CompletedTask;
-        }
     }
 }

@@ -13,15 +13,15 @@ namespace NetScsi.Functional.Tests.Target;
 internal sealed class RawIscsiClient : IAsyncDisposable
 {
     private static readonly TimeSpan s_defaultTimeout = TimeSpan.FromSeconds(10);
-    private readonly IDataMoverConnection _connection;
+    private readonly IDuplexPipe _pipe;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
 
-    public RawIscsiClient(IDataMoverConnection connection)
+    public RawIscsiClient(IDuplexPipe pipe)
     {
-        _connection = connection;
-        _input = connection.Transport.Input;
-        _output = connection.Transport.Output;
+        _pipe = pipe;
+        _input = pipe.Input;
+        _output = pipe.Output;
     }
 
     public uint CmdSN { get; set; } = 1;
@@ -223,5 +223,9 @@ internal sealed class RawIscsiClient : IAsyncDisposable
         return header;
     }
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _pipe.Input.CompleteAsync();
+        await _pipe.Output.CompleteAsync();
+    }
 }

@@ -43,11 +43,7 @@ internal sealed class TargetFixture : IAsyncDisposable
         return fixture;
     }
 
-    public async Task<RawIscsiClient> ConnectAsync()
-    {
-        var connection = await _mover.ConnectAsync(_mover.Portal);
-        return new RawIscsiClient(connection);
-    }
+    public Task<RawIscsiClient> ConnectAsync() => Task.FromResult(new RawIscsiClient(_mover.ConnectRaw(_mover.Portal)));
 
     /// <summary>Connects and logs in to the fixture's target with AuthMethod=None.</summary>
     public async Task<RawIscsiClient> LoginAsync(params string[] keys)

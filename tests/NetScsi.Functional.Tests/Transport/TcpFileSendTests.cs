@@ -5,14 +5,14 @@ using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.Transport;
 
-/// <summary><see cref="TcpConnection"/>'s <see cref="IFileSender"/>: header, then a file range, byte for byte, also when the peer is slow.</summary>
+/// <summary><see cref="TcpStream.SendFileAsync"/> (sendfile under the TCP target mover): header, then a file range, byte for byte, also when the peer is slow.</summary>
 public sealed class TcpFileSendTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(60);
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "netscsi-sendfile-" + Guid.NewGuid().ToString("N"));
     private TcpDataMoverListener _listener = null!;
-    private IDataMoverConnection _server = null!;
+    private TcpStream _server = null!;
     private Socket _client = null!;
 
     public async Task InitializeAsync()
@@ -22,7 +22,7 @@ public sealed class TcpFileSendTests : IAsyncLifetime
         var accept = _listener.AcceptAsync().AsTask();
         _client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await _client.ConnectAsync(_listener.EndPoint);
-        _server = (await accept.WaitAsync(s_timeout))!;
+        _server = ((TcpTargetDataMover)(await accept.WaitAsync(s_timeout))!).Stream;
     }
 
     public async Task DisposeAsync()
@@ -62,7 +62,7 @@ public sealed class TcpFileSendTests : IAsyncLifetime
         using var file = File.OpenHandle(path);
         byte[] header = [.. Enumerable.Range(0, 48).Select(i => (byte)(0xA0 + i))];
 
-        var sender = Assert.IsAssignableFrom<IFileSender>(_server);
+        TcpStream sender = _server;
         await sender.SendFileAsync(header, file, offset: 4096, length: 65536).AsTask().WaitAsync(s_timeout);
         await sender.SendFileAsync(header.AsMemory(0, 8), file, offset: 0, length: 512).AsTask().WaitAsync(s_timeout);
 
@@ -84,7 +84,7 @@ public sealed class TcpFileSendTests : IAsyncLifetime
         byte[] header = new byte[52];
         header.AsSpan().Fill(0x5A);
 
-        Task send = ((IFileSender)_server).SendFileAsync(header, file, 0, length).AsTask();
+        Task send = _server.SendFileAsync(header, file, 0, length).AsTask();
         await Task.Delay(300);
         Assert.False(send.IsCompleted, "32 MiB cannot fit in the socket buffers of a peer that does not read");
 
@@ -99,7 +99,7 @@ public sealed class TcpFileSendTests : IAsyncLifetime
     {
         string path = CreateFile(8192, seed: 3, out _);
         using var file = File.OpenHandle(path);
-        var error = await Assert.ThrowsAsync<IOException>(() => ((IFileSender)_server).SendFileAsync(new byte[48], file, 4096, 8192).AsTask().WaitAsync(s_timeout));
+        var error = await Assert.ThrowsAsync<IOException>(() => _server.SendFileAsync(new byte[48], file, 4096, 8192).AsTask().WaitAsync(s_timeout));
         Assert.Contains("8192", error.Message);
     }
 }

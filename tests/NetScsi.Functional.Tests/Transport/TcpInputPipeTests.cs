@@ -9,7 +9,7 @@ using NetScsi.Transport.Tcp;
 namespace NetScsi.Functional.Tests.Transport;
 
 /// <summary>
-/// The input pipe of an initiator's <see cref="TcpConnection"/> (<see cref="TcpDataMoverConnector"/>), which reads
+/// The input pipe of an initiator's <see cref="TcpStream"/> (<see cref="TcpDataMoverConnector"/>), which reads
 /// the socket itself: PipeReader semantics for a PDU parser, a buffer that grows for a PDU larger than it, and
 /// the reads a consumer can shape (limited, polling).
 /// </summary>
@@ -20,12 +20,12 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
     private Socket _listener = null!;
 
     /// <summary>The connection under test.</summary>
-    private IDataMoverConnection Connection { get; set; } = null!;
+    private TcpStream Connection { get; set; } = null!;
 
     /// <summary>Its peer.</summary>
     private Socket Client { get; set; } = null!;
 
-    private PipeReader Input => Connection.Transport.Input;
+    private PipeReader Input => Connection.Pipe.Input;
 
     public async Task InitializeAsync()
     {
@@ -33,7 +33,7 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _listener.Listen();
         Task<Socket> accept = _listener.AcceptAsync();
-        Connection = await new TcpDataMoverConnector().ConnectAsync(new TcpPortal((IPEndPoint)_listener.LocalEndPoint!)).AsTask().WaitAsync(s_timeout);
+        Connection = await TcpDataMoverConnector.ConnectStreamAsync(new TcpPortal((IPEndPoint)_listener.LocalEndPoint!)).AsTask().WaitAsync(s_timeout);
         Client = await accept.WaitAsync(s_timeout);
     }
 
@@ -139,7 +139,7 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
         byte[] sent = Pattern(100, seed: 6);
         await Client.SendAsync(sent, SocketFlags.None); // over loopback the bytes are in the server's socket now
 
-        Assert.IsAssignableFrom<IDirectReceiver>(Connection).LimitNextPipeRead(48);
+        Connection.LimitNextPipeRead(48);
         ReadResult first = await Input.ReadAsync().AsTask().WaitAsync(s_timeout);
         Assert.Equal(sent[..48], first.Buffer.ToArray());
         Input.AdvanceTo(first.Buffer.End);
@@ -152,7 +152,7 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
     [Fact]
     public async Task LimitNextPipeRead_OutlivesATryReadThatFoundNothing()
     {
-        Assert.IsAssignableFrom<IDirectReceiver>(Connection).LimitNextPipeRead(48);
+        Connection.LimitNextPipeRead(48);
         Assert.False(Input.TryRead(out _));
 
         byte[] sent = Pattern(100, seed: 7);
@@ -179,7 +179,7 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
     public async Task PollNextRead_TakesBytesThatArriveWhileItPolls_InsteadOfWaitingToBeWoken()
     {
         byte[] sent = Pattern(32, seed: 9);
-        Assert.IsAssignableFrom<IPollingReceiver>(Connection).PollNextRead(TimeSpan.FromSeconds(10));
+        Connection.PollNextRead(TimeSpan.FromSeconds(10));
         var clock = Stopwatch.StartNew();
         _ = Task.Run(async () =>
         {
@@ -202,7 +202,7 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
     [Fact]
     public async Task PollNextRead_GivesUpAfterItsTime_AndTheReadWaits()
     {
-        Assert.IsAssignableFrom<IPollingReceiver>(Connection).PollNextRead(TimeSpan.FromMilliseconds(20));
+        Connection.PollNextRead(TimeSpan.FromMilliseconds(20));
         var clock = Stopwatch.StartNew();
         ValueTask<ReadResult> read = Input.ReadAsync();
         Assert.False(read.IsCompleted);
@@ -218,7 +218,7 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
     [Fact]
     public async Task PollNextDirectReceive_TakesBytesThatArriveWhileItPolls_OnceOnly()
     {
-        var receiver = Assert.IsAssignableFrom<IDirectReceiver>(Connection);
+        var receiver = Connection;
         byte[] sent = Pattern(32 * 1024, seed: 11);
         receiver.PollNextDirectReceive(TimeSpan.FromSeconds(10));
         var clock = Stopwatch.StartNew();
@@ -251,7 +251,7 @@ public sealed class TcpInputPipeTests : IAsyncLifetime
     [Fact]
     public async Task PollNextDirectReceive_GivesUpAfterItsTime_AndTheReceiveWaits()
     {
-        var receiver = Assert.IsAssignableFrom<IDirectReceiver>(Connection);
+        var receiver = Connection;
         receiver.PollNextDirectReceive(TimeSpan.FromMilliseconds(20));
         var clock = Stopwatch.StartNew();
         byte[] buffer = new byte[64];

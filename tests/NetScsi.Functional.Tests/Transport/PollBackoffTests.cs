@@ -1,6 +1,6 @@
-using NetScsi.Iscsi.Initiator;
+using NetScsi.Transport.Tcp;
 
-namespace NetScsi.Iscsi.Tests.Initiator;
+namespace NetScsi.Functional.Tests.Transport;
 
 /// <summary><see cref="PollBackoff"/>: polls while polls find something, backs off doubling after misses, and recovers.</summary>
 public sealed class PollBackoffTests

@@ -1,4 +1,4 @@
-namespace NetScsi.Iscsi.Initiator;
+namespace NetScsi.Transport.Tcp;
 
 /// <summary>
 /// Whether one kind of poll of a connection is worth its CPU: a poll that found what it waited for keeps

@@ -8,7 +8,7 @@ namespace NetScsi.Scsi.Tests.Emulation;
 /// Reads whose data stays in a memory-resident backing file for the transport to send (sendfile): when the
 /// unit does that, and that the task keeps its place in the task set until the transport releases it.
 /// </summary>
-public sealed class BlockLogicalUnitFileDataInTests : IAsyncLifetime
+public sealed class BlockLogicalUnitStoredDataInTests : IAsyncLifetime
 {
     private const int BlockSize = 512;
     private static readonly string s_memoryDirectory = MemoryFileSystemFactAttribute.IsMemoryFileSystem(MemoryFileSystemFactAttribute.Directory)
@@ -52,24 +52,29 @@ public sealed class BlockLogicalUnitFileDataInTests : IAsyncLifetime
     private async Task<ScsiTask> Run(byte[] cdb, int dataIn, bool acceptsFile = true, TaskAttribute attribute = TaskAttribute.Simple, byte[]? dataOut = null)
     {
         ScsiTask task = NewTask(cdb, dataIn, dataOut, attribute: attribute);
-        task.AcceptsFileDataIn = acceptsFile;
+        task.AcceptsStoredDataIn = acceptsFile;
         await _unit.ExecuteAsync(task, CancellationToken.None);
         return task;
     }
 
     [Fact]
-    public async Task TryGetFileRegion_OffersTheFileOnlyOnAMemoryFileSystem()
+    public async Task TryGetStoredData_OffersTheFileOnlyOnAMemoryFileSystem()
     {
-        Assert.Equal(OnMemoryFileSystem(s_memoryDirectory), _device.TryGetFileRegion(8, 16, out var file, out long offset));
-        Assert.Equal(8 * BlockSize, offset);
+        Assert.Equal(OnMemoryFileSystem(s_memoryDirectory), _device.TryGetStoredData(8, 16, out StoredData data));
+        Assert.Same(_device, data.Source);
+        Assert.Equal(8 * BlockSize, data.Offset);
+        Assert.Equal(16 * BlockSize, data.Length);
         var block = new byte[BlockSize];
-        RandomAccess.Read(file, block, offset);
+        data.Source.Read(data.Offset, block);
         Assert.Equal(_contents.AsSpan(8 * BlockSize, BlockSize).ToArray(), block);
+        var fromFile = new byte[BlockSize];
+        RandomAccess.Read(((IFileDataSource)data.Source).File, fromFile, data.Offset);
+        Assert.Equal(block, fromFile);
 
         string diskDirectory = AppContext.BaseDirectory;
         await using FileBlockDevice onDisk = Open(diskDirectory);
-        Assert.Equal(OnMemoryFileSystem(diskDirectory), onDisk.TryGetFileRegion(0, 1, out _, out _));
-        Assert.Throws<ArgumentOutOfRangeException>(() => onDisk.TryGetFileRegion(onDisk.BlockCount, 1, out _, out _));
+        Assert.Equal(OnMemoryFileSystem(diskDirectory), onDisk.TryGetStoredData(0, 1, out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => onDisk.TryGetStoredData(onDisk.BlockCount, 1, out _));
     }
 
     [MemoryFileSystemFact]
@@ -78,15 +83,16 @@ public sealed class BlockLogicalUnitFileDataInTests : IAsyncLifetime
         ScsiTask task = await Run(Cdbs.Read10(64, 128), dataIn: 128 * BlockSize);
 
         AssertGood(task);
-        Assert.NotNull(task.DataInFile);
-        Assert.Equal(64 * BlockSize, task.DataInFileOffset);
+        StoredData stored = Assert.NotNull(task.StoredDataIn);
+        Assert.Equal(64 * BlockSize, stored.Offset);
+        Assert.Equal(128 * BlockSize, stored.Length);
         Assert.Equal(128 * BlockSize, task.DataInLength);
         var sent = new byte[task.DataInLength];
-        RandomAccess.Read(task.DataInFile!, sent, task.DataInFileOffset);
+        stored.Source.Read(stored.Offset, sent);
         Assert.Equal(_contents.AsSpan(64 * BlockSize, 128 * BlockSize).ToArray(), sent);
         Assert.All(task.Buffer.ToArray(), b => Assert.Equal(0, b)); // nothing was copied
         task.ReleaseDataIn();
-        Assert.Null(task.DataInFile);
+        Assert.Null(task.StoredDataIn);
     }
 
     [Theory]
@@ -98,7 +104,7 @@ public sealed class BlockLogicalUnitFileDataInTests : IAsyncLifetime
         ScsiTask task = await Run(Cdbs.Read10(64, (ushort)blocks), dataIn: edtl, acceptsFile: acceptsFile);
 
         AssertGood(task);
-        Assert.Null(task.DataInFile);
+        Assert.Null(task.StoredDataIn);
         Assert.Equal(edtl, task.DataInLength);
         Assert.Equal(_contents.AsSpan(64 * BlockSize, edtl), DataIn(task));
     }
@@ -107,14 +113,14 @@ public sealed class BlockLogicalUnitFileDataInTests : IAsyncLifetime
     public async Task OrderedWrite_AfterFileRead_WaitsUntilTheTransportReleasesTheData()
     {
         ScsiTask read = await Run(Cdbs.Read10(0, 64), dataIn: 64 * BlockSize);
-        Assert.NotNull(read.DataInFile);
+        StoredData stored = Assert.NotNull(read.StoredDataIn);
 
         byte[] newData = Enumerable.Repeat((byte)0xEE, 64 * BlockSize).ToArray();
         Task<ScsiTask> write = Run(Cdbs.Write10(0, 64), 0, attribute: TaskAttribute.Ordered, dataOut: newData);
         await Task.Delay(100);
         Assert.False(write.IsCompleted, "the ORDERED write must not overtake the read whose data is still unsent");
         var unsent = new byte[read.DataInLength];
-        RandomAccess.Read(read.DataInFile!, unsent, read.DataInFileOffset);
+        stored.Source.Read(stored.Offset, unsent);
         Assert.Equal(_contents.AsSpan(0, 64 * BlockSize).ToArray(), unsent);
 
         read.ReleaseDataIn();
@@ -131,6 +137,6 @@ public sealed class BlockLogicalUnitFileDataInTests : IAsyncLifetime
 
         read.Reset();
         AssertGood(await ordered.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Null(read.DataInFile);
+        Assert.Null(read.StoredDataIn);
     }
 }

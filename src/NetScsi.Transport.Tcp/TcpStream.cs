@@ -10,12 +10,13 @@ using Microsoft.Win32.SafeHandles;
 namespace NetScsi.Transport.Tcp;
 
 /// <summary>
-/// TCP stream mover: a connected socket behind a pipe pair. Data from files goes out with sendfile(2)
-/// (<see cref="IFileSender"/>) on Linux, without passing through user memory, and large incoming data can
-/// be received straight into its destination (<see cref="IDirectReceiver"/>). An initiator's input pipe reads
-/// the socket itself (<see cref="SocketPipeReader"/>), so its reads can also poll (<see cref="IPollingReceiver"/>).
+/// A connected TCP socket behind a pipe pair: the byte stream under the TCP movers. What it can do beyond a pipe is
+/// theirs alone: data from files goes out with sendfile(2) on Linux, without passing through user memory
+/// (<see cref="SendFileAsync"/>), and large incoming data can be received straight into its destination
+/// (<see cref="ReceiveDirectAsync"/>). An initiator's input pipe reads the socket itself (<see cref="SocketPipeReader"/>),
+/// so its reads can also poll (<see cref="PollNextRead"/>).
 /// </summary>
-public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectReceiver, IPollingReceiver
+internal sealed class TcpStream : IAsyncDisposable
 {
     /// <summary>When the send buffer is full, this much file data goes the ordinary way (which waits for room).</summary>
     private const int FallbackChunk = 16 * 1024;
@@ -48,7 +49,7 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
     /// (<see cref="PollNextRead"/>). For an initiator, whose large Data-In goes around the pipe. Otherwise a
     /// <see cref="StreamPipeReader"/>, whose chained segments take a target's large Data-Out without moving it.
     /// </param>
-    internal TcpConnection(Socket socket, int receiveBufferSize = DefaultReceiveBufferSize, bool socketReader = false)
+    internal TcpStream(Socket socket, int receiveBufferSize = DefaultReceiveBufferSize, bool socketReader = false)
     {
         _socket = socket;
         _socket.NoDelay = true;
@@ -77,21 +78,31 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
         _pipe = new DuplexPipe(reader, writer);
     }
 
-    public IDuplexPipe Transport => _pipe;
+    public IDuplexPipe Pipe => _pipe;
 
-    /// <inheritdoc/>
-    /// <remarks>Only a connection whose input pipe reads the socket itself can; on others (a target's) it does nothing.</remarks>
+    /// <summary>
+    /// Makes the input pipe's next read of the socket take at most <paramref name="length"/> bytes (reads after it
+    /// take what they can again): a consumer that expects the next PDU to be another large one whose data it will
+    /// receive directly asks for just its header, so none of that data has to be copied out of the pipe. Only a
+    /// stream whose input pipe reads the socket itself can; on others (a target's) it does nothing.
+    /// </summary>
     public void LimitNextPipeRead(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
         _socketReader?.LimitNextRead(length);
     }
 
-    /// <inheritdoc/>
-    /// <remarks>Only a connection whose input pipe reads the socket itself can; on others (a target's) it does nothing.</remarks>
+    /// <summary>
+    /// Makes the input pipe's next read, when nothing has arrived yet, keep checking the socket for up to
+    /// <paramref name="duration"/> before it waits to be woken. Only a stream whose input pipe reads the socket itself
+    /// can; on others (a target's) it does nothing.
+    /// </summary>
     public void PollNextRead(TimeSpan duration) => _socketReader?.PollNextRead(duration);
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Makes the next <see cref="ReceiveDirectAsync"/>, when nothing has arrived yet, keep checking the socket for up to
+    /// <paramref name="duration"/> before it waits: for the rest of a PDU whose start has come.
+    /// </summary>
     public void PollNextDirectReceive(TimeSpan duration) => _directPollTicks = NonBlockingSocket.PollTicks(duration);
 
     /// <summary>Our end of the connection: the address the peer reached (SendTargets reports it for wildcard portals).</summary>
@@ -101,10 +112,11 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
 
     public string RemoteName { get; }
 
-    public string Kind => "tcp";
-
-    /// <inheritdoc/>
-    /// <remarks>The pipe reader reads the socket only when asked, so once it is drained the socket's next bytes are ours.</remarks>
+    /// <summary>
+    /// Receives the next bytes of the stream into <paramref name="buffer"/>; 0 when the peer has closed it. Only when
+    /// the consumer has consumed everything the input pipe holds and has no read pending on it: the pipe reader reads
+    /// the socket only when asked, so once it is drained the socket's next bytes are ours.
+    /// </summary>
     public ValueTask<int> ReceiveDirectAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         long pollTicks = _directPollTicks;
@@ -141,7 +153,12 @@ public sealed class TcpConnection : IDataMoverConnection, IFileSender, IDirectRe
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Sends <paramref name="header"/> and then <paramref name="length"/> bytes of <paramref name="file"/> starting at
+    /// <paramref name="offset"/>. The caller owns the send side for the whole call: everything it wrote to the output
+    /// pipe is flushed, and nothing else sends until this completes.
+    /// </summary>
+    /// <exception cref="IOException">The connection failed, or the file could not be read (the connection is then unusable).</exception>
     /// <remarks>
     /// The header goes out with MSG_MORE so the kernel puts it in the same segment as the file data that
     /// follows. Both calls are non-blocking; when the socket's send buffer is full, the next chunk is read

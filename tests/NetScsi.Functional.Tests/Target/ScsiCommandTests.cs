@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Emulation;
@@ -145,7 +146,7 @@ public sealed class ScsiCommandTests
         // When the unit hears of the holder's nexus loss: has the Logout Response already been sent?
         var spy = new NexusLossSpy(unit, origin =>
         {
-            if (origin?.InitiatorName == HolderName)
+            if (origin is not null && origin.InitiatorDevice.Equals(IscsiTransportIdCodec.ForDevice(HolderName)))
             {
                 holderLoss.TrySetResult(holder!.HasUnreadData());
             }

@@ -157,9 +157,10 @@ public sealed class BlockLogicalUnitPersistThroughPowerLossTests : IDisposable
         var root = document.RootElement;
 
         Assert.Equal("netscsi-persistent-reservations", root.GetProperty("format").GetString());
-        Assert.Equal(1, root.GetProperty("version").GetInt32());
+        Assert.Equal(2, root.GetProperty("version").GetInt32());
         var registrant = Assert.Single(root.GetProperty("registrants").EnumerateArray());
-        Assert.Equal(DefaultNexus.InitiatorPortName, registrant.GetProperty("initiatorPortName").GetString());
+        Assert.Equal(Convert.ToHexString(DefaultNexus.InitiatorPort.Bytes), registrant.GetProperty("initiatorPort").GetString());
+        Assert.Equal(Convert.ToHexString(DefaultNexus.InitiatorDevice.Bytes), registrant.GetProperty("initiatorDevice").GetString());
         Assert.Equal(1, registrant.GetProperty("relativeTargetPortId").GetInt32());
         Assert.Equal("0x00000000000000aa", registrant.GetProperty("key").GetString());
         Assert.Equal(6, root.GetProperty("reservation").GetProperty("type").GetInt32());

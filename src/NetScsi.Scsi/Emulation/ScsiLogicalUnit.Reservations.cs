@@ -2,8 +2,15 @@ using NetScsi.Scsi.Commands;
 
 namespace NetScsi.Scsi.Emulation;
 
-public sealed partial class BlockLogicalUnit
+public abstract partial class ScsiLogicalUnit
 {
+    /// <summary>PREVENT ALLOW MEDIUM REMOVAL byte 4 bits 1-0: PREVENT.</summary>
+    private protected const byte PreventMask = 0x03;
+
+    // RESERVE(6) byte 1 bit 0 was the extent bit; RESERVE(10)/RELEASE(10) bit 4 is 3RDPTY, bit 1 LONGID. None supported.
+    private const byte Reserve6UnsupportedBits = 0x01;
+    private const byte Reserve10UnsupportedBits = 0x13;
+
     // The I_T nexus holding a RESERVE(6)/(10) reservation (SPC-2 §5.5.1), or null.
     private ItNexus? _reservationHolder;
 
@@ -31,7 +38,7 @@ public sealed partial class BlockLogicalUnit
             case ScsiOpcode.MaintenanceIn:
                 return false;
             case ScsiOpcode.PreventAllowMediumRemoval:
-                return (task.Cdb[4] & 0x03) != 0;
+                return (task.Cdb[4] & PreventMask) != 0;
             default:
                 task.Status = ScsiStatus.ReservationConflict;
                 return true;
@@ -42,8 +49,7 @@ public sealed partial class BlockLogicalUnit
     private void Reserve(ScsiTask task)
     {
         ReadOnlySpan<byte> cdb = task.Cdb;
-        // RESERVE(6) byte 1 bit 0 was the extent bit; RESERVE(10) bit 4 is 3RDPTY, bit 1 LONGID. None supported.
-        byte unsupported = cdb[0] == ScsiOpcode.Reserve6 ? (byte)0x01 : (byte)0x13;
+        byte unsupported = cdb[0] == ScsiOpcode.Reserve6 ? Reserve6UnsupportedBits : Reserve10UnsupportedBits;
         if ((cdb[1] & unsupported) != 0)
         {
             task.InvalidFieldInCdb(1);
@@ -71,7 +77,7 @@ public sealed partial class BlockLogicalUnit
     private void Release(ScsiTask task)
     {
         ReadOnlySpan<byte> cdb = task.Cdb;
-        byte unsupported = cdb[0] == ScsiOpcode.Release6 ? (byte)0x01 : (byte)0x13;
+        byte unsupported = cdb[0] == ScsiOpcode.Release6 ? Reserve6UnsupportedBits : Reserve10UnsupportedBits;
         if ((cdb[1] & unsupported) != 0)
         {
             task.InvalidFieldInCdb(1);

@@ -15,6 +15,13 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
 
     private const int ReportLunsHeaderLength = 8;
 
+    // SPC-4 §6.6.2: the standard INQUIRY data of an absent LUN: PERIPHERAL QUALIFIER 011b (not capable of supporting a
+    // device at this LUN), type 1Fh, SPC-4, HISUP, RESPONSE DATA FORMAT 2, the 36 mandatory bytes.
+    private const int AbsentLunInquiryLength = 36;
+    private const byte NotCapablePeripheralQualifier = 0x60;
+    private const byte Spc4Version = 0x06;
+    private const byte HierarchicalSupportAndResponseDataFormat2 = 0x12;
+
     // Direct index for the usual small LUN numbers; sparse high numbers fall back to binary search so a
     // per-initiator view stays cheap to build whatever LUN numbers it holds.
     private const int MaxDirectIndex = 1024;
@@ -192,13 +199,13 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
         ReadOnlySpan<byte> cdb = task.Cdb;
         if (opcode == ScsiOpcode.Inquiry && cdb.Length >= 6 && (cdb[1] & 0x03) == 0 && cdb[2] == 0)
         {
-            Span<byte> d = stackalloc byte[36];
+            Span<byte> d = stackalloc byte[AbsentLunInquiryLength];
             d.Clear();
-            d[0] = 0x7F; // PERIPHERAL QUALIFIER 011b, PERIPHERAL DEVICE TYPE 1Fh
-            d[2] = 0x06;
-            d[3] = 0x12;
-            d[4] = 31;
-            CompleteDataIn(task, d, BinaryPrimitives.ReadUInt16BigEndian(cdb[3..]));
+            d[0] = NotCapablePeripheralQualifier | PeripheralDeviceType.UnknownOrNone;
+            d[2] = Spc4Version;
+            d[3] = HierarchicalSupportAndResponseDataFormat2;
+            d[4] = AbsentLunInquiryLength - 5; // ADDITIONAL LENGTH
+            ScsiTaskData.CompleteDataIn(task, d, BinaryPrimitives.ReadUInt16BigEndian(cdb[3..]));
             return;
         }
         if (opcode == ScsiOpcode.RequestSense && cdb.Length >= 6)
@@ -206,7 +213,7 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
             Span<byte> sense = stackalloc byte[SenseData.MaxDescriptorLength];
             int n = SenseData.Write(sense, (cdb[1] & 0x01) != 0, SenseKey.IllegalRequest,
                 Asc.Code(Asc.LogicalUnitNotSupported), Asc.Qualifier(Asc.LogicalUnitNotSupported));
-            CompleteDataIn(task, sense[..n], cdb[4]);
+            ScsiTaskData.CompleteDataIn(task, sense[..n], cdb[4]);
             return;
         }
         task.CheckCondition(SenseKey.IllegalRequest, Asc.LogicalUnitNotSupported);
@@ -243,7 +250,7 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
         int limit = (int)Math.Min(allocationLength, (uint)total);
         task.CommandTransferLength = limit;
         Span<byte> buffer = task.Buffer.Span;
-        int n = Math.Min(limit, DataInCapacity(task));
+        int n = Math.Min(limit, ScsiTaskData.DataInCapacity(task));
         // Written straight into the task buffer, clipped to what fits: the list can be 128 KiB.
         Span<byte> header = stackalloc byte[ReportLunsHeaderLength];
         header.Clear();
@@ -263,15 +270,4 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
         task.DataInLength = n;
     }
 
-    private static int DataInCapacity(ScsiTask task) =>
-        task.Direction is DataDirection.Read or DataDirection.Bidirectional ? task.Buffer.Length : 0;
-
-    private static void CompleteDataIn(ScsiTask task, ReadOnlySpan<byte> data, int allocationLength)
-    {
-        int available = Math.Min(data.Length, allocationLength);
-        task.CommandTransferLength = available;
-        int n = Math.Min(available, DataInCapacity(task));
-        data[..n].CopyTo(task.Buffer.Span);
-        task.DataInLength = n;
-    }
 }

@@ -5,30 +5,25 @@ namespace NetScsi.Scsi.Emulation;
 
 public sealed partial class BlockLogicalUnit
 {
-    // SBC-4 §6.6: the block device VPD pages.
-    private const byte BlockLimitsPage = 0xB0;
-    private const byte BlockDeviceCharacteristicsPage = 0xB1;
-    private const byte LogicalBlockProvisioningPage = 0xB2;
-
     // SPC-4 §7.8.1: the pages a block unit adds to the core's, ascending.
     private static ReadOnlySpan<byte> BlockVpdPages =>
-        [CopyManager.ThirdPartyCopyVpdPage, BlockLimitsPage, BlockDeviceCharacteristicsPage, LogicalBlockProvisioningPage];
+        [VpdPage.ThirdPartyCopy, VpdPage.BlockLimits, VpdPage.BlockDeviceCharacteristics, VpdPage.LogicalBlockProvisioning];
 
     private protected override ReadOnlySpan<byte> DeviceVpdPages => BlockVpdPages;
 
     private protected override int WriteDeviceVpdPage(byte pageCode, Span<byte> page, ItNexus? nexus) => pageCode switch
     {
-        CopyManager.ThirdPartyCopyVpdPage => CopyManager.WriteThirdPartyCopyVpd(page),
-        BlockLimitsPage => WriteBlockLimitsVpd(page),
-        BlockDeviceCharacteristicsPage => WriteBlockDeviceCharacteristicsVpd(page, SupportsBlockErase),
-        LogicalBlockProvisioningPage => WriteLogicalBlockProvisioningVpd(page),
+        VpdPage.ThirdPartyCopy => CopyManager.WriteThirdPartyCopyVpd(page),
+        VpdPage.BlockLimits => WriteBlockLimitsVpd(page),
+        VpdPage.BlockDeviceCharacteristics => WriteBlockDeviceCharacteristicsVpd(page, SupportsBlockErase),
+        VpdPage.LogicalBlockProvisioning => WriteLogicalBlockProvisioningVpd(page),
         _ => -1,
     };
 
     /// <summary>SBC-4 §6.6.4: Block Limits VPD page.</summary>
     private int WriteBlockLimitsVpd(Span<byte> d)
     {
-        d[1] = BlockLimitsPage;
+        d[1] = VpdPage.BlockLimits;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], 0x3C);
         d[4] = 0x00; // WSNZ = 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS = 0 writes to the end of the medium
         d[5] = _options.MaxCompareAndWriteLengthBlocks; // MAXIMUM COMPARE AND WRITE LENGTH
@@ -56,7 +51,7 @@ public sealed partial class BlockLogicalUnit
     /// <summary>SBC-4 §6.6.2: Block Device Characteristics VPD page.</summary>
     private static int WriteBlockDeviceCharacteristicsVpd(Span<byte> d, bool blockErase)
     {
-        d[1] = BlockDeviceCharacteristicsPage;
+        d[1] = VpdPage.BlockDeviceCharacteristics;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], 0x3C);
         BinaryPrimitives.WriteUInt16BigEndian(d[4..], 0x0001); // MEDIUM ROTATION RATE: non-rotating medium
         // WABEREQ 01b: after SANITIZE BLOCK ERASE, reads succeed (deallocated blocks read as zeros).
@@ -68,7 +63,7 @@ public sealed partial class BlockLogicalUnit
     /// <summary>SBC-4 §6.6.5: Logical Block Provisioning VPD page.</summary>
     private int WriteLogicalBlockProvisioningVpd(Span<byte> d)
     {
-        d[1] = LogicalBlockProvisioningPage;
+        d[1] = VpdPage.LogicalBlockProvisioning;
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], 4);
         if (IsThin)
         {

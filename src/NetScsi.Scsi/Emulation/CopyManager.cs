@@ -26,9 +26,6 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
 
     private const int StagingBytes = 1024 * 1024;
 
-    /// <summary>SPC-4 §7.8.17: Third-party Copy VPD page.</summary>
-    public const byte ThirdPartyCopyVpdPage = 0x8F;
-
     private const byte IdentificationTargetDescriptor = 0xE4;
     private const byte BlockToBlockSegmentDescriptor = 0x02;
 
@@ -121,7 +118,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
     private bool TryParseCopyList(ScsiTask task, int parameterListLength, out CopyPlan plan)
     {
         plan = new CopyPlan();
-        ReadOnlySpan<byte> data = task.Buffer.Span[..Math.Min(parameterListLength, ScsiLogicalUnit.DataOutLength(task))];
+        ReadOnlySpan<byte> data = task.Buffer.Span[..Math.Min(parameterListLength, ScsiTaskData.DataOutLength(task))];
         if (parameterListLength < XcopyHeaderLength || data.Length < XcopyHeaderLength)
         {
             task.CheckCondition(SenseKey.IllegalRequest, Asc.ParameterListLengthError);
@@ -391,7 +388,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
                 }
                 d[7] = units;
                 BinaryPrimitives.WriteUInt32BigEndian(d[8..], (uint)count);
-                ScsiLogicalUnit.CompleteDataIn(task, d, allocationLength);
+                ScsiTaskData.CompleteDataIn(task, d, allocationLength);
                 return;
             }
             case ScsiOpcode.OperatingParametersServiceAction:
@@ -411,7 +408,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
                 d[37] = (byte)System.Numerics.BitOperations.Log2((uint)unit.BlockSize); // DATA SEGMENT GRANULARITY (log2)
                 d[43] = (byte)implemented.Length; // IMPLEMENTED DESCRIPTOR LIST LENGTH
                 implemented.CopyTo(d[44..]);
-                ScsiLogicalUnit.CompleteDataIn(task, d[..(44 + implemented.Length)], allocationLength);
+                ScsiTaskData.CompleteDataIn(task, d[..(44 + implemented.Length)], allocationLength);
                 return;
             }
             default:
@@ -423,7 +420,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
     /// <summary>SPC-4 §7.8.17: Third-party Copy VPD page, with the Supported Commands descriptor.</summary>
     public static int WriteThirdPartyCopyVpd(Span<byte> d)
     {
-        d[1] = ThirdPartyCopyVpdPage;
+        d[1] = VpdPage.ThirdPartyCopy;
         // Supported Commands third-party copy descriptor (type 0001h): EXTENDED COPY (LID1) and RECEIVE COPY
         // RESULTS (COPY STATUS, OPERATING PARAMETERS); the descriptor is padded to a multiple of 4 bytes.
         ReadOnlySpan<byte> commands =

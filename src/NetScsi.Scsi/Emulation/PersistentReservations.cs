@@ -158,7 +158,7 @@ internal sealed class PersistentReservations
                 offset += sizeof(ulong);
             }
         }
-        ScsiLogicalUnit.CompleteDataIn(task, data.AsSpan(0, length), allocationLength);
+        ScsiTaskData.CompleteDataIn(task, data.AsSpan(0, length), allocationLength);
         ArrayPool<byte>.Shared.Return(data);
     }
 
@@ -181,7 +181,7 @@ internal sealed class PersistentReservations
                 length = ReadKeysHeaderLength + ReservationDescriptorLength;
             }
         }
-        ScsiLogicalUnit.CompleteDataIn(task, d[..length], allocationLength);
+        ScsiTaskData.CompleteDataIn(task, d[..length], allocationLength);
     }
 
     /// <summary>
@@ -205,7 +205,7 @@ internal sealed class PersistentReservations
         d[3] = (byte)(TypeMaskValid | (AllowCommandsWriteExclusiveReads << AllowCommandsShift) | (persistActive ? PersistThroughPowerLossActivated : 0));
         d[4] = WriteExclusiveAllRegistrantsBit | ExclusiveAccessRegistrantsOnlyBit | WriteExclusiveRegistrantsOnlyBit | ExclusiveAccessBit | WriteExclusiveBit;
         d[5] = ExclusiveAccessAllRegistrantsBit;
-        ScsiLogicalUnit.CompleteDataIn(task, d, allocationLength);
+        ScsiTaskData.CompleteDataIn(task, d, allocationLength);
     }
 
     /// <summary>SPC-4 §6.15.5: READ FULL STATUS: one descriptor per registered I_T nexus, with its TransportID.</summary>
@@ -240,7 +240,7 @@ internal sealed class PersistentReservations
                     BinaryPrimitives.WriteUInt32BigEndian(desc[DescriptorTransportIdLengthOffset..], (uint)transportIdLength);
                     offset += FullStatusDescriptorHeaderLength + transportIdLength;
                 }
-                ScsiLogicalUnit.CompleteDataIn(task, d, allocationLength);
+                ScsiTaskData.CompleteDataIn(task, d, allocationLength);
             }
             finally
             {
@@ -275,7 +275,7 @@ internal sealed class PersistentReservations
             return null;
         }
         if (cdb.ParameterListLength != PersistentReserveOutParameters.Length
-            || !PersistentReserveOutParameters.TryParse(task.Buffer.Span[..ScsiLogicalUnit.DataOutLength(task)], out PersistentReserveOutParameters parameters))
+            || !PersistentReserveOutParameters.TryParse(task.Buffer.Span[..ScsiTaskData.DataOutLength(task)], out PersistentReserveOutParameters parameters))
         {
             task.CheckCondition(SenseKey.IllegalRequest, Asc.ParameterListLengthError);
             return null;
@@ -483,7 +483,7 @@ internal sealed class PersistentReservations
     /// </summary>
     private void RegisterAndMove(ScsiTask task, uint parameterListLength)
     {
-        ReadOnlySpan<byte> data = task.Buffer.Span[..ScsiLogicalUnit.DataOutLength(task)];
+        ReadOnlySpan<byte> data = task.Buffer.Span[..ScsiTaskData.DataOutLength(task)];
         if (parameterListLength < RegisterAndMoveParameters.HeaderLength || data.Length < parameterListLength
             || !RegisterAndMoveParameters.TryParse(data, out RegisterAndMoveParameters parameters))
         {

@@ -11,11 +11,6 @@ public abstract partial class ScsiLogicalUnit
     /// <summary>Largest VPD page built here.</summary>
     private protected const int VpdBufferLength = 512;
 
-    // SPC-4 §7.8: the VPD pages every unit has.
-    private protected const byte SupportedVpdPagesPage = 0x00;
-    private protected const byte UnitSerialNumberPage = 0x80;
-    private protected const byte DeviceIdentificationPage = 0x83;
-
     // SPC-4 §7.8.6.1 (table 584/585): designation descriptor fields.
     private protected const int DesignatorCodeSetBinary = 0x1;
     private protected const int DesignatorCodeSetAscii = 0x2;
@@ -47,7 +42,7 @@ public abstract partial class ScsiLogicalUnit
     private const byte CmdDtBit = 0x02;
 
     // SPC-4 §7.8.1 (Supported VPD Pages): the core's pages, ascending.
-    private static ReadOnlySpan<byte> CoreVpdPages => [SupportedVpdPagesPage, UnitSerialNumberPage, DeviceIdentificationPage];
+    private static ReadOnlySpan<byte> CoreVpdPages => [VpdPage.SupportedPages, VpdPage.UnitSerialNumber, VpdPage.DeviceIdentification];
 
     /// <summary>The VPD pages the device type adds, ascending (all above 83h).</summary>
     private protected virtual ReadOnlySpan<byte> DeviceVpdPages => [];
@@ -84,9 +79,9 @@ public abstract partial class ScsiLogicalUnit
         page.Clear();
         int length = pageCode switch
         {
-            SupportedVpdPagesPage => WriteSupportedVpdPages(page),
-            UnitSerialNumberPage => WriteUnitSerialNumberVpd(page),
-            DeviceIdentificationPage => WriteDeviceIdentificationVpd(page, task.Nexus),
+            VpdPage.SupportedPages => WriteSupportedVpdPages(page),
+            VpdPage.UnitSerialNumber => WriteUnitSerialNumberVpd(page),
+            VpdPage.DeviceIdentification => WriteDeviceIdentificationVpd(page, task.Nexus),
             _ => DeviceVpdPages.Contains(pageCode) ? WriteDeviceVpdPage(pageCode, page, task.Nexus) : -1,
         };
         if (length < 0)
@@ -141,7 +136,7 @@ public abstract partial class ScsiLogicalUnit
     /// <summary>SPC-4 §7.8.11: Supported VPD Pages: the core's and the device type's, ascending.</summary>
     private int WriteSupportedVpdPages(Span<byte> d)
     {
-        d[1] = SupportedVpdPagesPage;
+        d[1] = VpdPage.SupportedPages;
         ReadOnlySpan<byte> core = CoreVpdPages;
         ReadOnlySpan<byte> device = DeviceVpdPages;
         core.CopyTo(d[4..]);
@@ -154,7 +149,7 @@ public abstract partial class ScsiLogicalUnit
     /// <summary>SPC-4 §7.8.15: Unit Serial Number VPD page.</summary>
     private int WriteUnitSerialNumberVpd(Span<byte> d)
     {
-        d[1] = UnitSerialNumberPage;
+        d[1] = VpdPage.UnitSerialNumber;
         int n = Math.Min(_serialNumber.Length, MaxSerialNumberLength);
         WriteAscii(d.Slice(4, n), _serialNumber);
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)n);
@@ -164,7 +159,7 @@ public abstract partial class ScsiLogicalUnit
     /// <summary>SPC-4 §7.8.6: Device Identification VPD page.</summary>
     private int WriteDeviceIdentificationVpd(Span<byte> d, ItNexus? nexus)
     {
-        d[1] = DeviceIdentificationPage;
+        d[1] = VpdPage.DeviceIdentification;
         int offset = 4;
 
         // NAA designator, logical unit association (§7.8.6.6).

@@ -16,6 +16,15 @@ public readonly record struct StandardInquiryData(
     /// <summary>The mandatory part of standard INQUIRY data.</summary>
     public const int MinimumLength = 36;
 
+    /// <summary>VERSION 06h: the device claims SPC-4.</summary>
+    public const byte Spc4Version = 0x06;
+
+    /// <summary>Byte 3: HISUP = 1 (hierarchical LUNs), RESPONSE DATA FORMAT = 2.</summary>
+    public const byte HierarchicalSupportAndResponseDataFormat2 = 0x12;
+
+    /// <summary>ADDITIONAL LENGTH (byte 4) counts the bytes after it.</summary>
+    public const int AdditionalLengthBase = 5;
+
     private const int PeripheralQualifierShift = 5;
     private const byte RemovableBit = 0x80;
     private const int VersionOffset = 2;

@@ -29,6 +29,28 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
     private const byte IdentificationTargetDescriptor = 0xE4;
     private const byte BlockToBlockSegmentDescriptor = 0x02;
 
+    // SPC-4 §6.4.3: LIST ID USAGE (byte 1 bits 4-3): 00b hold results, 01b reserved, 10b hold until read, 11b no list ID.
+    private const int ListIdUsageShift = 3;
+    private const int ListIdUsageMask = 0x03;
+    private const int ListIdUsageHold = 0b00;
+    private const int ListIdUsageReserved = 0b01;
+    private const int ListIdUsageHoldUntilRead = 0b10;
+    private const int ListIdUsageNone = 0b11;
+
+    // SPC-4 §6.4.5.4: identification descriptor target descriptor fields.
+    private const byte NullTargetBit = 0x20;
+    private const int DesignatorFieldMask = 0x0F;
+    private const int AssociationShift = 4;
+    private const int AssociationMask = 0x03;
+    private const int DiskBlockLengthOffset = 29;
+
+    // SPC-4 §6.4.6.5: block→block segment descriptor DC bit.
+    private const byte DestinationCountBit = 0x02;
+
+    // SPC-4 §6.18.4 (OPERATING PARAMETERS) SNLID; §7.8.17.3 Supported Commands descriptor type.
+    private const byte SupportsNoListIdentifier = 0x01;
+    private const ushort SupportedCommandsDescriptorType = 0x0001;
+
     // SPC-4 §6.18.3 (COPY STATUS): COPY MANAGER STATUS.
     private const byte CopyCompletedWithoutError = 0x01;
     private const byte CopyCompletedWithError = 0x02;
@@ -125,13 +147,13 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
             return false;
         }
         plan.ListId = data[0];
-        int listIdUsage = (data[1] >> 3) & 0x03;
-        if (listIdUsage == 0x01 || (listIdUsage == 0x03 && plan.ListId != 0))
+        int listIdUsage = (data[1] >> ListIdUsageShift) & ListIdUsageMask;
+        if (listIdUsage == ListIdUsageReserved || (listIdUsage == ListIdUsageNone && plan.ListId != 0))
         {
             task.InvalidFieldInParameterList(1, 4);
             return false;
         }
-        plan.Hold = listIdUsage is 0x00 or 0x02;
+        plan.Hold = listIdUsage is ListIdUsageHold or ListIdUsageHoldUntilRead;
         int targetListLength = BinaryPrimitives.ReadUInt16BigEndian(data[2..]);
         uint segmentListLength = BinaryPrimitives.ReadUInt32BigEndian(data[8..]);
         uint inlineLength = BinaryPrimitives.ReadUInt32BigEndian(data[12..]);
@@ -229,15 +251,15 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
             task.InvalidFieldInParameterList(at + 1, 4);
             return false;
         }
-        if ((d[1] & 0x20) != 0)
+        if ((d[1] & NullTargetBit) != 0)
         {
             // NUL: a null target; any segment that uses it fails with COPY ABORTED.
             target = new CopyTarget(null, true);
             return true;
         }
-        int codeSet = d[4] & 0x0F;
-        int association = (d[5] >> 4) & 0x03;
-        int designatorType = d[5] & 0x0F;
+        int codeSet = d[4] & DesignatorFieldMask;
+        int association = (d[5] >> AssociationShift) & AssociationMask;
+        int designatorType = d[5] & DesignatorFieldMask;
         int designatorLength = d[7];
         if (association != 0 || designatorLength > 20)
         {
@@ -257,7 +279,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
         }
         if (resolved is not null)
         {
-            int diskBlockLength = (d[29] << 16) | (d[30] << 8) | d[31];
+            int diskBlockLength = (d[DiskBlockLengthOffset] << 16) | (d[DiskBlockLengthOffset + 1] << 8) | d[DiskBlockLengthOffset + 2];
             if (diskBlockLength != resolved.BlockSize)
             {
                 task.InvalidFieldInParameterList(at + 29);
@@ -282,7 +304,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
             task.CheckCondition(SenseKey.CopyAborted, Asc.CopyTargetDeviceNotReachable);
             return false;
         }
-        bool destinationCount = (d[1] & 0x02) != 0; // DC: NUMBER OF BLOCKS counts destination blocks
+        bool destinationCount = (d[1] & DestinationCountBit) != 0; // DC: NUMBER OF BLOCKS counts destination blocks
         int blocks = BinaryPrimitives.ReadUInt16BigEndian(d[10..]);
         ulong sourceLba = BinaryPrimitives.ReadUInt64BigEndian(d[12..]);
         ulong destinationLba = BinaryPrimitives.ReadUInt64BigEndian(d[20..]);
@@ -349,7 +371,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
     {
         ReadOnlySpan<byte> cdb = task.Cdb;
         int allocationLength = (int)Math.Min(CdbDecoder.ReadUInt32(cdb, 10), int.MaxValue);
-        switch (cdb[1] & 0x1F)
+        switch (cdb[1] & CdbFields.ServiceActionMask)
         {
             case ScsiOpcode.CopyStatusServiceAction:
             {
@@ -397,7 +419,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
                 d.Clear();
                 ReadOnlySpan<byte> implemented = [BlockToBlockSegmentDescriptor, IdentificationTargetDescriptor];
                 BinaryPrimitives.WriteUInt32BigEndian(d, (uint)(44 + implemented.Length - 4)); // AVAILABLE DATA
-                d[4] = 0x01; // SNLID: LIST IDENTIFIER usage 11b (no list identifier) is supported
+                d[4] = SupportsNoListIdentifier; // SNLID: LIST IDENTIFIER usage 11b (no list identifier) is supported
                 BinaryPrimitives.WriteUInt16BigEndian(d[8..], MaxCopyTargetDescriptors);
                 BinaryPrimitives.WriteUInt16BigEndian(d[10..], MaxCopySegmentDescriptors);
                 BinaryPrimitives.WriteUInt32BigEndian(d[12..], MaxCopyDescriptorListLength);
@@ -431,7 +453,7 @@ internal sealed class CopyManager(BlockLogicalUnit unit)
         int descriptor = 4;
         int body = 1 + commands.Length;
         int padded = (4 + body + 3) & ~3;
-        BinaryPrimitives.WriteUInt16BigEndian(d[descriptor..], 0x0001);
+        BinaryPrimitives.WriteUInt16BigEndian(d[descriptor..], SupportedCommandsDescriptorType);
         BinaryPrimitives.WriteUInt16BigEndian(d[(descriptor + 2)..], (ushort)(padded - 4));
         d[descriptor + 4] = (byte)commands.Length; // COMMANDS SUPPORTED LIST LENGTH
         commands.CopyTo(d[(descriptor + 5)..]);

@@ -27,8 +27,6 @@ public abstract partial class ScsiLogicalUnit
 
     // SPC-4 §6.6.2: standard INQUIRY data fields.
     private const byte RemovableMediumBit = 0x80;
-    private const byte Spc4Version = 0x06;
-    private const byte HierarchicalSupportAndResponseDataFormat2 = 0x12;
     private const byte ThirdPartyCopyBit = 0x08;
     private const int TargetPortGroupSupportShift = 4;
     private const byte CommandQueueingBit = 0x02;
@@ -98,12 +96,11 @@ public abstract partial class ScsiLogicalUnit
         byte[] d = new byte[StandardInquiryLength];
         d[0] = profile.PeripheralDeviceType; // PERIPHERAL QUALIFIER 000b: connected
         d[1] = profile.Removable ? RemovableMediumBit : (byte)0x00; // RMB
-        d[2] = Spc4Version; // VERSION
-        d[3] = HierarchicalSupportAndResponseDataFormat2; // HISUP = 1, RESPONSE DATA FORMAT = 2
-        d[4] = StandardInquiryLength - 5; // ADDITIONAL LENGTH
+        d[2] = StandardInquiryData.Spc4Version; // VERSION
+        d[3] = StandardInquiryData.HierarchicalSupportAndResponseDataFormat2; // HISUP = 1, RESPONSE DATA FORMAT = 2
+        d[4] = StandardInquiryLength - StandardInquiryData.AdditionalLengthBase; // ADDITIONAL LENGTH
         // SCCS 0, ACC 0, TPGS, 3PC, PROTECT 0.
         d[5] = (byte)((profile.TargetPortGroupSupport << TargetPortGroupSupportShift) | (profile.ThirdPartyCopy ? ThirdPartyCopyBit : 0));
-        d[6] = 0x00;
         d[7] = CommandQueueingBit; // CMDQUE: full task management model
         WriteAscii(d.AsSpan(VendorIdOffset, T10VendorIdLength), options.VendorId);
         WriteAscii(d.AsSpan(ProductIdOffset, ProductIdLength), options.ProductId);

@@ -48,14 +48,10 @@ public abstract partial class ScsiLogicalUnit
     /// <summary>SPC-2 §7.21 / §7.22: RESERVE(6) and RESERVE(10), logical unit reservations only.</summary>
     private void Reserve(ScsiTask task)
     {
-        ReadOnlySpan<byte> cdb = task.Cdb;
-        byte unsupported = cdb[0] == ScsiOpcode.Reserve6 ? Reserve6UnsupportedBits : Reserve10UnsupportedBits;
-        if ((cdb[1] & unsupported) != 0)
+        if (RefusesThirdPartyOrExtent(task))
         {
-            task.InvalidFieldInCdb(1);
             return;
         }
-        task.CommandTransferLength = 0;
         if (task.Nexus is null)
         {
             return;
@@ -76,19 +72,32 @@ public abstract partial class ScsiLogicalUnit
     /// <summary>SPC-2 §7.17 / §7.18: RELEASE(6) and RELEASE(10). Releasing another nexus' reservation is GOOD and changes nothing.</summary>
     private void Release(ScsiTask task)
     {
-        ReadOnlySpan<byte> cdb = task.Cdb;
-        byte unsupported = cdb[0] == ScsiOpcode.Release6 ? Reserve6UnsupportedBits : Reserve10UnsupportedBits;
-        if ((cdb[1] & unsupported) != 0)
+        if (RefusesThirdPartyOrExtent(task))
         {
-            task.InvalidFieldInCdb(1);
             return;
         }
-        task.CommandTransferLength = 0;
         ItNexus? holder = Volatile.Read(ref _reservationHolder);
         if (holder is not null && task.Nexus is not null && holder.Equals(task.Nexus))
         {
             Interlocked.CompareExchange(ref _reservationHolder, null, holder);
         }
+    }
+
+    /// <summary>
+    /// RESERVE/RELEASE with the extent (6-byte), third-party or long ID (10-byte) options, none supported: INVALID
+    /// FIELD IN CDB. Otherwise the command moves no data.
+    /// </summary>
+    private static bool RefusesThirdPartyOrExtent(ScsiTask task)
+    {
+        ReadOnlySpan<byte> cdb = task.Cdb;
+        byte unsupported = cdb[0] is ScsiOpcode.Reserve6 or ScsiOpcode.Release6 ? Reserve6UnsupportedBits : Reserve10UnsupportedBits;
+        if ((cdb[1] & unsupported) != 0)
+        {
+            task.InvalidFieldInCdb(1);
+            return true;
+        }
+        task.CommandTransferLength = 0;
+        return false;
     }
 
     /// <summary>SPC-2 §5.5.1: resets release the reservation; so does loss of the holder's nexus.</summary>

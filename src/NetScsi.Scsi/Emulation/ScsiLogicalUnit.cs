@@ -65,8 +65,6 @@ public abstract partial class ScsiLogicalUnit : ILogicalUnit, ITaskAbortSource, 
     /// <inheritdoc/>
     public event EventHandler<TasksAbortRequestedEventArgs>? TasksAbortRequested;
 
-    private protected ScsiLogicalUnitOptions UnitOptions => _unitOptions;
-
     /// <inheritdoc/>
     public ValueTask ExecuteAsync(ScsiTask task, CancellationToken cancellationToken)
     {

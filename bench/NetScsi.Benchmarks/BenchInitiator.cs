@@ -1,10 +1,10 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Target;
+using NetScsi.Scsi.Commands;
 using NetScsi.Transport;
 
 namespace NetScsi.Benchmarks;
@@ -52,15 +52,14 @@ internal sealed class BenchInitiator : IAsyncDisposable
         _signal = _done.Set;
         new Random(7).NextBytes(_writeData);
 
-        Span<byte> cdb = stackalloc byte[10];
-        cdb.Clear();
-        BinaryPrimitives.WriteUInt32BigEndian(cdb[2..], (uint)lba);
-        BinaryPrimitives.WriteUInt16BigEndian(cdb[7..], (ushort)(ioBytes / BlockSize));
-        cdb[0] = 0x28; // READ(10)
-        EncodeCommand(_readCommand, cdb, read: true, write: false, (uint)ioBytes, immediate: 0);
-        cdb[0] = 0x2A; // WRITE(10)
-        EncodeCommand(_writeCommand, cdb, read: false, write: true, (uint)ioBytes, immediate: ioBytes);
-        EncodeCommand(_testUnitReady, stackalloc byte[6], read: false, write: false, 0, immediate: 0);
+        Span<byte> cdb = stackalloc byte[BlockCdb.MaxLength];
+        uint blocks = (uint)(ioBytes / BlockSize);
+        int length = BlockCdb.Create(ScsiOpcode.Read10, (ulong)lba, blocks).WriteTo(cdb);
+        EncodeCommand(_readCommand, cdb[..length], read: true, write: false, (uint)ioBytes, immediate: 0);
+        length = BlockCdb.Create(ScsiOpcode.Write10, (ulong)lba, blocks).WriteTo(cdb);
+        EncodeCommand(_writeCommand, cdb[..length], read: false, write: true, (uint)ioBytes, immediate: ioBytes);
+        length = new TestUnitReadyCdb().WriteTo(cdb);
+        EncodeCommand(_testUnitReady, cdb[..length], read: false, write: false, 0, immediate: 0);
     }
 
     public enum Operation

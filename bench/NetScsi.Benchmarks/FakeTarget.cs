@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Scsi.Commands;
 using NetScsi.Transport;
 
 namespace NetScsi.Benchmarks;
@@ -157,10 +158,10 @@ internal sealed class FakeTarget : IAsyncDisposable
         uint expected = Bhs.ReadUInt32(header, 20);
         byte opcode = header[32];
         Commands++;
-        if (opcode is 0x28 or 0x88 or 0x9E)
+        if (opcode is ScsiOpcode.Read10 or ScsiOpcode.Read16 or ScsiOpcode.ServiceActionIn16)
         {
             // READ(10), READ(16), READ CAPACITY(16): one Data-In with the data and folded status.
-            ReadOnlySpan<byte> data = opcode == 0x9E ? _capacity : _readData;
+            ReadOnlySpan<byte> data = opcode == ScsiOpcode.ServiceActionIn16 ? _capacity : _readData;
             int length = (int)Math.Min(expected, (uint)data.Length);
             Span<byte> reply = stackalloc byte[Bhs.Length];
             _dataInHeader.CopyTo(reply);

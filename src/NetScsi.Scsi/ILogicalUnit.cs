@@ -3,7 +3,7 @@ namespace NetScsi.Scsi;
 /// <summary>
 /// The SCSI ⇄ transport seam: one call per command. The transport fills a <see cref="ScsiTask"/>
 /// (nexus, LUN, CDB, attribute, data buffer) and awaits <see cref="ExecuteAsync"/>; status,
-/// sense and data-in length come back on the task. Nothing here knows about iSCSI.
+/// sense and data-in length come back on the task. Nothing here knows which transport protocol carries it.
 /// </summary>
 public interface ILogicalUnit
 {

@@ -13,7 +13,27 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
     /// <summary>Highest LUN addressable with single-level flat space addressing (SAM-5 §4.7.7).</summary>
     public const int MaxLun = 16383;
 
-    private const int ReportLunsHeaderLength = 8;
+    private const int ReportLunsHeaderLength = ReportLunsData.HeaderLength;
+
+    // SAM-5 §4.7: the first level of a LUN field is its top 16 bits: ADDRESS METHOD (bits 15-14), then the address.
+    private const int FirstLevelShift = 48;
+    private const ulong LowerLevelsMask = 0x0000_FFFF_FFFF_FFFFUL;
+    private const int AddressMethodShift = 14;
+    private const int PeripheralDeviceAddressing = 0b00;
+    private const int FlatSpaceAddressing = 0b01;
+    private const ulong FlatSpaceAddressMethod = (ulong)FlatSpaceAddressing << AddressMethodShift;
+    private const int PeripheralAddressingLimit = 256;
+    private const int BusIdentifierMask = 0x3F00;
+    private const int PeripheralLunMask = 0xFF;
+    private const int FlatSpaceLunMask = 0x3FFF;
+
+    // No CDB at all: no operation code matches.
+    private const byte NoOpcode = 0xFF;
+
+    // SPC-4 §6.6.2: the standard INQUIRY data of an absent LUN: PERIPHERAL QUALIFIER 011b (not capable of supporting a
+    // device at this LUN), type 1Fh, SPC-4, HISUP, RESPONSE DATA FORMAT 2, the 36 mandatory bytes.
+    private const int AbsentLunInquiryLength = StandardInquiryData.MinimumLength;
+    private const byte NotCapablePeripheralQualifier = 0x60;
 
     // Direct index for the usual small LUN numbers; sparse high numbers fall back to binary search so a
     // per-initiator view stays cheap to build whatever LUN numbers it holds.
@@ -100,8 +120,8 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
     {
         ArgumentOutOfRangeException.ThrowIfNegative(number);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(number, MaxLun);
-        ulong firstLevel = number < 256 ? (ulong)number : 0x4000UL | (ulong)number;
-        return firstLevel << 48;
+        ulong firstLevel = number < PeripheralAddressingLimit ? (ulong)number : FlatSpaceAddressMethod | (ulong)number;
+        return firstLevel << FirstLevelShift;
     }
 
     /// <summary>
@@ -111,23 +131,23 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
     public static bool TryDecodeLun(ulong field, out int number)
     {
         number = 0;
-        if ((field & 0x0000_FFFF_FFFF_FFFFUL) != 0)
+        if ((field & LowerLevelsMask) != 0)
         {
             return false;
         }
-        int firstLevel = (int)(field >> 48);
-        switch (firstLevel >> 14)
+        int firstLevel = (int)(field >> FirstLevelShift);
+        switch (firstLevel >> AddressMethodShift)
         {
-            case 0b00:
+            case PeripheralDeviceAddressing:
                 // Peripheral device addressing: BUS IDENTIFIER (bits 13-8) must be 0 for this device.
-                if ((firstLevel & 0x3F00) != 0)
+                if ((firstLevel & BusIdentifierMask) != 0)
                 {
                     return false;
                 }
-                number = firstLevel & 0xFF;
+                number = firstLevel & PeripheralLunMask;
                 return true;
-            case 0b01:
-                number = firstLevel & 0x3FFF;
+            case FlatSpaceAddressing:
+                number = firstLevel & FlatSpaceLunMask;
                 return true;
             default:
                 return false;
@@ -138,7 +158,7 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
     public ValueTask ExecuteAsync(ScsiTask task, CancellationToken cancellationToken)
     {
         ReadOnlySpan<byte> cdb = task.Cdb;
-        byte opcode = cdb.IsEmpty ? (byte)0xFF : cdb[0];
+        byte opcode = cdb.IsEmpty ? NoOpcode : cdb[0];
         // SPC-4 §6.33: REPORT LUNS is answered through any LUN, including an absent LUN 0.
         if (opcode == ScsiOpcode.ReportLuns)
         {
@@ -190,23 +210,23 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
         task.CommandTransferLength = -1;
         task.SetSenseLength(0);
         ReadOnlySpan<byte> cdb = task.Cdb;
-        if (opcode == ScsiOpcode.Inquiry && cdb.Length >= 6 && (cdb[1] & 0x03) == 0 && cdb[2] == 0)
+        if (opcode == ScsiOpcode.Inquiry && InquiryCdb.TryParse(cdb, out InquiryCdb inquiry) && !inquiry.Evpd && (cdb[1] & InquiryCdb.CmdDtBit) == 0 && inquiry.PageCode == 0)
         {
-            Span<byte> d = stackalloc byte[36];
+            Span<byte> d = stackalloc byte[AbsentLunInquiryLength];
             d.Clear();
-            d[0] = 0x7F; // PERIPHERAL QUALIFIER 011b, PERIPHERAL DEVICE TYPE 1Fh
-            d[2] = 0x06;
-            d[3] = 0x12;
-            d[4] = 31;
-            CompleteDataIn(task, d, BinaryPrimitives.ReadUInt16BigEndian(cdb[3..]));
+            d[0] = NotCapablePeripheralQualifier | PeripheralDeviceType.UnknownOrNone;
+            d[2] = StandardInquiryData.Spc4Version;
+            d[3] = StandardInquiryData.HierarchicalSupportAndResponseDataFormat2;
+            d[4] = AbsentLunInquiryLength - StandardInquiryData.AdditionalLengthBase;
+            ScsiTaskData.CompleteDataIn(task, d, inquiry.AllocationLength);
             return;
         }
-        if (opcode == ScsiOpcode.RequestSense && cdb.Length >= 6)
+        if (RequestSenseCdb.TryParse(cdb, out RequestSenseCdb requestSense))
         {
             Span<byte> sense = stackalloc byte[SenseData.MaxDescriptorLength];
-            int n = SenseData.Write(sense, (cdb[1] & 0x01) != 0, SenseKey.IllegalRequest,
+            int n = SenseData.Write(sense, requestSense.DescriptorFormat, SenseKey.IllegalRequest,
                 Asc.Code(Asc.LogicalUnitNotSupported), Asc.Qualifier(Asc.LogicalUnitNotSupported));
-            CompleteDataIn(task, sense[..n], cdb[4]);
+            ScsiTaskData.CompleteDataIn(task, sense[..n], requestSense.AllocationLength);
             return;
         }
         task.CheckCondition(SenseKey.IllegalRequest, Asc.LogicalUnitNotSupported);
@@ -219,59 +239,45 @@ public sealed class ScsiTargetDevice : ILogicalUnitResolver
         task.DataInLength = 0;
         task.CommandTransferLength = -1;
         task.SetSenseLength(0);
-        ReadOnlySpan<byte> cdb = task.Cdb;
-        if (cdb.Length < 12)
+        if (!ReportLunsCdb.TryParse(task.Cdb, out ReportLunsCdb cdb))
         {
             task.InvalidFieldInCdb(0);
             return;
         }
-        byte selectReport = cdb[2];
-        uint allocationLength = BinaryPrimitives.ReadUInt32BigEndian(cdb[6..]);
+        uint allocationLength = cdb.AllocationLength;
         // SELECT REPORT 00h: all LUNs but well-known ones; 01h: well-known only (none here); 02h: all.
-        if (selectReport > 0x02)
+        if (cdb.SelectReport > ReportLunsCdb.All)
         {
-            task.InvalidFieldInCdb(2);
+            task.InvalidFieldInCdb(ReportLunsCdb.SelectReportOffset);
             return;
         }
-        if (allocationLength < 16)
+        if (allocationLength < ReportLunsCdb.MinimumAllocationLength)
         {
-            task.InvalidFieldInCdb(6);
+            task.InvalidFieldInCdb(ReportLunsCdb.AllocationLengthOffset);
             return;
         }
-        int count = selectReport == 0x01 ? 0 : _sorted.Length;
-        int total = ReportLunsHeaderLength + (count * 8);
+        int count = cdb.SelectReport == ReportLunsCdb.WellKnownOnly ? 0 : _sorted.Length;
+        int total = ReportLunsHeaderLength + (count * ReportLunsData.LunLength);
         int limit = (int)Math.Min(allocationLength, (uint)total);
         task.CommandTransferLength = limit;
         Span<byte> buffer = task.Buffer.Span;
-        int n = Math.Min(limit, DataInCapacity(task));
+        int n = Math.Min(limit, ScsiTaskData.DataInCapacity(task));
         // Written straight into the task buffer, clipped to what fits: the list can be 128 KiB.
         Span<byte> header = stackalloc byte[ReportLunsHeaderLength];
         header.Clear();
-        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)(count * 8)); // LUN LIST LENGTH
+        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)(count * ReportLunsData.LunLength)); // LUN LIST LENGTH
         header[..Math.Min(n, ReportLunsHeaderLength)].CopyTo(buffer);
-        Span<byte> entry = stackalloc byte[8];
+        Span<byte> entry = stackalloc byte[ReportLunsData.LunLength];
         for (int i = 0; i < count; i++)
         {
-            int offset = ReportLunsHeaderLength + (i * 8);
+            int offset = ReportLunsHeaderLength + (i * ReportLunsData.LunLength);
             if (offset >= n)
             {
                 break;
             }
             BinaryPrimitives.WriteUInt64BigEndian(entry, EncodeLun(_sorted[i].Key));
-            entry[..Math.Min(8, n - offset)].CopyTo(buffer[offset..]);
+            entry[..Math.Min(ReportLunsData.LunLength, n - offset)].CopyTo(buffer[offset..]);
         }
-        task.DataInLength = n;
-    }
-
-    private static int DataInCapacity(ScsiTask task) =>
-        task.Direction is DataDirection.Read or DataDirection.Bidirectional ? task.Buffer.Length : 0;
-
-    private static void CompleteDataIn(ScsiTask task, ReadOnlySpan<byte> data, int allocationLength)
-    {
-        int available = Math.Min(data.Length, allocationLength);
-        task.CommandTransferLength = available;
-        int n = Math.Min(available, DataInCapacity(task));
-        data[..n].CopyTo(task.Buffer.Span);
         task.DataInLength = n;
     }
 }

@@ -5,12 +5,12 @@ namespace NetScsi.Scsi;
 
 /// <summary>
 /// One SCSI command on its way through a logical unit. Pooled and reused by the transport: nothing
-/// in it is iSCSI-specific. The transport sets the inputs, calls
+/// in it is specific to a transport protocol. The transport sets the inputs, calls
 /// <see cref="ILogicalUnit.ExecuteAsync"/>, then reads the outputs.
 /// </summary>
 public sealed class ScsiTask
 {
-    /// <summary>Largest CDB carried inline (iSCSI: 16 in the BHS, more through the extended-CDB AHS).</summary>
+    /// <summary>Largest CDB accepted (SPC-4 §4.2.3: variable-length CDBs; transports carry them as they can).</summary>
     public const int MaxCdbLength = 260;
 
     /// <summary>Largest sense data kept (SPC-4 allows up to 252 bytes).</summary>
@@ -29,7 +29,7 @@ public sealed class ScsiTask
 
     public TaskAttribute Attribute { get; set; }
 
-    /// <summary>Transport tag identifying the task within its nexus (iSCSI: ITT). Opaque to SCSI.</summary>
+    /// <summary>Transport tag identifying the task within its nexus (SAM-5 §4.8: the task tag). Opaque to SCSI.</summary>
     public uint Tag { get; set; }
 
     public DataDirection Direction { get; set; }

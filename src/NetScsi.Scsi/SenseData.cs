@@ -18,7 +18,30 @@ public static class SenseData
     public const int MaxDescriptorLength = DescriptorHeaderLength + 12 + 8;
 
     public const byte FixedCurrentResponseCode = 0x70;
+    public const byte FixedDeferredResponseCode = 0x71;
     public const byte DescriptorCurrentResponseCode = 0x72;
+    public const byte DescriptorDeferredResponseCode = 0x73;
+
+    // SPC-4 §4.5.1: byte 0 bits 6-0 RESPONSE CODE; fixed format byte 0 bit 7 VALID; SENSE KEY in bits 3-0.
+    private const byte ResponseCodeMask = 0x7F;
+    private const byte ValidBit = 0x80;
+    private const byte SenseKeyMask = 0x0F;
+
+    // SPC-4 §4.5.3 (fixed format) field offsets.
+    private const int FixedSenseKeyOffset = 2;
+    private const int FixedInformationOffset = 3;
+    private const int FixedAdditionalLengthOffset = 7;
+    private const int FixedAscOffset = 12;
+    private const int FixedAscqOffset = 13;
+    private const int FixedKeySpecificOffset = 15;
+
+    // SPC-4 §4.5.2: descriptor format header and descriptors.
+    private const int DescriptorAdditionalLengthOffset = 7;
+    private const byte InformationDescriptorType = 0x00;
+    private const int InformationDescriptorLength = 12;
+    private const byte KeySpecificDescriptorType = 0x02;
+    private const int KeySpecificDescriptorLength = 8;
+    private const int DescriptorPayloadOffset = 4;
 
     /// <summary>Writes fixed or descriptor format sense, as <paramref name="descriptorFormat"/> says.</summary>
     public static int Write(
@@ -50,16 +73,16 @@ public static class SenseData
         d[0] = FixedCurrentResponseCode;
         if (information is ulong info && info <= uint.MaxValue)
         {
-            d[0] |= 0x80; // VALID
-            BinaryPrimitives.WriteUInt32BigEndian(d[3..], (uint)info);
+            d[0] |= ValidBit;
+            BinaryPrimitives.WriteUInt32BigEndian(d[FixedInformationOffset..], (uint)info);
         }
-        d[2] = (byte)((byte)key & 0x0F);
-        d[7] = FixedLength - 8; // ADDITIONAL SENSE LENGTH
-        d[12] = asc;
-        d[13] = ascq;
+        d[FixedSenseKeyOffset] = (byte)((byte)key & SenseKeyMask);
+        d[FixedAdditionalLengthOffset] = FixedLength - 8; // ADDITIONAL SENSE LENGTH
+        d[FixedAscOffset] = asc;
+        d[FixedAscqOffset] = ascq;
         if (keySpecific.IsValid)
         {
-            keySpecific.WriteTo(d[15..]);
+            keySpecific.WriteTo(d[FixedKeySpecificOffset..]);
         }
         return FixedLength;
     }
@@ -78,30 +101,30 @@ public static class SenseData
     {
         destination[..DescriptorHeaderLength].Clear();
         destination[0] = DescriptorCurrentResponseCode;
-        destination[1] = (byte)((byte)key & 0x0F);
+        destination[1] = (byte)((byte)key & SenseKeyMask);
         destination[2] = asc;
         destination[3] = ascq;
         int offset = DescriptorHeaderLength;
         if (information is ulong info)
         {
-            Span<byte> desc = destination.Slice(offset, 12);
+            Span<byte> desc = destination.Slice(offset, InformationDescriptorLength);
             desc.Clear();
-            desc[0] = 0x00; // DESCRIPTOR TYPE: Information
-            desc[1] = 0x0A; // ADDITIONAL LENGTH
-            desc[2] = 0x80; // VALID
-            BinaryPrimitives.WriteUInt64BigEndian(desc[4..], info);
-            offset += 12;
+            desc[0] = InformationDescriptorType;
+            desc[1] = InformationDescriptorLength - 2; // ADDITIONAL LENGTH
+            desc[2] = ValidBit;
+            BinaryPrimitives.WriteUInt64BigEndian(desc[DescriptorPayloadOffset..], info);
+            offset += InformationDescriptorLength;
         }
         if (keySpecific.IsValid)
         {
-            Span<byte> desc = destination.Slice(offset, 8);
+            Span<byte> desc = destination.Slice(offset, KeySpecificDescriptorLength);
             desc.Clear();
-            desc[0] = 0x02; // DESCRIPTOR TYPE: Sense key specific
-            desc[1] = 0x06; // ADDITIONAL LENGTH
-            keySpecific.WriteTo(desc[4..]);
-            offset += 8;
+            desc[0] = KeySpecificDescriptorType;
+            desc[1] = KeySpecificDescriptorLength - 2; // ADDITIONAL LENGTH
+            keySpecific.WriteTo(desc[DescriptorPayloadOffset..]);
+            offset += KeySpecificDescriptorLength;
         }
-        destination[7] = (byte)(offset - 8); // ADDITIONAL SENSE LENGTH
+        destination[DescriptorAdditionalLengthOffset] = (byte)(offset - DescriptorHeaderLength); // ADDITIONAL SENSE LENGTH
         return offset;
     }
 
@@ -115,25 +138,25 @@ public static class SenseData
         {
             return false;
         }
-        switch (sense[0] & 0x7F)
+        switch (sense[0] & ResponseCodeMask)
         {
-            case 0x70:
-            case 0x71:
-                if (sense.Length < 14)
+            case FixedCurrentResponseCode:
+            case FixedDeferredResponseCode:
+                if (sense.Length <= FixedAscqOffset)
                 {
                     return false;
                 }
-                key = (SenseKey)(sense[2] & 0x0F);
-                asc = sense[12];
-                ascq = sense[13];
+                key = (SenseKey)(sense[FixedSenseKeyOffset] & SenseKeyMask);
+                asc = sense[FixedAscOffset];
+                ascq = sense[FixedAscqOffset];
                 return true;
-            case 0x72:
-            case 0x73:
+            case DescriptorCurrentResponseCode:
+            case DescriptorDeferredResponseCode:
                 if (sense.Length < 4)
                 {
                     return false;
                 }
-                key = (SenseKey)(sense[1] & 0x0F);
+                key = (SenseKey)(sense[1] & SenseKeyMask);
                 asc = sense[2];
                 ascq = sense[3];
                 return true;
@@ -150,19 +173,20 @@ public static class SenseData
         {
             return false;
         }
-        int code = sense[0] & 0x7F;
-        if (code is 0x70 or 0x71)
+        int code = sense[0] & ResponseCodeMask;
+        if (code is FixedCurrentResponseCode or FixedDeferredResponseCode)
         {
-            if (sense.Length < 7 || (sense[0] & 0x80) == 0)
+            if (sense.Length < FixedInformationOffset + 4 || (sense[0] & ValidBit) == 0)
             {
                 return false;
             }
-            information = BinaryPrimitives.ReadUInt32BigEndian(sense[3..]);
+            information = BinaryPrimitives.ReadUInt32BigEndian(sense[FixedInformationOffset..]);
             return true;
         }
-        if (code is 0x72 or 0x73 && TryFindDescriptor(sense, 0x00, out ReadOnlySpan<byte> desc) && desc.Length >= 12)
+        if (code is DescriptorCurrentResponseCode or DescriptorDeferredResponseCode
+            && TryFindDescriptor(sense, InformationDescriptorType, out ReadOnlySpan<byte> desc) && desc.Length >= InformationDescriptorLength)
         {
-            information = BinaryPrimitives.ReadUInt64BigEndian(desc[4..]);
+            information = BinaryPrimitives.ReadUInt64BigEndian(desc[DescriptorPayloadOffset..]);
             return true;
         }
         return false;
@@ -176,19 +200,20 @@ public static class SenseData
         {
             return false;
         }
-        int code = sense[0] & 0x7F;
-        if (code is 0x70 or 0x71)
+        int code = sense[0] & ResponseCodeMask;
+        if (code is FixedCurrentResponseCode or FixedDeferredResponseCode)
         {
-            if (sense.Length < 18)
+            if (sense.Length < FixedLength)
             {
                 return false;
             }
-            keySpecific = SenseKeySpecific.FromBytes(sense[15..]);
+            keySpecific = SenseKeySpecific.FromBytes(sense[FixedKeySpecificOffset..]);
             return keySpecific.IsValid;
         }
-        if (code is 0x72 or 0x73 && TryFindDescriptor(sense, 0x02, out ReadOnlySpan<byte> desc) && desc.Length >= 7)
+        if (code is DescriptorCurrentResponseCode or DescriptorDeferredResponseCode
+            && TryFindDescriptor(sense, KeySpecificDescriptorType, out ReadOnlySpan<byte> desc) && desc.Length >= KeySpecificDescriptorLength - 1)
         {
-            keySpecific = SenseKeySpecific.FromBytes(desc[4..]);
+            keySpecific = SenseKeySpecific.FromBytes(desc[DescriptorPayloadOffset..]);
             return keySpecific.IsValid;
         }
         return false;
@@ -201,7 +226,7 @@ public static class SenseData
         {
             return false;
         }
-        int end = Math.Min(sense.Length, DescriptorHeaderLength + sense[7]);
+        int end = Math.Min(sense.Length, DescriptorHeaderLength + sense[DescriptorAdditionalLengthOffset]);
         int offset = DescriptorHeaderLength;
         while (offset + 2 <= end)
         {

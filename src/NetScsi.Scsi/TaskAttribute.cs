@@ -1,6 +1,6 @@
 namespace NetScsi.Scsi;
 
-/// <summary>SAM-5 task attributes. Values match iSCSI's ATTR field (RFC 7143 §11.3.1).</summary>
+/// <summary>SAM-5 task attributes, in the codes transport protocols carry them (e.g. the ATTR field of RFC 7143 §11.3.1).</summary>
 public enum TaskAttribute : byte
 {
     Untagged = 0,

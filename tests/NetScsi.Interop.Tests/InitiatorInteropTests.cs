@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Scsi.Commands;
 
 namespace NetScsi.Interop.Tests;
 
@@ -114,14 +114,10 @@ public abstract class InitiatorInteropTests(IInitiatorPeer peer)
             Assert.True(await IsZeroAsync(session, 100000, 2048));
         }
 
-        byte[] parameters = new byte[24];
-        BinaryPrimitives.WriteUInt16BigEndian(parameters, 22);
-        BinaryPrimitives.WriteUInt16BigEndian(parameters.AsSpan(2), 16);
-        BinaryPrimitives.WriteUInt64BigEndian(parameters.AsSpan(8), 102048);
-        BinaryPrimitives.WriteUInt32BigEndian(parameters.AsSpan(16), 2048);
-        byte[] unmapCdb = new byte[10];
-        unmapCdb[0] = 0x42;
-        unmapCdb[8] = (byte)parameters.Length;
+        byte[] parameters = new byte[UnmapParameterList.LengthFor(1)];
+        UnmapParameterList.Write(parameters, [new UnmapBlockDescriptor(102048, 2048)]);
+        byte[] unmapCdb = new byte[UnmapCdb.Length];
+        new UnmapCdb((ushort)parameters.Length).WriteTo(unmapCdb);
         var unmap = await session.ExecuteAsync(Lun, unmapCdb, default, parameters);
         Assert.True(unmap.IsGood == peer.UnmapSupported, $"{peer.Name}: UNMAP: {unmap.Describe()}");
         if (unmap.IsGood)
@@ -187,11 +183,8 @@ public abstract class InitiatorInteropTests(IInitiatorPeer peer)
 
     private static byte[] WriteSame16(ulong lba, uint blocks, bool unmap)
     {
-        byte[] cdb = new byte[16];
-        cdb[0] = 0x93;
-        cdb[1] = unmap ? (byte)0x08 : (byte)0;
-        BinaryPrimitives.WriteUInt64BigEndian(cdb.AsSpan(2), lba);
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), blocks);
+        byte[] cdb = new byte[BlockCdb.MaxLength];
+        BlockCdb.Create(ScsiOpcode.WriteSame16, lba, blocks, unmap ? BlockCdb.UnmapFlag : (byte)0).WriteTo(cdb);
         return cdb;
     }
 

@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Net;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Commands;
+using NetScsi.Scsi.Emulation;
 using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Interop.Tests;
@@ -40,20 +42,15 @@ public sealed class PersistentReservationRestartTests : IDisposable
 
     private static byte[] PrOutCdb(byte serviceAction, byte type = 0)
     {
-        byte[] cdb = new byte[10];
-        cdb[0] = 0x5F;
-        cdb[1] = serviceAction;
-        cdb[2] = type;
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(5), 24);
+        byte[] cdb = new byte[PersistentReserveOutCdb.Length];
+        new PersistentReserveOutCdb(serviceAction, (PersistentReservationType)type).WriteTo(cdb);
         return cdb;
     }
 
     private static byte[] PrOutParameters(ulong key, ulong serviceActionKey, bool aptpl)
     {
-        byte[] p = new byte[24];
-        BinaryPrimitives.WriteUInt64BigEndian(p, key);
-        BinaryPrimitives.WriteUInt64BigEndian(p.AsSpan(8), serviceActionKey);
-        p[20] = aptpl ? (byte)0x01 : (byte)0;
+        byte[] p = new byte[PersistentReserveOutParameters.Length];
+        new PersistentReserveOutParameters(key, serviceActionKey, aptpl ? PersistentReserveOutParameters.ActivatePersistThroughPowerLossBit : (byte)0).WriteTo(p);
         return p;
     }
 
@@ -65,10 +62,8 @@ public sealed class PersistentReservationRestartTests : IDisposable
 
     private static async Task<byte[]> PrInAsync(IscsiSession session, byte serviceAction)
     {
-        byte[] cdb = new byte[10];
-        cdb[0] = 0x5E;
-        cdb[1] = serviceAction;
-        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), 256);
+        byte[] cdb = new byte[PersistentReserveInCdb.Length];
+        new PersistentReserveInCdb(serviceAction, 256).WriteTo(cdb);
         byte[] data = new byte[256];
         ScsiResult result = await session.ExecuteAsync(Lun, cdb, data, default);
         Assert.True(result.IsGood, $"PERSISTENT RESERVE IN {serviceAction:x2}: {result.Describe()}");
@@ -77,10 +72,9 @@ public sealed class PersistentReservationRestartTests : IDisposable
 
     private static async Task<ScsiResult> Write10Async(IscsiSession session)
     {
-        byte[] cdb = new byte[10];
-        cdb[0] = 0x2A;
-        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), 1);
-        return await session.ExecuteAsync(Lun, cdb, default, new byte[512]);
+        byte[] cdb = new byte[BlockCdb.MaxLength];
+        int length = BlockCdb.Create(ScsiOpcode.Write10, 0, 1).WriteTo(cdb);
+        return await session.ExecuteAsync(Lun, cdb.AsMemory(0, length), default, new byte[512]);
     }
 
     [Fact]

@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Commands;
 
 namespace NetScsi.Cli.Copy;
 
@@ -100,10 +100,11 @@ internal sealed class LunEndpoint : ICopyEndpoint
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         // SYNCHRONIZE CACHE(10) over the whole unit; a unit without a cache may refuse it, which is fine.
-        byte[] cdb = [0x35, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        byte[] cdb = new byte[BlockCdb.MaxLength];
+        int cdbLength = BlockCdb.Create(ScsiOpcode.SynchronizeCache10, 0, 0).WriteTo(cdb);
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            var result = await _session.ExecuteAsync(_lun, cdb, default, default, cancellationToken).ConfigureAwait(false);
+            var result = await _session.ExecuteAsync(_lun, cdb.AsMemory(0, cdbLength), default, default, cancellationToken).ConfigureAwait(false);
             if (result.IsGood || result.SenseKey != SenseKey.UnitAttention)
             {
                 if (!result.IsGood && result.SenseKey != SenseKey.IllegalRequest)
@@ -124,14 +125,12 @@ internal sealed class LunEndpoint : ICopyEndpoint
         long maxBlocks = _provisioning.MaxWriteSameBlocks is > 0 and < int.MaxValue ? (long)_provisioning.MaxWriteSameBlocks : MaxZeroCommandBytes / BlockSize;
         long lba = offset / BlockSize;
         long blocks = length / BlockSize;
-        byte[] cdb = new byte[16];
+        byte[] cdb = new byte[BlockCdb.MaxLength];
         while (blocks > 0)
         {
             long n = Math.Min(blocks, maxBlocks);
-            cdb[0] = 0x93;
-            cdb[1] = 0x08; // UNMAP
-            BinaryPrimitives.WriteUInt64BigEndian(cdb.AsSpan(2), (ulong)lba);
-            BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), (uint)n);
+            // SBC-4 §5.50: WRITE SAME(16) with UNMAP: deallocate where the unit can, zeros otherwise.
+            BlockCdb.Create(ScsiOpcode.WriteSame16, (ulong)lba, (uint)n, BlockCdb.UnmapFlag).WriteTo(cdb);
             var result = await ExecuteRetryingAsync(cdb, _zeroBlock, cancellationToken).ConfigureAwait(false);
             if (!result.IsGood)
             {
@@ -155,19 +154,13 @@ internal sealed class LunEndpoint : ICopyEndpoint
         long maxBlocks = _provisioning.MaxUnmapBlocks is > 0 and < uint.MaxValue ? _provisioning.MaxUnmapBlocks : MaxZeroCommandBytes / BlockSize;
         long lba = offset / BlockSize;
         long blocks = length / BlockSize;
-        byte[] parameters = new byte[24];
-        byte[] cdb = new byte[10];
+        byte[] parameters = new byte[UnmapParameterList.LengthFor(1)];
+        byte[] cdb = new byte[UnmapCdb.Length];
         while (blocks > 0)
         {
             long n = Math.Min(blocks, maxBlocks);
-            Array.Clear(parameters);
-            BinaryPrimitives.WriteUInt16BigEndian(parameters, 22);          // UNMAP DATA LENGTH
-            BinaryPrimitives.WriteUInt16BigEndian(parameters.AsSpan(2), 16); // BLOCK DESCRIPTOR DATA LENGTH
-            BinaryPrimitives.WriteUInt64BigEndian(parameters.AsSpan(8), (ulong)lba);
-            BinaryPrimitives.WriteUInt32BigEndian(parameters.AsSpan(16), (uint)n);
-            Array.Clear(cdb);
-            cdb[0] = 0x42;
-            BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), (ushort)parameters.Length);
+            UnmapParameterList.Write(parameters, [new UnmapBlockDescriptor((ulong)lba, (uint)n)]);
+            new UnmapCdb((ushort)parameters.Length).WriteTo(cdb);
             var result = await ExecuteRetryingAsync(cdb, parameters, cancellationToken).ConfigureAwait(false);
             if (!result.IsGood)
             {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Cli.Configuration;
+using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Storage;
@@ -95,6 +96,7 @@ internal static class TargetFactory
             // Persistent reservations made with APTPL = 1 are kept next to the backing file; a memory LUN
             // loses its contents on restart anyway, so it does not offer persistence through power loss.
             ReservationStatePath = lun.Kind == LunKind.File ? Path.GetFullPath(lun.Path!) + ".pr" : null,
+            Version1Registrant = IscsiTransportIdCodec.FromVersion1Names,
         };
         try
         {

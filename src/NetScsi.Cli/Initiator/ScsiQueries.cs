@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Commands;
 
 namespace NetScsi.Cli.Initiator;
 
@@ -17,15 +18,18 @@ internal sealed record Provisioning(bool Thin, bool UnmappedReadsZero, bool Unma
 /// <summary>The SCSI questions the CLI asks beyond the session's conveniences; all tolerate targets that do not answer them.</summary>
 internal static class ScsiQueries
 {
+    private const ushort VpdAllocationLength = 512;
+
     /// <summary>An INQUIRY VPD page, or null when the target rejects it.</summary>
     public static async Task<byte[]?> VpdAsync(IscsiSession session, ulong lun, byte page, CancellationToken cancellationToken)
     {
-        byte[] buffer = new byte[512];
-        byte[] cdb = [0x12, 0x01, page, (byte)(buffer.Length >> 8), (byte)buffer.Length, 0];
+        byte[] buffer = new byte[VpdAllocationLength];
+        byte[] cdb = new byte[InquiryCdb.Length];
+        InquiryCdb.VitalProductData(page, VpdAllocationLength).WriteTo(cdb);
         for (int attempt = 0; attempt < 3; attempt++)
         {
             ScsiResult result = await session.ExecuteAsync(lun, cdb, buffer, default, cancellationToken).ConfigureAwait(false);
-            if (result.IsGood && result.DataInLength >= 4 && buffer[1] == page)
+            if (result.IsGood && result.DataInLength >= VpdPage.HeaderLength && buffer[VpdPage.PageCodeOffset] == page)
             {
                 return buffer.AsSpan(0, result.DataInLength).ToArray();
             }
@@ -42,7 +46,7 @@ internal static class ScsiQueries
     /// <summary>VPD 80h unit serial number, or null.</summary>
     public static async Task<string?> SerialAsync(IscsiSession session, ulong lun, CancellationToken cancellationToken)
     {
-        byte[]? page = await VpdAsync(session, lun, 0x80, cancellationToken).ConfigureAwait(false);
+        byte[]? page = await VpdAsync(session, lun, VpdPage.UnitSerialNumber, cancellationToken).ConfigureAwait(false);
         if (page is null)
         {
             return null;
@@ -55,7 +59,7 @@ internal static class ScsiQueries
     /// <summary>VPD 83h designators as "type:value" strings (NAA/EUI as hex, names as text).</summary>
     public static async Task<IReadOnlyList<string>> DesignatorsAsync(IscsiSession session, ulong lun, CancellationToken cancellationToken)
     {
-        byte[]? page = await VpdAsync(session, lun, 0x83, cancellationToken).ConfigureAwait(false);
+        byte[]? page = await VpdAsync(session, lun, VpdPage.DeviceIdentification, cancellationToken).ConfigureAwait(false);
         var list = new List<string>();
         if (page is null)
         {
@@ -101,18 +105,17 @@ internal static class ScsiQueries
         bool thin = false, readsZero = false, unmap = false, ws16 = false;
         ulong maxWriteSame = 0;
         uint maxUnmap = 0;
-        byte[] buffer = new byte[32];
-        byte[] cdb = new byte[16];
-        cdb[0] = 0x9E;
-        cdb[1] = 0x10;
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), (uint)buffer.Length);
+        byte[] buffer = new byte[ServiceActionIn16Cdb.ReadCapacity16DataLength];
+        byte[] cdb = new byte[ServiceActionIn16Cdb.Length];
+        ServiceActionIn16Cdb.ReadCapacity16().WriteTo(cdb);
         for (int attempt = 0; attempt < 3; attempt++)
         {
             ScsiResult result = await session.ExecuteAsync(lun, cdb, buffer, default, cancellationToken).ConfigureAwait(false);
-            if (result.IsGood && result.DataInLength >= 15)
+            if (result.IsGood && result.DataInLength >= ReadCapacity16Data.ProvisioningLength
+                && ReadCapacity16Data.TryParse(buffer.AsSpan(0, result.DataInLength), out ReadCapacity16Data capacity))
             {
-                thin = (buffer[14] & 0x80) != 0;
-                readsZero = (buffer[14] & 0x40) != 0;
+                thin = capacity.ProvisioningManagement;
+                readsZero = capacity.UnmappedReadsZero;
                 break;
             }
 
@@ -122,13 +125,13 @@ internal static class ScsiQueries
             }
         }
 
-        if (await VpdAsync(session, lun, 0xB2, cancellationToken).ConfigureAwait(false) is { Length: >= 6 } b2)
+        if (await VpdAsync(session, lun, VpdPage.LogicalBlockProvisioning, cancellationToken).ConfigureAwait(false) is { Length: >= 6 } b2)
         {
             unmap = (b2[5] & 0x80) != 0;
             ws16 = (b2[5] & 0x40) != 0;
         }
 
-        if (await VpdAsync(session, lun, 0xB0, cancellationToken).ConfigureAwait(false) is { } b0)
+        if (await VpdAsync(session, lun, VpdPage.BlockLimits, cancellationToken).ConfigureAwait(false) is { } b0)
         {
             if (b0.Length >= 24)
             {

@@ -1,6 +1,5 @@
-using System.Buffers.Binary;
-using System.Text;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Commands;
 
 namespace NetScsi.Iscsi.Initiator;
 
@@ -21,6 +20,14 @@ public sealed partial class IscsiSession
 {
     /// <summary>How often the conveniences retry a command that got UNIT ATTENTION (reset, nexus loss).</summary>
     private const int UnitAttentionRetries = 5;
+
+    /// <summary>Standard INQUIRY asked with the version descriptors (SPC-4 §6.6.2: 96 bytes).</summary>
+    private const ushort InquiryAllocationLength = 96;
+
+    /// <summary>REPORT LUNS asks room for this many LUNs first, and again with what the target says it has.</summary>
+    private const int InitialReportLunsEntries = 256;
+
+    private const int MaxReportLunsAllocation = 16 * 1024 * 1024;
 
     /// <summary>
     /// Reads <paramref name="blocks"/> blocks at <paramref name="lba"/> into <paramref name="buffer"/>
@@ -46,8 +53,9 @@ public sealed partial class IscsiSession
 
         try
         {
-            Span<byte> cdb = stackalloc byte[16];
-            InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: true, lba, blocks, fua: false), buffer, default, checkStatus: true, cancellationToken, out short version);
+            Span<byte> cdb = stackalloc byte[BlockCdb.MaxLength];
+            int length = BlockCdb.BuildRead(cdb, lba, blocks);
+            InitiatorCommand command = SubmitCore(lun, cdb[..length], buffer, default, checkStatus: true, cancellationToken, out short version);
             return new ValueTask(command, version);
         }
         catch (Exception e)
@@ -111,8 +119,9 @@ public sealed partial class IscsiSession
                 throw new ArgumentOutOfRangeException(nameof(blocks), $"A pooled read is 1 to {Array.MaxLength / blockSize} blocks of {blockSize} bytes.");
             }
 
-            Span<byte> cdb = stackalloc byte[16];
-            InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: true, lba, blocks, fua: false), default, default, checkStatus: true, cancellationToken, out short version, pooledDataInLength: (int)length);
+            Span<byte> cdb = stackalloc byte[BlockCdb.MaxLength];
+            int cdbLength = BlockCdb.BuildRead(cdb, lba, blocks);
+            InitiatorCommand command = SubmitCore(lun, cdb[..cdbLength], default, default, checkStatus: true, cancellationToken, out short version, pooledDataInLength: (int)length);
             return new ValueTask<PooledReadBuffer>(command, version);
         }
         catch (Exception e)
@@ -169,8 +178,9 @@ public sealed partial class IscsiSession
             }
 
             uint blocks = (uint)(data.Length / blockSize);
-            Span<byte> cdb = stackalloc byte[16];
-            InitiatorCommand command = SubmitCore(lun, BuildReadWrite(cdb, read: false, lba, blocks, fua), default, data, checkStatus: true, cancellationToken, out short version);
+            Span<byte> cdb = stackalloc byte[BlockCdb.MaxLength];
+            int length = BlockCdb.BuildWrite(cdb, lba, blocks, fua);
+            InitiatorCommand command = SubmitCore(lun, cdb[..length], default, data, checkStatus: true, cancellationToken, out short version);
             return new ValueTask(command, version);
         }
         catch (Exception e)
@@ -182,45 +192,29 @@ public sealed partial class IscsiSession
     private static bool ShouldRetry(in ScsiResult result, int attempt) =>
         attempt < UnitAttentionRetries && result.Response == 0 && result.Status == ScsiStatus.CheckCondition && result.SenseKey == SenseKey.UnitAttention;
 
-    private static ReadOnlySpan<byte> BuildReadWrite(Span<byte> cdb, bool read, ulong lba, uint blocks, bool fua)
-    {
-        cdb.Clear();
-        if (lba + blocks <= uint.MaxValue && blocks <= ushort.MaxValue)
-        {
-            // SBC-4 §5.13 / §5.40: READ(10) / WRITE(10).
-            cdb[0] = read ? (byte)0x28 : (byte)0x2A;
-            cdb[1] = fua ? (byte)0x08 : (byte)0;
-            BinaryPrimitives.WriteUInt32BigEndian(cdb[2..], (uint)lba);
-            BinaryPrimitives.WriteUInt16BigEndian(cdb[7..], (ushort)blocks);
-            return cdb[..10];
-        }
-
-        // SBC-4 §5.15 / §5.42: READ(16) / WRITE(16).
-        cdb[0] = read ? (byte)0x88 : (byte)0x8A;
-        cdb[1] = fua ? (byte)0x08 : (byte)0;
-        BinaryPrimitives.WriteUInt64BigEndian(cdb[2..], lba);
-        BinaryPrimitives.WriteUInt32BigEndian(cdb[10..], blocks);
-        return cdb[..16];
-    }
-
     /// <summary>TEST UNIT READY (SPC-4 §6.47); returns the raw result (UNIT ATTENTION is common and informative).</summary>
     /// <param name="lun">Logical unit.</param>
     /// <param name="cancellationToken">Aborts the command.</param>
-    public ValueTask<ScsiResult> TestUnitReadyAsync(ulong lun, CancellationToken cancellationToken = default) =>
-        Submit(lun, stackalloc byte[6], default, default, cancellationToken);
+    public ValueTask<ScsiResult> TestUnitReadyAsync(ulong lun, CancellationToken cancellationToken = default)
+    {
+        Span<byte> cdb = stackalloc byte[TestUnitReadyCdb.Length];
+        new TestUnitReadyCdb().WriteTo(cdb);
+        return Submit(lun, cdb, default, default, cancellationToken);
+    }
 
     /// <summary>Standard INQUIRY (SPC-4 §6.6).</summary>
     /// <param name="lun">Logical unit.</param>
     /// <param name="cancellationToken">Aborts the command.</param>
     public async Task<InquiryData> InquiryAsync(ulong lun, CancellationToken cancellationToken = default)
     {
-        byte[] buffer = new byte[96];
-        byte[] cdb = [0x12, 0, 0, 0, (byte)buffer.Length, 0];
+        byte[] buffer = new byte[InquiryAllocationLength];
+        byte[] cdb = new byte[InquiryCdb.Length];
+        InquiryCdb.Standard(InquiryAllocationLength).WriteTo(cdb);
         ScsiResult result = await RunWithRetryAsync(lun, cdb, buffer, cancellationToken).ConfigureAwait(false);
-        int length = Math.Min(result.DataInLength, buffer.Length);
-        byte[] raw = buffer.AsSpan(0, length).ToArray();
-        string Field(int offset, int size) => length >= offset + size ? Encoding.ASCII.GetString(raw, offset, size).Trim() : "";
-        return new InquiryData(length > 0 ? (byte)(raw[0] & 0x1F) : (byte)0x1F, Field(8, 8), Field(16, 16), Field(32, 4), raw);
+        byte[] raw = buffer.AsSpan(0, Math.Min(result.DataInLength, buffer.Length)).ToArray();
+        return StandardInquiryData.TryParse(raw, out StandardInquiryData data)
+            ? new InquiryData(data.PeripheralDeviceType, data.VendorId, data.ProductId, data.ProductRevision, raw)
+            : new InquiryData(PeripheralDeviceType.UnknownOrNone, string.Empty, string.Empty, string.Empty, raw);
     }
 
     /// <summary>READ CAPACITY(16) (SBC-4 §5.16), falling back to READ CAPACITY(10) when the target does not support it.</summary>
@@ -229,23 +223,22 @@ public sealed partial class IscsiSession
     public async Task<ReadCapacityResult> ReadCapacityAsync(ulong lun, CancellationToken cancellationToken = default)
     {
         ReadCapacityResult capacity;
-        byte[] buffer16 = new byte[32];
-        byte[] cdb16 = new byte[16];
-        cdb16[0] = 0x9E;
-        cdb16[1] = 0x10; // SERVICE ACTION: READ CAPACITY(16)
-        BinaryPrimitives.WriteUInt32BigEndian(cdb16.AsSpan(10), (uint)buffer16.Length);
+        byte[] buffer16 = new byte[ServiceActionIn16Cdb.ReadCapacity16DataLength];
+        byte[] cdb16 = new byte[ServiceActionIn16Cdb.Length];
+        ServiceActionIn16Cdb.ReadCapacity16().WriteTo(cdb16);
         ScsiResult result = await RunWithRetryAsync(lun, cdb16, buffer16, cancellationToken, throwOnError: false).ConfigureAwait(false);
-        if (result.IsGood && result.DataInLength >= 12)
+        if (result.IsGood && ReadCapacity16Data.TryParse(buffer16.AsSpan(0, result.DataInLength), out ReadCapacity16Data data16))
         {
-            capacity = new ReadCapacityResult(BinaryPrimitives.ReadUInt64BigEndian(buffer16) + 1, BinaryPrimitives.ReadInt32BigEndian(buffer16.AsSpan(8)));
+            capacity = new ReadCapacityResult(data16.BlockCount, (int)data16.BlockLength);
         }
         else if (result.SenseKey == SenseKey.IllegalRequest || result.Status == ScsiStatus.CheckCondition)
         {
-            byte[] buffer10 = new byte[8];
-            byte[] cdb10 = new byte[10];
-            cdb10[0] = 0x25;
+            byte[] buffer10 = new byte[ReadCapacity10Data.Length];
+            byte[] cdb10 = new byte[ReadCapacity10Cdb.Length];
+            new ReadCapacity10Cdb().WriteTo(cdb10);
             await RunWithRetryAsync(lun, cdb10, buffer10, cancellationToken).ConfigureAwait(false);
-            capacity = new ReadCapacityResult((ulong)BinaryPrimitives.ReadUInt32BigEndian(buffer10) + 1, BinaryPrimitives.ReadInt32BigEndian(buffer10.AsSpan(4)));
+            ReadCapacity10Data.TryParse(buffer10, out ReadCapacity10Data data10);
+            capacity = new ReadCapacityResult(data10.BlockCount, (int)data10.BlockLength);
         }
         else
         {
@@ -264,30 +257,30 @@ public sealed partial class IscsiSession
     /// <param name="cancellationToken">Aborts the command.</param>
     public async Task<IReadOnlyList<ulong>> ReportLunsAsync(CancellationToken cancellationToken = default)
     {
-        int allocation = 16 + 8 * 256;
+        int allocation = ReportLunsData.HeaderLength + (ReportLunsData.LunLength * InitialReportLunsEntries);
         while (true)
         {
             byte[] buffer = new byte[allocation];
-            byte[] cdb = new byte[12];
-            cdb[0] = 0xA0;
-            BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(6), (uint)allocation);
+            byte[] cdb = new byte[ReportLunsCdb.Length];
+            new ReportLunsCdb(ReportLunsCdb.AllButWellKnown, (uint)allocation).WriteTo(cdb);
             ScsiResult result = await RunWithRetryAsync(0, cdb, buffer, cancellationToken).ConfigureAwait(false);
-            if (result.DataInLength < 8)
+            ReadOnlySpan<byte> data = buffer.AsSpan(0, Math.Min(result.DataInLength, buffer.Length));
+            if (data.Length < ReportLunsData.HeaderLength)
             {
                 return [];
             }
 
-            int listLength = (int)BinaryPrimitives.ReadUInt32BigEndian(buffer);
-            if (8 + listLength > allocation && allocation < 16 * 1024 * 1024)
+            long needed = ReportLunsData.HeaderLength + (long)ReportLunsData.ReadListLength(data);
+            if (needed > allocation && allocation < MaxReportLunsAllocation)
             {
-                allocation = 8 + listLength;
+                allocation = (int)Math.Min(needed, MaxReportLunsAllocation);
                 continue;
             }
 
             var luns = new List<ulong>();
-            for (int offset = 8; offset + 8 <= Math.Min(8 + listLength, result.DataInLength); offset += 8)
+            for (int i = 0; i < ReportLunsData.CountReceived(data); i++)
             {
-                if (ScsiTargetDevice.TryDecodeLun(BinaryPrimitives.ReadUInt64BigEndian(buffer.AsSpan(offset)), out int number))
+                if (ScsiTargetDevice.TryDecodeLun(ReportLunsData.ReadLun(data, i), out int number))
                 {
                     luns.Add((ulong)number);
                 }

@@ -52,8 +52,8 @@ internal sealed partial class TargetSession
         _maxCmdSN = firstCmdSN + (uint)queueDepth - 1;
         _commands = new Dictionary<uint, TargetCommand>(queueDepth);
         _pool = new Stack<TargetCommand>(queueDepth);
-        // SAM-5 §4.6.2: the initiator port name is the iSCSI name plus ",i,0x" and the ISID.
-        Nexus = new ItNexus(parameters.InitiatorName, $"{parameters.InitiatorName},i,0x{isid:x12}", parameters.TargetPortalGroupTag);
+        // SAM-5 §4.6.2: the initiator port is named by the iSCSI name and the ISID (SPC-4 §7.6.4.6).
+        Nexus = IscsiTransportIdCodec.CreateNexus(parameters.InitiatorName, isid, parameters.TargetPortalGroupTag);
     }
 
     public IscsiTargetServer Server { get; }

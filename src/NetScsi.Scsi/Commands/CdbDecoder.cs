@@ -39,9 +39,9 @@ public static class CdbDecoder
                     return false;
                 }
                 // SBC-4 §5.14: 21-bit LBA; TRANSFER LENGTH 0 means 256 blocks.
-                uint lba6 = ((uint)(cdb[1] & 0x1F) << 16) | ((uint)cdb[2] << 8) | cdb[3];
-                uint length6 = cdb[4] == 0 ? 256u : cdb[4];
-                result = new BlockCdb(lba6, length6, 0, 6);
+                uint lba6 = ((uint)(cdb[1] & BlockCdb.Lba6HighMask) << 16) | ((uint)cdb[2] << 8) | cdb[3];
+                uint length6 = cdb[4] == 0 ? BlockCdb.MaxTransferLength6 : cdb[4];
+                result = new BlockCdb(lba6, length6, 0, 6, cdb[0]);
                 return true;
 
             case ScsiOpcode.Read10:
@@ -59,7 +59,8 @@ public static class CdbDecoder
                     BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]),
                     BinaryPrimitives.ReadUInt16BigEndian(cdb[7..]),
                     cdb[1],
-                    10);
+                    10,
+                    cdb[0]);
                 return true;
 
             case ScsiOpcode.Read12:
@@ -74,7 +75,8 @@ public static class CdbDecoder
                     BinaryPrimitives.ReadUInt32BigEndian(cdb[2..]),
                     BinaryPrimitives.ReadUInt32BigEndian(cdb[6..]),
                     cdb[1],
-                    12);
+                    12,
+                    cdb[0]);
                 return true;
 
             case ScsiOpcode.Read16:
@@ -93,7 +95,8 @@ public static class CdbDecoder
                     BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]),
                     BinaryPrimitives.ReadUInt32BigEndian(cdb[10..]),
                     cdb[1],
-                    16);
+                    16,
+                    cdb[0]);
                 return true;
 
             case ScsiOpcode.WriteAtomic16:
@@ -106,7 +109,8 @@ public static class CdbDecoder
                     BinaryPrimitives.ReadUInt64BigEndian(cdb[2..]),
                     BinaryPrimitives.ReadUInt16BigEndian(cdb[12..]),
                     cdb[1],
-                    16);
+                    16,
+                    cdb[0]);
                 return true;
 
             default:

@@ -1,6 +1,10 @@
 namespace NetScsi.Scsi.Commands;
 
-/// <summary>Operation codes (SPC-4 §D.3.1, SBC-4 §5) of the commands the emulation knows.</summary>
+/// <summary>
+/// Operation codes (SPC-4 §D.3.1, SBC-4 §5, SCSI-2 §18.2 for the communications device) of the commands the
+/// emulation knows. An operation code means different commands for different device types (0Ah is WRITE(6) to a
+/// block device and SEND MESSAGE(6) to a communications device).
+/// </summary>
 public static class ScsiOpcode
 {
     public const byte TestUnitReady = 0x00;
@@ -55,6 +59,14 @@ public static class ScsiOpcode
     public const byte WriteAndVerify12 = 0xAE;
     public const byte Verify12 = 0xAF;
     public const byte ReadDefectData12 = 0xB7;
+
+    /// <summary>SCSI-2 §18.2 (communications devices): GET MESSAGE and SEND MESSAGE in their 6/10/12-byte forms.</summary>
+    public const byte GetMessage6 = 0x08;
+    public const byte SendMessage6 = 0x0A;
+    public const byte GetMessage10 = 0x28;
+    public const byte SendMessage10 = 0x2A;
+    public const byte GetMessage12 = 0xA8;
+    public const byte SendMessage12 = 0xAA;
 
     /// <summary>SERVICE ACTION IN(16) service actions (SBC-4 §5.16, §5.21).</summary>
     public const byte ReadCapacity16ServiceAction = 0x10;

@@ -4,39 +4,12 @@ namespace NetScsi.Scsi.Emulation;
 
 public sealed partial class BlockLogicalUnit
 {
-    /// <summary>
-    /// SPC-4 §6.39: REQUEST SENSE. Returns (and clears) the oldest pending unit attention of the nexus,
-    /// else NOT READY when the medium is gone, else NO SENSE; DESC selects the format.
-    /// </summary>
-    private void RequestSense(ScsiTask task)
-    {
-        ReadOnlySpan<byte> cdb = task.Cdb;
-        bool descriptor = (cdb[1] & 0x01) != 0;
-        int allocationLength = cdb[4];
-        Span<byte> sense = stackalloc byte[SenseData.MaxDescriptorLength];
-        SenseKey key = SenseKey.NoSense;
-        ushort asc = Asc.NoAdditionalSenseInformation;
-        SenseKeySpecific keySpecific = default;
-        if (task.Nexus is not null && GetNexusState(task.Nexus).TryTake(out ushort unitAttention))
-        {
-            key = SenseKey.UnitAttention;
-            asc = unitAttention;
-        }
-        else if (_sanitize is { IsCompleted: false } sanitize)
-        {
-            // SBC-4 §4.11.2: NOT READY, SANITIZE IN PROGRESS, with the progress indication.
-            key = SenseKey.NotReady;
-            asc = Asc.LogicalUnitNotReadySanitizeInProgress;
-            keySpecific = SenseKeySpecific.Progress(sanitize.Progress);
-        }
-        else if (!_mediumPresent)
-        {
-            key = SenseKey.NotReady;
-            asc = Asc.MediumNotPresent;
-        }
-        int length = SenseData.Write(sense, descriptor, key, Asc.Code(asc), Asc.Qualifier(asc), null, keySpecific);
-        CompleteDataIn(task, sense[..length], allocationLength);
-    }
+    // SBC-4 §5.25: START STOP UNIT byte 4.
+    private const int PowerConditionShift = 4;
+    private const byte NoFlushBit = 0x04;
+    private const byte LoadEjectBit = 0x02;
+    private const byte StartStopStartBit = 0x01;
+    private const byte StartStopLoadEjectStartMask = LoadEjectBit | StartStopStartBit;
 
     /// <summary>
     /// SBC-4 §5.25: START STOP UNIT. Any POWER CONDITION other than START_VALID (0h) is accepted as a
@@ -48,10 +21,10 @@ public sealed partial class BlockLogicalUnit
     private async ValueTask StartStopUnitAsync(ScsiTask task, CancellationToken cancellationToken)
     {
         byte control = task.Cdb[4];
-        int powerCondition = control >> 4;
-        bool noFlush = (control & 0x04) != 0;
-        bool loadEject = (control & 0x02) != 0;
-        bool start = (control & 0x01) != 0;
+        int powerCondition = control >> PowerConditionShift;
+        bool noFlush = (control & NoFlushBit) != 0;
+        bool loadEject = (control & LoadEjectBit) != 0;
+        bool start = (control & StartStopStartBit) != 0;
         task.CommandTransferLength = 0;
         if (powerCondition != 0)
         {
@@ -90,7 +63,7 @@ public sealed partial class BlockLogicalUnit
     /// <summary>SPC-4 §6.13: PREVENT ALLOW MEDIUM REMOVAL, tracked per I_T nexus.</summary>
     private void PreventAllowMediumRemoval(ScsiTask task)
     {
-        int prevent = task.Cdb[4] & 0x03;
+        int prevent = task.Cdb[4] & PreventMask;
         if (prevent > 1)
         {
             // 10b/11b are for medium changers.
@@ -106,17 +79,5 @@ public sealed partial class BlockLogicalUnit
         {
             GetNexusState(task.Nexus).PreventsRemoval = prevent == 1;
         }
-    }
-
-    private bool AnyNexusPreventsRemoval()
-    {
-        foreach (KeyValuePair<ItNexus, NexusState> entry in _nexuses)
-        {
-            if (entry.Value.PreventsRemoval)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

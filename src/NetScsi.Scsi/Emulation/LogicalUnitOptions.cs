@@ -1,31 +1,24 @@
 namespace NetScsi.Scsi.Emulation;
 
 /// <summary>How a <see cref="BlockLogicalUnit"/> presents itself (INQUIRY, VPD pages, limits).</summary>
-public sealed class LogicalUnitOptions
+public sealed class LogicalUnitOptions : ScsiLogicalUnitOptions
 {
     /// <summary>Default largest transfer per command, in bytes (8 MiB).</summary>
     public const int DefaultMaxTransferBytes = 8 * 1024 * 1024;
 
-    /// <summary>T10 VENDOR IDENTIFICATION, up to 8 ASCII characters (space-padded on the wire).</summary>
-    public string VendorId { get; set; } = "NETSCSI";
+    /// <summary>PRODUCT IDENTIFICATION unless set.</summary>
+    public const string DefaultProductId = "VIRTUAL-DISK";
 
-    /// <summary>PRODUCT IDENTIFICATION, up to 16 ASCII characters.</summary>
-    public string ProductId { get; set; } = "VIRTUAL-DISK";
-
-    /// <summary>PRODUCT REVISION LEVEL, up to 4 ASCII characters.</summary>
-    public string Revision { get; set; } = "0001";
-
-    /// <summary>Unit serial number (VPD 0x80). Null: derived from <see cref="Storage.IBlockDevice.Identity"/>, stable across restarts.</summary>
-    public string? SerialNumber { get; set; }
+    public LogicalUnitOptions()
+        : base(DefaultProductId)
+    {
+    }
 
     /// <summary>Presents the unit as write protected even if the device is writable.</summary>
     public bool ReadOnly { get; set; }
 
     /// <summary>RMB: the medium can be ejected (START STOP UNIT with LOEJ).</summary>
     public bool Removable { get; set; }
-
-    /// <summary>Target port group reported in VPD 0x83.</summary>
-    public ushort TargetPortGroup { get; set; } = 1;
 
     /// <summary>MAXIMUM TRANSFER LENGTH in blocks (VPD 0xB0). 0: as many blocks as fit in 8 MiB.</summary>
     public int MaxTransferLengthBlocks { get; set; }
@@ -66,19 +59,4 @@ public sealed class LogicalUnitOptions
     /// that share the backing storage, and REQUEST SENSE reports its progress meanwhile.
     /// </summary>
     public long SanitizeBytesPerSecond { get; set; } = 128L * 1024 * 1024;
-
-    /// <summary>
-    /// IEEE company identifier (OUI, 24 bits) in the NAA 6 designator of VPD 0x83. The default is a
-    /// placeholder; deployments that own an OUI should set theirs.
-    /// </summary>
-    public uint IeeeCompanyId { get; set; } = 0x001405;
-
-    /// <summary>
-    /// Where persistent reservations are kept through power loss (SPC-4 §5.13.5, APTPL). Null: APTPL is not
-    /// supported (PTPL_C = 0; APTPL = 1 in REGISTER is INVALID FIELD IN PARAMETER LIST). Set: after a REGISTER,
-    /// REGISTER AND IGNORE EXISTING KEY or REGISTER AND MOVE with APTPL = 1, every persistent reservation change
-    /// rewrites this file atomically until one with APTPL = 0 deletes it; the unit loads it when constructed
-    /// (an unreadable file throws <see cref="InvalidDataException"/>). One file per logical unit.
-    /// </summary>
-    public string? ReservationStatePath { get; set; }
 }

@@ -18,9 +18,6 @@ internal sealed class NexusState
         _count = 1;
     }
 
-    /// <summary>Results of EXTENDED COPY commands held for RECEIVE COPY RESULTS, by LIST IDENTIFIER (lock the dictionary).</summary>
-    public Dictionary<byte, CopyResult> CopyResults { get; } = new();
-
     /// <summary>PREVENT ALLOW MEDIUM REMOVAL with PREVENT = 01b is in effect for this nexus.</summary>
     public bool PreventsRemoval { get; set; }
 
@@ -35,7 +32,7 @@ internal sealed class NexusState
     {
         lock (_lock)
         {
-            if (Asc.Code(ascAndAscq) == 0x29)
+            if (Asc.Code(ascAndAscq) == Asc.Code(Asc.PowerOnResetOrBusDeviceResetOccurred))
             {
                 _count = 0;
             }
@@ -84,9 +81,3 @@ internal sealed class NexusState
         }
     }
 }
-
-/// <summary>What RECEIVE COPY RESULTS (COPY STATUS) reports for one held EXTENDED COPY.</summary>
-/// <param name="Succeeded">COPY MANAGER STATUS 01h (completed without error) or 02h (completed with error).</param>
-/// <param name="SegmentsProcessed">Segment descriptors fully processed.</param>
-/// <param name="BytesTransferred">Bytes written to copy destinations.</param>
-internal readonly record struct CopyResult(bool Succeeded, int SegmentsProcessed, long BytesTransferred);

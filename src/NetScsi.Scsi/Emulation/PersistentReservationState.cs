@@ -2,7 +2,7 @@ namespace NetScsi.Scsi.Emulation;
 
 /// <summary>
 /// Registrations and the persistent reservation of one logical unit (SPC-4 §5.13). Kept in memory; with
-/// <see cref="LogicalUnitOptions.ReservationStatePath"/> set and APTPL activated, also in that file
+/// <see cref="ScsiLogicalUnitOptions.ReservationStatePath"/> set and APTPL activated, also in that file
 /// (<see cref="PersistentReservationStore"/>).
 /// </summary>
 internal sealed class PersistentReservationState

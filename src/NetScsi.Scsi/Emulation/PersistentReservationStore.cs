@@ -12,17 +12,24 @@ namespace NetScsi.Scsi.Emulation;
 /// </summary>
 /// <remarks>
 /// <code>
-/// { "format": "netscsi-persistent-reservations", "version": 1,
-///   "registrants": [ { "initiatorName": "iqn...", "initiatorPortName": "iqn...,i,0x...", "relativeTargetPortId": 1, "key": "0x00000000000000aa" } ],
+/// { "format": "netscsi-persistent-reservations", "version": 2,
+///   "registrants": [ { "initiatorPort": "4500...", "initiatorDevice": "0500...", "relativeTargetPortId": 1, "key": "0x00000000000000aa" } ],
 ///   "reservation": { "type": 1, "scope": 0, "holder": 0 } }
 /// </code>
-/// <c>reservation</c> is null without one; <c>holder</c> is an index into <c>registrants</c>, null for an
-/// all-registrants type.
+/// A registrant is its I_T nexus: the initiator port and device TransportIDs (SPC-4 §7.6.4, in the canonical form
+/// the transport gave them, hexadecimal) and the relative target port; so a restored registration matches the nexus
+/// the transport creates when that initiator returns, whatever the transport. <c>reservation</c> is null without
+/// one; <c>holder</c> is an index into <c>registrants</c>, null for an all-registrants type. Version 1 files named
+/// registrants <c>{ "initiatorName", "initiatorPortName" }</c>; they are read through the transport's converter
+/// (<see cref="ScsiLogicalUnitOptions.Version1Registrant"/>) and refused without one.
 /// </remarks>
 internal static class PersistentReservationStore
 {
     public const string FormatName = "netscsi-persistent-reservations";
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The version that named initiators by strings rather than TransportIDs.</summary>
+    public const int NamedInitiatorsVersion = 1;
 
     /// <summary>Under the PR lock: writes the state to <paramref name="path"/>, replacing it atomically.</summary>
     public static void Save(string path, PersistentReservationState state)
@@ -62,7 +69,7 @@ internal static class PersistentReservationStore
     /// Loads <paramref name="path"/> into an empty <paramref name="state"/> if the file exists; returns whether it did.
     /// A file that cannot be read or understood throws <see cref="InvalidDataException"/> naming the path.
     /// </summary>
-    public static bool TryLoad(string path, PersistentReservationState state)
+    public static bool TryLoad(string path, PersistentReservationState state, Func<string, string, ushort, ItNexus>? version1Registrant = null)
     {
         if (!File.Exists(path))
         {
@@ -80,7 +87,7 @@ internal static class PersistentReservationStore
         try
         {
             using JsonDocument document = JsonDocument.Parse(bytes);
-            Read(document.RootElement, state);
+            Read(document.RootElement, state, version1Registrant);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or KeyNotFoundException or OverflowException or ArgumentException)
         {
@@ -108,8 +115,8 @@ internal static class PersistentReservationStore
         foreach (KeyValuePair<ItNexus, ulong> registration in state.Registrations)
         {
             writer.WriteStartObject();
-            writer.WriteString("initiatorName", registration.Key.InitiatorName);
-            writer.WriteString("initiatorPortName", registration.Key.InitiatorPortName);
+            writer.WriteString("initiatorPort", Convert.ToHexString(registration.Key.InitiatorPort.Bytes));
+            writer.WriteString("initiatorDevice", Convert.ToHexString(registration.Key.InitiatorDevice.Bytes));
             writer.WriteNumber("relativeTargetPortId", registration.Key.RelativeTargetPortId);
             writer.WriteString("key", "0x" + registration.Value.ToString("x16", CultureInfo.InvariantCulture));
             writer.WriteEndObject();
@@ -142,22 +149,23 @@ internal static class PersistentReservationStore
         writer.WriteEndObject();
     }
 
-    private static void Read(JsonElement root, PersistentReservationState state)
+    private static void Read(JsonElement root, PersistentReservationState state, Func<string, string, ushort, ItNexus>? version1Registrant)
     {
         if (root.ValueKind != JsonValueKind.Object || root.GetProperty("format").GetString() != FormatName)
         {
             throw new FormatException($"not a \"{FormatName}\" document.");
         }
         int version = root.GetProperty("version").GetInt32();
-        if (version != Version)
+        bool named = version == NamedInitiatorsVersion && version1Registrant is not null;
+        if (version != Version && !named)
         {
-            throw new FormatException($"unsupported version {version} (this build reads version {Version}).");
+            throw new FormatException(version == NamedInitiatorsVersion
+                ? $"version {version} names initiators without TransportIDs and no transport was given to read them."
+                : $"unsupported version {version} (this build reads version {Version}).");
         }
         var registrants = new List<ItNexus>();
         foreach (JsonElement entry in root.GetProperty("registrants").EnumerateArray())
         {
-            string initiatorName = entry.GetProperty("initiatorName").GetString() ?? throw new FormatException("initiatorName is null.");
-            string portName = entry.GetProperty("initiatorPortName").GetString() ?? throw new FormatException("initiatorPortName is null.");
             ushort relativeTargetPortId = entry.GetProperty("relativeTargetPortId").GetUInt16();
             string keyText = entry.GetProperty("key").GetString() ?? throw new FormatException("key is null.");
             if (!keyText.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
@@ -166,10 +174,12 @@ internal static class PersistentReservationStore
             {
                 throw new FormatException($"invalid reservation key \"{keyText}\".");
             }
-            var nexus = new ItNexus(initiatorName, portName, relativeTargetPortId);
+            ItNexus nexus = named
+                ? version1Registrant!(ReadString(entry, "initiatorName"), ReadString(entry, "initiatorPortName"), relativeTargetPortId)
+                : new ItNexus(ReadTransportId(entry, "initiatorPort"), ReadTransportId(entry, "initiatorDevice"), relativeTargetPortId, transportIds: null);
             if (!state.Registrations.TryAdd(nexus, key))
             {
-                throw new FormatException($"registrant {portName} (relative target port {relativeTargetPortId}) is listed twice.");
+                throw new FormatException($"registrant {nexus} is listed twice.");
             }
             registrants.Add(nexus);
         }
@@ -203,6 +213,20 @@ internal static class PersistentReservationStore
             throw new FormatException($"reservation holder index {holderIndex} is not a registrant.");
         }
         state.Holder = registrants[holderIndex];
+    }
+
+    private static string ReadString(JsonElement entry, string name) =>
+        entry.GetProperty(name).GetString() ?? throw new FormatException($"{name} is null.");
+
+    private static TransportId ReadTransportId(JsonElement entry, string name)
+    {
+        string text = ReadString(entry, name);
+        byte[] bytes = Convert.FromHexString(text);
+        if (bytes.Length < TransportId.MinimumLength)
+        {
+            throw new FormatException($"{name} \"{text}\" is shorter than a TransportID ({TransportId.MinimumLength} bytes).");
+        }
+        return new TransportId(bytes);
     }
 
     private static void TryDelete(string path)

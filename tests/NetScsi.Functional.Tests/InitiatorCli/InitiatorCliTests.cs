@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using NetScsi.Iscsi.Initiator;
+using NetScsi.Scsi.Commands;
 using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.InitiatorCli;
@@ -380,11 +381,8 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
 
     private static async Task<(ulong Lba, uint Count, int Status)> GetLbaStatusAsync(IscsiSession session, ulong lun, ulong lba)
     {
-        byte[] cdb = new byte[16];
-        cdb[0] = 0x9E;
-        cdb[1] = 0x12;
-        BinaryPrimitives.WriteUInt64BigEndian(cdb.AsSpan(2), lba);
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(10), 24);
+        byte[] cdb = new byte[ServiceActionIn16Cdb.Length];
+        ServiceActionIn16Cdb.GetLbaStatus(lba, 24).WriteTo(cdb);
         byte[] buffer = new byte[24];
         ScsiResult result = default;
         for (int attempt = 0; attempt < 3; attempt++)

@@ -90,9 +90,7 @@ public sealed class HostileInputTests
         await using var fixture = await TargetFixture.StartAsync();
         await using (var broken = await fixture.LoginAsync("InitialR2T=Yes"))
         {
-            var cdb = new byte[10];
-            cdb[0] = 0x2A;
-            cdb[8] = 64; // 64 blocks
+            var cdb = TestCdbs.Write10(0, 64);
             await broken.SendAsync(broken.BuildScsiCommand(cdb, 64 * 512, false, true, 0));
             var (r2t, _) = await broken.ReceiveAsync();
             Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode(r2t));
@@ -140,9 +138,7 @@ public sealed class HostileInputTests
     {
         await using var fixture = await TargetFixture.StartAsync(o => o.SessionBufferBudget = 1024 * 1024);
         await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
-        var cdb = new byte[10];
-        cdb[0] = 0x2A;
-        cdb[7] = 0x08; // 2048 blocks = 1 MiB
+        var cdb = TestCdbs.Write10(0, 2048); // 1 MiB
         await client.SendAsync(client.BuildScsiCommand(cdb, 1024 * 1024, false, true, 0));
         var (first, _) = await client.ReceiveAsync();
         Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode(first));

@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Emulation;
@@ -10,21 +10,9 @@ namespace NetScsi.Functional.Tests.Target;
 /// <summary>Login → I/O → logout over the in-memory data mover.</summary>
 public sealed class ScsiCommandTests
 {
-    private static byte[] Read10(uint lba, ushort blocks)
-    {
-        var cdb = new byte[10];
-        cdb[0] = 0x28;
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(2), lba);
-        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), blocks);
-        return cdb;
-    }
+    private static byte[] Read10(uint lba, ushort blocks) => TestCdbs.Read10(lba, blocks);
 
-    private static byte[] Write10(uint lba, ushort blocks)
-    {
-        var cdb = Read10(lba, blocks);
-        cdb[0] = 0x2A;
-        return cdb;
-    }
+    private static byte[] Write10(uint lba, ushort blocks) => TestCdbs.Write10(lba, blocks);
 
     /// <summary>Collects Data-In payload and the final status for one command.</summary>
     private static async Task<(byte Status, byte[] Data, byte[] Sense, uint Residual, bool Underflow, bool Overflow)> ReadResultAsync(RawIscsiClient client, int expected)
@@ -145,7 +133,7 @@ public sealed class ScsiCommandTests
         // When the unit hears of the holder's nexus loss: has the Logout Response already been sent?
         var spy = new NexusLossSpy(unit, origin =>
         {
-            if (origin?.InitiatorName == HolderName)
+            if (origin is not null && origin.InitiatorDevice.Equals(IscsiTransportIdCodec.ForDevice(HolderName)))
             {
                 holderLoss.TrySetResult(holder!.HasUnreadData());
             }

@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Target;
+using NetScsi.Scsi.Commands;
 
 namespace NetScsi.Functional.Tests.Target;
 
@@ -20,14 +20,7 @@ public sealed class SessionTests
         }
     }
 
-    private static byte[] Rw10(byte opcode, uint lba, ushort blocks)
-    {
-        var cdb = new byte[10];
-        cdb[0] = opcode;
-        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(2), lba);
-        BinaryPrimitives.WriteUInt16BigEndian(cdb.AsSpan(7), blocks);
-        return cdb;
-    }
+    private static byte[] Rw10(byte opcode, uint lba, ushort blocks) => TestCdbs.Block(opcode, lba, blocks);
 
     [Fact]
     public async Task HeaderAndDataDigests_WriteAndReadBackThroughCrc32C()
@@ -46,11 +39,11 @@ public sealed class SessionTests
 
         var payload = new byte[4096];
         new Random(3).NextBytes(payload);
-        await client.SendAsync(client.BuildScsiCommand(Rw10(0x2A, 8, 8), 4096, false, true, 4096), payload);
+        await client.SendAsync(client.BuildScsiCommand(Rw10(ScsiOpcode.Write10, 8, 8), 4096, false, true, 4096), payload);
         var (written, _) = await ReceiveSkippingNopAsync(client);
         Assert.Equal(0, ScsiResponsePdu.Parse(written).Status);
 
-        await client.SendAsync(client.BuildScsiCommand(Rw10(0x28, 8, 8), 4096, true, false, 0));
+        await client.SendAsync(client.BuildScsiCommand(Rw10(ScsiOpcode.Read10, 8, 8), 4096, true, false, 0));
         var (dataIn, data) = await ReceiveSkippingNopAsync(client);
         Assert.Equal(IscsiOpcode.DataIn, Bhs.GetOpcode(dataIn));
         Assert.True(DataInPdu.Parse(dataIn).HasStatus);
@@ -90,9 +83,7 @@ public sealed class SessionTests
         });
         await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
         // A write whose data never comes keeps a command outstanding.
-        var cdb = new byte[10];
-        cdb[0] = 0x2A;
-        cdb[8] = 1;
+        var cdb = TestCdbs.Write10(0, 1);
         await client.SendAsync(client.BuildScsiCommand(cdb, 512, false, true, 0));
         var (r2t, _) = await client.ReceiveAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode(r2t));

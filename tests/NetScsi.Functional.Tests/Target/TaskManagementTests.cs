@@ -56,9 +56,7 @@ public sealed class TaskManagementTests
     {
         await using var fixture = await TargetFixture.StartAsync();
         await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
-        var cdb = new byte[10];
-        cdb[0] = 0x2A;
-        cdb[8] = 8;
+        var cdb = TestCdbs.Write10(0, 8);
         uint cmdSN = client.CmdSN;
         var write = client.BuildScsiCommand(cdb, 8 * 512, false, true, 0);
         uint itt = Bhs.GetInitiatorTaskTag(write);

@@ -106,7 +106,7 @@ public sealed class BlockLogicalUnitInquiryTests
     public async Task Inquiry_Vpd83_ContainsNaaAndRelativeTargetPort()
     {
         LuHarness h = await CreateAsync(options: new LogicalUnitOptions { TargetPortGroup = 7 });
-        var nexus = new ItNexus("iqn.x", "iqn.x,i,0x1", 3);
+        var nexus = NetScsi.Iscsi.Session.IscsiTransportIdCodec.CreateNexus("iqn.x", 1, 3);
         await h.RunAsync(Cdbs.TestUnitReady(), nexus: nexus);
 
         ScsiTask task = await h.RunAsync(Cdbs.Inquiry(evpd: true, page: 0x83), dataIn: 255, nexus: nexus);

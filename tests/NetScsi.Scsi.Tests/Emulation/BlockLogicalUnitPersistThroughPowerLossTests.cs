@@ -157,13 +157,45 @@ public sealed class BlockLogicalUnitPersistThroughPowerLossTests : IDisposable
         var root = document.RootElement;
 
         Assert.Equal("netscsi-persistent-reservations", root.GetProperty("format").GetString());
-        Assert.Equal(1, root.GetProperty("version").GetInt32());
+        Assert.Equal(2, root.GetProperty("version").GetInt32());
         var registrant = Assert.Single(root.GetProperty("registrants").EnumerateArray());
-        Assert.Equal(DefaultNexus.InitiatorPortName, registrant.GetProperty("initiatorPortName").GetString());
+        Assert.Equal(Convert.ToHexString(DefaultNexus.InitiatorPort.Bytes), registrant.GetProperty("initiatorPort").GetString());
+        Assert.Equal(Convert.ToHexString(DefaultNexus.InitiatorDevice.Bytes), registrant.GetProperty("initiatorDevice").GetString());
         Assert.Equal(1, registrant.GetProperty("relativeTargetPortId").GetInt32());
         Assert.Equal("0x00000000000000aa", registrant.GetProperty("key").GetString());
         Assert.Equal(6, root.GetProperty("reservation").GetProperty("type").GetInt32());
         Assert.Equal(0, root.GetProperty("reservation").GetProperty("holder").GetInt32());
         Assert.Empty(Directory.GetFiles(_directory, "*.tmp"));
+    }
+
+    private const string Version1File = """
+        {"format":"netscsi-persistent-reservations","version":1,
+         "registrants":[{"initiatorName":"iqn.2024-01.test:init2","initiatorPortName":"iqn.2024-01.test:init2,i,0x000000000002","relativeTargetPortId":2,"key":"0x00000000000000bb"}],
+         "reservation":{"type":1,"scope":0,"holder":0}}
+        """;
+
+    [Fact]
+    public async Task Version1StateFile_ReadThroughTheTransport_RestoresTheRegistrantAsTheNexusTheTransportCreates()
+    {
+        await File.WriteAllTextAsync(StatePath, Version1File);
+        var options = new LogicalUnitOptions { ReservationStatePath = StatePath, Version1Registrant = NetScsi.Iscsi.Session.IscsiTransportIdCodec.FromVersion1Names };
+
+        LuHarness h = await CreateAsync(options: options);
+        await h.RunAsync(Cdbs.TestUnitReady(), nexus: OtherNexus);
+
+        Assert.Equal((0xBBUL, PersistentReservationType.WriteExclusive), await ReadReservationAsync(h, DefaultNexus));
+        AssertGood(await h.RunAsync(Cdbs.Write10(0, 1), dataOut: new byte[512], nexus: OtherNexus));
+        Assert.Equal(ScsiStatus.ReservationConflict, (await h.RunAsync(Cdbs.Write10(0, 1), dataOut: new byte[512])).Status);
+    }
+
+    [Fact]
+    public async Task Version1StateFile_WithoutATransportToReadIt_IsRefusedNamingTheFile()
+    {
+        await File.WriteAllTextAsync(StatePath, Version1File);
+
+        var e = Assert.Throws<InvalidDataException>(() => new BlockLogicalUnit(new TestBlockDevice(), WithStatePath()));
+
+        Assert.Contains(StatePath, e.Message, StringComparison.Ordinal);
+        Assert.Contains("version 1", e.Message, StringComparison.Ordinal);
     }
 }

@@ -319,7 +319,7 @@ public sealed class BlockLogicalUnitPersistentReservationTests
                 Assert.Equal(0x01, desc[13]);
                 Assert.Equal(2, U16(desc, 18));
                 string name = System.Text.Encoding.ASCII.GetString(desc.Slice(28, transportIdLength - 4)).TrimEnd('\0');
-                Assert.Equal(OtherNexus.InitiatorPortName, name);
+                Assert.Equal(PortName(OtherNexus), name);
             }
             offset += 24 + transportIdLength;
         }

@@ -55,7 +55,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     {
         LuHarness h = await HolderAsync();
 
-        AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName))));
+        AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(PortName(OtherNexus)))));
 
         Assert.Equal((0xBBUL, PersistentReservationType.WriteExclusive), await ReadReservationAsync(h, DefaultNexus));
         Assert.Equal(new ulong[] { 0xAA, 0xBB }, await ReadKeysAsync(h, DefaultNexus));
@@ -68,7 +68,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     {
         LuHarness h = await HolderAsync();
 
-        AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName), unregister: true)));
+        AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(PortName(OtherNexus)), unregister: true)));
 
         Assert.Equal(new ulong[] { 0xBB }, await ReadKeysAsync(h, DefaultNexus));
         Assert.Equal((0xBBUL, PersistentReservationType.WriteExclusive), await ReadReservationAsync(h, OtherNexus));
@@ -81,7 +81,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
         AssertGood(await h.RunAsync(PrOut(0x00), dataOut: PrParameters(0, 0x77), nexus: OtherNexus));
         uint generation = U32(DataIn(await h.RunAsync(PrIn(0x00), dataIn: 1024)), 0);
 
-        AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName))));
+        AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(PortName(OtherNexus)))));
 
         Assert.Equal(new ulong[] { 0xAA, 0xBB }, await ReadKeysAsync(h, DefaultNexus));
         Assert.Equal(generation + 1, U32(DataIn(await h.RunAsync(PrIn(0x00), dataIn: 1024)), 0));
@@ -92,7 +92,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     public async Task RegisterAndMove_ToAPortNotYetLoggedIn_RegistersIt_AndItHoldsTheReservationWhenItArrives()
     {
         LuHarness h = await HolderAsync(PersistentReservationType.ExclusiveAccess);
-        var newcomer = new ItNexus("iqn.2024-01.test:init4", "iqn.2024-01.test:init4,i,0x000000000004", 1);
+        var newcomer = NetScsi.Iscsi.Session.IscsiTransportIdCodec.CreateNexus("iqn.2024-01.test:init4", 4, 1);
 
         AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xCC, 1, TransportId("IQN.2024-01.test:init4,I,0x4"))));
 
@@ -106,7 +106,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     {
         LuHarness h = await HolderAsync();
 
-        AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorName, format: 0))));
+        AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(DeviceName(OtherNexus), format: 0))));
 
         AssertGood(await WriteAsync(h, OtherNexus));
     }
@@ -117,7 +117,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
         LuHarness h = await HolderAsync();
         AssertGood(await h.RunAsync(PrOut(0x00), dataOut: PrParameters(0, 0xBB), nexus: OtherNexus));
 
-        ScsiTask task = await MoveAsync(h, MoveParameters(0xBB, 0xCC, 1, TransportId(ThirdNexus.InitiatorPortName)), OtherNexus);
+        ScsiTask task = await MoveAsync(h, MoveParameters(0xBB, 0xCC, 1, TransportId(PortName(ThirdNexus))), OtherNexus);
 
         Assert.Equal(ScsiStatus.ReservationConflict, task.Status);
         Assert.Equal((0xAAUL, PersistentReservationType.WriteExclusive), await ReadReservationAsync(h, DefaultNexus));
@@ -128,7 +128,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     {
         LuHarness h = await HolderAsync();
 
-        ScsiTask task = await MoveAsync(h, MoveParameters(0, 0xCC, 1, TransportId(DefaultNexus.InitiatorPortName)), ThirdNexus);
+        ScsiTask task = await MoveAsync(h, MoveParameters(0, 0xCC, 1, TransportId(PortName(DefaultNexus))), ThirdNexus);
 
         Assert.Equal(ScsiStatus.ReservationConflict, task.Status);
     }
@@ -138,7 +138,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     {
         LuHarness h = await HolderAsync();
 
-        ScsiTask task = await MoveAsync(h, MoveParameters(0xAB, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName)));
+        ScsiTask task = await MoveAsync(h, MoveParameters(0xAB, 0xBB, 2, TransportId(PortName(OtherNexus))));
 
         Assert.Equal(ScsiStatus.ReservationConflict, task.Status);
     }
@@ -150,7 +150,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     {
         LuHarness h = await HolderAsync(type);
 
-        ScsiTask task = await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName)));
+        ScsiTask task = await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(PortName(OtherNexus))));
 
         Assert.Equal(ScsiStatus.ReservationConflict, task.Status);
         Assert.Equal(new ulong[] { 0xAA }, await ReadKeysAsync(h, DefaultNexus));
@@ -162,7 +162,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
         LuHarness h = await CreateAsync();
         AssertGood(await h.RunAsync(PrOut(0x00), dataOut: PrParameters(0, 0xAA)));
 
-        AssertCheckCondition(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName))), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+        AssertCheckCondition(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(PortName(OtherNexus)))), SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
     }
 
     [Theory]
@@ -182,7 +182,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     {
         LuHarness h = await HolderAsync();
 
-        AssertCheckCondition(await MoveAsync(h, MoveParameters(0xAA, 0, 2, TransportId(OtherNexus.InitiatorPortName))), SenseKey.IllegalRequest, Asc.InvalidFieldInParameterList);
+        AssertCheckCondition(await MoveAsync(h, MoveParameters(0xAA, 0, 2, TransportId(PortName(OtherNexus)))), SenseKey.IllegalRequest, Asc.InvalidFieldInParameterList);
     }
 
     [Theory]
@@ -193,7 +193,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     public async Task RegisterAndMove_UnsupportedOrUnknownTransportId_ReturnsInvalidFieldInParameterList(int format, int protocol)
     {
         LuHarness h = await HolderAsync();
-        string name = format == 0 ? "iqn.2024-01.test:nobody" : OtherNexus.InitiatorPortName;
+        string name = format == 0 ? "iqn.2024-01.test:nobody" : PortName(OtherNexus);
 
         AssertCheckCondition(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(name, format, protocol))), SenseKey.IllegalRequest, Asc.InvalidFieldInParameterList);
         Assert.Equal((0xAAUL, PersistentReservationType.WriteExclusive), await ReadReservationAsync(h, DefaultNexus));
@@ -223,7 +223,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     public async Task RegisterAndMove_TransportIdLengthDisagreesWithTheList_ReturnsParameterListLengthError(int delta)
     {
         LuHarness h = await HolderAsync();
-        byte[] parameters = MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName));
+        byte[] parameters = MoveParameters(0xAA, 0xBB, 2, TransportId(PortName(OtherNexus)));
         BinaryPrimitives.WriteUInt32BigEndian(parameters.AsSpan(20), (uint)(parameters.Length - 24 - delta));
 
         AssertCheckCondition(await MoveAsync(h, parameters), SenseKey.IllegalRequest, Asc.ParameterListLengthError);
@@ -234,7 +234,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
     {
         LuHarness h = await HolderAsync();
 
-        AssertCheckCondition(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName), aptpl: true)), SenseKey.IllegalRequest, Asc.InvalidFieldInParameterList);
+        AssertCheckCondition(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(PortName(OtherNexus)), aptpl: true)), SenseKey.IllegalRequest, Asc.InvalidFieldInParameterList);
     }
 
     [Fact]
@@ -246,7 +246,7 @@ public sealed class BlockLogicalUnitRegisterAndMoveTests
             var options = new LogicalUnitOptions { ReservationStatePath = Path.Combine(directory, "lun.pr") };
             LuHarness h = await HolderAsync(options: options);
 
-            AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(OtherNexus.InitiatorPortName), unregister: true, aptpl: true)));
+            AssertGood(await MoveAsync(h, MoveParameters(0xAA, 0xBB, 2, TransportId(PortName(OtherNexus)), unregister: true, aptpl: true)));
 
             LuHarness after = await CreateAsync(options: new LogicalUnitOptions { ReservationStatePath = options.ReservationStatePath });
             Assert.Equal(new ulong[] { 0xBB }, await ReadKeysAsync(after, DefaultNexus));

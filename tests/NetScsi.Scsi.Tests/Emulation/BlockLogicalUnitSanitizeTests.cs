@@ -161,7 +161,7 @@ public sealed class BlockLogicalUnitSanitizeTests
         h.Unit.OnEvent(LogicalUnitEvent.NexusLoss, DefaultNexus);
         Assert.True(h.Unit.IsSanitizing);
 
-        var newNexus = new ItNexus("iqn.2024-01.test:init1", "iqn.2024-01.test:init1,i,0x000000000003", 1);
+        var newNexus = NetScsi.Iscsi.Session.IscsiTransportIdCodec.CreateNexus("iqn.2024-01.test:init1", 3, 1);
         AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady(), nexus: newNexus), SenseKey.UnitAttention, Asc.PowerOnResetOrBusDeviceResetOccurred);
         AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady(), nexus: newNexus), SenseKey.NotReady, Asc.LogicalUnitNotReadySanitizeInProgress);
 

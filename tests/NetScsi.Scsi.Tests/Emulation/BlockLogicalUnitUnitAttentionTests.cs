@@ -116,8 +116,9 @@ public sealed class BlockLogicalUnitUnitAttentionTests
 
         h.Unit.OnEvent(LogicalUnitEvent.NexusLoss, DefaultNexus);
 
-        // A new ItNexus instance with the same names is the same nexus.
-        var returning = DefaultNexus with { };
+        // A new ItNexus instance with the same TransportIDs is the same nexus.
+        var returning = NetScsi.Iscsi.Session.IscsiTransportIdCodec.CreateNexus("iqn.2024-01.test:init1", 1, 1);
+        Assert.NotSame(DefaultNexus, returning);
         AssertCheckCondition(await h.RunAsync(Cdbs.TestUnitReady(), nexus: returning), SenseKey.UnitAttention, Asc.ItNexusLossOccurred);
         AssertGood(await h.RunAsync(Cdbs.TestUnitReady(), nexus: OtherNexus));
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using NetScsi.Iscsi.Session;
 using NetScsi.Scsi.Emulation;
 
 namespace NetScsi.Scsi.Tests.Emulation;
@@ -6,8 +7,14 @@ namespace NetScsi.Scsi.Tests.Emulation;
 /// <summary>Runs CDBs against a <see cref="BlockLogicalUnit"/> over a <see cref="TestBlockDevice"/>.</summary>
 internal sealed class LuHarness
 {
-    public static readonly ItNexus DefaultNexus = new("iqn.2024-01.test:init1", "iqn.2024-01.test:init1,i,0x000000000001", 1);
-    public static readonly ItNexus OtherNexus = new("iqn.2024-01.test:init2", "iqn.2024-01.test:init2,i,0x000000000002", 2);
+    public static readonly ItNexus DefaultNexus = IscsiTransportIdCodec.CreateNexus("iqn.2024-01.test:init1", 1, 1);
+    public static readonly ItNexus OtherNexus = IscsiTransportIdCodec.CreateNexus("iqn.2024-01.test:init2", 2, 2);
+
+    /// <summary>The iSCSI initiator port name of a nexus ("name,i,0x&lt;ISID&gt;").</summary>
+    public static string PortName(ItNexus nexus) => IscsiTransportIdCodec.Instance.Format(nexus.InitiatorPort);
+
+    /// <summary>The iSCSI initiator device name of a nexus.</summary>
+    public static string DeviceName(ItNexus nexus) => IscsiTransportIdCodec.Instance.Format(nexus.InitiatorDevice);
 
     public LuHarness(TestBlockDevice device, LogicalUnitOptions options)
     {

@@ -10,7 +10,7 @@ namespace NetScsi.Scsi.Tests.Emulation;
 internal static class PersistentReservationCdbs
 {
     /// <summary>A third initiator port, besides <see cref="LuHarness"/>'s default and other nexus.</summary>
-    public static readonly ItNexus ThirdNexus = new("iqn.2024-01.test:init3", "iqn.2024-01.test:init3,i,0x000000000003", 1);
+    public static readonly ItNexus ThirdNexus = NetScsi.Iscsi.Session.IscsiTransportIdCodec.CreateNexus("iqn.2024-01.test:init3", 3, 1);
 
     public static byte[] PrIn(byte serviceAction, ushort allocationLength = 1024)
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using NetScsi.Scsi.Commands;
@@ -6,13 +7,14 @@ using NetScsi.Scsi.Commands;
 namespace NetScsi.Scsi.Emulation;
 
 /// <summary>
-/// SPC-4 third-party copy, LID1 flavour: EXTENDED COPY (83h/00h) with identification descriptor target
-/// descriptors (E4h) and block→block segment descriptors (02h), RECEIVE COPY RESULTS COPY STATUS (84h/00h)
-/// and OPERATING PARAMETERS (84h/03h), VPD page 8Fh. Copy targets are this unit and the other units of the
-/// target device the command came through (<see cref="ScsiTask.LogicalUnits"/>), named by their VPD 0x83
-/// designators. Everything is validated before the first block moves.
+/// The copy manager of a block logical unit (SPC-4 §5.16, third-party copy, LID1 flavour): EXTENDED COPY (83h/00h)
+/// with identification descriptor target descriptors (E4h) and block→block segment descriptors (02h), RECEIVE COPY
+/// RESULTS COPY STATUS (84h/00h) and OPERATING PARAMETERS (84h/03h), VPD page 8Fh. Copy targets are its unit and the
+/// other units of the target device the command came through (<see cref="ScsiTask.LogicalUnits"/>), named by their
+/// VPD 0x83 designators. Everything is validated before the first block moves. Held copy results belong to the
+/// I_T nexus that sent the EXTENDED COPY and go with it.
 /// </summary>
-public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
+internal sealed class CopyManager(BlockLogicalUnit unit)
 {
     internal const int XcopyHeaderLength = 16;
     internal const int TargetDescriptorLength = 32;
@@ -22,17 +24,46 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
     internal const int MaxCopyDescriptorListLength = 1024;
     private const int MaxHeldCopyResults = 32;
 
+    private const int StagingBytes = 1024 * 1024;
+
     private const byte IdentificationTargetDescriptor = 0xE4;
     private const byte BlockToBlockSegmentDescriptor = 0x02;
 
-    /// <inheritdoc/>
-    public bool HasDesignator(int codeSet, int designatorType, ReadOnlySpan<byte> designator) =>
-        // The NAA designator (binary, type 3) is the unit's unique name; libiscsi and initiators pick it.
-        codeSet == 0x01 && designatorType == 0x03 && designator.SequenceEqual(_naaDesignator);
+    // SPC-4 §6.4.3: LIST ID USAGE (byte 1 bits 4-3): 00b hold results, 01b reserved, 10b hold until read, 11b no list ID.
+    private const int ListIdUsageShift = 3;
+    private const int ListIdUsageMask = 0x03;
+    private const int ListIdUsageHold = 0b00;
+    private const int ListIdUsageReserved = 0b01;
+    private const int ListIdUsageHoldUntilRead = 0b10;
+    private const int ListIdUsageNone = 0b11;
+
+    // SPC-4 §6.4.5.4: identification descriptor target descriptor fields.
+    private const byte NullTargetBit = 0x20;
+    private const int DesignatorFieldMask = 0x0F;
+    private const int AssociationShift = 4;
+    private const int AssociationMask = 0x03;
+    private const int DiskBlockLengthOffset = 29;
+
+    // SPC-4 §6.4.6.5: block→block segment descriptor DC bit.
+    private const byte DestinationCountBit = 0x02;
+
+    // SPC-4 §6.18.4 (OPERATING PARAMETERS) SNLID; §7.8.17.3 Supported Commands descriptor type.
+    private const byte SupportsNoListIdentifier = 0x01;
+    private const ushort SupportedCommandsDescriptorType = 0x0001;
+
+    // SPC-4 §6.18.3 (COPY STATUS): COPY MANAGER STATUS.
+    private const byte CopyCompletedWithoutError = 0x01;
+    private const byte CopyCompletedWithError = 0x02;
+
+    // Results of EXTENDED COPY commands held for RECEIVE COPY RESULTS, per nexus, by LIST IDENTIFIER (lock the dictionary).
+    private readonly ConcurrentDictionary<ItNexus, Dictionary<byte, CopyResult>> _held = new();
+
+    /// <summary>SPC-4 §6.18: held EXTENDED COPY results belong to the nexus; it is gone.</summary>
+    public void OnNexusLoss(ItNexus nexus) => _held.TryRemove(nexus, out _);
 
     /// <summary>SPC-4 §6.4: EXTENDED COPY (LID1).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ExtendedCopyAsync(ScsiTask task, CancellationToken cancellationToken)
+    public async ValueTask ExtendedCopyAsync(ScsiTask task, CancellationToken cancellationToken)
     {
         uint parameterListLength = CdbDecoder.ReadUInt32(task.Cdb, 10);
         task.CommandTransferLength = parameterListLength;
@@ -74,7 +105,7 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
 
     private void HoldCopyResult(ItNexus nexus, byte listId, CopyResult result)
     {
-        Dictionary<byte, CopyResult> held = GetNexusState(nexus).CopyResults;
+        Dictionary<byte, CopyResult> held = _held.GetOrAdd(nexus, static _ => []);
         lock (held)
         {
             if (held.Count >= MaxHeldCopyResults && !held.ContainsKey(listId))
@@ -109,20 +140,20 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
     private bool TryParseCopyList(ScsiTask task, int parameterListLength, out CopyPlan plan)
     {
         plan = new CopyPlan();
-        ReadOnlySpan<byte> data = task.Buffer.Span[..Math.Min(parameterListLength, DataOutLength(task))];
+        ReadOnlySpan<byte> data = task.Buffer.Span[..Math.Min(parameterListLength, ScsiTaskData.DataOutLength(task))];
         if (parameterListLength < XcopyHeaderLength || data.Length < XcopyHeaderLength)
         {
             task.CheckCondition(SenseKey.IllegalRequest, Asc.ParameterListLengthError);
             return false;
         }
         plan.ListId = data[0];
-        int listIdUsage = (data[1] >> 3) & 0x03;
-        if (listIdUsage == 0x01 || (listIdUsage == 0x03 && plan.ListId != 0))
+        int listIdUsage = (data[1] >> ListIdUsageShift) & ListIdUsageMask;
+        if (listIdUsage == ListIdUsageReserved || (listIdUsage == ListIdUsageNone && plan.ListId != 0))
         {
             task.InvalidFieldInParameterList(1, 4);
             return false;
         }
-        plan.Hold = listIdUsage is 0x00 or 0x02;
+        plan.Hold = listIdUsage is ListIdUsageHold or ListIdUsageHoldUntilRead;
         int targetListLength = BinaryPrimitives.ReadUInt16BigEndian(data[2..]);
         uint segmentListLength = BinaryPrimitives.ReadUInt32BigEndian(data[8..]);
         uint inlineLength = BinaryPrimitives.ReadUInt32BigEndian(data[12..]);
@@ -214,21 +245,21 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
         }
         // LU ID TYPE (byte 1 bits 7-6) is ignored: SPC-4 made it reserved for LID1 identification descriptors
         // (libiscsi ExtendedCopy.ValidTgtDescr expects GOOD from an SPC-4 unit).
-        if ((d[1] & 0x1F) != 0x00)
+        if ((d[1] & PeripheralDeviceType.Mask) != PeripheralDeviceType.DirectAccessBlock)
         {
             // PERIPHERAL DEVICE TYPE: only direct-access block devices.
             task.InvalidFieldInParameterList(at + 1, 4);
             return false;
         }
-        if ((d[1] & 0x20) != 0)
+        if ((d[1] & NullTargetBit) != 0)
         {
             // NUL: a null target; any segment that uses it fails with COPY ABORTED.
             target = new CopyTarget(null, true);
             return true;
         }
-        int codeSet = d[4] & 0x0F;
-        int association = (d[5] >> 4) & 0x03;
-        int designatorType = d[5] & 0x0F;
+        int codeSet = d[4] & DesignatorFieldMask;
+        int association = (d[5] >> AssociationShift) & AssociationMask;
+        int designatorType = d[5] & DesignatorFieldMask;
         int designatorLength = d[7];
         if (association != 0 || designatorLength > 20)
         {
@@ -236,27 +267,27 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
             return false;
         }
         ReadOnlySpan<byte> designator = d.Slice(8, designatorLength);
-        BlockLogicalUnit? unit = null;
-        if (HasDesignator(codeSet, designatorType, designator))
+        BlockLogicalUnit? resolved = null;
+        if (unit.HasDesignator(codeSet, designatorType, designator))
         {
-            unit = this;
+            resolved = unit;
         }
         else if (task.LogicalUnits is ILogicalUnitResolver resolver
             && resolver.TryFindByDesignator(codeSet, designatorType, designator, out ILogicalUnit found))
         {
-            unit = found as BlockLogicalUnit;
+            resolved = found as BlockLogicalUnit;
         }
-        if (unit is not null)
+        if (resolved is not null)
         {
-            int diskBlockLength = (d[29] << 16) | (d[30] << 8) | d[31];
-            if (diskBlockLength != unit._blockSize)
+            int diskBlockLength = (d[DiskBlockLengthOffset] << 16) | (d[DiskBlockLengthOffset + 1] << 8) | d[DiskBlockLengthOffset + 2];
+            if (diskBlockLength != resolved.BlockSize)
             {
                 task.InvalidFieldInParameterList(at + 29);
                 return false;
             }
         }
         // An unknown designator stays unresolved: a segment that uses it is COPY ABORTED (not reachable).
-        target = new CopyTarget(unit, false);
+        target = new CopyTarget(resolved, false);
         return true;
     }
 
@@ -273,14 +304,14 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
             task.CheckCondition(SenseKey.CopyAborted, Asc.CopyTargetDeviceNotReachable);
             return false;
         }
-        bool destinationCount = (d[1] & 0x02) != 0; // DC: NUMBER OF BLOCKS counts destination blocks
+        bool destinationCount = (d[1] & DestinationCountBit) != 0; // DC: NUMBER OF BLOCKS counts destination blocks
         int blocks = BinaryPrimitives.ReadUInt16BigEndian(d[10..]);
         ulong sourceLba = BinaryPrimitives.ReadUInt64BigEndian(d[12..]);
         ulong destinationLba = BinaryPrimitives.ReadUInt64BigEndian(d[20..]);
-        long bytes = (long)blocks * (destinationCount ? destination._blockSize : source._blockSize);
-        if (bytes % source._blockSize != 0 || bytes % destination._blockSize != 0
-            || !source.CopyRangeValid(sourceLba, bytes) || !destination.CopyRangeValid(destinationLba, bytes)
-            || !source._mediumPresent || !destination._mediumPresent || source.IsSanitizing || destination.IsSanitizing)
+        long bytes = (long)blocks * (destinationCount ? destination.BlockSize : source.BlockSize);
+        if (bytes % source.BlockSize != 0 || bytes % destination.BlockSize != 0
+            || !CopyRangeValid(source, sourceLba, bytes) || !CopyRangeValid(destination, destinationLba, bytes)
+            || !source.IsMediumPresent || !destination.IsMediumPresent || source.IsSanitizing || destination.IsSanitizing)
         {
             // Outside a copy target's medium, or the target cannot be accessed: the copy aborts.
             task.CheckCondition(SenseKey.CopyAborted, Asc.NoAdditionalSenseInformation);
@@ -295,23 +326,25 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
         return true;
     }
 
-    private bool CopyRangeValid(ulong lba, long bytes)
+    private static bool CopyRangeValid(BlockLogicalUnit target, ulong lba, long bytes)
     {
-        ulong capacity = (ulong)_device.BlockCount;
-        ulong blocks = (ulong)(bytes / _blockSize);
+        ulong capacity = (ulong)target.Device.BlockCount;
+        ulong blocks = (ulong)(bytes / target.BlockSize);
         return lba <= capacity && blocks <= capacity - lba;
     }
 
     /// <summary>Copies one segment through a staging buffer; overlapping ranges on one device copy back to front.</summary>
     private static async ValueTask<long> CopySegmentAsync(CopySegment segment, CancellationToken cancellationToken)
     {
-        long sourceStart = segment.SourceLba * segment.Source._blockSize;
-        long destinationStart = segment.DestinationLba * segment.Destination._blockSize;
-        bool backwards = ReferenceEquals(segment.Source._device, segment.Destination._device)
+        BlockLogicalUnit source = segment.Source;
+        BlockLogicalUnit destination = segment.Destination;
+        long sourceStart = segment.SourceLba * source.BlockSize;
+        long destinationStart = segment.DestinationLba * destination.BlockSize;
+        bool backwards = ReferenceEquals(source.Device, destination.Device)
             && destinationStart > sourceStart && destinationStart < sourceStart + segment.Bytes;
-        int unit = Math.Max(segment.Source._blockSize, segment.Destination._blockSize);
-        int chunk = (int)Math.Min(segment.Bytes, Math.Max(unit, StagingBytes / unit * unit));
-        bool forceUnitAccess = !segment.Destination._writeCacheEnabled;
+        int granule = Math.Max(source.BlockSize, destination.BlockSize);
+        int chunk = (int)Math.Min(segment.Bytes, Math.Max(granule, StagingBytes / granule * granule));
+        bool forceUnitAccess = !destination.WriteCacheEnabled;
         byte[] staging = ArrayPool<byte>.Shared.Rent(chunk);
         try
         {
@@ -321,8 +354,8 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
                 int n = (int)Math.Min(chunk, remaining);
                 long offset = backwards ? remaining - n : segment.Bytes - remaining;
                 Memory<byte> buffer = staging.AsMemory(0, n);
-                await segment.Source._device.ReadAsync((sourceStart + offset) / segment.Source._blockSize, buffer, cancellationToken).ConfigureAwait(false);
-                await segment.Destination._device.WriteAsync((destinationStart + offset) / segment.Destination._blockSize, buffer, forceUnitAccess, cancellationToken).ConfigureAwait(false);
+                await source.Device.ReadAsync((sourceStart + offset) / source.BlockSize, buffer, cancellationToken).ConfigureAwait(false);
+                await destination.Device.WriteAsync((destinationStart + offset) / destination.BlockSize, buffer, forceUnitAccess, cancellationToken).ConfigureAwait(false);
                 remaining -= n;
             }
         }
@@ -334,20 +367,19 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
     }
 
     /// <summary>SPC-4 §6.18: RECEIVE COPY RESULTS (COPY STATUS, OPERATING PARAMETERS).</summary>
-    private void ReceiveCopyResults(ScsiTask task)
+    public void ReceiveCopyResults(ScsiTask task)
     {
         ReadOnlySpan<byte> cdb = task.Cdb;
         int allocationLength = (int)Math.Min(CdbDecoder.ReadUInt32(cdb, 10), int.MaxValue);
-        switch (cdb[1] & 0x1F)
+        switch (cdb[1] & CdbFields.ServiceActionMask)
         {
             case ScsiOpcode.CopyStatusServiceAction:
             {
                 byte listId = cdb[2];
                 CopyResult result;
                 bool found = false;
-                if (task.Nexus is not null)
+                if (task.Nexus is not null && _held.TryGetValue(task.Nexus, out Dictionary<byte, CopyResult>? held))
                 {
-                    Dictionary<byte, CopyResult> held = GetNexusState(task.Nexus).CopyResults;
                     lock (held)
                     {
                         found = held.TryGetValue(listId, out result);
@@ -366,7 +398,7 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
                 Span<byte> d = stackalloc byte[12];
                 d.Clear();
                 BinaryPrimitives.WriteUInt32BigEndian(d, 8); // AVAILABLE DATA
-                d[4] = result.Succeeded ? (byte)0x01 : (byte)0x02; // HDD 0, COPY MANAGER STATUS
+                d[4] = result.Succeeded ? CopyCompletedWithoutError : CopyCompletedWithError; // HDD 0, COPY MANAGER STATUS
                 BinaryPrimitives.WriteUInt16BigEndian(d[5..], (ushort)Math.Min(result.SegmentsProcessed, ushort.MaxValue));
                 // TRANSFER COUNT UNITS: bytes (00h), or kibibytes (01h) / mebibytes (02h) for large counts.
                 long count = result.BytesTransferred;
@@ -378,7 +410,7 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
                 }
                 d[7] = units;
                 BinaryPrimitives.WriteUInt32BigEndian(d[8..], (uint)count);
-                CompleteDataIn(task, d, allocationLength);
+                ScsiTaskData.CompleteDataIn(task, d, allocationLength);
                 return;
             }
             case ScsiOpcode.OperatingParametersServiceAction:
@@ -387,18 +419,18 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
                 d.Clear();
                 ReadOnlySpan<byte> implemented = [BlockToBlockSegmentDescriptor, IdentificationTargetDescriptor];
                 BinaryPrimitives.WriteUInt32BigEndian(d, (uint)(44 + implemented.Length - 4)); // AVAILABLE DATA
-                d[4] = 0x01; // SNLID: LIST IDENTIFIER usage 11b (no list identifier) is supported
+                d[4] = SupportsNoListIdentifier; // SNLID: LIST IDENTIFIER usage 11b (no list identifier) is supported
                 BinaryPrimitives.WriteUInt16BigEndian(d[8..], MaxCopyTargetDescriptors);
                 BinaryPrimitives.WriteUInt16BigEndian(d[10..], MaxCopySegmentDescriptors);
                 BinaryPrimitives.WriteUInt32BigEndian(d[12..], MaxCopyDescriptorListLength);
-                BinaryPrimitives.WriteUInt32BigEndian(d[16..], (uint)Math.Min((long)ushort.MaxValue * _blockSize, uint.MaxValue)); // MAXIMUM SEGMENT LENGTH
+                BinaryPrimitives.WriteUInt32BigEndian(d[16..], (uint)Math.Min((long)ushort.MaxValue * unit.BlockSize, uint.MaxValue)); // MAXIMUM SEGMENT LENGTH
                 // MAXIMUM INLINE DATA LENGTH, HELD DATA LIMIT, MAXIMUM STREAM DEVICE TRANSFER SIZE: 0.
                 BinaryPrimitives.WriteUInt16BigEndian(d[34..], 1); // TOTAL CONCURRENT COPIES
                 d[36] = 1; // MAXIMUM CONCURRENT COPIES
-                d[37] = (byte)System.Numerics.BitOperations.Log2((uint)_blockSize); // DATA SEGMENT GRANULARITY (log2)
+                d[37] = (byte)System.Numerics.BitOperations.Log2((uint)unit.BlockSize); // DATA SEGMENT GRANULARITY (log2)
                 d[43] = (byte)implemented.Length; // IMPLEMENTED DESCRIPTOR LIST LENGTH
                 implemented.CopyTo(d[44..]);
-                CompleteDataIn(task, d[..(44 + implemented.Length)], allocationLength);
+                ScsiTaskData.CompleteDataIn(task, d[..(44 + implemented.Length)], allocationLength);
                 return;
             }
             default:
@@ -408,9 +440,9 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
     }
 
     /// <summary>SPC-4 §7.8.17: Third-party Copy VPD page, with the Supported Commands descriptor.</summary>
-    private static int WriteThirdPartyCopyVpd(Span<byte> d)
+    public static int WriteThirdPartyCopyVpd(Span<byte> d)
     {
-        d[1] = 0x8F;
+        d[1] = VpdPage.ThirdPartyCopy;
         // Supported Commands third-party copy descriptor (type 0001h): EXTENDED COPY (LID1) and RECEIVE COPY
         // RESULTS (COPY STATUS, OPERATING PARAMETERS); the descriptor is padded to a multiple of 4 bytes.
         ReadOnlySpan<byte> commands =
@@ -421,7 +453,7 @@ public sealed partial class BlockLogicalUnit : IDesignatedLogicalUnit
         int descriptor = 4;
         int body = 1 + commands.Length;
         int padded = (4 + body + 3) & ~3;
-        BinaryPrimitives.WriteUInt16BigEndian(d[descriptor..], 0x0001);
+        BinaryPrimitives.WriteUInt16BigEndian(d[descriptor..], SupportedCommandsDescriptorType);
         BinaryPrimitives.WriteUInt16BigEndian(d[(descriptor + 2)..], (ushort)(padded - 4));
         d[descriptor + 4] = (byte)commands.Length; // COMMANDS SUPPORTED LIST LENGTH
         commands.CopyTo(d[(descriptor + 5)..]);

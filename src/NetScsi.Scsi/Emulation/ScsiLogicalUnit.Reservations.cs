@@ -2,8 +2,15 @@ using NetScsi.Scsi.Commands;
 
 namespace NetScsi.Scsi.Emulation;
 
-public sealed partial class BlockLogicalUnit
+public abstract partial class ScsiLogicalUnit
 {
+    /// <summary>PREVENT ALLOW MEDIUM REMOVAL byte 4 bits 1-0: PREVENT.</summary>
+    private protected const byte PreventMask = 0x03;
+
+    // RESERVE(6) byte 1 bit 0 was the extent bit; RESERVE(10)/RELEASE(10) bit 4 is 3RDPTY, bit 1 LONGID. None supported.
+    private const byte Reserve6UnsupportedBits = 0x01;
+    private const byte Reserve10UnsupportedBits = 0x13;
+
     // The I_T nexus holding a RESERVE(6)/(10) reservation (SPC-2 §5.5.1), or null.
     private ItNexus? _reservationHolder;
 
@@ -31,7 +38,7 @@ public sealed partial class BlockLogicalUnit
             case ScsiOpcode.MaintenanceIn:
                 return false;
             case ScsiOpcode.PreventAllowMediumRemoval:
-                return (task.Cdb[4] & 0x03) != 0;
+                return (task.Cdb[4] & PreventMask) != 0;
             default:
                 task.Status = ScsiStatus.ReservationConflict;
                 return true;
@@ -41,15 +48,10 @@ public sealed partial class BlockLogicalUnit
     /// <summary>SPC-2 §7.21 / §7.22: RESERVE(6) and RESERVE(10), logical unit reservations only.</summary>
     private void Reserve(ScsiTask task)
     {
-        ReadOnlySpan<byte> cdb = task.Cdb;
-        // RESERVE(6) byte 1 bit 0 was the extent bit; RESERVE(10) bit 4 is 3RDPTY, bit 1 LONGID. None supported.
-        byte unsupported = cdb[0] == ScsiOpcode.Reserve6 ? (byte)0x01 : (byte)0x13;
-        if ((cdb[1] & unsupported) != 0)
+        if (RefusesThirdPartyOrExtent(task))
         {
-            task.InvalidFieldInCdb(1);
             return;
         }
-        task.CommandTransferLength = 0;
         if (task.Nexus is null)
         {
             return;
@@ -70,19 +72,32 @@ public sealed partial class BlockLogicalUnit
     /// <summary>SPC-2 §7.17 / §7.18: RELEASE(6) and RELEASE(10). Releasing another nexus' reservation is GOOD and changes nothing.</summary>
     private void Release(ScsiTask task)
     {
-        ReadOnlySpan<byte> cdb = task.Cdb;
-        byte unsupported = cdb[0] == ScsiOpcode.Release6 ? (byte)0x01 : (byte)0x13;
-        if ((cdb[1] & unsupported) != 0)
+        if (RefusesThirdPartyOrExtent(task))
         {
-            task.InvalidFieldInCdb(1);
             return;
         }
-        task.CommandTransferLength = 0;
         ItNexus? holder = Volatile.Read(ref _reservationHolder);
         if (holder is not null && task.Nexus is not null && holder.Equals(task.Nexus))
         {
             Interlocked.CompareExchange(ref _reservationHolder, null, holder);
         }
+    }
+
+    /// <summary>
+    /// RESERVE/RELEASE with the extent (6-byte), third-party or long ID (10-byte) options, none supported: INVALID
+    /// FIELD IN CDB. Otherwise the command moves no data.
+    /// </summary>
+    private static bool RefusesThirdPartyOrExtent(ScsiTask task)
+    {
+        ReadOnlySpan<byte> cdb = task.Cdb;
+        byte unsupported = cdb[0] is ScsiOpcode.Reserve6 or ScsiOpcode.Release6 ? Reserve6UnsupportedBits : Reserve10UnsupportedBits;
+        if ((cdb[1] & unsupported) != 0)
+        {
+            task.InvalidFieldInCdb(1);
+            return true;
+        }
+        task.CommandTransferLength = 0;
+        return false;
     }
 
     /// <summary>SPC-2 §5.5.1: resets release the reservation; so does loss of the holder's nexus.</summary>

@@ -14,13 +14,18 @@ internal static partial class ConfigFileLoader
     public static ServeConfiguration Load(string path)
     {
         byte[] bytes;
+        if (Directory.Exists(path))
+        {
+            throw CliException.Usage($"cannot read config file '{path}': it is a directory, not a JSON file");
+        }
+
         try
         {
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw CliException.Usage($"cannot read config file '{path}': {e.Message}");
+            throw CliException.Usage($"cannot read config file '{path}': {UserMessages.Of(e)}");
         }
 
         return Parse(bytes, path);
@@ -132,6 +137,10 @@ internal static partial class ConfigFileLoader
         {
             what = $"unknown property '{unmapped.Groups[1].Value}'";
         }
+        else if (DuplicateProperty().Match(e.Message) is { Success: true } duplicate)
+        {
+            what = $"property '{duplicate.Groups[1].Value}' given twice";
+        }
         else if (e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
         {
             what = "value has the wrong type";
@@ -148,6 +157,9 @@ internal static partial class ConfigFileLoader
                     what = what[..cut];
                 }
             }
+
+            // Never show the serializer's .NET type names ("... of type 'NetScsi.Cli.Json.TargetDto'").
+            what = TypeName().Replace(what, "");
         }
 
         var location = e.LineNumber is long line
@@ -159,4 +171,10 @@ internal static partial class ConfigFileLoader
 
     [GeneratedRegex("^The JSON property '(.*)' could not be mapped")]
     private static partial Regex UnmappedProperty();
+
+    [GeneratedRegex("^Duplicate property '(.*)' encountered")]
+    private static partial Regex DuplicateProperty();
+
+    [GeneratedRegex(" *(during deserialization )?(of|for) type '[^']*'")]
+    private static partial Regex TypeName();
 }

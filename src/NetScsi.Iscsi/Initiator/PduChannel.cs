@@ -60,7 +60,14 @@ internal sealed class PduChannel
                     break;
                 default:
                     _input.AdvanceTo(buffer.Start, buffer.End);
-                    throw new IscsiConnectionException($"Bad PDU from the target: {status}.");
+                    // Garbage where a login answer belongs (a peer that is no iSCSI target, or a broken one):
+                    // a protocol violation, not a connection failure.
+                    throw new IscsiProtocolException(status switch
+                    {
+                        PduReadResult.HeaderDigestError => "the target's PDU failed its header digest",
+                        PduReadResult.DataDigestError => "the target's PDU failed its data digest",
+                        _ => "the peer's answer is not an iSCSI PDU (its data segment length exceeds MaxRecvDataSegmentLength)",
+                    });
             }
         }
     }

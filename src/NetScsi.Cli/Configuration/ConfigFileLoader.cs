@@ -78,6 +78,14 @@ internal static partial class ConfigFileLoader
                 : throw CliException.Usage($"{fileName}: logLevel: {LogLevelParser.Error(dto.LogLevel)}");
         }
 
+        if (dto.Limits is { } limits)
+        {
+            config.Limits.MaxConnectionsInLogin = Limit(limits.MaxConnectionsInLogin, config.Limits.MaxConnectionsInLogin, "maxConnectionsInLogin", fileName);
+            config.Limits.MaxConnectionsPerInitiatorAddress = Limit(limits.MaxConnectionsPerInitiatorAddress, config.Limits.MaxConnectionsPerInitiatorAddress, "maxConnectionsPerInitiatorAddress", fileName);
+            config.Limits.MaxSessionsPerTarget = Limit(limits.MaxSessionsPerTarget, config.Limits.MaxSessionsPerTarget, "maxSessionsPerTarget", fileName);
+            config.Limits.MaxSessionsPerInitiatorAddress = Limit(limits.MaxSessionsPerInitiatorAddress, config.Limits.MaxSessionsPerInitiatorAddress, "maxSessionsPerInitiatorAddress", fileName);
+        }
+
         for (int i = 0; i < (dto.Targets?.Count ?? 0); i++)
         {
             var t = dto.Targets![i] ?? throw CliException.Usage($"{fileName}: targets[{i}] is null");
@@ -111,6 +119,13 @@ internal static partial class ConfigFileLoader
 
         return config;
     }
+
+    private static int Limit(int? value, int current, string name, string fileName) => value switch
+    {
+        null => current,
+        >= 1 => value.Value,
+        _ => throw CliException.Usage($"{fileName}: limits.{name} must be at least 1"),
+    };
 
     private static ChapConfig? ToChap(ChapDto? dto, string where)
     {

@@ -21,6 +21,10 @@ internal static class TargetFactory
         try
         {
             var options = new IscsiTargetOptions { QueueDepth = configuration.QueueDepth };
+            options.Limits.MaxConnectionsInLogin = configuration.Limits.MaxConnectionsInLogin;
+            options.Limits.MaxConnectionsPerInitiatorAddress = configuration.Limits.MaxConnectionsPerInitiatorAddress;
+            options.Limits.MaxSessionsPerTarget = configuration.Limits.MaxSessionsPerTarget;
+            options.Limits.MaxSessionsPerInitiatorAddress = configuration.Limits.MaxSessionsPerInitiatorAddress;
             foreach (var portal in configuration.Portals)
             {
                 options.Portals.Add(portal);

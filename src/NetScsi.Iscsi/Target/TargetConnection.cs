@@ -54,6 +54,9 @@ internal sealed partial class TargetConnection
 
     public TargetSession? Session { get; private set; }
 
+    /// <summary>This connection's place in the server's connection limits; disposed when the connection ends.</summary>
+    internal ConnectionAdmission.Ticket? Admission { get; init; }
+
     public string RemoteName => _transport.RemoteEndPoint?.ToString() ?? _transport.Kind;
 
     /// <summary>Set when the connection is going away; pending sends are dropped.</summary>

@@ -44,7 +44,16 @@ public sealed class TcpDataMoverListener : IDataMoverListener
             try
             {
                 var accepted = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                return new TcpConnection(accepted);
+                try
+                {
+                    return new TcpConnection(accepted);
+                }
+                catch
+                {
+                    // Out of descriptors or memory while setting the connection up: do not leak the socket.
+                    accepted.Dispose();
+                    throw;
+                }
             }
             catch (ObjectDisposedException)
             {

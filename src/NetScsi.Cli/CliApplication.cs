@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using NetScsi.Cli.Commands;
 using NetScsi.Cli.Hosting;
+using NetScsi.Cli.Parsing;
 
 namespace NetScsi.Cli;
 
@@ -34,15 +35,12 @@ internal static class CliApplication
         var parseResult = root.Parse(args);
 
         // System.CommandLine exits 1 on parse errors; usage errors are 2 here, like other Unix tools,
-        // so scripts can tell "you called me wrong" from "it failed".
+        // so scripts can tell "you called me wrong" from "it failed". One line: the first real error
+        // and where to read more.
         if (parseResult.Errors.Count > 0)
         {
-            foreach (var error in parseResult.Errors)
-            {
-                await context.Error.WriteLineAsync($"netscsi: error: {error.Message}").ConfigureAwait(false);
-            }
-
-            await context.Error.WriteLineAsync($"Try '{CommandPath(parseResult)} --help'.").ConfigureAwait(false);
+            await context.Error.WriteLineAsync(
+                $"netscsi: error: {ParseErrorMessages.Describe(parseResult)} (see '{CommandPath(parseResult)} --help')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -58,7 +56,7 @@ internal static class CliApplication
     }
 
     // "netscsi target serve" for the command the user was typing.
-    private static string CommandPath(ParseResult parseResult)
+    internal static string CommandPath(ParseResult parseResult)
     {
         var names = new List<string>();
         for (SymbolResult? result = parseResult.CommandResult; result is CommandResult command; result = command.Parent)

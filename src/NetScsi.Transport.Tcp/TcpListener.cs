@@ -48,7 +48,16 @@ public sealed class TcpDataMoverListener : IDataMoverListener
             try
             {
                 var accepted = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
-                return new TcpTargetDataMover(new TcpStream(accepted));
+                try
+                {
+                    return new TcpTargetDataMover(new TcpStream(accepted));
+                }
+                catch
+                {
+                    // Out of descriptors or memory while setting the connection up: do not leak the socket.
+                    accepted.Dispose();
+                    throw;
+                }
             }
             catch (ObjectDisposedException)
             {

@@ -31,10 +31,10 @@ internal sealed class BenchCommand
         CustomParser = r => ParseSize(r, "--block-size", 512, 16L * 1024 * 1024),
     };
 
-    private readonly Option<int> _queueDepth = new("--queue-depth", "--iodepth") { Description = "I/Os in flight per session [default: 32]", HelpName = "N", DefaultValueFactory = _ => 32 };
-    private readonly Option<double> _seconds = new("--seconds", "--runtime") { Description = "Run time [default: 10]", HelpName = "S", DefaultValueFactory = _ => 10 };
-    private readonly Option<double> _rampTime = new("--ramp-time") { Description = "Run this long before measuring (warm-up, as fio's ramp_time) [default: 0]", HelpName = "S", DefaultValueFactory = _ => 0 };
-    private readonly Option<int> _sessions = new("--sessions") { Description = "Sessions, each with --queue-depth I/Os in flight [default: 1]", HelpName = "N", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> _queueDepth = new("--queue-depth", "--iodepth") { Description = "I/Os in flight per session [default: 32]", HelpName = "N", DefaultValueFactory = _ => 32, CustomParser = r => NumberParser.Whole(r, "--queue-depth", 1, 1024) };
+    private readonly Option<double> _seconds = new("--seconds", "--runtime") { Description = "Run time [default: 10]", HelpName = "S", DefaultValueFactory = _ => 10, CustomParser = r => NumberParser.Seconds(r, "--seconds", 0, 86400, minExclusive: true) };
+    private readonly Option<double> _rampTime = new("--ramp-time") { Description = "Run this long before measuring (warm-up, as fio's ramp_time) [default: 0]", HelpName = "S", DefaultValueFactory = _ => 0, CustomParser = r => NumberParser.Seconds(r, "--ramp-time", 0, 3600, minExclusive: false) };
+    private readonly Option<int> _sessions = new("--sessions") { Description = "Sessions, each with --queue-depth I/Os in flight [default: 1]", HelpName = "N", DefaultValueFactory = _ => 1, CustomParser = r => NumberParser.Whole(r, "--sessions", 1, 64) };
     private readonly Option<long?> _size = new("--size")
     {
         Description = "Confine I/O to the first SIZE bytes of the LUN [default: all of it]",
@@ -68,34 +68,10 @@ internal sealed class BenchCommand
                 r.AddError($"--buffers '{r.GetValueOrDefault<string>()}': expected pooled or fixed");
             }
         });
-        _queueDepth.Validators.Add(r => Range(r, "--queue-depth", 1, 1024));
-        _sessions.Validators.Add(r => Range(r, "--sessions", 1, 64));
-        _seconds.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double>() is <= 0 or > 86400)
-            {
-                r.AddError("--seconds must be more than 0 and at most 86400");
-            }
-        });
-        _rampTime.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double>() is < 0 or > 3600)
-            {
-                r.AddError("--ramp-time must be from 0 to 3600 seconds");
-            }
-        });
         Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
     }
 
     public Command Command { get; }
-
-    private static void Range(OptionResult result, string name, int min, int max)
-    {
-        if (result.GetValueOrDefault<int>() < min || result.GetValueOrDefault<int>() > max)
-        {
-            result.AddError($"{name} must be {min} to {max}");
-        }
-    }
 
     private static BenchPattern ParsePattern(ArgumentResult result)
     {

@@ -29,7 +29,7 @@ internal sealed class CopyCommand
         CustomParser = r => ByteSizeParser.TryParse(r.Tokens[^1].Value, out long v, out var e) && v is >= 4096 and <= 16 * 1024 * 1024 ? v : Fail(r, e ?? "--chunk-size must be 4K to 16M"),
     };
 
-    private readonly Option<int> _queueDepth = new("--queue-depth") { Description = "Chunks in flight [default: 8]", HelpName = "N", DefaultValueFactory = _ => 8 };
+    private readonly Option<int> _queueDepth = new("--queue-depth") { Description = "Chunks in flight [default: 8]", HelpName = "N", DefaultValueFactory = _ => 8, CustomParser = r => NumberParser.Whole(r, "--queue-depth", 1, 256) };
     private readonly Option<bool> _json = new("--json") { Description = "Print the summary as JSON" };
 
     public CopyCommand(CliContext context)
@@ -41,13 +41,6 @@ internal sealed class CopyCommand
             _source, _destination, _verify, _noSparse, _chunkSize, _queueDepth, _json,
         };
         _options.AddTo(Command);
-        _queueDepth.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 256)
-            {
-                r.AddError("--queue-depth must be 1 to 256");
-            }
-        });
         Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
     }
 

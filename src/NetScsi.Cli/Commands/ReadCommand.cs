@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Parsing;
 
 namespace NetScsi.Cli.Commands;
 
@@ -15,8 +16,8 @@ internal sealed class ReadCommand
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
     private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
-    private readonly Option<ulong> _lba = new("--lba") { Description = "First block [default: 0]", HelpName = "N" };
-    private readonly Option<ulong> _blocks = new("--blocks") { Description = "Number of blocks", HelpName = "M", Required = true };
+    private readonly Option<ulong> _lba = new("--lba") { Description = "First block [default: 0]", HelpName = "N", CustomParser = r => NumberParser.Whole(r, "--lba", 0UL, ulong.MaxValue) };
+    private readonly Option<ulong> _blocks = new("--blocks") { Description = "Number of blocks", HelpName = "M", Required = true, CustomParser = r => NumberParser.Whole(r, "--blocks", 1UL, uint.MaxValue) };
     private readonly Option<string> _output = new("--output", "-o") { Description = "Write to FILE instead of stdout", HelpName = "FILE" };
 
     public ReadCommand(CliContext context)
@@ -25,13 +26,6 @@ internal sealed class ReadCommand
         _options = new InitiatorOptions(context);
         Command = new Command("read", "Read blocks from a LUN to a file or stdout") { _target, _lba, _blocks, _output };
         _options.AddTo(Command);
-        _blocks.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<ulong>() == 0)
-            {
-                r.AddError("--blocks must be at least 1");
-            }
-        });
         Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Parsing;
 
 namespace NetScsi.Cli.Commands;
 
@@ -13,7 +14,7 @@ internal sealed class WriteCommand
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
     private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
-    private readonly Option<ulong> _lba = new("--lba") { Description = "First block [default: 0]", HelpName = "N" };
+    private readonly Option<ulong> _lba = new("--lba") { Description = "First block [default: 0]", HelpName = "N", CustomParser = r => NumberParser.Whole(r, "--lba", 0UL, ulong.MaxValue) };
     private readonly Option<string> _input = new("--input", "-i") { Description = "File to write; its size must be a whole number of blocks", HelpName = "FILE", Required = true };
     private readonly Option<bool> _fua = new("--fua") { Description = "Force unit access: every WRITE reaches stable storage before it completes" };
 

@@ -14,13 +14,18 @@ internal static partial class ConfigFileLoader
     public static ServeConfiguration Load(string path)
     {
         byte[] bytes;
+        if (Directory.Exists(path))
+        {
+            throw CliException.Usage($"cannot read config file '{path}': it is a directory, not a JSON file");
+        }
+
         try
         {
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw CliException.Usage($"cannot read config file '{path}': {e.Message}");
+            throw CliException.Usage($"cannot read config file '{path}': {UserMessages.Of(e)}");
         }
 
         return Parse(bytes, path);
@@ -73,6 +78,14 @@ internal static partial class ConfigFileLoader
                 : throw CliException.Usage($"{fileName}: logLevel: {LogLevelParser.Error(dto.LogLevel)}");
         }
 
+        if (dto.Limits is { } limits)
+        {
+            config.Limits.MaxConnectionsInLogin = Limit(limits.MaxConnectionsInLogin, config.Limits.MaxConnectionsInLogin, "maxConnectionsInLogin", fileName);
+            config.Limits.MaxConnectionsPerInitiatorAddress = Limit(limits.MaxConnectionsPerInitiatorAddress, config.Limits.MaxConnectionsPerInitiatorAddress, "maxConnectionsPerInitiatorAddress", fileName);
+            config.Limits.MaxSessionsPerTarget = Limit(limits.MaxSessionsPerTarget, config.Limits.MaxSessionsPerTarget, "maxSessionsPerTarget", fileName);
+            config.Limits.MaxSessionsPerInitiatorAddress = Limit(limits.MaxSessionsPerInitiatorAddress, config.Limits.MaxSessionsPerInitiatorAddress, "maxSessionsPerInitiatorAddress", fileName);
+        }
+
         for (int i = 0; i < (dto.Targets?.Count ?? 0); i++)
         {
             var t = dto.Targets![i] ?? throw CliException.Usage($"{fileName}: targets[{i}] is null");
@@ -107,6 +120,13 @@ internal static partial class ConfigFileLoader
         return config;
     }
 
+    private static int Limit(int? value, int current, string name, string fileName) => value switch
+    {
+        null => current,
+        >= 1 => value.Value,
+        _ => throw CliException.Usage($"{fileName}: limits.{name} must be at least 1"),
+    };
+
     private static ChapConfig? ToChap(ChapDto? dto, string where)
     {
         if (dto is null)
@@ -132,6 +152,10 @@ internal static partial class ConfigFileLoader
         {
             what = $"unknown property '{unmapped.Groups[1].Value}'";
         }
+        else if (DuplicateProperty().Match(e.Message) is { Success: true } duplicate)
+        {
+            what = $"property '{duplicate.Groups[1].Value}' given twice";
+        }
         else if (e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
         {
             what = "value has the wrong type";
@@ -148,6 +172,9 @@ internal static partial class ConfigFileLoader
                     what = what[..cut];
                 }
             }
+
+            // Never show the serializer's .NET type names ("... of type 'NetScsi.Cli.Json.TargetDto'").
+            what = TypeName().Replace(what, "");
         }
 
         var location = e.LineNumber is long line
@@ -159,4 +186,10 @@ internal static partial class ConfigFileLoader
 
     [GeneratedRegex("^The JSON property '(.*)' could not be mapped")]
     private static partial Regex UnmappedProperty();
+
+    [GeneratedRegex("^Duplicate property '(.*)' encountered")]
+    private static partial Regex DuplicateProperty();
+
+    [GeneratedRegex(" *(during deserialization )?(of|for) type '[^']*'")]
+    private static partial Regex TypeName();
 }

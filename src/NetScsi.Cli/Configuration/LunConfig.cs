@@ -27,6 +27,15 @@ internal sealed class LunConfig
     /// <summary>Reported as removable medium (INQUIRY RMB).</summary>
     public bool Removable { get; set; }
 
+    /// <summary>File LUNs: create the backing file's missing parent directories (otherwise a missing one is an error).</summary>
+    public bool CreateDirectories { get; set; }
+
+    /// <summary>
+    /// Memory LUNs: allow a size larger than this machine's memory (RAM + swap). Memory is taken on first write
+    /// either way; without it such a LUN is refused, because filling it would end the process.
+    /// </summary>
+    public bool Sparse { get; set; }
+
     /// <summary>
     /// Test and diagnostic feature: a control file the target polls for I/O delays to inject into this
     /// LUN (<see cref="Hosting.DelayControlledBlockDevice"/>); null = none.

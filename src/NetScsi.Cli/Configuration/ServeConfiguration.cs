@@ -23,4 +23,7 @@ internal sealed class ServeConfiguration
     public int QueueDepth { get; set; } = DefaultQueueDepth;
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
+
+    /// <summary>Connection and session limits (the config file's <c>limits</c>); the target's defaults otherwise.</summary>
+    public NetScsi.Iscsi.Target.IscsiTargetLimits Limits { get; } = new();
 }

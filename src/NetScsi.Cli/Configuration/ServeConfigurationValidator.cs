@@ -1,5 +1,6 @@
 using System.Net;
 using NetScsi.Cli.Parsing;
+using NetScsi.Scsi.Storage;
 
 using NetScsi.Transport;
 using NetScsi.Transport.Tcp;
@@ -12,7 +13,9 @@ internal static class ServeConfigurationValidator
     /// <summary>Bounds the per-session CmdSN window (and so the memory a session may pin).</summary>
     public const int MaxQueueDepth = 4096;
 
-    public static ValidationResult Validate(ServeConfiguration config)
+    /// <param name="config">The merged configuration.</param>
+    /// <param name="memoryCapacityBytes">What memory LUNs are checked against; null = this machine's RAM + swap.</param>
+    public static ValidationResult Validate(ServeConfiguration config, long? memoryCapacityBytes = null)
     {
         var errors = new List<string>();
         var warnings = new List<string>();
@@ -51,7 +54,53 @@ internal static class ServeConfigurationValidator
             ValidateTarget(target, iqns, files, onlyLoopback, errors, warnings);
         }
 
+        ValidateMemoryLuns(config, memoryCapacityBytes ?? Hosting.MachineMemory.CapacityBytes(), errors);
+
         return new ValidationResult(errors, warnings);
+    }
+
+    // Memory is taken on first write, so a memory LUN of any size starts; one larger than the machine's
+    // memory would end the process part way through being filled. Refused unless asked to be sparse; past
+    // what the chunk table can address it is refused always.
+    private static void ValidateMemoryLuns(ServeConfiguration config, long capacityBytes, List<string> errors)
+    {
+        foreach (var target in config.Targets)
+        {
+            foreach (var lun in target.Luns)
+            {
+                if (lun is not { Kind: LunKind.Memory, SizeBytes: long size } || size <= 0)
+                {
+                    continue;
+                }
+
+                var l = $"target '{target.Iqn}': LUN {lun.Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"} ({lun.Source ?? "memory"})";
+                if (size > MemoryBlockDevice.MaxSizeBytes)
+                {
+                    errors.Add($"{l}: {ByteSizeParser.Format(size)} is more than a memory LUN can address (about {FormatApproximate(MemoryBlockDevice.MaxSizeBytes)})");
+                }
+                else if (size > capacityBytes && !lun.Sparse)
+                {
+                    errors.Add($"{l}: {ByteSizeParser.Format(size)} is more than this machine's memory ({FormatApproximate(capacityBytes)} of RAM and swap) can ever hold; "
+                        + "add ',sparse' to the spec (\"sparse\": true in a config file) to serve it thin anyway");
+                }
+            }
+        }
+    }
+
+    // 25165824000 → "23.4 GiB": GiB, TiB or PiB, whichever keeps the number below 1024.
+    private static string FormatApproximate(long bytes)
+    {
+        const int UnitShift = 10;
+        string[] units = ["GiB", "TiB", "PiB"];
+        double value = bytes / (double)(1L << 30);
+        int unit = 0;
+        while (value >= 1 << UnitShift && unit < units.Length - 1)
+        {
+            value /= 1 << UnitShift;
+            unit++;
+        }
+
+        return value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " " + units[unit];
     }
 
     private static void ValidateTarget(

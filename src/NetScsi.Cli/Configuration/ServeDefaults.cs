@@ -22,6 +22,7 @@ internal static class ServeDefaults
         Kind = LunKind.File,
         Path = LunPath,
         SizeBytes = LunSizeBytes,
+        CreateDirectories = true,
         Source = "default",
     };
 }

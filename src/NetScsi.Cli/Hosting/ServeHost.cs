@@ -67,7 +67,7 @@ internal static class ServeHost
     private static string Describe(Exception e) => e switch
     {
         CliException cli => cli.Message,
-        IOException or UnauthorizedAccessException => e.Message,
-        _ => $"{e.GetType().Name}: {e.Message}",
+        IOException or UnauthorizedAccessException => UserMessages.Of(e),
+        _ => $"unexpected error: {UserMessages.Of(e)}",
     };
 }

@@ -22,6 +22,10 @@ internal static class TargetFactory
         try
         {
             var options = new IscsiTargetOptions { QueueDepth = configuration.QueueDepth };
+            options.Limits.MaxConnectionsInLogin = configuration.Limits.MaxConnectionsInLogin;
+            options.Limits.MaxConnectionsPerInitiatorAddress = configuration.Limits.MaxConnectionsPerInitiatorAddress;
+            options.Limits.MaxSessionsPerTarget = configuration.Limits.MaxSessionsPerTarget;
+            options.Limits.MaxSessionsPerInitiatorAddress = configuration.Limits.MaxSessionsPerInitiatorAddress;
             foreach (var portal in configuration.Portals)
             {
                 options.Portals.Add(portal);
@@ -117,6 +121,11 @@ internal static class TargetFactory
         }
 
         var path = Path.GetFullPath(lun.Path!);
+        if (Directory.Exists(path))
+        {
+            throw CliException.Usage($"'{lun.Path}' is a directory; a file LUN needs a file path (e.g. {Path.Combine(lun.Path!, "lun0.img")})");
+        }
+
         try
         {
             // An existing file keeps its size: the configured size only says how big to create it.
@@ -126,17 +135,29 @@ internal static class TargetFactory
                 throw CliException.Usage($"file '{lun.Path}' does not exist; give a size (e.g. file:{lun.Path},size=1G) to create it");
             }
 
-            if (!exists && Path.GetDirectoryName(path) is { } directory)
+            if (!exists && Path.GetDirectoryName(path) is { } directory && !Directory.Exists(directory))
             {
+                // A typo in the directory must not silently become a new directory tree and an empty disk.
+                if (!lun.CreateDirectories)
+                {
+                    throw CliException.Usage(
+                        $"directory '{directory}' of file '{lun.Path}' does not exist; create it, or add create-dirs to the LUN spec (\"createDirs\": true in a config file) to have it created");
+                }
+
                 Directory.CreateDirectory(directory);
             }
 
             return FileBlockDevice.Open(path, exists ? null : lun.SizeBytes, lun.BlockSize, lun.ReadOnly);
         }
+        catch (ArgumentOutOfRangeException e) when (lun.SizeBytes is long size)
+        {
+            // The file system refused the length (ext4 stops at 16 TiB, tmpfs at its size, ...).
+            throw CliException.Runtime($"cannot create '{lun.Path}' with size {Parsing.ByteSizeParser.Format(size)}: the file system does not allow a file that large", e);
+        }
         // ArgumentException: an existing file whose length is not a whole number of blocks.
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw CliException.Runtime($"cannot open '{lun.Path}': {e.Message}", e);
+            throw CliException.Runtime($"cannot open '{lun.Path}': {UserMessages.Of(e)}", e);
         }
     }
 

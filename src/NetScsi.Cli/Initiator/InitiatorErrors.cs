@@ -54,7 +54,7 @@ internal static class InitiatorErrors
     }
 
     private static CliException Unexpected(Exception e) =>
-        new(ExitCodes.RuntimeFailure, $"unexpected error: {e.GetType().Name}: {e.Message}", e);
+        new(ExitCodes.RuntimeFailure, $"unexpected error: {UserMessages.Of(e)}", e);
 
     private static Exception Innermost(Exception e)
     {

@@ -15,4 +15,6 @@ internal sealed class ConfigFileDto
     public string? LogLevel { get; set; }
 
     public List<TargetDto>? Targets { get; set; }
+
+    public LimitsDto? Limits { get; set; }
 }

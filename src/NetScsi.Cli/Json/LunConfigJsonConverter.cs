@@ -12,7 +12,7 @@ namespace NetScsi.Cli.Json;
 /// </summary>
 internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
 {
-    private const string KnownProperties = "lun, file, memory, size, blockSize, readOnly, removable, delayControl";
+    private const string KnownProperties = "lun, file, memory, size, blockSize, readOnly, removable, createDirs, sparse, delayControl";
 
     public override LunConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -106,6 +106,16 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
                     lun.Removable = ReadBool(ref reader, name);
                     break;
 
+                case "createDirs":
+                    reader.Read();
+                    lun.CreateDirectories = ReadBool(ref reader, name);
+                    break;
+
+                case "sparse":
+                    reader.Read();
+                    lun.Sparse = ReadBool(ref reader, name);
+                    break;
+
                 case "delayControl":
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { Length: > 0 } control)
@@ -126,6 +136,16 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
             throw new ConfigJsonException(hasFile
                 ? "a LUN has both 'file' and 'memory'; give exactly one"
                 : "a LUN needs 'file' (a path) or 'memory' (a size)");
+        }
+
+        if (hasMemory && lun.CreateDirectories)
+        {
+            throw new ConfigJsonException("'createDirs' is for file LUNs; a memory LUN has no directory");
+        }
+
+        if (hasFile && lun.Sparse)
+        {
+            throw new ConfigJsonException("'sparse' is for memory LUNs; a file LUN is sparse where the file system allows");
         }
 
         if (hasMemory && hasSize)

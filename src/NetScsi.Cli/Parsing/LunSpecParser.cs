@@ -7,8 +7,8 @@ namespace NetScsi.Cli.Parsing;
 /// <summary>
 /// LUN specs, as given to <c>--lun</c> or as strings in the config file:
 /// <code>
-/// file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,lun=N][,delay-control=CTL]
-/// memory:SIZE[,block-size=512|4096][,readonly][,removable][,lun=N][,delay-control=CTL]
+/// file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,create-dirs][,lun=N][,delay-control=CTL]
+/// memory:SIZE[,block-size=512|4096][,readonly][,removable][,sparse][,lun=N][,delay-control=CTL]
 /// </code>
 /// <c>delay-control</c> is a test and diagnostic option (docs/config.md, "Injecting delays").
 /// The kind ends at the first ':' (so Windows paths like <c>file:C:\x.img</c> work) and the path at
@@ -150,6 +150,24 @@ internal static class LunSpecParser
                     result.Removable = true;
                     break;
 
+                case "create-dirs" when result.Kind == LunKind.File:
+                    if (!RejectValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    result.CreateDirectories = true;
+                    break;
+
+                case "sparse" when result.Kind == LunKind.Memory:
+                    if (!RejectValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    result.Sparse = true;
+                    break;
+
                 case "delay-control":
                     if (!RequireValue(spec, name, value, out error))
                     {
@@ -162,8 +180,8 @@ internal static class LunSpecParser
                 default:
                     error = $"invalid LUN spec '{spec}': unknown option '{name}' for a {kindText.ToLowerInvariant()} LUN"
                         + (result.Kind == LunKind.File
-                            ? " (known: size, block-size, readonly, removable, lun, delay-control)"
-                            : " (known: block-size, readonly, removable, lun, delay-control; the size follows 'memory:')");
+                            ? " (known: size, block-size, readonly, removable, create-dirs, lun, delay-control)"
+                            : " (known: block-size, readonly, removable, sparse, lun, delay-control; the size follows 'memory:')");
                     return false;
             }
         }

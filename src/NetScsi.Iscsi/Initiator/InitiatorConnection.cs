@@ -112,7 +112,7 @@ internal sealed class InitiatorConnection : IInitiatorDataMoverHandler
             error = e;
         }
 
-        Channel.Close(error as IscsiConnectionException ?? new IscsiConnectionException("The target closed the connection.", error));
+        Channel.Close(error is IscsiConnectionException or IscsiProtocolException ? error : new IscsiConnectionException("The target closed the connection.", error));
         IscsiSession? session = Volatile.Read(ref _session);
         if (session is not null && !IsClosing)
         {
@@ -164,10 +164,24 @@ internal sealed class InitiatorConnection : IInitiatorDataMoverHandler
         return new ValueTask<bool>(true);
     }
 
-    public ValueTask<bool> OnFramingErrorAsync(PduReadResult error, PduFrame frame) =>
+    public ValueTask<bool> OnFramingErrorAsync(PduReadResult error, PduFrame frame)
+    {
+        if (_session is null)
+        {
+            // Garbage where a login answer belongs (a peer that is no iSCSI target, or a broken one): a protocol
+            // violation, not a connection failure.
+            throw new IscsiProtocolException(error switch
+            {
+                PduReadResult.HeaderDigestError => "the target's PDU failed its header digest",
+                PduReadResult.DataDigestError => "the target's PDU failed its data digest",
+                _ => "the peer's answer is not an iSCSI PDU (its data segment length exceeds MaxRecvDataSegmentLength)",
+            });
+        }
+
         // ERL 0 (RFC 7143 §7.1.4, §7.8): a digest error or an oversized segment is recovered by replacing the
         // connection; the commands are re-issued.
         throw new IscsiConnectionException("Bad PDU from the target: " + error + ".");
+    }
 
     public DataTask? OnDataIn(in DataInPdu pdu) => _session?.AcceptDataIn(this, pdu);
 

@@ -42,8 +42,11 @@ internal sealed class LoginChannel
         }
         catch (ChannelClosedException e)
         {
-            throw e.InnerException as IscsiConnectionException
-                ?? new IscsiConnectionException("The target closed the connection.", e.InnerException);
+            if (e.InnerException is IscsiConnectionException or IscsiProtocolException)
+            {
+                throw e.InnerException;
+            }
+            throw new IscsiConnectionException("The target closed the connection.", e.InnerException);
         }
         _handling = pdu.Handled;
         return (pdu.Header, pdu.Data);

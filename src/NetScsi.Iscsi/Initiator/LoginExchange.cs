@@ -44,13 +44,14 @@ internal static class LoginExchange
             var (responseHeader, responseData) = await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             if (Bhs.GetOpcode(responseHeader) != IscsiOpcode.LoginResponse)
             {
-                throw new IscsiLoginException(LoginStatusCode.InitiatorError, $"The target answered a Login Request with {Bhs.GetOpcode(responseHeader)}.");
+                // RFC 7143 §11.13: only a Login Response answers a Login Request; anything else is a protocol violation.
+                throw new IscsiProtocolException($"the peer answered a Login Request with opcode 0x{(byte)Bhs.GetOpcode(responseHeader):X2}, not a Login Response");
             }
 
             var pdu = LoginResponsePdu.Parse(responseHeader);
             if (pdu.InitiatorTaskTag != itt)
             {
-                throw new IscsiLoginException(LoginStatusCode.InitiatorError, "The Login Response carries another Initiator Task Tag.");
+                throw new IscsiProtocolException("the Login Response carries another Initiator Task Tag");
             }
 
             expStatSN = pdu.StatSN + 1;

@@ -42,6 +42,9 @@ public sealed class IscsiTargetOptions
     /// <summary>Time a login may take before the connection is dropped (RFC 7143 §6.1: login timeout).</summary>
     public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Limits on connections in login and on sessions per target and per initiator address.</summary>
+    public IscsiTargetLimits Limits { get; } = new();
+
     /// <summary>Target portal group tag reported in SendTargets and the final login response.</summary>
     public ushort TargetPortalGroupTag { get; set; } = 1;
 }

@@ -24,6 +24,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     private readonly Dictionary<ushort, TargetSession> _sessions = new();
     private readonly Dictionary<string, ScsiTargetDevice> _devices = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConnectionAdmission _admission;
     private ushort _lastTsih;
     private bool _started;
 
@@ -33,6 +34,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<IscsiTargetServer>();
         _time = timeProvider ?? TimeProvider.System;
+        _admission = new ConnectionAdmission(options.Limits);
         foreach (var target in options.Targets)
         {
             _devices[target.Name] = new ScsiTargetDevice(ToPairs(target.Luns, null));
@@ -201,6 +203,8 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
 
     private async Task AcceptLoopAsync(IDataMoverListener listener)
     {
+        var backoff = new AcceptBackoff();
+        long refused = 0;
         while (!_stopping.IsCancellationRequested)
         {
             ITargetDataMover? transport;
@@ -210,14 +214,39 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             }
             catch (Exception e) when (e is IOException or InvalidOperationException)
             {
-                LogAcceptFailed(_logger, e.Message);
+                // EMFILE/ENFILE/ENOBUFS fail every retry until something is freed: pause, and keep serving.
+                var pause = backoff.Fail();
+                if (backoff.IsFirstFailure)
+                {
+                    LogAcceptFailed(_logger, e.Message);
+                }
+                try
+                {
+                    await Task.Delay(pause, _time, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
                 continue;
             }
             if (transport is null)
             {
                 return;
             }
-            var connection = new TargetConnection(this, transport, _loggerFactory.CreateLogger<TargetConnection>(), _time);
+            backoff.Succeed();
+            if (!_admission.TryAdmit(transport.PeerAddress, out var ticket, out var refusal))
+            {
+                // Over a limit: close at once (no login PDU has been read, so no login response is owed).
+                if (refused++ % RefusalLogInterval == 0)
+                {
+                    LogConnectionRefused(_logger, transport.RemoteName, refusal, refused);
+                }
+                transport.Terminate();
+                await transport.DisposeAsync().ConfigureAwait(false);
+                continue;
+            }
+            var connection = new TargetConnection(this, transport, _loggerFactory.CreateLogger<TargetConnection>(), _time) { Admission = ticket };
             lock (_lock)
             {
                 _connections.Add(connection);
@@ -226,6 +255,9 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Refused connections are logged once per this many, so a flood cannot flood the log.</summary>
+    private const int RefusalLogInterval = 1000;
 
     private async Task RunConnectionAsync(TargetConnection connection)
     {
@@ -241,6 +273,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         }
         finally
         {
+            connection.Admission?.Dispose();
             lock (_lock)
             {
                 _connections.Remove(connection);
@@ -283,20 +316,30 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     /// Creates the session for a completed leading login. Same InitiatorName + ISID + target with TSIH 0
     /// reinstates (RFC 7143 §6.3.5): the old session is closed, its tasks aborted and its I_T nexus ended first.
     /// </summary>
-    internal TargetSession CreateSession(TargetConnection connection, TargetDefinition target, InitiatorAcl? acl, IscsiSessionParameters parameters, ulong isid, uint firstCmdSN)
+    /// <returns>Null when <see cref="IscsiTargetOptions.Limits"/> allow no more sessions of the target or from the address.</returns>
+    internal TargetSession? CreateSession(TargetConnection connection, TargetDefinition target, InitiatorAcl? acl, IscsiSessionParameters parameters, ulong isid, uint firstCmdSN)
     {
         TargetSession? old = null;
         TargetSession session;
+        string? address = connection.Admission?.Address;
         lock (_lock)
         {
+            int ofTarget = 0, fromAddress = 0;
             foreach (var existing in _sessions.Values)
             {
                 if (existing.Isid == isid && existing.Target == target
                     && string.Equals(existing.Parameters.InitiatorName, parameters.InitiatorName, StringComparison.Ordinal))
                 {
                     old = existing;
-                    break;
+                    continue;
                 }
+                ofTarget += existing.Target == target ? 1 : 0;
+                fromAddress += address is not null && address.Equals(existing.Connection?.Admission?.Address) ? 1 : 0;
+            }
+            if (!_admission.AllowsSession(ofTarget, fromAddress, out var refusal))
+            {
+                LogSessionRefused(_logger, connection.RemoteName, target.Name, refusal);
+                return null;
             }
             if (old is not null)
             {
@@ -509,8 +552,14 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Listening on {Portal}")]
     private static partial void LogListening(ILogger logger, string portal);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Accept failed: {Message}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Accept failed: {Message}; retrying with backoff (up to 1 s) while established sessions go on")]
     private static partial void LogAcceptFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refusing connection from {Remote}: {Reason} ({Count} refused so far)")]
+    private static partial void LogConnectionRefused(ILogger logger, string remote, string? reason, long count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refusing a session of {Target} to {Remote}: {Reason}")]
+    private static partial void LogSessionRefused(ILogger logger, string remote, string target, string? reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection {Remote} failed")]
     private static partial void LogConnectionCrashed(ILogger logger, string remote, Exception exception);

@@ -82,6 +82,7 @@ internal sealed partial class TargetConnection
         if (final)
         {
             EnterFullFeaturePhase(_pendingParameters ?? new IscsiSessionParameters(), _pendingSession);
+            Admission?.LoginCompleted();
             LogLoggedIn(_logger, RemoteName, _pendingParameters?.InitiatorName ?? "?", _pendingParameters?.TargetName ?? "(discovery)");
             _login = null;
         }
@@ -109,7 +110,8 @@ internal sealed partial class TargetConnection
                 : LoginStatusCode.SessionDoesNotExist);
         }
         _pendingSession = _server.CreateSession(this, request.Target, request.Acl, request.Parameters, request.Isid, _discoveryExpCmdSN);
-        return SessionBinding.Accept(_pendingSession.Tsih);
+        // RFC 7143 §11.13.5: 0x0302 Out of resources, when a session limit (IscsiTargetLimits) is reached.
+        return _pendingSession is null ? SessionBinding.Refuse(LoginStatusCode.OutOfResources) : SessionBinding.Accept(_pendingSession.Tsih);
     }
 
     private async ValueTask SendLoginFailureAsync(BhsBuffer header, LoginStatusCode status)

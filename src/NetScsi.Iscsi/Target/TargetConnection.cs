@@ -41,6 +41,9 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
     /// <summary>The data mover under this connection.</summary>
     public ITargetDataMover Mover => _mover;
 
+    /// <summary>This connection's place in the server's connection limits; disposed when the connection ends.</summary>
+    internal ConnectionAdmission.Ticket? Admission { get; init; }
+
     public string RemoteName => _mover.RemoteName;
 
     /// <summary>Set when the connection is going away; pending sends are dropped.</summary>

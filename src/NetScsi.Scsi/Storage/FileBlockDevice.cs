@@ -84,7 +84,8 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
                 throw new FileNotFoundException($"The backing file '{fullPath}' does not exist, and a read-only device cannot create it.", fullPath);
             }
 
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
+            // The directory must exist: creating a tree here would turn a typo in the path into a new
+            // directory and an empty disk. Callers that want it created do so themselves.
             handle = File.OpenHandle(fullPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous);
             created = true;
         }

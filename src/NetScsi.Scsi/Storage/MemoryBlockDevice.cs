@@ -17,6 +17,9 @@ public sealed class MemoryBlockDevice : IBlockDevice
     internal const int ChunkSize = 1 << ChunkShift;
     private const long ChunkMask = ChunkSize - 1;
 
+    /// <summary>The largest size the chunk table can address (about 2 PiB); a size past it throws.</summary>
+    public static long MaxSizeBytes => (long)Array.MaxLength << ChunkShift;
+
     private readonly byte[]?[] _chunks;
     private readonly long _sizeBytes;
     private readonly int _blockSize;

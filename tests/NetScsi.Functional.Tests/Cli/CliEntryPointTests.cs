@@ -36,7 +36,7 @@ public sealed class CliEntryPointTests
         var run = await RunAsync(["target", "serve", "--lun", "file:a.img,sise=1G"]);
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("netscsi: error: invalid LUN spec 'file:a.img,sise=1G': unknown option 'sise'", run.Error);
-        Assert.Contains("Try 'netscsi target serve --help'.", run.Error);
+        Assert.Contains("(see 'netscsi target serve --help')", run.Error);
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class CliEntryPointTests
     {
         var run = await RunAsync([]);
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("Try 'netscsi --help'.", run.Error);
+        Assert.Contains("(see 'netscsi --help')", run.Error);
     }
 
     [Fact]

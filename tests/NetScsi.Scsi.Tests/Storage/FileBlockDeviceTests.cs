@@ -121,14 +121,15 @@ public class FileBlockDeviceTests : BlockDeviceContractTests, IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => FileBlockDevice.Open(PathFor("lun.img"), 4096 + 512, blockSize: 4096));
 
     [Fact]
-    public async Task Open_CreatesParentDirectory()
+    public async Task Open_InAMissingDirectory_ThrowsAndCreatesNothing()
     {
+        // Creating directories is the caller's decision (the CLI's create-dirs): a typo must not grow a tree.
         string path = Path.Combine(_directory, "a", "b", "lun.img");
 
-        await using FileBlockDevice device = FileBlockDevice.Open(path, Mib);
+        Assert.Throws<DirectoryNotFoundException>(() => FileBlockDevice.Open(path, Mib));
 
-        Assert.True(File.Exists(path));
-        Assert.Equal("file:" + path, device.Identity);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "a")));
+        await Task.CompletedTask;
     }
 
     [Fact]

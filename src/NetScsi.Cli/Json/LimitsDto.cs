@@ -1,0 +1,13 @@
+namespace NetScsi.Cli.Json;
+
+/// <summary>The config file's <c>limits</c> object (docs/config.md, docs/reliability.md). Null = the default.</summary>
+internal sealed class LimitsDto
+{
+    public int? MaxConnectionsInLogin { get; set; }
+
+    public int? MaxConnectionsPerInitiatorAddress { get; set; }
+
+    public int? MaxSessionsPerTarget { get; set; }
+
+    public int? MaxSessionsPerInitiatorAddress { get; set; }
+}

@@ -140,33 +140,51 @@ internal sealed partial class TargetConnection
         }
         var aborted = new List<Task>();
         var response = _server.ExecuteTaskManagement(session, pdu, aborted, out bool dropConnections);
-        if (aborted.Count > 0)
+        if (aborted.Count == 0)
         {
-            // SAM-5 §7: the function is complete once the aborted tasks have stopped, so no write of
-            // an aborted task lands after the initiator hears "function complete". Storage that
-            // never returns must not hold the connection forever.
-            try
-            {
-                await Task.WhenAll(aborted).WaitAsync(s_abortWaitTimeout, _time).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                LogAbortWaitTimeout(_logger, RemoteName);
-            }
+            await AnswerTaskManagementAsync(session, pdu.Immediate, pdu.InitiatorTaskTag, response, dropConnections).ConfigureAwait(false);
+            return !dropConnections;
         }
-        CompleteNonScsi(pdu.Immediate);
+
+        // SAM-5 §7: the function is complete once the aborted tasks have stopped, so no write of an aborted task
+        // lands after the initiator hears "function complete". That wait happens beside the receive side, which
+        // goes on with the connection's other PDUs (a READ is not held up behind a disk that is slow to stop).
+        RunBeside(AnswerTaskManagementWhenStoppedAsync(session, aborted, pdu.Immediate, pdu.InitiatorTaskTag, response, dropConnections));
+        return true;
+    }
+
+    private async Task AnswerTaskManagementWhenStoppedAsync(TargetSession session, List<Task> aborted, bool immediate, uint itt, TaskManagementResponse response, bool dropConnections)
+    {
+        try
+        {
+            // Storage that never returns must not hold the function forever.
+            await Task.WhenAll(aborted).WaitAsync(s_abortWaitTimeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogAbortWaitTimeout(_logger, RemoteName);
+        }
+        await AnswerTaskManagementAsync(session, immediate, itt, response, dropConnections).ConfigureAwait(false);
+        if (dropConnections)
+        {
+            StopReceiving();
+        }
+    }
+
+    private async ValueTask AnswerTaskManagementAsync(TargetSession session, bool immediate, uint itt, TaskManagementResponse response, bool dropConnections)
+    {
+        CompleteNonScsi(immediate);
         await SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new TaskManagementResponsePdu
         {
             Response = response,
-            InitiatorTaskTag = pdu.InitiatorTaskTag,
+            InitiatorTaskTag = itt,
         }).ConfigureAwait(false);
         if (dropConnections)
         {
-            // TARGET COLD RESET (SAM-5 §7.10): after the response, every connection of the target goes.
+            // TARGET COLD RESET (SAM-5 §7.10): after the response, every connection of the target goes; this one
+            // closes gracefully itself so the response is read first.
             _server.DropTargetConnections(session.Target, requester: this);
-            return false;
         }
-        return true;
     }
 
     /// <summary>Logout Request (RFC 7143 §11.14).</summary>
@@ -196,32 +214,66 @@ internal sealed partial class TargetConnection
         bool closing = response == LogoutResponse.ClosedSuccessfully;
         if (closing && Session is { } session)
         {
-            // §11.14: commands still waiting for Data-Out will never get it; the rest finish first.
+            // §11.14: commands still waiting for Data-Out will never get it; the rest finish first, and that wait
+            // happens beside the receive side, which stops once the response is out.
             session.Abort(static c => c.WaitingForData);
-            try
-            {
-                await session.WaitForDrainAsync().WaitAsync(s_logoutDrainTimeout, _time).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                response = LogoutResponse.CleanupFailed;
-            }
-            // The session ends with this connection (one connection per session, ERL 0): the I_T nexus
-            // loss (SAM-5 §6.3.4: RESERVE(6) released, I_T NEXUS LOSS OCCURRED) is done before the
-            // response, so an initiator that reads "closed successfully" and goes on through another
-            // session never meets what this nexus held.
-            _server.EndSession(session);
+            RunBeside(AnswerLogoutWhenDrainedAsync(session, pdu.Immediate, pdu.InitiatorTaskTag));
+            return true;
         }
-        CompleteNonScsi(pdu.Immediate);
-        await SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new LogoutResponsePdu
-        {
-            Response = response,
-            InitiatorTaskTag = pdu.InitiatorTaskTag,
-            Time2Wait = 0,
-            Time2Retain = 0,
-        }).ConfigureAwait(false);
+        await AnswerLogoutAsync(pdu.Immediate, pdu.InitiatorTaskTag, response).ConfigureAwait(false);
         return !closing;
     }
+
+    private async Task AnswerLogoutWhenDrainedAsync(TargetSession session, bool immediate, uint itt)
+    {
+        var response = LogoutResponse.ClosedSuccessfully;
+        try
+        {
+            await session.WaitForDrainAsync().WaitAsync(s_logoutDrainTimeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            response = LogoutResponse.CleanupFailed;
+        }
+        // The session ends with this connection (one connection per session, ERL 0): the I_T nexus
+        // loss (SAM-5 §6.3.4: RESERVE(6) released, I_T NEXUS LOSS OCCURRED) is done before the
+        // response, so an initiator that reads "closed successfully" and goes on through another
+        // session never meets what this nexus held.
+        _server.EndSession(session);
+        await AnswerLogoutAsync(immediate, itt, response).ConfigureAwait(false);
+        StopReceiving();
+    }
+
+    private ValueTask AnswerLogoutAsync(bool immediate, uint itt, LogoutResponse response)
+    {
+        CompleteNonScsi(immediate);
+        return SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new LogoutResponsePdu
+        {
+            Response = response,
+            InitiatorTaskTag = itt,
+            Time2Wait = 0,
+            Time2Retain = 0,
+        });
+    }
+
+    /// <summary>
+    /// Runs the end of a request beside the receive side (a wait for tasks to stop). It sends through the send lock
+    /// like everything else; a failure is logged, never lost.
+    /// </summary>
+    private async void RunBeside(Task work)
+    {
+        try
+        {
+            await work.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            LogBesideFailed(_logger, RemoteName, e);
+        }
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Error, Message = "Connection {Remote}: finishing a task management or logout request failed")]
+    private static partial void LogBesideFailed(Microsoft.Extensions.Logging.ILogger logger, string remote, Exception exception);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Connection {Remote}: aborted tasks did not stop in time; answering the task management request anyway")]
     private static partial void LogAbortWaitTimeout(Microsoft.Extensions.Logging.ILogger logger, string remote);

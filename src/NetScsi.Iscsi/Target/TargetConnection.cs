@@ -20,6 +20,9 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
     private readonly SendLock _sendLock = new();
     private readonly CancellationTokenSource _closed = new();
 
+    /// <summary>Ends the receive side gracefully (after a Logout or cold reset answered beside it).</summary>
+    private readonly CancellationTokenSource _stopReceiving = new();
+
     private IscsiSessionParameters _parameters = new();
     private bool _fullFeature;
     private uint _statSN;
@@ -54,12 +57,13 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closed.Token);
         var token = linked.Token;
+        using var receiving = CancellationTokenSource.CreateLinkedTokenSource(token, _stopReceiving.Token);
         _loginTimer = _time.CreateTimer(static state => ((TargetConnection)state!).OnLoginTimeout(), this, _server.Options.LoginTimeout, Timeout.InfiniteTimeSpan);
         var pinger = PingLoopAsync(token);
         try
         {
-            DataMoverReceiveEnd end = await _mover.RunAsync(this, token).ConfigureAwait(false);
-            LogClosing(_logger, RemoteName, end switch
+            DataMoverReceiveEnd end = await _mover.RunAsync(this, receiving.Token).ConfigureAwait(false);
+            LogClosing(_logger, RemoteName, _stopReceiving.IsCancellationRequested ? "answered, then closed" : end switch
             {
                 DataMoverReceiveEnd.Stopped => "protocol",
                 DataMoverReceiveEnd.PeerClosed => "end of stream",
@@ -105,6 +109,9 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
         LogSendFailed(_logger, RemoteName, e);
         Close();
     }
+
+    /// <summary>Stops taking PDUs and closes gracefully: what was sent is read before end of stream.</summary>
+    private void StopReceiving() => _stopReceiving.Cancel();
 
     /// <summary>Drops the connection now (RFC 5047 Connection_Terminate).</summary>
     public void Close()

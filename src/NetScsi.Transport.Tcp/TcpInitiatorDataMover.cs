@@ -65,5 +65,5 @@ internal sealed class TcpInitiatorDataMover : StreamInitiatorDataMover
 
     protected override void AbortStream() => _stream.Abort();
 
-    public override ValueTask DisposeAsync() => _stream.DisposeAsync();
+    protected override ValueTask CloseStreamAsync() => _stream.DisposeAsync();
 }

@@ -40,5 +40,5 @@ internal sealed class TcpTargetDataMover : StreamTargetDataMover
 
     protected override void AbortStream() => _stream.Abort();
 
-    public override ValueTask DisposeAsync() => _stream.DisposeAsync();
+    protected override ValueTask CloseStreamAsync() => _stream.DisposeAsync();
 }

@@ -107,10 +107,16 @@ public abstract class StreamDataMover : IDataMoverConnection
         Output.Complete();
     }
 
-    /// <summary>Orderly close: what was flushed reaches the peer, then end of stream.</summary>
-    public virtual ValueTask DisposeAsync()
+    /// <summary>Orderly close: what was flushed reaches the peer, then end of stream. Terminate after it does nothing.</summary>
+    public ValueTask DisposeAsync()
     {
         Interlocked.Exchange(ref _terminated, 1);
+        return CloseStreamAsync();
+    }
+
+    /// <summary>The orderly close of the stream under the pipes: by default both pipes end.</summary>
+    protected virtual ValueTask CloseStreamAsync()
+    {
         Input.Complete();
         Output.Complete();
         return ValueTask.CompletedTask;

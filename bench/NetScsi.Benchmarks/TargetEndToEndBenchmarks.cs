@@ -4,6 +4,7 @@ using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.InMemory;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Benchmarks;
 

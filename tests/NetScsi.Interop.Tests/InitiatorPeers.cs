@@ -7,6 +7,7 @@ using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.Tcp;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Interop.Tests;
 

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 
 using NetScsi.Transport;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Cli.Configuration;
 
@@ -25,5 +26,5 @@ internal sealed class ServeConfiguration
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
     /// <summary>Connection and session limits (the config file's <c>limits</c>); the target's defaults otherwise.</summary>
-    public NetScsi.Iscsi.Target.IscsiTargetLimits Limits { get; } = new();
+    public IscsiTargetLimits Limits { get; } = new();
 }

@@ -1,5 +1,6 @@
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Storage;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Cli.Hosting;
 

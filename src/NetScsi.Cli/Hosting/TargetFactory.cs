@@ -6,6 +6,7 @@ using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Storage;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Cli.Hosting;
 

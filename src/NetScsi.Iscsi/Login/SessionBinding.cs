@@ -1,5 +1,5 @@
 using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Target;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Login;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using NetScsi.Iscsi.Target;
 using NetScsi.Iscsi.Text;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Login;
 

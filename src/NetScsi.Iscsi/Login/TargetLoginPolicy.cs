@@ -1,5 +1,5 @@
-using NetScsi.Iscsi.Target;
 using NetScsi.Transport;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Login;
 

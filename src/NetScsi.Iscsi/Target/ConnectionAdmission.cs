@@ -1,4 +1,6 @@
 
+using NetScsi.Iscsi.Configuration;
+
 namespace NetScsi.Iscsi.Target;
 
 /// <summary>

@@ -3,6 +3,7 @@ using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
 using NetScsi.Transport;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Target;
 

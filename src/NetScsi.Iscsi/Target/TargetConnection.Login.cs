@@ -2,6 +2,7 @@ using System.Buffers;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Target;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Target;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Text;
 

@@ -19,6 +19,9 @@ public abstract class StreamDataMover : IDataMoverConnection
     private long _receiveCount;
     private int _terminated;
 
+    /// <summary>The token a flush was last asked to honour; it cancels pending flushes through one registration.</summary>
+    private CancellationToken _flushToken;
+
     private protected StreamDataMover(IDuplexPipe pipe, string kind, string peerAddress, string remoteName)
     {
         ArgumentNullException.ThrowIfNull(pipe);
@@ -59,9 +62,19 @@ public abstract class StreamDataMover : IDataMoverConnection
     public void SendControl(ReadOnlySpan<byte> header, ReadOnlySpan<byte> data) =>
         PduWriter.Write(Output, header, data, Parameters.HeaderDigest, Parameters.DataDigest);
 
+    /// <inheritdoc/>
+    /// <remarks>
+    /// A token is registered once, not per flush (a per-call registration is a real cost on the per-I/O path): when it
+    /// is cancelled, a waiting flush is cancelled and returns false.
+    /// </remarks>
     public ValueTask<bool> FlushAsync(CancellationToken cancellationToken = default)
     {
-        ValueTask<FlushResult> flush = Output.FlushAsync(cancellationToken);
+        if (cancellationToken.CanBeCanceled && cancellationToken != _flushToken)
+        {
+            _flushToken = cancellationToken;
+            cancellationToken.UnsafeRegister(static state => ((StreamDataMover)state!).Output.CancelPendingFlush(), this);
+        }
+        ValueTask<FlushResult> flush = Output.FlushAsync();
         if (flush.IsCompletedSuccessfully)
         {
             FlushResult result = flush.Result;
@@ -129,6 +142,8 @@ public abstract class StreamDataMover : IDataMoverConnection
     /// </summary>
     private protected async Task<DataMoverReceiveEnd> ReceiveAsync(CancellationToken cancellationToken)
     {
+        // One registration for the whole loop: reads themselves take no token (a registration per read costs).
+        using CancellationTokenRegistration cancellation = cancellationToken.UnsafeRegister(static state => ((StreamDataMover)state!).Input.CancelPendingRead(), this);
         try
         {
             while (true)
@@ -138,7 +153,7 @@ public abstract class StreamDataMover : IDataMoverConnection
                 if (!ready)
                 {
                     bool polling = BeforeWait();
-                    ValueTask<ReadResult> read = Input.ReadAsync(cancellationToken);
+                    ValueTask<ReadResult> read = Input.ReadAsync();
                     AfterWaitStarted(polling, read.IsCompleted);
                     result = await read.ConfigureAwait(false);
                 }
@@ -191,7 +206,7 @@ public abstract class StreamDataMover : IDataMoverConnection
                 {
                     return DataMoverReceiveEnd.Stopped;
                 }
-                if (result.IsCanceled || IsTerminated)
+                if (result.IsCanceled || IsTerminated || cancellationToken.IsCancellationRequested)
                 {
                     return DataMoverReceiveEnd.Canceled;
                 }

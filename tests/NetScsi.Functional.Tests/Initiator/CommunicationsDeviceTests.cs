@@ -4,6 +4,7 @@ using NetScsi.Scsi;
 using NetScsi.Scsi.Commands;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Messaging;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Initiator;
 

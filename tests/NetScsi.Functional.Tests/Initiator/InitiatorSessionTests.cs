@@ -3,6 +3,7 @@ using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Storage;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Initiator;
 

@@ -6,6 +6,7 @@ using NetScsi.Scsi;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.InMemory;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Initiator;
 

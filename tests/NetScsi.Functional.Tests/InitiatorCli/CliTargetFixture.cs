@@ -5,6 +5,7 @@ using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.Tcp;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.InitiatorCli;
 

@@ -6,6 +6,7 @@ using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.Tcp;
 using NetScsi.Transport;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Target;
 

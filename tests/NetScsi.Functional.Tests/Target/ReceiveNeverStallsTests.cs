@@ -3,6 +3,7 @@ using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Target;
 

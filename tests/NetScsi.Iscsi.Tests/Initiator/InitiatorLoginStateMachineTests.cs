@@ -5,6 +5,7 @@ using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Iscsi.Tests.Login;
 using NetScsi.Iscsi.Text;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Tests.Initiator;
 

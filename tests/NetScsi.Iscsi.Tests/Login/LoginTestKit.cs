@@ -3,6 +3,7 @@ using System.Text;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Target;
 using NetScsi.Iscsi.Text;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Tests.Login;
 

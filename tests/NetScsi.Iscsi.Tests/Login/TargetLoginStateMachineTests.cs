@@ -3,6 +3,7 @@ using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Iscsi.Text;
 using static NetScsi.Iscsi.Tests.Login.LoginTestKit;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Tests.Login;
 

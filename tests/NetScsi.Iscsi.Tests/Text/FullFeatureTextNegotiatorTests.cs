@@ -2,6 +2,7 @@ using System.Text;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Iscsi.Text;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Tests.Text;
 

@@ -1,6 +1,7 @@
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Target;
 using NetScsi.Iscsi.Text;
+using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Tests.Text;
 

@@ -1,6 +1,6 @@
 using NetScsi.Transport;
 
-namespace NetScsi.Iscsi.Target;
+namespace NetScsi.Iscsi.Configuration;
 
 /// <summary>Everything a target server serves: portals, targets, limits. Built by the CLI from flags or a config file.</summary>
 public sealed class IscsiTargetOptions
@@ -48,35 +48,3 @@ public sealed class IscsiTargetOptions
     /// <summary>Target portal group tag reported in SendTargets and the final login response.</summary>
     public ushort TargetPortalGroupTag { get; set; } = 1;
 }
-
-/// <summary>One iSCSI target node: a name, its LUNs and who may use them.</summary>
-public sealed class TargetDefinition
-{
-    public required string Name { get; init; }
-
-    public string? Alias { get; init; }
-
-    public IList<LunMapping> Luns { get; } = new List<LunMapping>();
-
-    /// <summary>When set, initiators must authenticate with these (one-way CHAP).</summary>
-    public ChapCredentials? Chap { get; set; }
-
-    /// <summary>What the target answers with when an initiator asks it to authenticate (mutual CHAP).</summary>
-    public ChapCredentials? MutualChap { get; set; }
-
-    /// <summary>
-    /// Initiator access control. Empty: every initiator may log in and sees every LUN. Otherwise only
-    /// the listed initiator names may log in (or discover the target), each seeing only its LUNs.
-    /// </summary>
-    public IList<InitiatorAcl> Acls { get; } = new List<InitiatorAcl>();
-}
-
-/// <param name="Number">LUN number as the initiator sees it (0..16383).</param>
-public sealed record LunMapping(int Number, NetScsi.Scsi.ILogicalUnit Unit);
-
-/// <param name="InitiatorName">The initiator's iSCSI name, exactly.</param>
-/// <param name="Luns">LUN numbers of the target this initiator sees; null = all.</param>
-/// <param name="Chap">Per-initiator CHAP credentials overriding the target's; null = the target's.</param>
-public sealed record InitiatorAcl(string InitiatorName, IReadOnlyList<int>? Luns = null, ChapCredentials? Chap = null);
-
-public sealed record ChapCredentials(string User, string Secret);

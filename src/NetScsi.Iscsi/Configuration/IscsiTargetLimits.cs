@@ -1,4 +1,4 @@
-namespace NetScsi.Iscsi.Target;
+namespace NetScsi.Iscsi.Configuration;
 
 /// <summary>
 /// How much a peer, or all peers together, may hold open (docs/reliability.md). The defaults leave room for

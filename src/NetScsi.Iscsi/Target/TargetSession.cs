@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
+using NetScsi.Scsi.TaskManagement;
 using NetScsi.Transport;
 using NetScsi.Iscsi.Configuration;
 
@@ -13,7 +14,7 @@ namespace NetScsi.Iscsi.Target;
 /// commands in flight, and the one connection (MaxConnections=1). Discovery sessions have no
 /// <see cref="TargetSession"/>; they never reach full-feature SCSI.
 /// </summary>
-internal sealed partial class TargetSession
+internal sealed partial class TargetSession : INexusTaskSet
 {
     private readonly object _lock = new();
     private readonly Dictionary<uint, TargetCommand> _commands;
@@ -307,6 +308,16 @@ internal sealed partial class TargetSession
             }
         }
         return count;
+    }
+
+    /// <inheritdoc />
+    public int AbortTasks(ILogicalUnit? unit, ulong? tag, List<Task>? stopped)
+    {
+        var device = Device;
+        return Abort(
+            command => (tag is not { } wanted || command.InitiatorTaskTag == wanted)
+                && (unit is null || (device.TryGetLogicalUnit(command.Lun, out var target) && ReferenceEquals(target, unit))),
+            stopped);
     }
 
     /// <summary>Session end: aborts everything and retires pooled workers.</summary>

@@ -156,7 +156,7 @@ public sealed class InitiatorSessionTests
     }
 
     [Fact]
-    public async Task Login_OneWayChap_Succeeds()
+    public async Task Login_OneWayChap_AuthenticatesTheInitiatorOnly()
     {
         await using var target = await InitiatorTarget.StartAsync((_, t) => t.Chap = new ChapCredentials("alice", "alice-secret-12"));
         await using var session = await target.ConnectAsync(o =>
@@ -164,11 +164,20 @@ public sealed class InitiatorSessionTests
             o.ChapUser = "alice";
             o.ChapSecret = "alice-secret-12";
         });
+        Assert.Equal(LoginAuthentication.Chap, session.Authentication);
         await session.ReadCapacityAsync(0).WaitAsync(s_timeout);
     }
 
     [Fact]
-    public async Task Login_MutualChap_Succeeds()
+    public async Task Login_WithoutChapOnEitherSide_AuthenticatesNobody()
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync();
+        Assert.Equal(LoginAuthentication.None, session.Authentication);
+    }
+
+    [Fact]
+    public async Task Login_MutualChap_AuthenticatesBothSides()
     {
         await using var target = await InitiatorTarget.StartAsync((_, t) =>
         {
@@ -183,6 +192,7 @@ public sealed class InitiatorSessionTests
             o.MutualChapSecret = "target-secret-1";
             o.ChapAlgorithms = [ChapAlgorithm.Sha1];
         });
+        Assert.Equal(LoginAuthentication.MutualChap, session.Authentication);
         await session.ReadCapacityAsync(0).WaitAsync(s_timeout);
     }
 

@@ -1,10 +1,10 @@
-using NetScsi.Cli.Json.Output;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using NetScsi.Cli.Bench;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Parsing;
 using NetScsi.Iscsi.Initiator;
 

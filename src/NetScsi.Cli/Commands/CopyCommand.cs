@@ -1,10 +1,10 @@
-using NetScsi.Cli.Json.Output;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Copy;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Parsing;
 using Spectre.Console;
 

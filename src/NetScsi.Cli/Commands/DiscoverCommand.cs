@@ -1,6 +1,6 @@
-using NetScsi.Cli.Json.Output;
 using System.CommandLine;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Nodes;
 using NetScsi.Cli.Parsing;
 using Spectre.Console;

@@ -1,7 +1,7 @@
-using NetScsi.Cli.Json.Output;
 using System.CommandLine;
 using System.Globalization;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 
 namespace NetScsi.Cli.Commands;
 

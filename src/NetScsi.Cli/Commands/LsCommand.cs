@@ -1,6 +1,6 @@
-using NetScsi.Cli.Json.Output;
 using System.CommandLine;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Iscsi.Initiator;
 using Spectre.Console;
 

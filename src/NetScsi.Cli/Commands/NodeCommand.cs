@@ -1,8 +1,8 @@
-using NetScsi.Cli.Json.Output;
 using System.CommandLine;
 using System.Globalization;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Nodes;
 using NetScsi.Cli.Parsing;
 using NetScsi.Iscsi.Initiator;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using System.Net;
 using Microsoft.Extensions.Logging;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Hosting;

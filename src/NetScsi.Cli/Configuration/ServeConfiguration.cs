@@ -1,8 +1,6 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
-
-using NetScsi.Transport;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Transport;
 
 namespace NetScsi.Cli.Configuration;
 

@@ -1,12 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using NetScsi.Scsi.Emulation;
 using NetScsi.Cli.Configuration;
-using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Target;
-using NetScsi.Scsi;
-using NetScsi.Scsi.Storage;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Session;
+using NetScsi.Scsi.Emulation;
+using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Cli.Hosting;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using NetScsi.Cli.Configuration;
-
 using NetScsi.Transport;
 
 namespace NetScsi.Cli.Json;

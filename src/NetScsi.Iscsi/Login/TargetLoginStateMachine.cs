@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Text;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Login;
 

@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Logging;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
 using NetScsi.Scsi.TaskManagement;
+using NetScsi.Transport;
 using IscsiFunction = NetScsi.Iscsi.Pdus.TaskManagementFunction;
 using SamFunction = NetScsi.Scsi.TaskManagement.TaskManagementFunction;
-using NetScsi.Transport;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Target;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using NetScsi.Iscsi.Pdus;
-using NetScsi.Scsi;
 
 namespace NetScsi.Iscsi.Target;
 

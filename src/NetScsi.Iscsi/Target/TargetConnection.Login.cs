@@ -2,7 +2,6 @@ using System.Buffers;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Target;
 

@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
 using NetScsi.Scsi.TaskManagement;
 using NetScsi.Transport;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Target;
 

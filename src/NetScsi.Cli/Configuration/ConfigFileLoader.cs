@@ -86,6 +86,9 @@ internal static partial class ConfigFileLoader
             config.Limits.MaxSessionsPerInitiatorAddress = Limit(limits.MaxSessionsPerInitiatorAddress, config.Limits.MaxSessionsPerInitiatorAddress, "maxSessionsPerInitiatorAddress", fileName);
         }
 
+        config.DiscoveryChap = ToChap(dto.DiscoveryChap, $"{fileName}: discoveryChap");
+        config.DiscoveryMutualChap = ToChap(dto.DiscoveryMutualChap, $"{fileName}: discoveryMutualChap");
+
         for (int i = 0; i < (dto.Targets?.Count ?? 0); i++)
         {
             var t = dto.Targets![i] ?? throw CliException.Usage($"{fileName}: targets[{i}] is null");

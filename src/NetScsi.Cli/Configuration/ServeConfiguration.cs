@@ -23,6 +23,12 @@ internal sealed class ServeConfiguration
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
+    /// <summary>CHAP credentials discovery sessions must authenticate with; null = discovery is open.</summary>
+    public ChapConfig? DiscoveryChap { get; set; }
+
+    /// <summary>Credentials the target answers a discovery session's mutual CHAP with.</summary>
+    public ChapConfig? DiscoveryMutualChap { get; set; }
+
     /// <summary>Connection and session limits (the config file's <c>limits</c>); the target's defaults otherwise.</summary>
     public IscsiTargetLimits Limits { get; } = new();
 }

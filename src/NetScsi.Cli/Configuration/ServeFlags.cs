@@ -23,6 +23,10 @@ internal sealed record ServeFlags
 
     public IReadOnlyList<AclConfig> Acls { get; init; } = [];
 
+    public ChapConfig? DiscoveryChap { get; init; }
+
+    public ChapConfig? DiscoveryMutualChap { get; init; }
+
     public int? QueueDepth { get; init; }
 
     public LogLevel? LogLevel { get; init; }

@@ -20,7 +20,12 @@ internal static class TargetFactory
         var devices = new List<IBlockDevice>();
         try
         {
-            var options = new IscsiTargetOptions { QueueDepth = configuration.QueueDepth };
+            var options = new IscsiTargetOptions
+            {
+                QueueDepth = configuration.QueueDepth,
+                DiscoveryChap = ToCredentials(configuration.DiscoveryChap),
+                DiscoveryMutualChap = ToCredentials(configuration.DiscoveryMutualChap),
+            };
             options.Limits.MaxConnectionsInLogin = configuration.Limits.MaxConnectionsInLogin;
             options.Limits.MaxConnectionsPerInitiatorAddress = configuration.Limits.MaxConnectionsPerInitiatorAddress;
             options.Limits.MaxSessionsPerTarget = configuration.Limits.MaxSessionsPerTarget;

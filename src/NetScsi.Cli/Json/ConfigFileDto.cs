@@ -14,4 +14,8 @@ internal sealed class ConfigFileDto
     public List<TargetDto>? Targets { get; set; }
 
     public LimitsDto? Limits { get; set; }
+
+    public ChapDto? DiscoveryChap { get; set; }
+
+    public ChapDto? DiscoveryMutualChap { get; set; }
 }

@@ -28,6 +28,53 @@ public sealed class InitiatorSessionTests
     }
 
     [Fact]
+    public async Task Discovery_WhenTheTargetRequiresDiscoveryChap_IsRefusedWithoutCredentials()
+    {
+        await using var target = await InitiatorTarget.StartAsync((o, _) => o.DiscoveryChap = new ChapCredentials("seeker", "discovery-secret"));
+        var e = await Assert.ThrowsAsync<IscsiLoginException>(() => IscsiDiscovery.DiscoverAsync(target.Options()).WaitAsync(s_timeout));
+        Assert.Equal(LoginStatusCode.AuthenticationFailure, e.Status);
+    }
+
+    [Fact]
+    public async Task Discovery_WithTheDiscoveryChapCredentials_ListsTheTarget()
+    {
+        await using var target = await InitiatorTarget.StartAsync((o, _) =>
+        {
+            o.DiscoveryChap = new ChapCredentials("seeker", "discovery-secret");
+            o.DiscoveryMutualChap = new ChapCredentials("portal", "portal-secret-1");
+        });
+        var found = await IscsiDiscovery.DiscoverAsync(target.Options(o =>
+        {
+            o.ChapUser = "seeker";
+            o.ChapSecret = "discovery-secret";
+            o.MutualChapUser = "portal";
+            o.MutualChapSecret = "portal-secret-1";
+        })).WaitAsync(s_timeout);
+        Assert.Equal(InitiatorTarget.TargetName, Assert.Single(found).TargetName);
+    }
+
+    [Fact]
+    public async Task Discovery_WithAWrongDiscoverySecret_IsRefused()
+    {
+        await using var target = await InitiatorTarget.StartAsync((o, _) => o.DiscoveryChap = new ChapCredentials("seeker", "discovery-secret"));
+        var e = await Assert.ThrowsAsync<IscsiLoginException>(() => IscsiDiscovery.DiscoverAsync(target.Options(o =>
+        {
+            o.ChapUser = "seeker";
+            o.ChapSecret = "not-the-secret!!";
+        })).WaitAsync(s_timeout));
+        Assert.Equal(LoginStatusCode.AuthenticationFailure, e.Status);
+    }
+
+    [Fact]
+    public async Task Discovery_TargetChapAlone_DoesNotGuardDiscovery()
+    {
+        // The session's CHAP secret guards the session; discovery has its own (none here), as in LIO.
+        await using var target = await InitiatorTarget.StartAsync((_, t) => t.Chap = new ChapCredentials("alice", "alice-secret-12"));
+        var found = await IscsiDiscovery.DiscoverAsync(target.Options()).WaitAsync(s_timeout);
+        Assert.Single(found);
+    }
+
+    [Fact]
     public void TryParsePortal_ReadsAddressPortAndTag()
     {
         Assert.True(IscsiDiscovery.TryParsePortal("[fe80::1]:3261,5", out var v6));

@@ -64,6 +64,13 @@ internal sealed class TargetServeCommand
         CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--mutual-chap", out v, out e)),
     };
 
+    private readonly Option<System.Net.IPEndPoint> _metrics = new("--metrics")
+    {
+        Description = "Serve metrics for Prometheus at http://ADDR:PORT/metrics (per LUN and per target) [default: off]",
+        HelpName = "ADDR:PORT",
+        CustomParser = ParseOne<System.Net.IPEndPoint>((string s, out System.Net.IPEndPoint? v, out string? e) => MetricsEndpointParser.TryParse(s, out v, out e)),
+    };
+
     private readonly Option<ChapConfig> _discoveryChap = new("--discovery-chap")
     {
         Description = "Require discovery sessions (SendTargets) to authenticate with CHAP, USER:SECRET [default: discovery is open]",
@@ -104,7 +111,7 @@ internal sealed class TargetServeCommand
         _context = context;
         Command = new Command("serve", "Serve iSCSI targets until interrupted (SIGINT/SIGTERM stop gracefully)")
         {
-            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _logLevel,
+            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _logLevel, _metrics,
         };
         _iqn.Validators.Add(result =>
         {
@@ -136,6 +143,7 @@ internal sealed class TargetServeCommand
             MutualChap = parseResult.GetValue(_mutualChap),
             Acls = parseResult.GetValue(_acl) ?? [],
             DiscoveryChap = parseResult.GetValue(_discoveryChap),
+            Metrics = parseResult.GetValue(_metrics),
             DiscoveryMutualChap = parseResult.GetValue(_discoveryMutualChap),
             QueueDepth = parseResult.GetValue(_queueDepth),
             LogLevel = parseResult.GetValue(_logLevel),

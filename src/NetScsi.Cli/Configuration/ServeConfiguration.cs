@@ -23,6 +23,9 @@ internal sealed class ServeConfiguration
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 
+    /// <summary>Where Prometheus scrapes the metrics (<c>/metrics</c>); null = no metrics are measured.</summary>
+    public System.Net.IPEndPoint? Metrics { get; set; }
+
     /// <summary>CHAP credentials discovery sessions must authenticate with; null = discovery is open.</summary>
     public ChapConfig? DiscoveryChap { get; set; }
 

@@ -25,6 +25,8 @@ internal sealed record ServeFlags
 
     public ChapConfig? DiscoveryChap { get; init; }
 
+    public System.Net.IPEndPoint? Metrics { get; init; }
+
     public ChapConfig? DiscoveryMutualChap { get; init; }
 
     public int? QueueDepth { get; init; }

@@ -42,6 +42,7 @@ internal static class ServeHost
         builder.Services.AddSingleton(factory);
         builder.Services.AddSingleton(new ServeOutput(output));
         builder.Services.AddSingleton<ServeOutcome>();
+        builder.Services.AddHostedService<MetricsHostedService>();
         builder.Services.AddHostedService<TargetHostedService>();
 
         using var host = builder.Build();

@@ -15,6 +15,8 @@ internal sealed class ConfigFileDto
 
     public LimitsDto? Limits { get; set; }
 
+    public string? Metrics { get; set; }
+
     public ChapDto? DiscoveryChap { get; set; }
 
     public ChapDto? DiscoveryMutualChap { get; set; }

@@ -1,8 +1,10 @@
+using System.Collections.Frozen;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Metrics;
 using NetScsi.Scsi.TaskManagement;
 using NetScsi.Transport;
 using IscsiFunction = NetScsi.Iscsi.Pdus.TaskManagementFunction;
@@ -28,6 +30,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     private readonly Dictionary<ushort, TargetSession> _sessions = new();
     private readonly Dictionary<string, ScsiTargetDevice> _devices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskManager> _taskManagers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FrozenDictionary<int, LunMetrics>> _lunMetrics = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConnectionAdmission _admission;
     private ushort _lastTsih;
@@ -45,6 +48,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             var device = new ScsiTargetDevice(ToPairs(target.Luns, null));
             _devices[target.Name] = device;
             _taskManagers[target.Name] = new TaskManager(device);
+            _lunMetrics[target.Name] = target.Luns.ToFrozenDictionary(l => l.Number, l => new LunMetrics(target.Name, l.Number));
         }
     }
 
@@ -250,6 +254,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             lock (_lock)
             {
                 _connections.Add(connection);
+                IscsiMeter.Connections.Add(1);
                 var run = RunConnectionAsync(connection);
                 _connectionTasks.Add(run);
             }
@@ -277,6 +282,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             lock (_lock)
             {
                 _connections.Remove(connection);
+                IscsiMeter.Connections.Add(-1);
                 _connectionTasks.RemoveAll(static t => t.IsCompleted);
             }
         }
@@ -348,8 +354,10 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             ushort tsih = AllocateTsih();
             session = new TargetSession(this, target, GetDevice(target, acl), parameters, isid, tsih, firstCmdSN, _options.QueueDepth, _options.SessionBufferBudget, _loggerFactory.CreateLogger<TargetSession>());
             session.Connection = connection;
+            session.LunMetrics = _lunMetrics[target.Name];
             _sessions.Add(tsih, session);
             _taskManagers[target.Name].AddNexus(session);
+            IscsiMeter.Sessions.Add(1, new KeyValuePair<string, object?>("target", target.Name));
         }
         if (old is not null)
         {
@@ -358,7 +366,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             old.Close();
             // SAM-5 §6.3.4: the old I_T nexus ends here, before the new session's first command, not when the
             // old connection's close is eventually read (it has left the registry, so that finds nothing).
-            _taskManagers[old.Target.Name].OnNexusLoss(old);
+            NexusLost(old);
         }
         return session;
     }
@@ -411,7 +419,15 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         }
         session.Close();
         // SAM-5 §6.6: the I_T nexus is gone; units drop its reservations and note the loss.
-        _taskManagers[session.Target.Name].OnNexusLoss(session);
+        NexusLost(session);
+    }
+
+    private void NexusLost(TargetSession session)
+    {
+        if (_taskManagers[session.Target.Name].OnNexusLoss(session))
+        {
+            IscsiMeter.Sessions.Add(-1, new KeyValuePair<string, object?>("target", session.Target.Name));
+        }
     }
 
     /// <summary>
@@ -421,6 +437,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     /// </summary>
     internal TaskManagementResponse ExecuteTaskManagement(TargetSession session, in TaskManagementRequestPdu pdu, List<Task> aborted)
     {
+        IscsiMeter.TaskManagement.Add(1, new KeyValuePair<string, object?>("function", pdu.Function.ToString()));
         SamFunction function;
         switch (pdu.Function)
         {

@@ -4,6 +4,7 @@ using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Metrics;
 using NetScsi.Scsi.TaskManagement;
 using NetScsi.Transport;
 
@@ -68,6 +69,9 @@ internal sealed partial class TargetSession : INexusTaskSet
 
     public ItNexus Nexus { get; }
 
+    /// <summary>What each LUN of the target records per command, by LUN number.</summary>
+    public IReadOnlyDictionary<int, LunMetrics> LunMetrics { get; set; } = System.Collections.Frozen.FrozenDictionary<int, LunMetrics>.Empty;
+
     public ulong Isid { get; }
 
     public ushort Tsih { get; }
@@ -96,6 +100,7 @@ internal sealed partial class TargetSession : INexusTaskSet
             }
             if (cmdSN != _expCmdSN || !SerialNumber.LessOrEqual(cmdSN, _maxCmdSN))
             {
+                IscsiMeter.CmdSNRefused.Add(1);
                 return false;
             }
             _expCmdSN = cmdSN + 1;
@@ -167,11 +172,16 @@ internal sealed partial class TargetSession : INexusTaskSet
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<TargetConnection?> ExecuteAsync(TargetCommand command)
     {
+        long started = Scsi.Metrics.LunMetrics.Start();
         try
         {
             if (!command.RunWithoutExecution)
             {
                 await Device.ExecuteAsync(command.Task, command.Cancellation.Token).ConfigureAwait(false);
+                if (Scsi.Metrics.LunMetrics.Recording && ScsiTargetDevice.TryDecodeLun(command.Lun, out int lun) && LunMetrics.TryGetValue(lun, out var metrics))
+                {
+                    metrics.Complete(command.Task, started);
+                }
             }
         }
         catch (OperationCanceledException) when (command.Aborted)

@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 # Debian packages the tests use, by the command that proves each is there.
 declare -A packages=(
     [iscsi-test-cu]=libiscsi-bin [iscsi-ls]=libiscsi-bin [qemu-img]=qemu-utils [tgtd]=tgt
-    [sg_inq]=sg3-utils [python3]=python3
+    [sg_inq]=sg3-utils [python3]=python3 [systemd-analyze]=systemd [curl]=curl
 )
 # qemu-block-extra has no command of its own: its iSCSI block driver is a file.
 missing=()

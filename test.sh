@@ -42,6 +42,17 @@ dotnet test NetScsi.slnx -c Release --logger "trx" --results-directory "$results
 max_failed=$(cat tests/interop/max-failed 2>/dev/null || echo 0)
 tests/interop/libiscsi-conformance.sh --max-failed "$max_failed" --out "$results/conformance.txt" || status=1
 
+# Packaging: the .NET tool and the self-contained single-file binary, installed and run.
+package_passed=0
+if tests/interop/package.sh >"$results/package.log" 2>&1; then
+    package_passed=1
+    echo "packaging: PASS (tool package and single-file binary serve a LUN iscsi-ls lists)"
+else
+    status=1
+    echo "packaging: FAIL (log: $results/package.log)"
+    tail -5 "$results/package.log"
+fi
+
 # The Linux kernel initiator (open-iscsi + iscsi_tcp in a QEMU VM; ../shared/tools/kernel-initiator): plain and
 # with CRC32C digests + mutual CHAP. Takes 4-10 minutes under software emulation.
 kernel_passed=0
@@ -69,7 +80,7 @@ failed=$(grep -ho 'outcome="Failed"' "$results"/*.trx 2>/dev/null | wc -l)
 if [ -f "$results/conformance.txt" ]; then
     passed=$((passed + $(awk '/^TOTAL/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed=/) { sub(/passed=/, "", $i); print $i } }' "$results/conformance.txt")))
 fi
-passed=$((passed + kernel_passed))
+passed=$((passed + kernel_passed + package_passed))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"
 exit "$status"

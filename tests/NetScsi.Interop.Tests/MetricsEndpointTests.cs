@@ -36,6 +36,30 @@ public sealed partial class MetricsEndpointTests : IDisposable
         Assert.True(after.Any(s => s.Name == "netscsi_iscsi_logins" && s.Labels.Contains("result=\"Success\"", StringComparison.Ordinal) && s.Value >= 1), text);
     }
 
+    [Fact]
+    public async Task TargetStats_WhileQemuReads_PrintsARowForTheLunWithItsIops()
+    {
+        int metricsPort = IInitiatorPeer.FreeTcpPort();
+        await using var target = await NetScsiTargetProcess.StartAsync(_work,
+            "--listen", "127.0.0.1:0", "--iqn", Iqn, "--lun", "memory:64M", "--log-level", "warning",
+            "--metrics", $"127.0.0.1:{metricsPort}");
+        string dll = Path.Combine(AppContext.BaseDirectory, "netscsi.dll");
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+        // About 3 s of reads, longer than the two half-second reports after the first scrape.
+        string[] reads = Enumerable.Repeat(new[] { "-c", "read 0 64M" }, 12).SelectMany(a => a).ToArray();
+        var load = ToolRunner.RunAsync("qemu-io", ["-f", "raw", .. reads, $"iscsi://127.0.0.1:{target.Port}/{Iqn}/0"]);
+        var stats = (await ToolRunner.RunAsync(dotnet, "exec", dll, "target", "stats", "--metrics", $"127.0.0.1:{metricsPort}", "--interval", "0.5", "--count", "2")).AssertSuccess();
+        (await load).AssertSuccess();
+
+        string[] lines = stats.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^\s*target\s+lun\s+iops\s+read_MB/s\s+write_MB/s\s+lat_us\s+errors/s$", lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.All(rows, r => Assert.Equal([Iqn, "0"], r[..2]));
+        Assert.True(rows.Any(r => double.Parse(r[2], CultureInfo.InvariantCulture) > 0), stats.Describe());
+    }
+
     private static double Value(List<Sample> samples, string name, string target, string lun) =>
         samples.Where(s => s.Name == name && s.Labels.Contains($"target=\"{target}\"", StringComparison.Ordinal) && s.Labels.Contains($"lun=\"{lun}\"", StringComparison.Ordinal))
             .Sum(s => s.Value);

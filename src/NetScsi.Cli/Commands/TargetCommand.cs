@@ -8,5 +8,6 @@ internal static class TargetCommand
     public static Command Create(CliContext context) => new("target", "Run an iSCSI target")
     {
         new TargetServeCommand(context).Command,
+        new TargetStatsCommand(context).Command,
     };
 }

@@ -46,10 +46,25 @@ internal sealed partial class TargetConnection
         {
             // §11.18.4: ITT 0xffffffff is either the reply to our NOP-In (TTT echoed) or a ping that
             // wants no answer. Neither gets a response; neither may advance CmdSN.
-            if (pdu.TargetTransferTag != Bhs.ReservedTag && pdu.TargetTransferTag == _pendingPingTag)
+            if (pdu.TargetTransferTag == Bhs.ReservedTag)
+            {
+                return true;
+            }
+            if (pdu.TargetTransferTag == _pendingPingTag)
             {
                 _pendingPingTag = Bhs.ReservedTag;
+                return true;
             }
+            // §11.18.3, §11.17.1: an answer to a NOP-In we have no ping outstanding for names a Target Transfer Tag
+            // that does not exist: "invalid PDU field".
+            await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
+            return true;
+        }
+        if (pdu.TargetTransferTag != Bhs.ReservedTag)
+        {
+            // §11.18.3: a NOP-Out that is not an answer (valid ITT) carries TTT 0xffffffff; any other tag names
+            // no NOP-In of ours.
+            await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
             return true;
         }
         if (!AcceptCmdSN(pdu.CmdSN, pdu.Immediate))

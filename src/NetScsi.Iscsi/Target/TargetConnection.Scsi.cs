@@ -169,16 +169,28 @@ internal sealed partial class TargetConnection
     /// <inheritdoc/>
     public async ValueTask<bool> OnDataOutRejectedAsync(DataTask? task, PduFrame frame, DataOutError error)
     {
-        if (error is DataOutError.UnknownTask or DataOutError.NotExpected)
+        switch (error)
         {
-            // Data for a task we no longer hold (aborted, or dropped for its CmdSN) or that wants none: discard.
-            return true;
+            case DataOutError.UnknownTask:
+            case DataOutError.NotExpected:
+                // §11.7.1, §11.17.1: an Initiator Task Tag that names no task of ours, or a task that takes no data
+                // (a read, or a write whose data is all in): "invalid PDU field". Data still arriving for a task whose
+                // data phase we ended early never gets here (the mover drops it), so this is the peer's mistake.
+                await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
+                return true;
+            case DataOutError.InvalidTargetTransferTag:
+                // §11.7.1: a Target Transfer Tag that names none of the task's outstanding R2Ts: "invalid PDU field".
+                // At ERL 0 the data it should have carried cannot be asked for again, so the task fails too.
+                await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
+                FailWrite((TargetCommand)task!, error);
+                return true;
+            default:
+                // §11.7, §11.17.1: at ERL 0 a Data-Out we cannot place (offset, DataSN or length out of its sequence)
+                // fails the task: reject the PDU and end the command with CHECK CONDITION so nothing waits forever.
+                await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
+                FailWrite((TargetCommand)task!, error);
+                return true;
         }
-        // §11.7, §11.17.1: at ERL 0 a Data-Out we cannot place (bad TTT, offset or DataSN) fails the task:
-        // reject the PDU and end the command with CHECK CONDITION so nothing waits forever.
-        await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
-        FailWrite((TargetCommand)task!, error);
-        return true;
     }
 
     /// <summary>

@@ -74,6 +74,7 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
             if (data.Stored is { } stored)
             {
                 int headerLength = PduWriter.WriteHeader(_storedHeader, _dataInHeader, p.HeaderDigest);
+                CountSend();
                 await SendStoredDataInAsync(_storedHeader.AsMemory(0, headerLength), stored, segment.Offset, segment.Length).ConfigureAwait(false);
                 continue;
             }

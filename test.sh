@@ -2,8 +2,14 @@
 # The project's whole test run: unit and functional tests (xunit), then the interop run of
 # libiscsi's conformance suite against a freshly started target. Prints a closing
 # "N passed, N failed" line and exits non-zero on any failure.
+# --long runs the adversarial tests in their long mode (docs/reliability.md): 100,000 fuzz cases,
+# 1000 sessions for 30 s, 20 kills, 10 fd-exhaustion runs.
 set -uo pipefail
 cd "$(dirname "$0")"
+
+if [ "${1:-}" = "--long" ]; then
+    export NETSCSI_ADVERSARIAL=long
+fi
 
 results=$(mktemp -d /tmp/netscsi-tests.XXXXXX)
 status=0

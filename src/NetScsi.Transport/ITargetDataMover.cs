@@ -48,4 +48,10 @@ public interface ITargetDataMover : IDataMoverConnection
     /// for it (the initiator answers R2Ts it had before it learnt of the abort) is dropped without an upcall.
     /// </summary>
     void EndDataOut(DataTask task);
+
+    /// <summary>
+    /// A command with this tag was refused before its data phase began (Reject, TASK SET FULL, CHECK CONDITION) while
+    /// unsolicited Data-Out for it may already be on the way (F=0): that data is dropped without an upcall.
+    /// </summary>
+    void DiscardDataOut(uint initiatorTaskTag);
 }

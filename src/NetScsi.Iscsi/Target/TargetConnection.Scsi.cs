@@ -38,6 +38,7 @@ internal sealed partial class TargetConnection
         if (immediate > 0 && (!pdu.Write || !_parameters.ImmediateData || immediate > _parameters.FirstBurstLength || immediate > pdu.ExpectedDataTransferLength))
         {
             // §13.10/§13.14: immediate data only with W set, when negotiated, within FirstBurstLength and EDTL.
+            DiscardUnsolicitedData(pdu);
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
             session.CompleteNonScsi(pdu.Immediate);
             return true;
@@ -68,6 +69,7 @@ internal sealed partial class TargetConnection
             : DataDirection.None;
         if (!SetCdb(task, pdu, frame.AdditionalHeaders))
         {
+            DiscardUnsolicitedData(pdu);
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
             session.Finish(command, slideWindow: !pdu.Immediate);
             return true;
@@ -77,6 +79,7 @@ internal sealed partial class TargetConnection
         {
             // SAM-5 §5.3.1: TASK SET FULL when the target lacks resources for the command right now;
             // initiators retry (Linux lowers its queue depth). Any data for it is discarded.
+            DiscardUnsolicitedData(pdu);
             task.ExpectedDataTransferLength = 0;
             task.Status = ScsiStatus.TaskSetFull;
             command.RunWithoutExecution = true;
@@ -88,6 +91,7 @@ internal sealed partial class TargetConnection
         {
             // Bidirectional commands are not supported, and a transfer above our buffer limit is refused
             // before any data is accepted: SPC-4 INVALID FIELD IN CDB.
+            DiscardUnsolicitedData(pdu);
             task.ExpectedDataTransferLength = 0;
             task.CheckCondition(SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
             command.RunWithoutExecution = true;
@@ -120,6 +124,18 @@ internal sealed partial class TargetConnection
                 break;
         }
         return true;
+    }
+
+    /// <summary>
+    /// A write refused before its data phase: with F=0 its unsolicited Data-Out may already be on the way (§13.10), and
+    /// is data for a command we answered, not a peer's mistake, so the mover drops it instead of rejecting it.
+    /// </summary>
+    private void DiscardUnsolicitedData(in ScsiCommandPdu pdu)
+    {
+        if (pdu.Write && !pdu.Final)
+        {
+            _mover.DiscardDataOut(pdu.InitiatorTaskTag);
+        }
     }
 
     private static bool SetCdb(ScsiTask task, in ScsiCommandPdu pdu, in ReadOnlySequence<byte> ahs)

@@ -191,6 +191,8 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
         EndDataPhase(task);
     }
 
+    public void DiscardDataOut(uint initiatorTaskTag) => RememberEndedEarly(initiatorTaskTag);
+
     private static void EndDataPhase(DataTask task)
     {
         task.Stream.ClearR2Ts();

@@ -166,6 +166,37 @@ public sealed class ProtocolHoleTests
     }
 
     [Fact]
+    public async Task UnsolicitedDataOut_ForAWriteRefusedBeforeItsDataPhase_IsDroppedWithoutReject()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o => o.SessionBufferBudget = 1024 * 1024);
+        await using var client = await fixture.LoginAsync("InitialR2T=No", "ImmediateData=No");
+        // The first write holds the whole budget; the second (F=0: unsolicited data follows) gets TASK SET FULL.
+        await client.SendAsync(client.BuildScsiCommand(TestCdbs.Write10(0, 2048), 1024 * 1024, false, true, 0, final: false));
+        var refused = client.BuildScsiCommand(TestCdbs.Write10(4096, 16), 16 * 512, false, true, 0, final: false);
+        await client.SendAsync(refused);
+        await client.SendAsync(DataOut(Bhs.GetInitiatorTaskTag(refused), Bhs.ReservedTag, 0, 16 * 512), new byte[16 * 512]);
+
+        bool taskSetFull = false;
+        try
+        {
+            while (true)
+            {
+                var (reply, _) = await ReceiveAsync(client, s_quiet);
+                Assert.NotEqual(IscsiOpcode.Reject, Bhs.GetOpcode(reply));
+                if (Bhs.GetOpcode(reply) == IscsiOpcode.ScsiResponse)
+                {
+                    Assert.Equal((byte)ScsiStatus.TaskSetFull, ScsiResponsePdu.Parse(reply).Status);
+                    taskSetFull = true;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Assert.True(taskSetFull);
+    }
+
+    [Fact]
     public async Task AbortTask_ForCommandThatNeverArrived_MovesTheWindowPastItsCmdSN()
     {
         await using var fixture = await TargetFixture.StartAsync();

@@ -3,6 +3,9 @@
 # against a freshly started target, and the Linux kernel initiator in a VM. Prints a closing
 # "N passed, N failed" line and exits non-zero on any failure.
 #
+# --long runs the adversarial tests in their long mode (docs/reliability.md): 100,000 fuzz cases,
+# 1000 sessions for 30 s, 20 kills, 10 fd-exhaustion runs.
+#
 # Set-up: the real peers come from Debian packages. Run as root, the script installs what is missing
 # (and says what); as another user it names what is missing and fails. Nothing is skipped silently:
 #   NETSCSI_SKIP_KERNEL=1   do not boot the kernel initiator VM (a line says it was skipped)
@@ -30,6 +33,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >/tmp/netscsi-apt.log 2>&1 \
         || { echo "test.sh: apt-get install failed; see /tmp/netscsi-apt.log" >&2; tail -20 /tmp/netscsi-apt.log >&2; exit 2; }
+fi
+
+if [ "${1:-}" = "--long" ]; then
+    export NETSCSI_ADVERSARIAL=long
 fi
 
 results=$(mktemp -d /tmp/netscsi-tests.XXXXXX)

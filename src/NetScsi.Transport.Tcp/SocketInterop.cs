@@ -27,6 +27,19 @@ internal static partial class SocketInterop
 
     internal static bool IsSupported { get; } = OperatingSystem.IsLinux() && Environment.Is64BitProcess;
 
+    // sys/resource.h
+    internal const int RLIMIT_NOFILE = 7;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport(LibC, EntryPoint = "getrlimit", SetLastError = true)]
+    internal static partial int GetRLimit(int resource, out RLimit limit);
+
     [LibraryImport(LibC, EntryPoint = "send", SetLastError = true)]
     internal static unsafe partial nint Send(int fd, byte* buffer, nuint length, int flags);
 

@@ -48,6 +48,12 @@ public sealed class TcpDataMoverListener : IDataMoverListener
             try
             {
                 var accepted = await _socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                if (DescriptorHeadroom.IsInReserve(accepted))
+                {
+                    // Shed it: the last descriptors are the process's own (see DescriptorHeadroom).
+                    accepted.Dispose();
+                    throw new IOException("Too many open files: the descriptors left are kept in reserve", new SocketException((int)SocketError.TooManyOpenSockets));
+                }
                 try
                 {
                     return new TcpTargetDataMover(new TcpStream(accepted));

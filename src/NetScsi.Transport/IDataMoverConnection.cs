@@ -30,6 +30,12 @@ public interface IDataMoverConnection : IAsyncDisposable
     /// <summary>Counts the times input arrived; idle detection (NOP pings) compares it over time.</summary>
     long ReceiveCount { get; }
 
+    /// <summary>
+    /// Counts sends that completed or started after another completed (flushes, pieces sent from storage); a peer that
+    /// stopped reading leaves it still while output waits (the target's output limit compares it over time).
+    /// </summary>
+    long SendCount { get; }
+
     /// <summary>RFC 5047 Send_Control: buffers one control PDU, its BHS (AHS included) encoded, with its data segment.</summary>
     void SendControl(ReadOnlySpan<byte> header, ReadOnlySpan<byte> data);
 

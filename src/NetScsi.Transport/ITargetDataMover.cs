@@ -43,6 +43,15 @@ public interface ITargetDataMover : IDataMoverConnection
     /// </summary>
     void GetData(DataTask task, TargetSequenceNumbers numbers);
 
-    /// <summary>Ends a write's data phase early (aborted, failed): no more of its Data-Out is placed.</summary>
+    /// <summary>
+    /// Ends a write's data phase early (aborted, failed): no more of its Data-Out is placed. Data-Out still arriving
+    /// for it (the initiator answers R2Ts it had before it learnt of the abort) is dropped without an upcall.
+    /// </summary>
     void EndDataOut(DataTask task);
+
+    /// <summary>
+    /// A command with this tag was refused before its data phase began (Reject, TASK SET FULL, CHECK CONDITION) while
+    /// unsolicited Data-Out for it may already be on the way (F=0): that data is dropped without an upcall.
+    /// </summary>
+    void DiscardDataOut(uint initiatorTaskTag);
 }

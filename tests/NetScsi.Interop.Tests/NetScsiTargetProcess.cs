@@ -35,6 +35,9 @@ internal sealed class NetScsiTargetProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The target's process id (<c>dotnet exec</c> runs the program in that process).</summary>
+    public int ProcessId => _process.Id;
+
     public string Stdout
     {
         get { lock (_stdout) { return _stdout.ToString(); } }

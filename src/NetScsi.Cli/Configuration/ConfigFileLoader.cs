@@ -84,6 +84,12 @@ internal static partial class ConfigFileLoader
             config.Limits.MaxConnectionsPerInitiatorAddress = Limit(limits.MaxConnectionsPerInitiatorAddress, config.Limits.MaxConnectionsPerInitiatorAddress, "maxConnectionsPerInitiatorAddress", fileName);
             config.Limits.MaxSessionsPerTarget = Limit(limits.MaxSessionsPerTarget, config.Limits.MaxSessionsPerTarget, "maxSessionsPerTarget", fileName);
             config.Limits.MaxSessionsPerInitiatorAddress = Limit(limits.MaxSessionsPerInitiatorAddress, config.Limits.MaxSessionsPerInitiatorAddress, "maxSessionsPerInitiatorAddress", fileName);
+            config.Limits.OutputStallTimeout = limits.OutputStallTimeoutSeconds switch
+            {
+                null => config.Limits.OutputStallTimeout,
+                >= 0 => TimeSpan.FromSeconds(limits.OutputStallTimeoutSeconds.Value),
+                _ => throw CliException.Usage($"{fileName}: limits.outputStallTimeoutSeconds must be 0 (never) or more"),
+            };
         }
 
         if (dto.Metrics is not null)

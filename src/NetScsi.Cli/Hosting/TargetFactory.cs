@@ -30,6 +30,7 @@ internal static class TargetFactory
             options.Limits.MaxConnectionsPerInitiatorAddress = configuration.Limits.MaxConnectionsPerInitiatorAddress;
             options.Limits.MaxSessionsPerTarget = configuration.Limits.MaxSessionsPerTarget;
             options.Limits.MaxSessionsPerInitiatorAddress = configuration.Limits.MaxSessionsPerInitiatorAddress;
+            options.Limits.OutputStallTimeout = configuration.Limits.OutputStallTimeout;
             foreach (var portal in configuration.Portals)
             {
                 options.Portals.Add(portal);

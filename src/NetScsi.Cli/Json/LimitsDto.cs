@@ -10,4 +10,7 @@ internal sealed class LimitsDto
     public int? MaxSessionsPerTarget { get; set; }
 
     public int? MaxSessionsPerInitiatorAddress { get; set; }
+
+    /// <summary>Seconds a connection's output may make no progress before it is dropped; 0 never drops.</summary>
+    public int? OutputStallTimeoutSeconds { get; set; }
 }

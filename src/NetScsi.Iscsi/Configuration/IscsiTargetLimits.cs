@@ -18,4 +18,12 @@ public sealed class IscsiTargetLimits
 
     /// <summary>Normal sessions from one initiator IP address (all targets); a leading login past it gets 0x0302.</summary>
     public int MaxSessionsPerInitiatorAddress { get; set; } = 1024;
+
+    /// <summary>
+    /// How long a connection's output may make no progress (the peer reads nothing while a response or Data-In waits
+    /// to go out) before the connection is dropped; zero never drops. What waits meanwhile is bounded: the transport's
+    /// buffer (in-memory pipe 4 MiB, TCP the socket's send buffer plus one 256 KiB flush), and the data of commands
+    /// queued behind it (<see cref="IscsiTargetOptions.SessionBufferBudget"/>, <see cref="IscsiTargetOptions.QueueDepth"/>).
+    /// </summary>
+    public TimeSpan OutputStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -462,9 +462,9 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         if (function == SamFunction.AbortTask && outcome.TasksAborted == 0)
         {
             // §11.5.1: a task we do not hold whose RefCmdSN is still inside the window (so it was never
-            // received) is considered received and aborted: "function complete". One that was received
-            // already completed, and its response went out: "task does not exist".
-            return SerialNumber.InWindow(pdu.RefCmdSN, session.ExpCmdSN, session.MaxCmdSN) && SerialNumber.LessThan(pdu.RefCmdSN, pdu.CmdSN)
+            // received) is considered received and aborted: "function complete", and the window moves past
+            // it. One that was received already completed, and its response went out: "task does not exist".
+            return session.TryConsiderReceived(pdu.RefCmdSN, pdu.CmdSN)
                 ? TaskManagementResponse.FunctionComplete
                 : TaskManagementResponse.TaskDoesNotExist;
         }

@@ -14,6 +14,18 @@ internal sealed class SendLock
     private readonly Queue<Waiter> _waiters = new();
     private bool _held;
 
+    /// <summary>Whether a sender holds the lock now (the output watchdog's view; may be stale at once).</summary>
+    public bool IsHeld
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _held;
+            }
+        }
+    }
+
     /// <summary>Acquires the lock; allocates a waiter only if it has to queue.</summary>
     public ValueTask WaitAsync() => WaitAsync(null);
 

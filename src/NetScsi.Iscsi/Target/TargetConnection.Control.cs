@@ -45,10 +45,25 @@ internal sealed partial class TargetConnection
         {
             // §11.18.4: ITT 0xffffffff is either the reply to our NOP-In (TTT echoed) or a ping that
             // wants no answer. Neither gets a response; neither may advance CmdSN.
-            if (pdu.TargetTransferTag != Bhs.ReservedTag && pdu.TargetTransferTag == _pendingPingTag)
+            if (pdu.TargetTransferTag == Bhs.ReservedTag)
+            {
+                return true;
+            }
+            if (pdu.TargetTransferTag == _pendingPingTag)
             {
                 _pendingPingTag = Bhs.ReservedTag;
+                return true;
             }
+            // §11.18.3, §11.17.1: an answer to a NOP-In we have no ping outstanding for names a Target Transfer Tag
+            // that does not exist: "invalid PDU field".
+            await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
+            return true;
+        }
+        if (pdu.TargetTransferTag != Bhs.ReservedTag)
+        {
+            // §11.18.3: a NOP-Out that is not an answer (valid ITT) carries TTT 0xffffffff; any other tag names
+            // no NOP-In of ours.
+            await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
             return true;
         }
         if (!AcceptCmdSN(pdu.CmdSN, pdu.Immediate))
@@ -71,19 +86,39 @@ internal sealed partial class TargetConnection
         return true;
     }
 
-    /// <summary>Target-initiated pings (RFC 7143 §11.19 with TTT ≠ 0xffffffff) that find dead connections.</summary>
-    private async Task PingLoopAsync(CancellationToken token)
+    /// <summary>
+    /// The connection's watchdog, one tick at a time: target-initiated pings (RFC 7143 §11.19 with TTT ≠ 0xffffffff)
+    /// that find dead connections, and the output limit: a connection whose sends make no progress for
+    /// <see cref="IscsiTargetLimits.OutputStallTimeout"/> (a peer that stopped reading) is dropped, which frees what its
+    /// commands hold. A ping waiting for the send lock does not hold the watchdog up.
+    /// </summary>
+    private async Task WatchLoopAsync(CancellationToken token)
     {
         var interval = _server.Options.NopInInterval;
         var timeout = _server.Options.NopInTimeout;
-        if (interval <= TimeSpan.Zero)
+        var stallTimeout = _server.Options.Limits.OutputStallTimeout;
+        bool pinging = interval > TimeSpan.Zero;
+        bool watchingOutput = stallTimeout > TimeSpan.Zero;
+        if (!pinging && !watchingOutput)
         {
             return;
         }
-        var tick = TimeSpan.FromMilliseconds(Math.Max(100, Math.Min(interval.TotalMilliseconds, timeout.TotalMilliseconds) / 4));
+        double tickMs = double.MaxValue;
+        if (pinging)
+        {
+            tickMs = Math.Min(interval.TotalMilliseconds, timeout.TotalMilliseconds) / 4;
+        }
+        if (watchingOutput)
+        {
+            tickMs = Math.Min(tickMs, stallTimeout.TotalMilliseconds / 4);
+        }
+        var tick = TimeSpan.FromMilliseconds(Math.Max(100, tickMs));
         // The connection is idle since the last tick on which the mover had received nothing new.
         long lastReceiveCount = _mover.ReceiveCount;
         long lastReceiveTimestamp = _time.GetTimestamp();
+        long lastSends = _mover.SendCount;
+        long lastSendProgress = lastReceiveTimestamp;
+        Task pingSend = Task.CompletedTask;
         while (!token.IsCancellationRequested)
         {
             await Task.Delay(tick, _time, token).ConfigureAwait(false);
@@ -94,7 +129,19 @@ internal sealed partial class TargetConnection
                 lastReceiveCount = receiveCount;
                 lastReceiveTimestamp = now;
             }
-            if (!_fullFeature)
+            long sends = _mover.SendCount;
+            if (sends != lastSends || !_sendLock.IsHeld)
+            {
+                lastSends = sends;
+                lastSendProgress = now;
+            }
+            else if (watchingOutput && _time.GetElapsedTime(lastSendProgress, now) > stallTimeout)
+            {
+                LogOutputStalled(_logger, RemoteName, (int)stallTimeout.TotalSeconds);
+                Close();
+                return;
+            }
+            if (!pinging || !_fullFeature)
             {
                 continue;
             }
@@ -112,14 +159,15 @@ internal sealed partial class TargetConnection
                 }
                 continue;
             }
-            if (_time.GetElapsedTime(lastReceiveTimestamp, now) < interval)
+            if (_time.GetElapsedTime(lastReceiveTimestamp, now) < interval || !pingSend.IsCompleted)
             {
                 continue;
             }
             uint tag = NextPingTag();
             _pingSentTimestamp = now;
             _pendingPingTag = tag;
-            await SendPingAsync(tag).ConfigureAwait(false);
+            ValueTask send = SendPingAsync(tag);
+            pingSend = send.IsCompletedSuccessfully ? Task.CompletedTask : send.AsTask();
         }
     }
 
@@ -278,6 +326,9 @@ internal sealed partial class TargetConnection
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Connection {Remote}: aborted tasks did not stop in time; answering the task management request anyway")]
     private static partial void LogAbortWaitTimeout(Microsoft.Extensions.Logging.ILogger logger, string remote);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Connection {Remote}: the peer read nothing for {Seconds} s while output waited, dropping it")]
+    private static partial void LogOutputStalled(Microsoft.Extensions.Logging.ILogger logger, string remote, int seconds);
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Connection {Remote}: no answer to NOP-In ping, dropping it")]
     private static partial void LogPingTimeout(Microsoft.Extensions.Logging.ILogger logger, string remote);

@@ -38,6 +38,7 @@ internal sealed partial class TargetConnection
         if (immediate > 0 && (!pdu.Write || !_parameters.ImmediateData || immediate > _parameters.FirstBurstLength || immediate > pdu.ExpectedDataTransferLength))
         {
             // §13.10/§13.14: immediate data only with W set, when negotiated, within FirstBurstLength and EDTL.
+            DiscardUnsolicitedData(pdu);
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
             session.CompleteNonScsi(pdu.Immediate);
             return true;
@@ -68,6 +69,7 @@ internal sealed partial class TargetConnection
             : DataDirection.None;
         if (!SetCdb(task, pdu, frame.AdditionalHeaders))
         {
+            DiscardUnsolicitedData(pdu);
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
             session.Finish(command, slideWindow: !pdu.Immediate);
             return true;
@@ -77,6 +79,7 @@ internal sealed partial class TargetConnection
         {
             // SAM-5 §5.3.1: TASK SET FULL when the target lacks resources for the command right now;
             // initiators retry (Linux lowers its queue depth). Any data for it is discarded.
+            DiscardUnsolicitedData(pdu);
             task.ExpectedDataTransferLength = 0;
             task.Status = ScsiStatus.TaskSetFull;
             command.RunWithoutExecution = true;
@@ -88,6 +91,7 @@ internal sealed partial class TargetConnection
         {
             // Bidirectional commands are not supported, and a transfer above our buffer limit is refused
             // before any data is accepted: SPC-4 INVALID FIELD IN CDB.
+            DiscardUnsolicitedData(pdu);
             task.ExpectedDataTransferLength = 0;
             task.CheckCondition(SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
             command.RunWithoutExecution = true;
@@ -120,6 +124,18 @@ internal sealed partial class TargetConnection
                 break;
         }
         return true;
+    }
+
+    /// <summary>
+    /// A write refused before its data phase: with F=0 its unsolicited Data-Out may already be on the way (§13.10), and
+    /// is data for a command we answered, not a peer's mistake, so the mover drops it instead of rejecting it.
+    /// </summary>
+    private void DiscardUnsolicitedData(in ScsiCommandPdu pdu)
+    {
+        if (pdu.Write && !pdu.Final)
+        {
+            _mover.DiscardDataOut(pdu.InitiatorTaskTag);
+        }
     }
 
     private static bool SetCdb(ScsiTask task, in ScsiCommandPdu pdu, in ReadOnlySequence<byte> ahs)
@@ -169,16 +185,28 @@ internal sealed partial class TargetConnection
     /// <inheritdoc/>
     public async ValueTask<bool> OnDataOutRejectedAsync(DataTask? task, PduFrame frame, DataOutError error)
     {
-        if (error is DataOutError.UnknownTask or DataOutError.NotExpected)
+        switch (error)
         {
-            // Data for a task we no longer hold (aborted, or dropped for its CmdSN) or that wants none: discard.
-            return true;
+            case DataOutError.UnknownTask:
+            case DataOutError.NotExpected:
+                // §11.7.1, §11.17.1: an Initiator Task Tag that names no task of ours, or a task that takes no data
+                // (a read, or a write whose data is all in): "invalid PDU field". Data still arriving for a task whose
+                // data phase we ended early never gets here (the mover drops it), so this is the peer's mistake.
+                await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
+                return true;
+            case DataOutError.InvalidTargetTransferTag:
+                // §11.7.1: a Target Transfer Tag that names none of the task's outstanding R2Ts: "invalid PDU field".
+                // At ERL 0 the data it should have carried cannot be asked for again, so the task fails too.
+                await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
+                FailWrite((TargetCommand)task!, error);
+                return true;
+            default:
+                // §11.7, §11.17.1: at ERL 0 a Data-Out we cannot place (offset, DataSN or length out of its sequence)
+                // fails the task: reject the PDU and end the command with CHECK CONDITION so nothing waits forever.
+                await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
+                FailWrite((TargetCommand)task!, error);
+                return true;
         }
-        // §11.7, §11.17.1: at ERL 0 a Data-Out we cannot place (bad TTT, offset or DataSN) fails the task:
-        // reject the PDU and end the command with CHECK CONDITION so nothing waits forever.
-        await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
-        FailWrite((TargetCommand)task!, error);
-        return true;
     }
 
     /// <summary>

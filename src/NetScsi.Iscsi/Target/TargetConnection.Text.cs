@@ -26,6 +26,11 @@ internal sealed partial class TargetConnection
             Data = frame.Data.ToArray(),
         });
         CompleteNonScsi(pdu.Immediate);
+        if (response.IsUnknownTag)
+        {
+            await SendRejectAsync(RejectReason.InvalidPduField, frame.Header).ConfigureAwait(false);
+            return true;
+        }
         if (response.IsProtocolError)
         {
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);

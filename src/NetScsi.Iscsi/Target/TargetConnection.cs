@@ -59,7 +59,7 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
         var token = linked.Token;
         using var receiving = CancellationTokenSource.CreateLinkedTokenSource(token, _stopReceiving.Token);
         _loginTimer = _time.CreateTimer(static state => ((TargetConnection)state!).OnLoginTimeout(), this, _server.Options.LoginTimeout, Timeout.InfiniteTimeSpan);
-        var pinger = PingLoopAsync(token);
+        var pinger = WatchLoopAsync(token);
         try
         {
             DataMoverReceiveEnd end = await _mover.RunAsync(this, receiving.Token).ConfigureAwait(false);

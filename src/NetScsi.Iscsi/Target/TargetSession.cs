@@ -30,6 +30,12 @@ internal sealed partial class TargetSession : INexusTaskSet
     private TaskCompletionSource? _drained;
     private bool _closed;
 
+    /// <summary>
+    /// CmdSNs above ExpCmdSN that ABORT TASK told us to consider received (RFC 7143 §11.5.1 b); skipped when
+    /// ExpCmdSN reaches them. At most one per slot of the window, so bounded by the queue depth.
+    /// </summary>
+    private List<uint>? _consideredReceived;
+
     public TargetSession(
         IscsiTargetServer server,
         TargetDefinition target,
@@ -104,7 +110,55 @@ internal sealed partial class TargetSession : INexusTaskSet
                 return false;
             }
             _expCmdSN = cmdSN + 1;
+            SkipConsideredReceived();
             return true;
+        }
+    }
+
+    /// <summary>
+    /// RFC 7143 §11.5.1 b: ABORT TASK names a task we do not hold by a RefCmdSN inside the window [ExpCmdSN, MaxCmdSN]
+    /// and below the request's own CmdSN: that command never arrived, and the target treats its CmdSN as received (and
+    /// the command as aborted) so the commands after it are not held up behind a hole forever. False when RefCmdSN is
+    /// outside the window or not below <paramref name="requestCmdSN"/> (the caller answers "task does not exist").
+    /// </summary>
+    public bool TryConsiderReceived(uint refCmdSN, uint requestCmdSN)
+    {
+        lock (_lock)
+        {
+            if (!SerialNumber.InWindow(refCmdSN, _expCmdSN, _maxCmdSN) || !SerialNumber.LessThan(refCmdSN, requestCmdSN))
+            {
+                return false;
+            }
+            if (refCmdSN == _expCmdSN)
+            {
+                // The aborted command ends at once: its CmdSN is consumed and the window slides past it.
+                _expCmdSN++;
+                _maxCmdSN++;
+                SkipConsideredReceived();
+            }
+            else
+            {
+                _consideredReceived ??= new List<uint>();
+                if (!_consideredReceived.Contains(refCmdSN))
+                {
+                    _consideredReceived.Add(refCmdSN);
+                }
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Moves ExpCmdSN past CmdSNs already considered received; the caller holds the lock.</summary>
+    private void SkipConsideredReceived()
+    {
+        if (_consideredReceived is not { Count: > 0 } skipped)
+        {
+            return;
+        }
+        while (skipped.Remove(_expCmdSN))
+        {
+            _expCmdSN++;
+            _maxCmdSN++;
         }
     }
 

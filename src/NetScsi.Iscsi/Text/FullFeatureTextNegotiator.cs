@@ -55,7 +55,9 @@ public sealed class FullFeatureTextNegotiator
         {
             if (_exchangeItt != request.Itt || request.TargetTransferTag != _currentTag)
             {
-                return ProtocolError();
+                // §11.10.4: a tag we never gave for this exchange continues nothing; the exchange it does not
+                // belong to (if any) goes on.
+                return new TextResponse { Final = true, IsUnknownTag = true };
             }
         }
         else if (!(_exchangeItt == request.Itt && _accumulator.IsPending))

@@ -19,4 +19,10 @@ public sealed class TextResponse
     /// Reject PDU (reason 0x04 protocol error, RFC 7143 §11.17.1) instead of a Text Response.
     /// </summary>
     public bool IsProtocolError { get; init; }
+
+    /// <summary>
+    /// The request's Target Transfer Tag names no continuation of ours: the engine answers with a Reject PDU
+    /// (reason 0x09 invalid PDU field, RFC 7143 §11.17.1). A pending exchange is left as it was.
+    /// </summary>
+    public bool IsUnknownTag { get; init; }
 }

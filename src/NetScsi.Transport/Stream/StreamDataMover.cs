@@ -17,6 +17,7 @@ public abstract class StreamDataMover : IDataMoverConnection
     private protected const int FlushThreshold = 256 * 1024;
 
     private long _receiveCount;
+    private long _sendCount;
     private int _terminated;
 
     /// <summary>The token a flush was last asked to honour; it cancels pending flushes through one registration.</summary>
@@ -43,6 +44,8 @@ public abstract class StreamDataMover : IDataMoverConnection
     public virtual DataBufferPool BufferPool => DataBufferPool.Shared;
 
     public long ReceiveCount => Volatile.Read(ref _receiveCount);
+
+    public long SendCount => Volatile.Read(ref _sendCount);
 
     /// <summary>The stream's input: PDUs are framed straight out of it.</summary>
     protected PipeReader Input { get; }
@@ -78,17 +81,22 @@ public abstract class StreamDataMover : IDataMoverConnection
         if (flush.IsCompletedSuccessfully)
         {
             FlushResult result = flush.Result;
+            CountSend();
             return new ValueTask<bool>(!(result.IsCompleted || result.IsCanceled));
         }
         return AwaitFlushAsync(flush);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<bool> AwaitFlushAsync(ValueTask<FlushResult> flush)
+    private async ValueTask<bool> AwaitFlushAsync(ValueTask<FlushResult> flush)
     {
         FlushResult result = await flush.ConfigureAwait(false);
+        CountSend();
         return !(result.IsCompleted || result.IsCanceled);
     }
+
+    /// <summary>One more send went out (or, sending from storage, the one before it did and the next starts).</summary>
+    private protected void CountSend() => Volatile.Write(ref _sendCount, _sendCount + 1);
 
     public virtual void EnableDatamover(in DataMoverParameters parameters, IReadOnlyList<KeyValuePair<string, string>> negotiated)
     {

@@ -19,8 +19,23 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
     /// <summary>Header and digest of a Data-In sent from storage.</summary>
     private readonly byte[] _storedHeader = new byte[Bhs.Length + Crc32C.DigestLength];
 
+    /// <summary>
+    /// How many ended-early data phases are remembered. Covers a whole aborted task set at the deepest queue we
+    /// advertise; a Data-Out for a tag that has dropped out of it is rejected like any unknown tag.
+    /// </summary>
+    internal const int EndedDataPhaseMemory = 256;
+
     private ITargetDataMoverHandler? _handler;
     private uint _nextTargetTransferTag;
+
+    /// <summary>
+    /// Initiator Task Tags whose data phase was ended before all its data came (aborted, failed, logged out): a ring,
+    /// allocated on the first such end. RFC 7143 §4.2.3 (task management actions): the initiator goes on answering the
+    /// R2Ts of an aborted task, so Data-Out for it is expected and quietly dropped, not rejected.
+    /// </summary>
+    private uint[]? _endedEarly;
+    private int _endedEarlyCount;
+    private int _endedEarlyNext;
 
     public StreamTargetDataMover(IDuplexPipe pipe, string kind, string peerAddress, string remoteName)
         : base(pipe, kind, peerAddress, remoteName)
@@ -59,6 +74,7 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
             if (data.Stored is { } stored)
             {
                 int headerLength = PduWriter.WriteHeader(_storedHeader, _dataInHeader, p.HeaderDigest);
+                CountSend();
                 await SendStoredDataInAsync(_storedHeader.AsMemory(0, headerLength), stored, segment.Offset, segment.Length).ConfigureAwait(false);
                 continue;
             }
@@ -168,8 +184,45 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
 
     public void EndDataOut(DataTask task)
     {
+        if (task.WaitingForData)
+        {
+            RememberEndedEarly(task.InitiatorTaskTag);
+        }
+        EndDataPhase(task);
+    }
+
+    public void DiscardDataOut(uint initiatorTaskTag) => RememberEndedEarly(initiatorTaskTag);
+
+    private static void EndDataPhase(DataTask task)
+    {
         task.Stream.ClearR2Ts();
         task.WaitingForData = false;
+    }
+
+    private void RememberEndedEarly(uint itt)
+    {
+        _endedEarly ??= new uint[EndedDataPhaseMemory];
+        _endedEarly[_endedEarlyNext] = itt;
+        _endedEarlyNext = (_endedEarlyNext + 1) % EndedDataPhaseMemory;
+        _endedEarlyCount = Math.Min(_endedEarlyCount + 1, EndedDataPhaseMemory);
+    }
+
+    /// <summary>Whether a data phase with this tag was ended early lately (its late Data-Out is no error).</summary>
+    private bool EndedEarly(uint itt)
+    {
+        uint[]? ring = _endedEarly;
+        if (ring is null)
+        {
+            return false;
+        }
+        for (int i = 0; i < _endedEarlyCount; i++)
+        {
+            if (ring[i] == itt)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private uint NextTargetTransferTag()
@@ -190,6 +243,11 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
         DataTask? task = handler.FindDataOutTask(pdu.InitiatorTaskTag);
         if (task is null || !task.WaitingForData)
         {
+            if (EndedEarly(pdu.InitiatorTaskTag))
+            {
+                // Data still on its way for a task whose data phase we ended (ABORT TASK, a failed sequence, Logout).
+                return new ValueTask<bool>(true);
+            }
             return handler.OnDataOutRejectedAsync(task, frame, task is null ? DataOutError.UnknownTask : DataOutError.NotExpected);
         }
 
@@ -242,7 +300,7 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
 
         if (task.ReceivedLength >= state.ExpectedLength)
         {
-            EndDataOut(task);
+            EndDataPhase(task);
             handler.OnDataOutComplete(task);
         }
         else if (solicitMore)

@@ -62,6 +62,14 @@ internal sealed class RawIscsiClient : IAsyncDisposable
         await _output.FlushAsync();
     }
 
+    /// <summary>The bytes <see cref="SendAsync"/> would put on the wire (with the negotiated digests), for mutation.</summary>
+    public byte[] Frame(byte[] header, ReadOnlySpan<byte> data)
+    {
+        var wire = new ArrayBufferWriter<byte>(header.Length + data.Length + 12);
+        PduWriter.Write(wire, header, data, HeaderDigest, DataDigest);
+        return wire.WrittenSpan.ToArray();
+    }
+
     /// <summary>Writes raw bytes, bypassing framing (for truncated or corrupt PDUs).</summary>
     public async Task SendRawAsync(ReadOnlyMemory<byte> bytes)
     {

@@ -22,7 +22,7 @@ internal sealed class TargetFixture : IAsyncDisposable
 
     public IscsiTargetServer Server { get; }
 
-    public static async Task<TargetFixture> StartAsync(Action<IscsiTargetOptions>? configure = null, int lunCount = 1, long lunBytes = 64L * 1024 * 1024)
+    public static async Task<TargetFixture> StartAsync(Action<IscsiTargetOptions>? configure = null, int lunCount = 1, long lunBytes = 64L * 1024 * 1024, ILoggerFactory? loggerFactory = null)
     {
         var options = new IscsiTargetOptions();
         var target = new TargetDefinition { Name = TargetName };
@@ -33,7 +33,7 @@ internal sealed class TargetFixture : IAsyncDisposable
         }
         options.Targets.Add(target);
         configure?.Invoke(options);
-        var loggerFactory = Environment.GetEnvironmentVariable("NETSCSI_TEST_LOG") is null
+        loggerFactory ??= Environment.GetEnvironmentVariable("NETSCSI_TEST_LOG") is null
             ? NullLoggerFactory.Instance
             : LoggerFactory.Create(b => b.AddConsole().SetMinimumLevel(LogLevel.Trace));
         var server = new IscsiTargetServer(options, loggerFactory);

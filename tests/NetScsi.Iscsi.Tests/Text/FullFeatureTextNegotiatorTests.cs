@@ -101,10 +101,10 @@ public sealed class FullFeatureTextNegotiatorTests
     }
 
     [Fact]
-    public void UnknownTargetTransferTag_IsProtocolError()
+    public void UnknownTargetTransferTag_IsUnknownTag()
     {
         (FullFeatureTextNegotiator negotiator, _) = Create();
-        Assert.True(negotiator.Process(new TextRequest { Final = true, Itt = 1, TargetTransferTag = 1234 }).IsProtocolError);
+        Assert.True(negotiator.Process(new TextRequest { Final = true, Itt = 1, TargetTransferTag = 1234 }).IsUnknownTag);
     }
 
     [Fact]

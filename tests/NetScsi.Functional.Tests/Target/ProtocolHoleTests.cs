@@ -1,0 +1,297 @@
+using NetScsi.Iscsi.Pdus;
+using NetScsi.Scsi;
+
+namespace NetScsi.Functional.Tests.Target;
+
+/// <summary>
+/// Every PDU that names a task, a CmdSN or a tag that does not exist gets the answer RFC 7143 gives it: a Reject, a
+/// task management response, or a quiet drop where the RFC expects such PDUs; never silence that leaves the
+/// initiator waiting, and never a hole that stalls the session.
+/// </summary>
+public sealed class ProtocolHoleTests
+{
+    private static readonly TimeSpan s_quiet = TimeSpan.FromMilliseconds(400);
+
+    private static byte[] DataOut(uint itt, uint ttt, uint offset, int length, uint dataSN = 0, bool final = true)
+    {
+        var header = new byte[Bhs.Length];
+        new DataOutPdu
+        {
+            Final = final,
+            DataSegmentLength = length,
+            InitiatorTaskTag = itt,
+            TargetTransferTag = ttt,
+            DataSN = dataSN,
+            BufferOffset = offset,
+        }.WriteTo(header);
+        return header;
+    }
+
+    private static byte[] AbortTask(RawIscsiClient client, uint referencedTag, uint refCmdSN)
+    {
+        var header = new byte[Bhs.Length];
+        new TaskManagementRequestPdu
+        {
+            Immediate = true,
+            Function = TaskManagementFunction.AbortTask,
+            InitiatorTaskTag = client.NextItt++,
+            ReferencedTaskTag = referencedTag,
+            CmdSN = client.CmdSN,
+            ExpStatSN = client.ExpStatSN,
+            RefCmdSN = refCmdSN,
+        }.WriteTo(header);
+        return header;
+    }
+
+    private static byte[] Ping(RawIscsiClient client, uint itt, uint ttt = Bhs.ReservedTag)
+    {
+        var header = new byte[Bhs.Length];
+        new NopOutPdu { Immediate = true, InitiatorTaskTag = itt, TargetTransferTag = ttt, CmdSN = client.CmdSN, ExpStatSN = client.ExpStatSN }.WriteTo(header);
+        return header;
+    }
+
+    /// <summary>The next PDU that is not a target ping (NOP-In with ITT 0xffffffff).</summary>
+    private static async Task<(byte[] Header, byte[] Data)> ReceiveAsync(RawIscsiClient client, TimeSpan? timeout = null)
+    {
+        while (true)
+        {
+            var pdu = await client.ReceiveAsync(timeout);
+            if (Bhs.GetOpcode(pdu.Header) != IscsiOpcode.NopIn || Bhs.GetInitiatorTaskTag(pdu.Header) != Bhs.ReservedTag)
+            {
+                return pdu;
+            }
+        }
+    }
+
+    private static async Task AssertRejectedAsync(RawIscsiClient client, RejectReason reason, byte[] rejected)
+    {
+        var (reply, data) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.Reject, Bhs.GetOpcode(reply));
+        Assert.Equal(reason, RejectPdu.Parse(reply).Reason);
+        Assert.Equal(rejected, data);
+    }
+
+    private static async Task AssertSessionWorksAsync(RawIscsiClient client)
+    {
+        var tur = client.BuildScsiCommand(new byte[6], 0, false, false, 0);
+        await client.SendAsync(tur);
+        var (reply, _) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.ScsiResponse, Bhs.GetOpcode(reply));
+        Assert.Equal(Bhs.GetInitiatorTaskTag(tur), Bhs.GetInitiatorTaskTag(reply));
+    }
+
+    [Fact]
+    public async Task DataOut_WithUnknownInitiatorTaskTag_IsRejectedAsInvalidPduField()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        var header = DataOut(itt: 0x7777, ttt: Bhs.ReservedTag, offset: 0, length: 512);
+        await client.SendAsync(header, new byte[512]);
+        await AssertRejectedAsync(client, RejectReason.InvalidPduField, header);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task DataOut_ForCommandThatTakesNoData_IsRejectedAsInvalidPduField()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        // A READ(10) of 8 blocks: its ITT is live until its status goes out, but it takes no Data-Out.
+        var read = client.BuildScsiCommand(TestCdbs.Read10(0, 8), 8 * 512, read: true, write: false, 0);
+        uint itt = Bhs.GetInitiatorTaskTag(read);
+        var header = DataOut(itt, Bhs.ReservedTag, 0, 512);
+        await client.SendAsync(read);
+        await client.SendAsync(header, new byte[512]);
+        bool rejected = false;
+        for (int i = 0; i < 4 && !rejected; i++)
+        {
+            var (reply, data) = await ReceiveAsync(client);
+            if (Bhs.GetOpcode(reply) == IscsiOpcode.Reject)
+            {
+                Assert.Equal(RejectReason.InvalidPduField, RejectPdu.Parse(reply).Reason);
+                Assert.Equal(header, data);
+                rejected = true;
+            }
+            else if (Bhs.GetOpcode(reply) == IscsiOpcode.ScsiResponse || (Bhs.GetOpcode(reply) == IscsiOpcode.DataIn && DataInPdu.Parse(reply).HasStatus))
+            {
+                // The read finished before the Data-Out came: its tag then names no task at all, same answer.
+                continue;
+            }
+        }
+        Assert.True(rejected);
+    }
+
+    [Fact]
+    public async Task DataOut_WithUnknownTargetTransferTag_IsRejectedAndTheWriteFails()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
+        var write = client.BuildScsiCommand(TestCdbs.Write10(0, 8), 8 * 512, false, true, 0);
+        uint itt = Bhs.GetInitiatorTaskTag(write);
+        await client.SendAsync(write);
+        var (r2t, _) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode(r2t));
+        uint ttt = ReadyToTransferPdu.Parse(r2t).TargetTransferTag;
+
+        var header = DataOut(itt, ttt + 1000, 0, 8 * 512);
+        await client.SendAsync(header, new byte[8 * 512]);
+        await AssertRejectedAsync(client, RejectReason.InvalidPduField, header);
+        // At ERL 0 the data cannot be asked for again: the write ends with CHECK CONDITION, it does not hang.
+        var (response, sense) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.ScsiResponse, Bhs.GetOpcode(response));
+        Assert.Equal((byte)ScsiStatus.CheckCondition, ScsiResponsePdu.Parse(response).Status);
+        Assert.Equal((byte)SenseKey.AbortedCommand, (byte)(sense[2 + 2] & 0x0F));
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task DataOut_ForAbortedWrite_IsDroppedWithoutReject()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
+        uint cmdSN = client.CmdSN;
+        var write = client.BuildScsiCommand(TestCdbs.Write10(0, 8), 8 * 512, false, true, 0);
+        uint itt = Bhs.GetInitiatorTaskTag(write);
+        await client.SendAsync(write);
+        var (r2t, _) = await ReceiveAsync(client);
+        uint ttt = ReadyToTransferPdu.Parse(r2t).TargetTransferTag;
+        await client.SendAsync(AbortTask(client, itt, cmdSN));
+        var (tmf, _) = await ReceiveAsync(client);
+        Assert.Equal(TaskManagementResponse.FunctionComplete, TaskManagementResponsePdu.Parse(tmf).Response);
+
+        // RFC 7143 §4.2.3: the initiator may still be answering the aborted task's R2T; that data is no error.
+        await client.SendAsync(DataOut(itt, ttt, 0, 8 * 512), new byte[8 * 512]);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReceiveAsync(client, s_quiet));
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task UnsolicitedDataOut_ForAWriteRefusedBeforeItsDataPhase_IsDroppedWithoutReject()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o => o.SessionBufferBudget = 1024 * 1024);
+        await using var client = await fixture.LoginAsync("InitialR2T=No", "ImmediateData=No");
+        // The first write holds the whole budget; the second (F=0: unsolicited data follows) gets TASK SET FULL.
+        await client.SendAsync(client.BuildScsiCommand(TestCdbs.Write10(0, 2048), 1024 * 1024, false, true, 0, final: false));
+        var refused = client.BuildScsiCommand(TestCdbs.Write10(4096, 16), 16 * 512, false, true, 0, final: false);
+        await client.SendAsync(refused);
+        await client.SendAsync(DataOut(Bhs.GetInitiatorTaskTag(refused), Bhs.ReservedTag, 0, 16 * 512), new byte[16 * 512]);
+
+        bool taskSetFull = false;
+        try
+        {
+            while (true)
+            {
+                var (reply, _) = await ReceiveAsync(client, s_quiet);
+                Assert.NotEqual(IscsiOpcode.Reject, Bhs.GetOpcode(reply));
+                if (Bhs.GetOpcode(reply) == IscsiOpcode.ScsiResponse)
+                {
+                    Assert.Equal((byte)ScsiStatus.TaskSetFull, ScsiResponsePdu.Parse(reply).Status);
+                    taskSetFull = true;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Assert.True(taskSetFull);
+    }
+
+    [Fact]
+    public async Task AbortTask_ForCommandThatNeverArrived_MovesTheWindowPastItsCmdSN()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        // The initiator gave CmdSN n to a command that never reached us, then asks for it to be aborted.
+        uint lost = client.CmdSN++;
+        await client.SendAsync(AbortTask(client, referencedTag: 0x5555, refCmdSN: lost));
+        var (tmf, _) = await ReceiveAsync(client);
+        var answer = TaskManagementResponsePdu.Parse(tmf);
+        Assert.Equal(TaskManagementResponse.FunctionComplete, answer.Response);
+        Assert.Equal(lost + 1, answer.ExpCmdSN);
+
+        // §11.5.1 b: the CmdSN counts as received, so the next command runs instead of waiting behind the hole.
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task AbortTask_ForTwoLostCommandsInEitherOrder_MovesTheWindowPastBoth()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        uint first = client.CmdSN++;
+        uint second = client.CmdSN++;
+        await client.SendAsync(AbortTask(client, 0x5556, second));
+        Assert.Equal(TaskManagementResponse.FunctionComplete, TaskManagementResponsePdu.Parse((await ReceiveAsync(client)).Header).Response);
+        await client.SendAsync(AbortTask(client, 0x5555, first));
+        var (tmf, _) = await ReceiveAsync(client);
+        Assert.Equal(TaskManagementResponse.FunctionComplete, TaskManagementResponsePdu.Parse(tmf).Response);
+        Assert.Equal(second + 1, TaskManagementResponsePdu.Parse(tmf).ExpCmdSN);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task AbortTask_WithRefCmdSNOutsideTheWindow_AnswersTaskDoesNotExistAndLeavesTheWindow()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o => o.QueueDepth = 8);
+        await using var client = await fixture.LoginAsync();
+        await client.SendAsync(AbortTask(client, 0x5555, refCmdSN: client.CmdSN + 100));
+        var (tmf, _) = await ReceiveAsync(client);
+        Assert.Equal(TaskManagementResponse.TaskDoesNotExist, TaskManagementResponsePdu.Parse(tmf).Response);
+        Assert.Equal(client.CmdSN, TaskManagementResponsePdu.Parse(tmf).ExpCmdSN);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task NopOut_AnsweringAPingNeverSent_IsRejectedAsInvalidPduField()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o => o.NopInInterval = TimeSpan.Zero);
+        await using var client = await fixture.LoginAsync();
+        var header = Ping(client, itt: Bhs.ReservedTag, ttt: 0x1234);
+        await client.SendAsync(header);
+        await AssertRejectedAsync(client, RejectReason.InvalidPduField, header);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task NopOut_WithTaskTagAndTargetTransferTag_IsRejectedAsInvalidPduField()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o => o.NopInInterval = TimeSpan.Zero);
+        await using var client = await fixture.LoginAsync();
+        var header = Ping(client, itt: 0x42, ttt: 0x1234);
+        await client.SendAsync(header);
+        await AssertRejectedAsync(client, RejectReason.InvalidPduField, header);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task TextRequest_ContinuingAnExchangeThatDoesNotExist_IsRejectedAsInvalidPduField()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        var header = new byte[Bhs.Length];
+        new TextRequestPdu
+        {
+            Immediate = true,
+            Final = true,
+            InitiatorTaskTag = client.NextItt++,
+            TargetTransferTag = 0x4321,
+            CmdSN = client.CmdSN,
+            ExpStatSN = client.ExpStatSN,
+        }.WriteTo(header);
+        await client.SendAsync(header);
+        await AssertRejectedAsync(client, RejectReason.InvalidPduField, header);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task Snack_AtErrorRecoveryLevelZero_IsRejectedAsCommandNotSupported()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        var header = new byte[Bhs.Length];
+        new SnackRequestPdu { InitiatorTaskTag = 0x99, TargetTransferTag = Bhs.ReservedTag, ExpStatSN = client.ExpStatSN, BegRun = 0, RunLength = 0 }.WriteTo(header);
+        await client.SendAsync(header);
+        await AssertRejectedAsync(client, RejectReason.CommandNotSupported, header);
+        await AssertSessionWorksAsync(client);
+    }
+}

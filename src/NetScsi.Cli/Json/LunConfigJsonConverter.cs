@@ -168,9 +168,11 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
         int kinds = (hasFile ? 1 : 0) + (hasMemory ? 1 : 0) + (hasRbd ? 1 : 0);
         if (kinds != 1)
         {
-            throw new ConfigJsonException(kinds > 1
-                ? "a LUN has more than one of 'file', 'memory' and 'rbd'; give exactly one"
-                : "a LUN needs 'file' (a path), 'memory' (a size) or 'rbd' (\"POOL/IMAGE\")");
+            throw new ConfigJsonException(kinds == 0
+                ? "a LUN needs 'file' (a path) or 'memory' (a size) or 'rbd' (\"POOL/IMAGE\")"
+                : hasFile && hasMemory && !hasRbd
+                    ? "a LUN has both 'file' and 'memory'; give exactly one"
+                    : "a LUN has more than one of 'file', 'memory' and 'rbd'; give exactly one");
         }
 
         if (hasRbdOption && !hasRbd)

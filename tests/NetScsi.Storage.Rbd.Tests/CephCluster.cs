@@ -49,6 +49,33 @@ public sealed class CephCluster : IDisposable
 
     public void Dispose() => Run("cleanup", TimeSpan.FromSeconds(60));
 
+    /// <summary>Stops the OSD (SIGSTOP): it keeps its connections but answers nothing, as a hung or cut-off OSD.</summary>
+    public void PauseOsd() => Signal("STOP");
+
+    /// <summary>Lets a paused OSD run again.</summary>
+    public void ResumeOsd() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        string pid = File.ReadAllText(Path.Combine(Directory, "run", "osd.0.pid")).Trim();
+        using Process process = Process.Start("kill", ["-" + signal, pid])!;
+        process.WaitForExit();
+    }
+
+    /// <summary>Runs the rbd tool against this cluster (e.g. to change an image from outside, as an administrator would).</summary>
+    public void Rbd(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("rbd", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["CEPH_CONF"] = ConfigPath;
+        using Process process = Process.Start(start)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(60)) || process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rbd {string.Join(' ', arguments)} failed: {error.Result}");
+        }
+    }
+
     private void Run(string verb, TimeSpan timeout)
     {
         var start = new ProcessStartInfo("bash", [_script, verb])

@@ -98,6 +98,57 @@ public sealed class RbdBlockDeviceTests(CephCluster cluster) : BlockDeviceContra
     }
 
     [Fact]
+    public async Task ImageResizedOutside_BlockCountFollows()
+    {
+        RbdImageOptions options = cluster.Image($"resize-{Guid.NewGuid():N}");
+        RbdBlockDevice.CreateImage(options, 4 << 20);
+        await using RbdBlockDevice device = RbdBlockDevice.Open(options);
+        Assert.Equal((4 << 20) / 512, device.BlockCount);
+
+        cluster.Rbd("resize", "--size", "8M", $"{options.Pool}/{options.Image}");
+
+        // librbd hears of the new header through its watch; the device re-reads the size then.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (device.BlockCount != (8 << 20) / 512 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal((8 << 20) / 512, device.BlockCount);
+        byte[] data = Pattern(512, seed: 5);
+        await device.WriteAsync(device.BlockCount - 1, data, forceUnitAccess: false);
+        Assert.Equal(data, await ReadAsync(device, device.BlockCount - 1, 1));
+    }
+
+    [Fact]
+    public async Task OsdNotAnswering_ReadFailsNotReadyAfterTheTimeout_ThenRecovers()
+    {
+        RbdImageOptions options = cluster.Image($"timeout-{Guid.NewGuid():N}") is var o
+            ? new RbdImageOptions { Pool = o.Pool, Image = o.Image, ConfigPath = o.ConfigPath, OperationTimeout = TimeSpan.FromSeconds(3) }
+            : throw new InvalidOperationException();
+        RbdBlockDevice.CreateImage(options, 4 << 20);
+        await using RbdBlockDevice device = RbdBlockDevice.Open(options);
+        byte[] data = Pattern(4096, seed: 9);
+        await device.WriteAsync(0, data, forceUnitAccess: false); // so the read must reach the OSD (no object-map shortcut)
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        StorageNotReadyException error;
+        cluster.PauseOsd();
+        try
+        {
+            error = await Assert.ThrowsAsync<StorageNotReadyException>(async () => await device.ReadAsync(0, new byte[4096]));
+        }
+        finally
+        {
+            cluster.ResumeOsd();
+        }
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
+        Assert.Contains("timed out", error.Message, StringComparison.Ordinal);
+        Assert.Equal(data, await ReadAsync(device, 0, 8));
+    }
+
+    [Fact]
     public async Task ManyOutstandingReads_EachGetsItsOwnBlocks()
     {
         RbdImageOptions options = cluster.Image($"qd-{Guid.NewGuid():N}");

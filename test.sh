@@ -16,6 +16,8 @@ cd "$(dirname "$0")"
 declare -A packages=(
     [iscsi-test-cu]=libiscsi-bin [iscsi-ls]=libiscsi-bin [qemu-img]=qemu-utils [tgtd]=tgt
     [sg_inq]=sg3-utils [python3]=python3 [systemd-analyze]=systemd [curl]=curl
+    # A one-node Ceph cluster for the RBD LUN tests.
+    [ceph-mon]=ceph-mon [ceph-osd]=ceph-osd [rbd]=ceph-common
 )
 # qemu-block-extra has no command of its own: its iSCSI block driver is a file.
 missing=()
@@ -23,6 +25,9 @@ for command in "${!packages[@]}"; do
     command -v "$command" >/dev/null || missing+=("${packages[$command]}")
 done
 ls /usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so >/dev/null 2>&1 || missing+=(qemu-block-extra)
+# Libraries: librbd for the RBD LUN, tgt's bs_rbd for the comparison with tgt.
+ls /usr/lib/x86_64-linux-gnu/librbd.so.1 >/dev/null 2>&1 || missing+=(librbd1 librados2)
+ls /usr/lib/tgt/backing-store/bs_rbd.so >/dev/null 2>&1 || missing+=(tgt-rbd)
 if [ "${#missing[@]}" -gt 0 ]; then
     mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
     if [ "$(id -u)" -ne 0 ]; then
@@ -48,6 +53,8 @@ dotnet test NetScsi.slnx -c Release --logger "trx" --results-directory "$results
 # Conformance: no more FAILED tests than the documented ceiling (see docs/conformance.md).
 max_failed=$(cat tests/interop/max-failed 2>/dev/null || echo 0)
 tests/interop/libiscsi-conformance.sh --max-failed "$max_failed" --out "$results/conformance.txt" || status=1
+# The same suite against an RBD LUN on a throwaway one-node Ceph cluster (says SKIPPED without the Ceph packages).
+tests/interop/rbd-conformance.sh --max-failed 0 --out "$results/conformance-rbd.txt" || status=1
 
 # Packaging: the .NET tool and the self-contained single-file binary, installed and run.
 package_passed=0
@@ -84,9 +91,10 @@ fi
 
 passed=$(grep -ho 'outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
 failed=$(grep -ho 'outcome="Failed"' "$results"/*.trx 2>/dev/null | wc -l)
-if [ -f "$results/conformance.txt" ]; then
-    passed=$((passed + $(awk '/^TOTAL/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed=/) { sub(/passed=/, "", $i); print $i } }' "$results/conformance.txt")))
-fi
+for summary in "$results/conformance.txt" "$results/conformance-rbd.txt"; do
+    [ -f "$summary" ] || continue
+    passed=$((passed + $(awk '/^TOTAL/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed=/) { sub(/passed=/, "", $i); print $i } }' "$summary")))
+done
 passed=$((passed + kernel_passed + package_passed))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"

@@ -45,7 +45,7 @@ internal sealed class TargetServeCommand
 
     private readonly Option<LunConfig[]> _lun = new("--lun")
     {
-        Description = "LUN: file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,lun=N] or memory:SIZE[,...]; repeatable [default: file:./netscsi-data/lun0.img,size=1G]",
+        Description = "LUN: file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,lun=N], memory:SIZE[,...] or rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,readonly]; repeatable [default: file:./netscsi-data/lun0.img,size=1G]",
         HelpName = "SPEC",
         CustomParser = ParseEach<LunConfig>((string s, out LunConfig? v, out string? e) => LunSpecParser.TryParse(s, out v, out e)),
     };

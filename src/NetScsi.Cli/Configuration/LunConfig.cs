@@ -13,6 +13,18 @@ internal sealed class LunConfig
     /// <summary>Backing file (file LUNs only), as given; relative paths are against the working directory.</summary>
     public string? Path { get; set; }
 
+    /// <summary>RBD LUNs: the pool and the image in it.</summary>
+    public string? RbdPool { get; set; }
+
+    /// <summary>RBD LUNs: the image's name.</summary>
+    public string? RbdImage { get; set; }
+
+    /// <summary>RBD LUNs: ceph.conf to read; null = librados' default search ($CEPH_CONF, /etc/ceph/ceph.conf, ...).</summary>
+    public string? RbdConfigPath { get; set; }
+
+    /// <summary>RBD LUNs: the cephx client id (without "client."); null = admin.</summary>
+    public string? RbdClientId { get; set; }
+
     /// <summary>
     /// Bytes. Memory LUNs: required. File LUNs: the size a missing file is created with;
     /// an existing file keeps its own size.

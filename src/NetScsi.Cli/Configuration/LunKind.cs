@@ -7,4 +7,7 @@ internal enum LunKind
 
     /// <summary>Process memory; contents vanish when the target stops.</summary>
     Memory,
+
+    /// <summary>A Ceph RBD image, through librbd (NetScsi.Storage.Rbd).</summary>
+    Rbd,
 }

@@ -264,6 +264,20 @@ internal static class ServeConfigurationValidator
             }
         }
 
+        if (lun.Kind == LunKind.Rbd)
+        {
+            // Two LUNs on one image in one process would corrupt each other; several gateways use several processes.
+            var key = $"rbd:{lun.RbdConfigPath}:{lun.RbdPool}/{lun.RbdImage}";
+            if (files.TryGetValue(key, out var user))
+            {
+                errors.Add($"{l}: RBD image {lun.RbdPool}/{lun.RbdImage} is already used by {user}");
+            }
+            else
+            {
+                files.Add(key, l);
+            }
+        }
+
         if (lun.Kind == LunKind.File)
         {
             if (string.IsNullOrEmpty(lun.Path))

@@ -5,6 +5,7 @@ using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
+using NetScsi.Storage.Rbd;
 
 namespace NetScsi.Cli.Hosting;
 
@@ -66,7 +67,12 @@ internal static class TargetFactory
                     definition.Luns.Add(new LunMapping(lun.Number!.Value, unit));
                     luns.Add(new ServedLun(
                         lun.Number.Value,
-                        lun.Kind == LunKind.File ? $"file {lun.Path}" : "memory",
+                        lun.Kind switch
+                        {
+                            LunKind.File => $"file {lun.Path}",
+                            LunKind.Rbd => $"rbd {lun.RbdPool}/{lun.RbdImage} (image id {((RbdBlockDevice)device).ImageId})",
+                            _ => "memory",
+                        },
                         device.BlockCount * device.BlockSize,
                         device.BlockSize,
                         device.IsReadOnly,
@@ -125,6 +131,11 @@ internal static class TargetFactory
             return new MemoryBlockDevice(lun.SizeBytes!.Value, lun.BlockSize, lun.ReadOnly);
         }
 
+        if (lun.Kind == LunKind.Rbd)
+        {
+            return OpenRbd(lun);
+        }
+
         var path = Path.GetFullPath(lun.Path!);
         if (Directory.Exists(path))
         {
@@ -163,6 +174,27 @@ internal static class TargetFactory
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw CliException.Runtime($"cannot open '{lun.Path}': {UserMessages.Of(e)}", e);
+        }
+    }
+
+    private static RbdBlockDevice OpenRbd(LunConfig lun)
+    {
+        try
+        {
+            return RbdBlockDevice.Open(new RbdImageOptions
+            {
+                Pool = lun.RbdPool!,
+                Image = lun.RbdImage!,
+                ConfigPath = lun.RbdConfigPath is { } conf ? Path.GetFullPath(conf) : null,
+                ClientId = lun.RbdClientId,
+                ReadOnly = lun.ReadOnly,
+                BlockSize = lun.BlockSize,
+            });
+        }
+        catch (RbdException e)
+        {
+            // librbd missing, no configuration, cluster unreachable, no such pool or image: the target cannot run.
+            throw CliException.Runtime($"lun {lun.Number} (rbd:{lun.RbdPool}/{lun.RbdImage}): {e.Message}", e);
         }
     }
 

@@ -8,11 +8,11 @@ namespace NetScsi.Cli.Json;
 /// <summary>
 /// A LUN in the config file: either a spec string (<c>"file:./a.img,size=1G"</c>, as for <c>--lun</c>)
 /// or an object <c>{"lun":0,"file":"./a.img","size":"1G","blockSize":512,"readOnly":false,"removable":false}</c>
-/// / <c>{"memory":"64M"}</c>. The object is read by hand so each error points at the offending token.
+/// / <c>{"memory":"64M"}</c> / <c>{"rbd":"POOL/IMAGE","conf":"/etc/ceph/ceph.conf","id":"iscsi"}</c>. The object is read by hand so each error points at the offending token.
 /// </summary>
 internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
 {
-    private const string KnownProperties = "lun, file, memory, size, blockSize, readOnly, removable, createDirs, sparse, delayControl";
+    private const string KnownProperties = "lun, file, memory, rbd, conf, id, size, blockSize, readOnly, removable, createDirs, sparse, delayControl";
 
     public override LunConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -30,7 +30,7 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
         }
 
         var lun = new LunConfig();
-        bool hasFile = false, hasMemory = false, hasSize = false;
+        bool hasFile = false, hasMemory = false, hasRbd = false, hasSize = false, hasRbdOption = false;
         var seen = new HashSet<string>(StringComparer.Ordinal);
 
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
@@ -71,6 +71,40 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
                     lun.Kind = LunKind.Memory;
                     lun.SizeBytes = ReadSize(ref reader, name);
                     hasMemory = true;
+                    break;
+
+                case "rbd":
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { } image
+                        || image.IndexOf('/') is var slash && (slash <= 0 || slash == image.Length - 1 || image.IndexOf('/', slash + 1) >= 0))
+                    {
+                        throw new ConfigJsonException("'rbd' must be a string \"POOL/IMAGE\" (e.g. \"rbd/lun0\")");
+                    }
+
+                    lun.Kind = LunKind.Rbd;
+                    lun.RbdPool = image[..slash];
+                    lun.RbdImage = image[(slash + 1)..];
+                    hasRbd = true;
+                    break;
+
+                case "conf":
+                case "id":
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String || reader.GetString() is not { Length: > 0 } text)
+                    {
+                        throw new ConfigJsonException($"'{name}' must be a non-empty string");
+                    }
+
+                    if (name == "conf")
+                    {
+                        lun.RbdConfigPath = text;
+                    }
+                    else
+                    {
+                        lun.RbdClientId = text.StartsWith("client.", StringComparison.Ordinal) ? text["client.".Length..] : text;
+                    }
+
+                    hasRbdOption = true;
                     break;
 
                 case "size":
@@ -131,11 +165,24 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
             }
         }
 
-        if (hasFile == hasMemory)
+        int kinds = (hasFile ? 1 : 0) + (hasMemory ? 1 : 0) + (hasRbd ? 1 : 0);
+        if (kinds != 1)
         {
-            throw new ConfigJsonException(hasFile
-                ? "a LUN has both 'file' and 'memory'; give exactly one"
-                : "a LUN needs 'file' (a path) or 'memory' (a size)");
+            throw new ConfigJsonException(kinds == 0
+                ? "a LUN needs 'file' (a path) or 'memory' (a size) or 'rbd' (\"POOL/IMAGE\")"
+                : hasFile && hasMemory && !hasRbd
+                    ? "a LUN has both 'file' and 'memory'; give exactly one"
+                    : "a LUN has more than one of 'file', 'memory' and 'rbd'; give exactly one");
+        }
+
+        if (hasRbdOption && !hasRbd)
+        {
+            throw new ConfigJsonException("'conf' and 'id' are for rbd LUNs");
+        }
+
+        if (hasRbd && (hasSize || lun.CreateDirectories || lun.Sparse))
+        {
+            throw new ConfigJsonException("an rbd LUN takes its size from the image; 'size', 'createDirs' and 'sparse' do not apply");
         }
 
         if (hasMemory && lun.CreateDirectories)
@@ -153,7 +200,7 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
             throw new ConfigJsonException("a memory LUN takes its size from 'memory'; remove 'size'");
         }
 
-        lun.Source = hasFile ? $"file:{lun.Path}" : $"memory:{ByteSizeParser.Format(lun.SizeBytes ?? 0)}";
+        lun.Source = hasFile ? $"file:{lun.Path}" : hasRbd ? $"rbd:{lun.RbdPool}/{lun.RbdImage}" : $"memory:{ByteSizeParser.Format(lun.SizeBytes ?? 0)}";
         return lun;
     }
 

@@ -9,6 +9,7 @@ namespace NetScsi.Cli.Parsing;
 /// <code>
 /// file:PATH[,size=SIZE][,block-size=512|4096][,readonly][,removable][,create-dirs][,lun=N][,delay-control=CTL]
 /// memory:SIZE[,block-size=512|4096][,readonly][,removable][,sparse][,lun=N][,delay-control=CTL]
+/// rbd:POOL/IMAGE[,conf=PATH][,id=CLIENT][,block-size=512|4096][,readonly][,removable][,lun=N]
 /// </code>
 /// <c>delay-control</c> is a test and diagnostic option (docs/config.md, "Injecting delays").
 /// The kind ends at the first ':' (so Windows paths like <c>file:C:\x.img</c> work) and the path at
@@ -24,7 +25,7 @@ internal static class LunSpecParser
         int colon = spec.IndexOf(':');
         if (colon <= 0)
         {
-            error = $"invalid LUN spec '{spec}': expected file:PATH[,options] or memory:SIZE[,options]";
+            error = $"invalid LUN spec '{spec}': expected file:PATH[,options], memory:SIZE[,options] or rbd:POOL/IMAGE[,options]";
             return false;
         }
 
@@ -58,8 +59,21 @@ internal static class LunSpecParser
                 result.SizeBytes = memorySize;
                 break;
 
+            case "rbd":
+                int slash = head.IndexOf('/');
+                if (slash <= 0 || slash == head.Length - 1 || head.IndexOf('/', slash + 1) >= 0)
+                {
+                    error = $"invalid LUN spec '{spec}': expected rbd:POOL/IMAGE (e.g. rbd:rbd/lun0)";
+                    return false;
+                }
+
+                result.Kind = LunKind.Rbd;
+                result.RbdPool = head[..slash];
+                result.RbdImage = head[(slash + 1)..];
+                break;
+
             default:
-                error = $"invalid LUN spec '{spec}': unknown kind '{kindText}' (expected 'file' or 'memory')";
+                error = $"invalid LUN spec '{spec}': unknown kind '{kindText}' (expected 'file', 'memory' or 'rbd')";
                 return false;
         }
 
@@ -168,6 +182,24 @@ internal static class LunSpecParser
                     result.Sparse = true;
                     break;
 
+                case "conf" when result.Kind == LunKind.Rbd:
+                    if (!RequireValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    result.RbdConfigPath = value;
+                    break;
+
+                case "id" when result.Kind == LunKind.Rbd:
+                    if (!RequireValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    result.RbdClientId = value!.StartsWith("client.", StringComparison.Ordinal) ? value["client.".Length..] : value;
+                    break;
+
                 case "delay-control":
                     if (!RequireValue(spec, name, value, out error))
                     {
@@ -179,9 +211,12 @@ internal static class LunSpecParser
 
                 default:
                     error = $"invalid LUN spec '{spec}': unknown option '{name}' for a {kindText.ToLowerInvariant()} LUN"
-                        + (result.Kind == LunKind.File
-                            ? " (known: size, block-size, readonly, removable, create-dirs, lun, delay-control)"
-                            : " (known: block-size, readonly, removable, sparse, lun, delay-control; the size follows 'memory:')");
+                        + result.Kind switch
+                        {
+                            LunKind.File => " (known: size, block-size, readonly, removable, create-dirs, lun, delay-control)",
+                            LunKind.Rbd => " (known: conf, id, block-size, readonly, removable, lun, delay-control; the size is the image's)",
+                            _ => " (known: block-size, readonly, removable, sparse, lun, delay-control; the size follows 'memory:')",
+                        };
                     return false;
             }
         }

@@ -118,6 +118,12 @@ public sealed partial class BlockLogicalUnit : ScsiLogicalUnit
 
     private protected override void OnCommandFailed(ScsiTask task, byte opcode, Exception exception)
     {
+        if (exception is StorageNotReadyException)
+        {
+            // SPC-4 §4.5.6: storage out of reach for now (a network store): NOT READY, not a medium error.
+            task.CheckCondition(SenseKey.NotReady, Asc.LogicalUnitNotReadyCauseNotReportable);
+            return;
+        }
         if (exception is IOException io)
         {
             // SBC-4 §4.7.3.7: a thin unit that cannot allocate: DATA PROTECT, SPACE ALLOCATION FAILED WRITE PROTECT.

@@ -42,6 +42,9 @@ internal sealed class TestBlockDevice : IBlockDevice
 
     public bool FailWrites { get; set; }
 
+    /// <summary>When set, reads throw it (e.g. a <see cref="StorageNotReadyException"/> from a network store).</summary>
+    public Exception? ReadException { get; set; }
+
     /// <summary>Writes fail as a full file system would (ENOSPC).</summary>
     public bool FailWritesOutOfSpace { get; set; }
 
@@ -79,6 +82,10 @@ internal sealed class TestBlockDevice : IBlockDevice
         if (FailReads)
         {
             throw new IOException("injected read failure");
+        }
+        if (ReadException is { } readException)
+        {
+            throw readException;
         }
         _data.AsSpan((int)(lba * BlockSize), buffer.Length).CopyTo(buffer.Span);
     }

@@ -153,7 +153,7 @@ internal sealed class SimulatedPair : IDisposable
             {
                 if (Acceptor is null && header.Has(FrameFlags.Syn) && !header.Has(FrameFlags.Ack))
                 {
-                    Acceptor = ReliableConnection.CreateAcceptor(99, AcceptorSequence, header, Options, Time);
+                    Acceptor = ReliableConnection.CreateAcceptor(99, AcceptorSequence, header, payload, Options, Time);
                     continue;
                 }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
 using static NetScsi.Transport.Ethernet.SerialNumber;
 
@@ -36,9 +37,12 @@ public sealed class ReliableConnection : IDisposable
     private const int DuplicateAckThreshold = 3;
     private const int MaxImmediateAcks = 3;
 
+    /// <summary>A SYN's payload: the sender's largest payload (16 bits).</summary>
+    private const int SynPayloadLength = 2;
+
     private readonly TimeProvider _time;
     private readonly ReliableConnectionOptions _options;
-    private readonly int _mss;
+    private int _mss;
     private readonly bool _isInitiator;
 
     private readonly long _minRto;
@@ -175,7 +179,8 @@ public sealed class ReliableConnection : IDisposable
     }
 
     /// <summary>Accepts the connection a SYN opens: the first frame out is the SYN+ACK.</summary>
-    public static ReliableConnection CreateAcceptor(uint localId, uint initialSequence, in FrameHeader syn, ReliableConnectionOptions options, TimeProvider time)
+    /// <param name="synPayload">The SYN's payload: the largest payload the initiator takes (frames are cut to the smaller).</param>
+    public static ReliableConnection CreateAcceptor(uint localId, uint initialSequence, in FrameHeader syn, ReadOnlySpan<byte> synPayload, ReliableConnectionOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
@@ -186,6 +191,7 @@ public sealed class ReliableConnection : IDisposable
 
         var connection = new ReliableConnection(false, localId, initialSequence, options, time) { State = ReliableConnectionState.SynReceived };
         connection.PeerId = syn.SourceConnectionId;
+        connection.TakePeerMaxPayload(synPayload);
         connection.StartReceiving(syn.Sequence);
         connection.UpdatePeerEdge(initialSequence, syn.Window, force: true);
         return connection;
@@ -285,6 +291,7 @@ public sealed class ReliableConnection : IDisposable
                 {
                     _lastReceived = now;
                     PeerId = header.SourceConnectionId;
+                    TakePeerMaxPayload(payload);
                     StartReceiving(header.Sequence);
                     UpdatePeerEdge(header.Acknowledgement, header.Window, force: true);
                     if (HandshakeUnrepeated)
@@ -386,8 +393,7 @@ public sealed class ReliableConnection : IDisposable
 
                 _synPending = false;
                 StartHandshakeTimer();
-                length = WriteHeader(frame, FrameFlags.Syn, _isn, 0);
-                return true;
+                return WriteSyn(frame, FrameFlags.Syn, out length);
 
             case ReliableConnectionState.SynReceived:
                 if (!_synPending)
@@ -397,8 +403,7 @@ public sealed class ReliableConnection : IDisposable
 
                 _synPending = false;
                 StartHandshakeTimer();
-                length = WriteHeader(frame, FrameFlags.Syn | FrameFlags.Ack, _isn, 0);
-                return true;
+                return WriteSyn(frame, FrameFlags.Syn | FrameFlags.Ack, out length);
         }
 
         long now = _time.GetTimestamp();
@@ -589,6 +594,28 @@ public sealed class ReliableConnection : IDisposable
         }
 
         _rtoDeadline = now + _rto;
+    }
+
+    /// <summary>The largest payload in use: this end's, or the peer's if smaller (learnt from its SYN or SYN+ACK).</summary>
+    public int MaxPayload => _mss;
+
+    private bool WriteSyn(Span<byte> frame, FrameFlags flags, out int length)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(frame[FrameHeader.Length..], (ushort)_options.MaxPayload);
+        length = WriteHeader(frame, flags, _isn, SynPayloadLength);
+        return true;
+    }
+
+    private void TakePeerMaxPayload(ReadOnlySpan<byte> synPayload)
+    {
+        if (synPayload.Length >= SynPayloadLength)
+        {
+            int peer = BinaryPrimitives.ReadUInt16BigEndian(synPayload);
+            if (peer >= 64)
+            {
+                _mss = Math.Min(_mss, peer);
+            }
+        }
     }
 
     private void StartReceiving(uint peerInitialSequence)

@@ -144,7 +144,9 @@ internal sealed class EthernetConnection
         switch (Reliable.State)
         {
             case ReliableConnectionState.Reset:
-                Finish(new IOException($"The Ethernet connection to {Peer} on {_endpoint.Name} was reset: {Reliable.ResetReason}."));
+                // Aborted here (Connection_Terminate): our own side knows, its pipes just end. Reset by the peer or
+                // lost to silence: the application hears of it as a failure, as from a TCP reset.
+                Finish(_abortReason is not null ? null : new IOException($"The Ethernet connection to {Peer} on {_endpoint.Name} was reset: {Reliable.ResetReason}."));
                 break;
             case ReliableConnectionState.Closed:
                 if (_closedAt == 0)

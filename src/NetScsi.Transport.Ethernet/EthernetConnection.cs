@@ -17,6 +17,8 @@ internal sealed class EthernetConnection
     /// <summary>How much one service round moves into the application's pipe before it lets other connections run.</summary>
     private const int MaxDeliveryPerRound = 1024 * 1024;
 
+    private static readonly bool s_stats = Environment.GetEnvironmentVariable("NETSCSI_ETH_STATS") == "1";
+
     private const int Idle = 0;
     private const int Waiting = 1;
     private const int Ready = 2;
@@ -363,6 +365,12 @@ internal sealed class EthernetConnection
         }
 
         IsFinished = true;
+        if (s_stats)
+        {
+            ReliableConnectionCounters c = Reliable.Counters;
+            Console.Error.WriteLine($"eth {RemoteName}: retransmissions {c.Retransmissions} timeouts {c.Timeouts} fast {c.FastRetransmissions} dup {c.DuplicateFrames} ooo {c.OutOfOrderFrames} outside {c.OutOfWindowFrames} srtt {Reliable.SmoothedRoundTrip.TotalMicroseconds:0}us rto {Reliable.RetransmitTimeout.TotalMilliseconds:0}ms");
+        }
+
         if (!_establishedSeen)
         {
             _established.TrySetException(error ?? new IOException($"The Ethernet connection to {Peer} on {_endpoint.Name} ended during its handshake."));

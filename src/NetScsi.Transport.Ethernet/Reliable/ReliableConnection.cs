@@ -37,6 +37,14 @@ public sealed class ReliableConnection : IDisposable
     private const int DuplicateAckThreshold = 3;
     private const int MaxImmediateAcks = 3;
 
+    /// <summary>
+    /// The congestion window at the start and after a timeout, in frames: one segment has no routers to overrun,
+    /// only the peer's socket buffer, which the advertised window already guards.
+    /// </summary>
+    private const int InitialWindowFrames = 16;
+
+    private const int RestartWindowFrames = 4;
+
     /// <summary>A SYN's payload: the sender's largest payload (16 bits).</summary>
     private const int SynPayloadLength = 2;
 
@@ -127,7 +135,7 @@ public sealed class ReliableConnection : IDisposable
         _isn = isn;
         _sndUna = _sndNxt = _sndMax = _sndEnd = isn;
         _peerEdge = isn;
-        _cwnd = 4 * _mss;
+        _cwnd = InitialWindowFrames * _mss;
         _ssthresh = options.SendBufferSize;
         _createdAt = _lastReceived = time.GetTimestamp();
         _synPending = true;
@@ -542,8 +550,8 @@ public sealed class ReliableConnection : IDisposable
             else if (_sndMax != _sndUna)
             {
                 // Go back to the oldest unacknowledged byte; start again from one frame.
-                _ssthresh = Math.Max((int)(_sndMax - _sndUna) / 2, 2 * _mss);
-                _cwnd = _mss;
+                _ssthresh = Math.Max((int)(_sndMax - _sndUna) / 2, 2 * RestartWindowFrames * _mss);
+                _cwnd = RestartWindowFrames * _mss;
                 _dupAcks = 0;
                 _sndNxt = _sndUna;
             }
@@ -672,9 +680,11 @@ public sealed class ReliableConnection : IDisposable
             }
 
             _dupAcks = 0;
+            // Byte counting (RFC 3465's idea, without its per-ack limit): the receiver acknowledges once per batch of
+            // frames it takes in, so growth per acknowledgement must follow the bytes acknowledged, not the count.
             _cwnd = _cwnd < _ssthresh
-                ? _cwnd + Math.Min(acked, _mss)
-                : _cwnd + Math.Max(1, (int)((long)_mss * _mss / _cwnd));
+                ? _cwnd + acked
+                : _cwnd + Math.Max(1, (int)((long)_mss * acked / _cwnd));
             _cwnd = Math.Min(_cwnd, _options.SendBufferSize);
             _rtoDeadline = _sndUna != _sndMax ? now + _rto : 0;
             UpdatePeerEdge(ack, header.Window, force: false);

@@ -146,9 +146,12 @@ internal sealed class EthernetConnection
         switch (Reliable.State)
         {
             case ReliableConnectionState.Reset:
-                // Aborted here (Connection_Terminate): our own side knows, its pipes just end. Reset by the peer or
-                // lost to silence: the application hears of it as a failure, as from a TCP reset.
-                Finish(_abortReason is not null ? null : new IOException($"The Ethernet connection to {Peer} on {_endpoint.Name} was reset: {Reliable.ResetReason}."));
+                // Aborted here (Connection_Terminate), or by the peer's (the peer's engine terminated it, often while
+                // ours does the same): the input just ends, and the engine sees the connection gone. Lost to silence
+                // or a failed handshake: the application hears of it as a failure.
+                Finish(_abortReason is not null || (Reliable.ResetByPeer && _establishedSeen)
+                    ? null
+                    : new IOException($"The Ethernet connection to {Peer} on {_endpoint.Name} was reset: {Reliable.ResetReason}."));
                 break;
             case ReliableConnectionState.Closed:
                 if (_closedAt == 0)

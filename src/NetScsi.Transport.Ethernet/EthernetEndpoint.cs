@@ -378,6 +378,13 @@ internal sealed class EthernetEndpoint : IDisposable
         if (_accepted is null || _halfOpen >= MaxHalfOpen || header.SourceConnectionId == FrameHeader.UnassignedConnectionId)
         {
             _droppedNoListener++;
+            if (_accepted is null && header.SourceConnectionId != FrameHeader.UnassignedConnectionId)
+            {
+                // Nothing listens here: say so at once (the initiator fails "refused" instead of timing out). Beyond
+                // the half-open limit the SYN is only dropped: its retransmission may find room.
+                Refuse(source, header);
+            }
+
             return;
         }
 
@@ -389,6 +396,27 @@ internal sealed class EthernetEndpoint : IDisposable
         _bySynSource[(source, header.SourceConnectionId)] = connection;
         _halfOpen++;
         _active.Add(connection);
+    }
+
+    private void Refuse(MacAddress source, in FrameHeader syn)
+    {
+        if (_sendBatch.IsFull)
+        {
+            _link.Send(_sendBatch);
+        }
+
+        Span<byte> slot = _sendBatch.Slot(_sendBatch.Count);
+        new EthernetHeader(source, _link.Address, EthernetHeader.NetScsiEtherType).WriteTo(slot);
+        new FrameHeader
+        {
+            Flags = FrameFlags.Rst | FrameFlags.Ack,
+            DestinationConnectionId = syn.SourceConnectionId,
+            SourceConnectionId = FrameHeader.UnassignedConnectionId,
+            Acknowledgement = syn.Sequence,
+        }.WriteTo(slot[EthernetHeader.Length..]);
+        slot[(EthernetHeader.Length + FrameHeader.Length)..EthernetHeader.MinimumFrameLength].Clear();
+        _sendBatch.SetLength(_sendBatch.Count, EthernetHeader.MinimumFrameLength);
+        _sendBatch.Count++;
     }
 
     private static int WindowFor(int maxPayload, int frames)

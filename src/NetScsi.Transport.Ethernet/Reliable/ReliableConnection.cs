@@ -149,6 +149,9 @@ public sealed class ReliableConnection : IDisposable
 
     public ReliableConnectionState State { get; private set; }
 
+    /// <summary>True when an established connection ended by the peer's RST (not by silence, a timeout or locally).</summary>
+    public bool ResetByPeer { get; private set; }
+
     /// <summary>Why the connection reset, when it did.</summary>
     public string? ResetReason { get; private set; }
 
@@ -280,8 +283,21 @@ public sealed class ReliableConnection : IDisposable
         {
             // A RST from the peer's id for this connection: trust it only if it is within the window we expect,
             // so that a stale or forged one does not end a live connection.
-            if (State is ReliableConnectionState.SynSent || InReceiveWindow(header.Sequence))
+            if (State is ReliableConnectionState.SynSent)
             {
+                // Only an answer to our SYN: it acknowledges our initial sequence number.
+                if (header.Has(FrameFlags.Ack) && header.Acknowledgement == _isn)
+                {
+                    EnterReset("refused by the peer (nothing listens there)");
+                }
+                else
+                {
+                    _counters.OutOfWindowFrames++;
+                }
+            }
+            else if (InReceiveWindow(header.Sequence))
+            {
+                ResetByPeer = true;
                 EnterReset("reset by the peer");
             }
             else

@@ -13,7 +13,7 @@ namespace NetScsi.Transport.Ethernet;
 internal sealed class EthernetEndpoint : IDisposable
 {
     /// <summary>Connections the listener has answered but whose handshake has not finished: the bound on SYN floods.</summary>
-    private const int MaxHalfOpen = 64;
+    private const int MaxHalfOpen = 32;
 
     private readonly IFrameLink _link;
     private readonly EthernetTransportOptions _options;

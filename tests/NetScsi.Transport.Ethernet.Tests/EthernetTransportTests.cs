@@ -202,6 +202,38 @@ public sealed class EthernetTransportTests
     }
 
     [Fact]
+    public async Task SynFlood_IsBoundedToAFewHalfOpenConnections_AndTheListenerKeepsAccepting()
+    {
+        await using Pair pair = await ConnectAsync();
+        IFrameLink attacker = pair.Segment.CreatePort("flood");
+        var batch = new FrameBatch(8, 1514);
+        for (uint i = 1; i <= 500; i++)
+        {
+            Span<byte> slot = batch.Slot(0);
+            slot.Clear();
+            new EthernetHeader(pair.TargetEndpoint.Address, attacker.Address, EthernetHeader.NetScsiEtherType).WriteTo(slot);
+            new FrameHeader { Flags = FrameFlags.Syn, SourceConnectionId = i, Sequence = i * 7, Window = 65536 }.WriteTo(slot[EthernetHeader.Length..]);
+            batch.SetLength(0, EthernetHeader.MinimumFrameLength);
+            batch.Count = 1;
+            attacker.Send(batch);
+        }
+
+        var deadline = DateTime.UtcNow + Timeout;
+        while (pair.TargetEndpoint.Counters.NoListener < 500 - 32 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.InRange(pair.TargetEndpoint.ConnectionCount, 1, 1 + 32);
+        Assert.Equal(500 - 32, pair.TargetEndpoint.Counters.NoListener);
+
+        // The live connection keeps serving (the half-open ones expire after the connect timeout).
+        byte[] up = Pattern(100_000, 11);
+        await WriteAllAsync(pair.Initiator.Pipe.Output, up);
+        Assert.Equal(up, await ReadAllAsync(pair.Target.Pipe.Input, up.Length));
+    }
+
+    [Fact]
     public async Task ManyConnections_ShareOneInterface_AndKeepTheirBytesApart()
     {
         var segment = new SimulatedSegment();

@@ -53,6 +53,18 @@ public sealed class ReliableConnectionTests
     }
 
     [Fact]
+    public void Acceptor_RentsItsRings_OnlyWhenTheHandshakeCompletes()
+    {
+        using var pair = new SimulatedPair();
+        Assert.True(pair.Initiator.HoldsBuffers);
+        Assert.True(pair.RunUntil(() => pair.Acceptor is not null, Limit));
+        Assert.Equal(ReliableConnectionState.SynReceived, pair.Acceptor!.State);
+        Assert.False(pair.Acceptor.HoldsBuffers);
+        Assert.True(pair.RunUntil(() => pair.Acceptor.State == ReliableConnectionState.Established, Limit));
+        Assert.True(pair.Acceptor.HoldsBuffers);
+    }
+
+    [Fact]
     public void Handshake_SurvivesLostSynAndSynAck_ByRetransmission()
     {
         using var pair = new SimulatedPair();

@@ -30,7 +30,8 @@ namespace NetScsi.Transport.Ethernet;
 /// declared dead after <see cref="ReliableConnectionOptions.DeadPeerTimeout"/>.</item>
 /// </list>
 /// Memory per connection is the two rings of <see cref="ReliableConnectionOptions.SendBufferSize"/> and
-/// <see cref="ReliableConnectionOptions.ReceiveBufferSize"/> bytes, rented once; nothing is allocated per frame.
+/// <see cref="ReliableConnectionOptions.ReceiveBufferSize"/> bytes, rented once (by an acceptor only when the handshake
+/// completes); nothing is allocated per frame.
 /// </remarks>
 public sealed class ReliableConnection : IDisposable
 {
@@ -124,9 +125,12 @@ public sealed class ReliableConnection : IDisposable
         _connectTimeout = ToTicks(options.ConnectTimeout, frequency);
         _rto = Math.Clamp(ToTicks(options.InitialRetransmitTimeout, frequency), _minRto, _maxRto);
 
-        _sendRing = ArrayPool<byte>.Shared.Rent(options.SendBufferSize);
         _sendMask = (uint)options.SendBufferSize - 1;
-        _receiveRing = ArrayPool<byte>.Shared.Rent(options.ReceiveBufferSize);
+        if (isInitiator)
+        {
+            RentRings();
+        }
+
         _receiveMask = (uint)options.ReceiveBufferSize - 1;
         _receiveCapacity = (uint)options.ReceiveBufferSize;
         _rangeStart = new uint[options.MaxOutOfOrderRanges];
@@ -163,6 +167,9 @@ public sealed class ReliableConnection : IDisposable
 
     /// <summary>The smoothed round trip, or zero before the first sample.</summary>
     public TimeSpan SmoothedRoundTrip => TimeSpan.FromSeconds((double)_srtt / _time.TimestampFrequency);
+
+    /// <summary>True while the connection holds its rings (an acceptor rents them when its handshake completes).</summary>
+    internal bool HoldsBuffers => _sendRing is not null;
 
     /// <summary>In-order bytes ready for <see cref="Read"/>.</summary>
     public int ReadableBytes => (int)(_rcvNxt - _rcvRead);
@@ -212,7 +219,7 @@ public sealed class ReliableConnection : IDisposable
     public int Write(ReadOnlySpan<byte> data)
     {
         int count = Math.Min(data.Length, WritableBytes);
-        if (count <= 0)
+        if (count <= 0 || _sendRing is null)
         {
             return 0;
         }
@@ -347,6 +354,9 @@ public sealed class ReliableConnection : IDisposable
                 {
                     Sample(now - _timedAt);
                 }
+
+                // Only now the rings: a flood of SYNs (spoofed sources, never completed) holds no window's memory.
+                RentRings();
                 State = ReliableConnectionState.Established;
                 _rtoDeadline = 0;
                 break;
@@ -608,6 +618,12 @@ public sealed class ReliableConnection : IDisposable
 
     /// <summary>True while the handshake frame has not been sent twice (Karn: only an unrepeated frame gives a sample).</summary>
     private bool HandshakeUnrepeated => _counters.Timeouts == 0 && _timedAt != 0;
+
+    private void RentRings()
+    {
+        _sendRing ??= ArrayPool<byte>.Shared.Rent(_options.SendBufferSize);
+        _receiveRing ??= ArrayPool<byte>.Shared.Rent(_options.ReceiveBufferSize);
+    }
 
     private void StartHandshakeTimer()
     {

@@ -159,7 +159,6 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
             throw new EthernetLinkException($"receiving on '{Name}' failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
 
-        int kept = 0;
         for (int i = 0; i < count; i++)
         {
             MMsgHdr* message = &_receiveHeaders[i];
@@ -171,7 +170,6 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
             else
             {
                 batch.SetLength(i, (int)message->Length);
-                kept++;
             }
 
             message->Header.Flags = 0;

@@ -27,6 +27,8 @@ internal sealed class EthernetEndpoint : IDisposable
     private readonly ConcurrentQueue<EthernetConnection> _admissions = new();
     private readonly List<EthernetConnection> _active = [];
     private readonly Dictionary<(MacAddress Mac, uint Id), EthernetConnection> _bySynSource = [];
+    private readonly ConcurrentQueue<uint> _queries = new();
+    private readonly ConcurrentDictionary<uint, ConcurrentDictionary<MacAddress, bool>> _discoveries = new();
     private Channel<EthernetConnection>? _accepted;
     private volatile bool _stopping;
     private int _halfOpen;
@@ -110,6 +112,35 @@ internal sealed class EthernetEndpoint : IDisposable
         }
 
         return connection;
+    }
+
+    /// <summary>
+    /// Finds the stations on the segment that listen (a target's interface): broadcasts a query (twice, against loss)
+    /// and collects the MACs that answer within <paramref name="wait"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<MacAddress>> DiscoverAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        ThrowIfStopped();
+        uint nonce = (uint)Random.Shared.NextInt64(1, uint.MaxValue);
+        var answers = new ConcurrentDictionary<MacAddress, bool>();
+        _discoveries[nonce] = answers;
+        try
+        {
+            _queries.Enqueue(nonce);
+            Wake();
+            await Task.Delay(wait / 2, cancellationToken).ConfigureAwait(false);
+            _queries.Enqueue(nonce);
+            Wake();
+            await Task.Delay(wait / 2, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _discoveries.TryRemove(nonce, out _);
+        }
+
+        var found = answers.Keys.ToList();
+        found.Sort((a, b) => a.Value.CompareTo(b.Value));
+        return found;
     }
 
     /// <summary>Starts taking SYNs.</summary>
@@ -235,6 +266,12 @@ internal sealed class EthernetEndpoint : IDisposable
                     work = true;
                 }
 
+                while (_queries.TryDequeue(out uint nonce))
+                {
+                    SendControl(MacAddress.Broadcast, new FrameHeader { Flags = FrameFlags.AckRequest, Sequence = nonce });
+                    work = true;
+                }
+
                 _link.Receive(_receiveBatch);
                 for (int i = 0; i < _receiveBatch.Count; i++)
                 {
@@ -343,6 +380,16 @@ internal sealed class EthernetEndpoint : IDisposable
             {
                 OnSyn(ethernet.Source, header, payload);
             }
+            else if (header.Flags == FrameFlags.AckRequest && header.SourceConnectionId == FrameHeader.UnassignedConnectionId && _accepted is not null)
+            {
+                // Discovery: "who listens on this segment?" — a listener answers with its MAC (the frame's source).
+                SendControl(ethernet.Source, new FrameHeader { Flags = FrameFlags.Ack, Acknowledgement = header.Sequence });
+            }
+            else if (header.Flags == FrameFlags.Ack && header.SourceConnectionId == FrameHeader.UnassignedConnectionId
+                && !ethernet.Destination.IsGroup && _discoveries.TryGetValue(header.Acknowledgement, out var answers))
+            {
+                answers.TryAdd(ethernet.Source, true);
+            }
             else
             {
                 _droppedUnknownConnection++;
@@ -398,7 +445,17 @@ internal sealed class EthernetEndpoint : IDisposable
         _active.Add(connection);
     }
 
-    private void Refuse(MacAddress source, in FrameHeader syn)
+    private void Refuse(MacAddress source, in FrameHeader syn) =>
+        SendControl(source, new FrameHeader
+        {
+            Flags = FrameFlags.Rst | FrameFlags.Ack,
+            DestinationConnectionId = syn.SourceConnectionId,
+            SourceConnectionId = FrameHeader.UnassignedConnectionId,
+            Acknowledgement = syn.Sequence,
+        });
+
+    /// <summary>A frame of no connection (refusal, discovery), queued in the poller's send batch.</summary>
+    private void SendControl(MacAddress destination, in FrameHeader header)
     {
         if (_sendBatch.IsFull)
         {
@@ -406,14 +463,8 @@ internal sealed class EthernetEndpoint : IDisposable
         }
 
         Span<byte> slot = _sendBatch.Slot(_sendBatch.Count);
-        new EthernetHeader(source, _link.Address, EthernetHeader.NetScsiEtherType).WriteTo(slot);
-        new FrameHeader
-        {
-            Flags = FrameFlags.Rst | FrameFlags.Ack,
-            DestinationConnectionId = syn.SourceConnectionId,
-            SourceConnectionId = FrameHeader.UnassignedConnectionId,
-            Acknowledgement = syn.Sequence,
-        }.WriteTo(slot[EthernetHeader.Length..]);
+        new EthernetHeader(destination, _link.Address, EthernetHeader.NetScsiEtherType).WriteTo(slot);
+        header.WriteTo(slot[EthernetHeader.Length..]);
         slot[(EthernetHeader.Length + FrameHeader.Length)..EthernetHeader.MinimumFrameLength].Clear();
         _sendBatch.SetLength(_sendBatch.Count, EthernetHeader.MinimumFrameLength);
         _sendBatch.Count++;

@@ -69,6 +69,24 @@ public sealed class EthernetTransport : IDataMoverTransport, IDisposable
         return new EthernetInitiatorDataMover(connection, _options.CloseTimeout);
     }
 
+    /// <summary>
+    /// Discovery on the segment: the portals (<paramref name="interfaceName"/> and a MAC) of the stations that answer a
+    /// broadcast query within <paramref name="wait"/> because something listens on them. SendTargets over a connection
+    /// to each then lists its targets.
+    /// </summary>
+    /// <exception cref="EthernetLinkException">No such interface, or no permission.</exception>
+    public async Task<IReadOnlyList<EthernetPortal>> DiscoverAsync(string interfaceName, TimeSpan wait, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<MacAddress> found = await GetEndpoint(interfaceName).DiscoverAsync(wait, cancellationToken).ConfigureAwait(false);
+        var portals = new List<EthernetPortal>(found.Count);
+        foreach (MacAddress mac in found)
+        {
+            portals.Add(new EthernetPortal(interfaceName, mac));
+        }
+
+        return portals;
+    }
+
     /// <summary>The endpoint on <paramref name="interfaceName"/>, opened on first use.</summary>
     internal EthernetEndpoint GetEndpoint(string interfaceName)
     {

@@ -234,6 +234,25 @@ public sealed class EthernetTransportTests
     }
 
     [Fact]
+    public async Task Discovery_FindsEveryListeningStation_AndNoOther()
+    {
+        var segment = new SimulatedSegment();
+        using var first = new EthernetTransport(segment.CreatePort);
+        using var second = new EthernetTransport(segment.CreatePort);
+        using var quiet = new EthernetTransport(segment.CreatePort);
+        using var asking = new EthernetTransport(segment.CreatePort);
+        EthernetEndpoint a = first.GetEndpoint("a0");
+        EthernetEndpoint b = second.GetEndpoint("b0");
+        a.StartListening();
+        b.StartListening();
+        quiet.GetEndpoint("q0");
+
+        IReadOnlyList<EthernetPortal> found = await asking.DiscoverAsync("i0", TimeSpan.FromMilliseconds(400));
+        Assert.Equal(new[] { a.Address, b.Address }.OrderBy(m => m.Value), found.Select(p => p.Peer!.Value));
+        Assert.All(found, p => Assert.Equal("i0", p.Interface));
+    }
+
+    [Fact]
     public async Task ManyConnections_ShareOneInterface_AndKeepTheirBytesApart()
     {
         var segment = new SimulatedSegment();

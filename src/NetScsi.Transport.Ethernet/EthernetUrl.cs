@@ -6,7 +6,8 @@ namespace NetScsi.Transport.Ethernet;
 /// <summary>
 /// An initiator's URL for a LUN over raw Ethernet, shaped like libiscsi's <c>iscsi://</c> URLs:
 /// <c>eth://[USER%SECRET@]IFACE/MAC/TARGET-IQN[/LUN]</c>, or <c>eth://IFACE/MAC</c> for discovery. IFACE is the local
-/// interface on the target's segment, MAC the target interface's address.
+/// interface on the target's segment, MAC the target interface's address; without it
+/// (<c>eth://IFACE/TARGET-IQN[/LUN]</c>) the portal has no peer and the target is found by discovery on the segment.
 /// </summary>
 /// <param name="Portal">The local interface and the target's MAC.</param>
 /// <param name="TargetName">The target's iSCSI name, or null (discovery).</param>
@@ -54,9 +55,14 @@ public sealed record EthernetUrl(EthernetPortal Portal, string? TargetName, ulon
         }
 
         string[] parts = rest.TrimEnd('/').Split('/');
-        if (parts.Length < 2 || parts[1].Length == 0)
+        if (parts.Length >= 2 && parts.Length <= 3 && LooksLikeIscsiName(parts[1]))
         {
-            error = "the URL needs the interface and the target's MAC: eth://IFACE/MAC/TARGET-IQN/LUN (discovery of the MAC on the segment is not implemented)";
+            // eth://IFACE/TARGET-IQN[/LUN]: no MAC, the target is to be found by discovery on the segment.
+            parts = [parts[0], "", .. parts[1..]];
+        }
+        else if (parts.Length < 2 || parts[1].Length == 0)
+        {
+            error = "the URL needs the interface and the target's MAC or name: eth://IFACE[/MAC]/TARGET-IQN/LUN";
             return false;
         }
 
@@ -66,7 +72,7 @@ public sealed record EthernetUrl(EthernetPortal Portal, string? TargetName, ulon
             return false;
         }
 
-        if (!EthernetPortal.TryParse(parts[0] + "/" + parts[1], out EthernetPortal? portal, out error))
+        if (!EthernetPortal.TryParse(parts[1].Length == 0 ? parts[0] : parts[0] + "/" + parts[1], out EthernetPortal? portal, out error))
         {
             return false;
         }
@@ -95,10 +101,14 @@ public sealed record EthernetUrl(EthernetPortal Portal, string? TargetName, ulon
         return true;
     }
 
+    private static bool LooksLikeIscsiName(string text) =>
+        text.StartsWith("iqn.", StringComparison.OrdinalIgnoreCase) || text.StartsWith("eui.", StringComparison.OrdinalIgnoreCase)
+        || text.StartsWith("naa.", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The URL without credentials.</summary>
     public override string ToString()
     {
-        string where = $"{Scheme}{Portal.Interface}/{Portal.Peer}";
+        string where = Portal.Peer is { } mac ? $"{Scheme}{Portal.Interface}/{mac}" : $"{Scheme}{Portal.Interface}";
         return TargetName is null ? where : Lun is { } lun ? $"{where}/{TargetName}/{lun}" : $"{where}/{TargetName}";
     }
 }

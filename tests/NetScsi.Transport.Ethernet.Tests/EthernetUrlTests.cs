@@ -52,6 +52,16 @@ public sealed class EthernetUrlTests
     }
 
     [Fact]
+    public void Url_WithoutMac_LeavesThePeerToDiscovery()
+    {
+        Assert.True(EthernetUrl.TryParse("eth://veth1/iqn.2026-11.org.netscsi:disk/2", out EthernetUrl? url, out string? error), error);
+        Assert.Null(url.Portal.Peer);
+        Assert.Equal("iqn.2026-11.org.netscsi:disk", url.TargetName);
+        Assert.Equal(2UL, url.Lun);
+        Assert.Equal("eth://veth1/iqn.2026-11.org.netscsi:disk/2", url.ToString());
+    }
+
+    [Fact]
     public void Url_WithoutTarget_IsForDiscovery()
     {
         Assert.True(EthernetUrl.TryParse("eth://veth1/02:00:5e:10:00:01", out EthernetUrl? url, out _));

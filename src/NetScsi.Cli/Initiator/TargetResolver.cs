@@ -39,10 +39,10 @@ internal static class TargetResolver
     {
         if (spec.StartsWith(EthernetTransport.TransportName + ":", StringComparison.OrdinalIgnoreCase) && !EthernetUrl.IsEthernetUrl(spec))
         {
-            // eth:IFACE/MAC, the portal form of eth://IFACE/MAC.
-            if (!EthernetPortal.TryParse(spec, out var ethernet, out var ethernetError) || ethernet.Peer is null)
+            // eth:IFACE/MAC, the portal form of eth://IFACE/MAC; eth:IFACE finds the target's MAC by discovery.
+            if (!EthernetPortal.TryParse(spec, out var ethernet, out var ethernetError))
             {
-                throw CliException.Usage($"invalid portal '{spec}': {ethernetError ?? "expected eth:IFACE/MAC (discovery of the MAC on the segment is not implemented)"}");
+                throw CliException.Usage($"invalid portal '{spec}': {ethernetError}");
             }
 
             return BuildEthernet(new EthernetUrl(ethernet, null, null, null, null), settings);
@@ -120,9 +120,37 @@ internal static class TargetResolver
 
     private static ResolvedTarget BuildEthernet(EthernetUrl url, InitiatorSettings settings)
     {
+        if (url.Portal.Peer is null)
+        {
+            url = url with { Portal = DiscoverOne(url.Portal.Interface) };
+        }
+
         var options = new IscsiSessionOptions { Portal = url.Portal, Connector = CliTransports.Ethernet, TargetName = url.TargetName };
         return Build(options, url.Portal.ToString(), url.TargetName, url.User, url.Password, url.Lun, node: null, settings);
     }
+
+    /// <summary>The one station that answers discovery on <paramref name="interfaceName"/>; several or none is an error.</summary>
+    private static EthernetPortal DiscoverOne(string interfaceName)
+    {
+        IReadOnlyList<EthernetPortal> found;
+        try
+        {
+            found = CliTransports.Ethernet.DiscoverAsync(interfaceName, EthernetDiscoveryWait).GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            throw new CliException(ExitCodes.ConnectFailure, $"discovery on {interfaceName} failed: {e.Message}", e);
+        }
+
+        return found.Count switch
+        {
+            1 => found[0],
+            0 => throw new CliException(ExitCodes.ConnectFailure, $"no target answers discovery on {interfaceName} (is one listening on eth:IFACE on this segment?)"),
+            _ => throw CliException.Usage($"several targets answer on {interfaceName}: {string.Join(", ", found.Select(p => p.Peer))}; name one (eth:{interfaceName}/MAC or eth://{interfaceName}/MAC/...)"),
+        };
+    }
+
+    private static readonly TimeSpan EthernetDiscoveryWait = TimeSpan.FromMilliseconds(400);
 
     private static ResolvedTarget Build(IscsiUrl url, ulong? lun, NodeRecord? node, InitiatorSettings settings)
     {

@@ -56,6 +56,24 @@ public sealed class EthernetCliTests
     }
 
     [Fact]
+    public async Task Discovery_OnTheSegment_FindsTheTarget_AndAUrlWithoutMacReachesIt()
+    {
+        using var net = Namespaces.Create(9000);
+        var none = await net.RunInitiatorAsync("discover", $"eth:{net.InitiatorInterface}");
+        Assert.Equal(3, none.ExitCode);
+        Assert.Contains("no target answers discovery", none.Error);
+
+        await using var target = await TargetProcess.StartAsync(net, "--lun", "memory:2M");
+        var found = await net.RunInitiatorAsync("discover", $"eth:{net.InitiatorInterface}", "--json");
+        Ok(found);
+        Assert.Contains(Iqn, found.Output);
+        Assert.Contains(net.TargetMac, found.Output);
+        var capacity = await net.RunInitiatorAsync("capacity", $"eth://{net.InitiatorInterface}/{Iqn}/0");
+        Ok(capacity);
+        Assert.Contains("2 MiB", capacity.Output);
+    }
+
+    [Fact]
     public async Task Connect_ToAMacWhereNothingListens_FailsWithOneMessage()
     {
         using var net = Namespaces.Create(1500);

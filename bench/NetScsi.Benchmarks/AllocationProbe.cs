@@ -6,7 +6,8 @@ using NetScsi.Transport.Tcp;
 namespace NetScsi.Benchmarks;
 
 /// <summary>
-/// <c>--alloc-probe [commands] [--types] [--tcp] [--initiator]</c>: runs the end-to-end commands (<c>--tcp</c>: over loopback TCP,
+/// <c>--alloc-probe [commands] [--types] [--tcp|--eth] [--initiator]</c>: runs the end-to-end commands (<c>--tcp</c>: over loopback TCP,
+/// <c>--eth</c>: over the raw-Ethernet mover on a veth pair,
 /// the sendfile path; <c>--initiator</c>: the initiator library's) outside BenchmarkDotNet and
 /// prints bytes allocated per command (all threads, <see cref="GC.GetTotalAllocatedBytes(bool)"/>).
 /// With <c>--types</c> it also lists the types the runtime's allocation-tick events name (one event per
@@ -18,8 +19,16 @@ internal static class AllocationProbe
     {
         int commands = 100_000;
         bool types = false;
+        string? previous = null;
         foreach (var arg in args)
         {
+            bool isMtu = previous == "--mtu";
+            previous = arg;
+            if (isMtu)
+            {
+                continue;
+            }
+
             if (arg == "--types")
             {
                 types = true;
@@ -33,6 +42,12 @@ internal static class AllocationProbe
         if (args.Contains("--initiator"))
         {
             return args.Contains("--tcp") ? RunInitiatorOverTcp(commands, types) : RunInitiator(commands, types);
+        }
+
+        if (args.Contains("--eth"))
+        {
+            int mtu = args.SkipWhile(a => a != "--mtu").Skip(1).Select(int.Parse).FirstOrDefault(9000);
+            return EthernetAllocationProbe.Run(commands, mtu, (run, cases) => Probe(run, cases, commands, types));
         }
 
         if (args.Contains("--tcp"))

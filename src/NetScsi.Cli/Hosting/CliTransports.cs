@@ -1,4 +1,5 @@
 using NetScsi.Transport;
+using NetScsi.Transport.Ethernet;
 using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Cli.Hosting;
@@ -9,6 +10,9 @@ internal static class CliTransports
     /// <summary>iSCSI over TCP: <c>iscsi://</c> URLs and <c>ADDR[:PORT]</c> portals.</summary>
     public static readonly TcpTransport Tcp = new();
 
+    /// <summary>iSCSI over raw Ethernet: <c>eth://IFACE/MAC/...</c> URLs and <c>eth:IFACE</c> portals.</summary>
+    public static readonly EthernetTransport Ethernet = new();
+
     /// <summary>Every transport a target may listen on.</summary>
-    public static IReadOnlyList<IDataMoverTransport> All { get; } = [Tcp];
+    public static IReadOnlyList<IDataMoverTransport> All { get; } = [Tcp, Ethernet];
 }

@@ -16,6 +16,10 @@ internal sealed record ResolvedTarget(string Portal, string? TargetName, ulong L
     public string Describe() => TargetName is null ? Portal : $"{TargetName} at {Portal}";
 
     /// <summary>The URL form without secrets.</summary>
-    public string Url(bool withLun = true) =>
-        TargetName is null ? $"iscsi://{Portal}" : withLun ? $"iscsi://{Portal}/{TargetName}/{Lun}" : $"iscsi://{Portal}/{TargetName}";
+    public string Url(bool withLun = true)
+    {
+        // An Ethernet portal reads eth:IFACE/MAC; its URL is eth://IFACE/MAC/...
+        string where = Portal.StartsWith("eth:", StringComparison.Ordinal) ? "eth://" + Portal[4..] : $"iscsi://{Portal}";
+        return TargetName is null ? where : withLun ? $"{where}/{TargetName}/{Lun}" : $"{where}/{TargetName}";
+    }
 }

@@ -4,6 +4,7 @@ using NetScsi.Cli.Hosting;
 using NetScsi.Cli.Nodes;
 using NetScsi.Cli.Parsing;
 using NetScsi.Iscsi.Initiator;
+using NetScsi.Transport.Ethernet;
 
 namespace NetScsi.Cli.Initiator;
 
@@ -36,6 +37,17 @@ internal static class TargetResolver
     /// <summary>Resolves a portal for discovery: <c>HOST[:PORT]</c>, an <c>iscsi://</c> URL, or a node name.</summary>
     public static ResolvedTarget ResolvePortal(string spec, InitiatorSettings settings)
     {
+        if (spec.StartsWith(EthernetTransport.TransportName + ":", StringComparison.OrdinalIgnoreCase) && !EthernetUrl.IsEthernetUrl(spec))
+        {
+            // eth:IFACE/MAC, the portal form of eth://IFACE/MAC; eth:IFACE finds the target's MAC by discovery.
+            if (!EthernetPortal.TryParse(spec, out var ethernet, out var ethernetError))
+            {
+                throw CliException.Usage($"invalid portal '{spec}': {ethernetError}");
+            }
+
+            return BuildEthernet(new EthernetUrl(ethernet, null, null, null, null), settings);
+        }
+
         if (!IsUrl(spec) && !settings.Nodes.Exists(spec))
         {
             if (!IscsiUrl.TryParse("iscsi://" + spec, out var portalOnly, out var error) || portalOnly.User is not null || !portalOnly.IsDiscoveryOnly)
@@ -51,6 +63,21 @@ internal static class TargetResolver
 
     private static ResolvedTarget Resolve(string spec, InitiatorSettings settings)
     {
+        if (EthernetUrl.IsEthernetUrl(spec))
+        {
+            if (!EthernetUrl.TryParse(spec, out var ethernet, out var ethernetError))
+            {
+                throw CliException.Usage($"invalid Ethernet URL '{Redact(spec)}': {ethernetError}");
+            }
+
+            if (ethernet.User is not null && ethernet.Password is null)
+            {
+                throw CliException.Usage($"invalid Ethernet URL '{Redact(spec)}': the user name has no password (eth://USER%SECRET@IFACE/MAC/...)");
+            }
+
+            return BuildEthernet(ethernet, settings);
+        }
+
         if (IsUrl(spec))
         {
             if (!IscsiUrl.TryParse(spec, out var url, out var error))
@@ -91,9 +118,49 @@ internal static class TargetResolver
         return Build(nodeUrl, lun, node, settings);
     }
 
+    private static ResolvedTarget BuildEthernet(EthernetUrl url, InitiatorSettings settings)
+    {
+        if (url.Portal.Peer is null)
+        {
+            url = url with { Portal = DiscoverOne(url.Portal.Interface) };
+        }
+
+        var options = new IscsiSessionOptions { Portal = url.Portal, Connector = CliTransports.Ethernet, TargetName = url.TargetName };
+        return Build(options, url.Portal.ToString(), url.TargetName, url.User, url.Password, url.Lun, node: null, settings);
+    }
+
+    /// <summary>The one station that answers discovery on <paramref name="interfaceName"/>; several or none is an error.</summary>
+    private static EthernetPortal DiscoverOne(string interfaceName)
+    {
+        IReadOnlyList<EthernetPortal> found;
+        try
+        {
+            found = CliTransports.Ethernet.DiscoverAsync(interfaceName, EthernetDiscoveryWait).GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            throw new CliException(ExitCodes.ConnectFailure, $"discovery on {interfaceName} failed: {e.Message}", e);
+        }
+
+        return found.Count switch
+        {
+            1 => found[0],
+            0 => throw new CliException(ExitCodes.ConnectFailure, $"no target answers discovery on {interfaceName} (is one listening on eth:IFACE on this segment?)"),
+            _ => throw CliException.Usage($"several targets answer on {interfaceName}: {string.Join(", ", found.Select(p => p.Peer))}; name one (eth:{interfaceName}/MAC or eth://{interfaceName}/MAC/...)"),
+        };
+    }
+
+    private static readonly TimeSpan EthernetDiscoveryWait = TimeSpan.FromMilliseconds(400);
+
     private static ResolvedTarget Build(IscsiUrl url, ulong? lun, NodeRecord? node, InitiatorSettings settings)
     {
         var options = IscsiSessionOptions.FromUrl(url, CliTransports.Tcp);
+        string portal = url.Host.Contains(':', StringComparison.Ordinal) ? $"[{url.Host}]:{url.Port}" : $"{url.Host}:{url.Port}";
+        return Build(options, portal, url.TargetName, url.User, url.Password, lun, node, settings);
+    }
+
+    private static ResolvedTarget Build(IscsiSessionOptions options, string portal, string? targetName, string? user, string? password, ulong? lun, NodeRecord? node, InitiatorSettings settings)
+    {
         options.ChapUser = null;
         options.ChapSecret = null;
         TimeSpan timeout = DefaultTimeout;
@@ -123,10 +190,10 @@ internal static class TargetResolver
             }
         }
 
-        if (url.User is not null)
+        if (user is not null)
         {
-            options.ChapUser = url.User;
-            options.ChapSecret = url.Password;
+            options.ChapUser = user;
+            options.ChapSecret = password;
         }
 
         options.InitiatorName = settings.InitiatorName ?? options.InitiatorName;
@@ -158,8 +225,7 @@ internal static class TargetResolver
         // A command-line tool should not sit for two minutes waiting for a lost target to come back.
         options.ReplacementTimeout = timeout;
 
-        string portal = url.Host.Contains(':', StringComparison.Ordinal) ? $"[{url.Host}]:{url.Port}" : $"{url.Host}:{url.Port}";
-        return new ResolvedTarget(portal, url.TargetName, lun ?? 0, lun is not null, options, node);
+        return new ResolvedTarget(portal, targetName, lun ?? 0, lun is not null, options, node);
     }
 
     private static bool ParseDigest(string? value, NodeRecord node, string key)

@@ -3,12 +3,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using NetScsi.Transport;
+using NetScsi.Transport.Ethernet;
 using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Cli.Parsing;
 
 /// <summary>
-/// Portals: <c>1.2.3.4:3260</c>, <c>[::1]:3260</c>, <c>0.0.0.0</c>, <c>[::]</c>. The port defaults to 3260
+/// Portals: <c>1.2.3.4:3260</c>, <c>[::1]:3260</c>, <c>0.0.0.0</c>, <c>[::]</c>, and raw Ethernet's <c>eth:IFACE</c>. The port defaults to 3260
 /// (RFC 7143 §13.1, the IANA-registered iSCSI port); port 0 asks the OS for a free one (the banner
 /// prints the port actually bound), which tests and scripts use. Host names are not accepted: a portal is an
 /// address this host owns, and resolving names at start-up would make what we listen on depend on DNS.
@@ -21,6 +22,20 @@ internal static class PortalParser
     {
         portal = null;
         var s = text.Trim();
+        if (s.StartsWith(EthernetTransport.TransportName + ":", StringComparison.OrdinalIgnoreCase))
+        {
+            // Raw Ethernet: eth:IFACE, an interface to listen on (the MAC is the interface's own).
+            if (!EthernetPortal.TryParse(s, out var ethernet, out var ethernetError) || ethernet.Peer is not null)
+            {
+                error = $"invalid portal '{text}': {ethernetError ?? "a listening Ethernet portal is eth:IFACE, without a MAC"}";
+                return false;
+            }
+
+            portal = ethernet;
+            error = null;
+            return true;
+        }
+
         string host;
         string? port = null;
 

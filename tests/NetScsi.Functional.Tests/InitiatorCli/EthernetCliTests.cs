@@ -1,0 +1,246 @@
+using System.Diagnostics;
+
+namespace NetScsi.Functional.Tests.InitiatorCli;
+
+/// <summary>
+/// The netscsi command over raw Ethernet between two network namespaces joined by a veth pair that each test makes
+/// and removes (root, as in CI): the target serves a memory LUN on <c>eth:IFACE</c> in one namespace, the
+/// initiator commands in the other write and read it back through <c>eth://IFACE/MAC/IQN/LUN</c>.
+/// </summary>
+public sealed class EthernetCliTests
+{
+    private const string Iqn = "iqn.2026-12.org.netscsi:eth-cli";
+    private static int s_next;
+
+    [Theory]
+    [InlineData(1500, 4096)]
+    [InlineData(9000, 1024 * 1024)]
+    [InlineData(65535, 1024 * 1024)]
+    public async Task WriteThenRead_OverEthernetBetweenNamespaces_ReturnsTheSameBytes(int mtu, int length)
+    {
+        using var net = Namespaces.Create(mtu);
+        await using var target = await TargetProcess.StartAsync(net, "--lun", "memory:16M");
+        string url = $"eth://{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
+        string dir = Directory.CreateTempSubdirectory("netscsi-eth-").FullName;
+        try
+        {
+            byte[] data = new byte[length];
+            new Random(length + mtu).NextBytes(data);
+            string input = Path.Combine(dir, "in.bin");
+            string output = Path.Combine(dir, "out.bin");
+            await File.WriteAllBytesAsync(input, data);
+
+            Ok(await net.RunInitiatorAsync("write", url, "--lba", "8", "-i", input));
+            Ok(await net.RunInitiatorAsync("read", url, "--lba", "8", "--blocks", (length / 512).ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", output));
+            Assert.Equal(data, await File.ReadAllBytesAsync(output));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Chap_OverEthernet_LogsInWithTheRightSecret_AndRefusesAWrongOne()
+    {
+        using var net = Namespaces.Create(9000);
+        await using var target = await TargetProcess.StartAsync(net, "--lun", "memory:4M", "--chap", "ethuser:eth-secret-123456");
+        string good = $"eth://ethuser%eth-secret-123456@{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
+        string bad = $"eth://ethuser%wrong-secret-12345@{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
+        var ok = await net.RunInitiatorAsync("capacity", good);
+        Ok(ok);
+        Assert.Contains("4 MiB", ok.Output);
+        var refused = await net.RunInitiatorAsync("capacity", bad);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("authentication", refused.Error, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Discovery_OnTheSegment_FindsTheTarget_AndAUrlWithoutMacReachesIt()
+    {
+        using var net = Namespaces.Create(9000);
+        var none = await net.RunInitiatorAsync("discover", $"eth:{net.InitiatorInterface}");
+        Assert.Equal(3, none.ExitCode);
+        Assert.Contains("no target answers discovery", none.Error);
+
+        await using var target = await TargetProcess.StartAsync(net, "--lun", "memory:2M");
+        var found = await net.RunInitiatorAsync("discover", $"eth:{net.InitiatorInterface}", "--json");
+        Ok(found);
+        Assert.Contains(Iqn, found.Output);
+        Assert.Contains(net.TargetMac, found.Output);
+        var capacity = await net.RunInitiatorAsync("capacity", $"eth://{net.InitiatorInterface}/{Iqn}/0");
+        Ok(capacity);
+        Assert.Contains("2 MiB", capacity.Output);
+    }
+
+    [Fact]
+    public async Task Connect_ToAMacWhereNothingListens_FailsWithOneMessage()
+    {
+        using var net = Namespaces.Create(1500);
+        var run = await net.RunInitiatorAsync("capacity", $"eth://{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0", "--timeout", "3s");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("netscsi: error:", run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    [Fact]
+    public async Task Serve_OnAMissingInterface_SaysWhichOne()
+    {
+        using var net = Namespaces.Create(1500);
+        var run = await net.RunAsync(net.TargetNamespace, "target", "serve", "--listen", "eth:nse-nothere", "--lun", "memory:1M", "--iqn", Iqn);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("nse-nothere", run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    [Fact]
+    public async Task Serve_WithoutCapNetRaw_SaysRootOrCapNetRawIsNeeded()
+    {
+        using var net = Namespaces.Create(1500);
+        var run = await net.RunAsync(
+            net.TargetNamespace,
+            ["target", "serve", "--listen", $"eth:{net.TargetInterface}", "--lun", "memory:1M", "--iqn", Iqn],
+            ["setpriv", "--bounding-set=-net_raw", "--inh-caps=-all", "--reuid=65534", "--regid=65534", "--clear-groups"]);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("needs root or the CAP_NET_RAW capability", run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    private static void Ok(CommandResult run) =>
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+
+    internal sealed record CommandResult(int ExitCode, string Output, string Error);
+
+    /// <summary>Two namespaces joined by a veth pair; removed on dispose.</summary>
+    private sealed class Namespaces : IDisposable
+    {
+        private Namespaces(string tag)
+        {
+            TargetNamespace = $"netscsi-{tag}-t";
+            InitiatorNamespace = $"netscsi-{tag}-i";
+            TargetInterface = $"nse{tag}t";
+            InitiatorInterface = $"nse{tag}i";
+        }
+
+        public string TargetNamespace { get; }
+        public string InitiatorNamespace { get; }
+        public string TargetInterface { get; }
+        public string InitiatorInterface { get; }
+        public string TargetMac { get; private set; } = "";
+
+        public static Namespaces Create(int mtu)
+        {
+            var net = new Namespaces($"{Environment.ProcessId % 10000}n{Interlocked.Increment(ref s_next)}");
+            try
+            {
+                Ip($"netns add {net.TargetNamespace}");
+                Ip($"netns add {net.InitiatorNamespace}");
+                Ip($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace}");
+                Ip($"-n {net.TargetNamespace} link set {net.TargetInterface} up");
+                Ip($"-n {net.InitiatorNamespace} link set {net.InitiatorInterface} up");
+                net.TargetMac = Ip($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+                return net;
+            }
+            catch
+            {
+                net.Dispose();
+                throw;
+            }
+        }
+
+        public Task<CommandResult> RunInitiatorAsync(params string[] args) => RunAsync(InitiatorNamespace, args);
+
+        public Task<CommandResult> RunAsync(string ns, params string[] args) => RunAsync(ns, args, []);
+
+        public async Task<CommandResult> RunAsync(string ns, string[] args, string[] prefix)
+        {
+            using Process process = Process.Start(Netscsi(ns, args, prefix))!;
+            Task<string> output = process.StandardOutput.ReadToEndAsync();
+            Task<string> error = process.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            await process.WaitForExitAsync(cts.Token);
+            return new CommandResult(process.ExitCode, await output, await error);
+        }
+
+        public static ProcessStartInfo Netscsi(string ns, IEnumerable<string> args, string[]? prefix = null)
+        {
+            var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+            foreach (string a in (string[])["netns", "exec", ns, .. prefix ?? [], DotNet, Path.Combine(AppContext.BaseDirectory, "netscsi.dll"), .. args])
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            start.Environment["HOME"] = Path.GetTempPath();
+            return start;
+        }
+
+        private static string DotNet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+        public void Dispose()
+        {
+            TryIp($"netns del {TargetNamespace}");
+            TryIp($"netns del {InitiatorNamespace}");
+        }
+
+        private static string Ip(string arguments)
+        {
+            using Process process = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            string output = process.StandardOutput.ReadToEnd();
+            string error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return process.ExitCode == 0
+                ? output
+                : throw new InvalidOperationException($"ip {arguments}: {error.Trim()} (these tests need root and network namespaces, as CI has)");
+        }
+
+        private static void TryIp(string arguments)
+        {
+            using Process process = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardError = true })!;
+            process.WaitForExit();
+        }
+    }
+
+    /// <summary><c>netscsi target serve</c> in the target namespace, until disposed.</summary>
+    private sealed class TargetProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private TargetProcess(Process process)
+        {
+            _process = process;
+        }
+
+        public static async Task<TargetProcess> StartAsync(Namespaces net, params string[] extra)
+        {
+            string[] args = ["target", "serve", "--listen", $"eth:{net.TargetInterface}", "--iqn", Iqn, "--log-level", "warning", .. extra];
+            Process process = Process.Start(Namespaces.Netscsi(net.TargetNamespace, args))!;
+            var target = new TargetProcess(process);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await process.StandardOutput.ReadLineAsync(cts.Token) is { } line)
+            {
+                if (line.StartsWith("target ", StringComparison.Ordinal))
+                {
+                    // Keep draining so the target never blocks on a full pipe.
+                    _ = process.StandardOutput.ReadToEndAsync();
+                    _ = process.StandardError.ReadToEndAsync();
+                    return target;
+                }
+            }
+
+            string error = await process.StandardError.ReadToEndAsync();
+            await target.DisposeAsync();
+            throw new InvalidOperationException($"the target did not start: {error}");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
+    }
+}

@@ -1,0 +1,281 @@
+using System.Buffers.Binary;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.IpOverScsi.Link;
+using NetScsi.IpOverScsi.Routing;
+using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Target;
+using NetScsi.Scsi.Emulation;
+using NetScsi.Scsi.Messaging;
+using NetScsi.Transport;
+
+namespace NetScsi.IpOverScsi;
+
+/// <summary>
+/// One host's interface on a SCSI network (RFC 2143): every host is a target and an initiator. As a target it serves
+/// a communications device logical unit (09h) whose SEND MESSAGE(10) commands fill a bounded receive queue that a
+/// loop empties into the local IP stack through the <see cref="IDatagramPort"/> (a TUN interface). As an initiator
+/// it keeps a <see cref="PeerLink"/> to each neighbour's communications device, and a transmit thread reads each
+/// datagram the stack sends, finds the neighbour that owns its destination or the gateway of the kernel's route to it
+/// (<see cref="NextHopResolver{TNeighbour}"/>), and sends it there as one SEND MESSAGE(10), STREAM SELECTION 0800h.
+/// A host on two SCSI networks has two of these; the kernel's IP forwarding between them makes it a gateway
+/// (RFC 2143 §5).
+/// </summary>
+public sealed partial class IpOverScsiInterface : IAsyncDisposable
+{
+    private readonly IDatagramPort _port;
+    private readonly IscsiTargetServer _server;
+    private readonly MessageReceiveQueue _queue;
+    private readonly CommunicationsLogicalUnit _unit;
+    private readonly PeerLink[] _links;
+    private readonly NextHopResolver<PeerLink> _resolver;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private Thread? _transmitThread;
+    private Task _receive = Task.CompletedTask;
+    private int _disposed;
+    private long _txDatagrams;
+    private long _txBytes;
+    private long _txUnresolved;
+    private long _txNotIpv4;
+    private long _txLinkDropped;
+    private long _rxDatagrams;
+    private long _rxBytes;
+    private long _rxDropped;
+
+    private IpOverScsiInterface(IDatagramPort port, IpOverScsiOptions options, ILoggerFactory loggerFactory)
+    {
+        _port = port;
+        _logger = loggerFactory.CreateLogger("NetScsi.IpOverScsi");
+        _queue = new MessageReceiveQueue([CommunicationsLogicalUnitOptions.Ipv4Stream], options.ReceiveQueueMessages, options.ReceiveQueueBytes);
+        _unit = new CommunicationsLogicalUnit(_queue, new CommunicationsLogicalUnitOptions
+        {
+            Identity = options.TargetName + "/" + port.Name,
+            MaxMessageLength = port.Mtu,
+            QueueFullAction = options.QueueFullAction,
+        });
+        var targetOptions = new IscsiTargetOptions();
+        foreach (Portal portal in options.ListenPortals)
+        {
+            targetOptions.Portals.Add(portal);
+        }
+        foreach (IDataMoverTransport transport in options.Transports)
+        {
+            targetOptions.Transports.Add(transport);
+        }
+        var target = new TargetDefinition { Name = options.TargetName, Alias = port.Name };
+        target.Luns.Add(new LunMapping(options.Lun, _unit));
+        targetOptions.Targets.Add(target);
+        _server = new IscsiTargetServer(targetOptions, loggerFactory);
+
+        Func<IReadOnlyList<Ipv4Route>> routes = options.Routes ?? (() => KernelRouteTable.Read(port.Name));
+        _resolver = new NextHopResolver<PeerLink>(routes);
+        _links = new PeerLink[options.Peers.Count];
+        ILogger linkLogger = loggerFactory.CreateLogger("NetScsi.IpOverScsi.PeerLink");
+        for (int i = 0; i < _links.Length; i++)
+        {
+            _links[i] = new PeerLink(options.Peers[i], options.Links, port.Mtu, linkLogger);
+            _resolver.AddNeighbour(options.Peers[i].Address, _links[i]);
+        }
+    }
+
+    /// <summary>The local end (the TUN interface).</summary>
+    public IDatagramPort Port => _port;
+
+    /// <summary>The local communications device.</summary>
+    public CommunicationsLogicalUnit Unit => _unit;
+
+    /// <summary>The receive queue between the communications device and the stack.</summary>
+    public MessageReceiveQueue ReceiveQueue => _queue;
+
+    /// <summary>One link per neighbour, in the order of <see cref="IpOverScsiOptions.Peers"/>.</summary>
+    public IReadOnlyList<PeerLink> Links => _links;
+
+    /// <summary>Where the local target listens (with the ports the system chose).</summary>
+    public IReadOnlyList<Portal> ListeningPortals => _server.ListeningPortals;
+
+    /// <summary>What the interface has moved so far.</summary>
+    public InterfaceCounters Counters => new(
+        Interlocked.Read(ref _txDatagrams),
+        Interlocked.Read(ref _txBytes),
+        Interlocked.Read(ref _txUnresolved),
+        Interlocked.Read(ref _txNotIpv4),
+        Interlocked.Read(ref _txLinkDropped),
+        Interlocked.Read(ref _rxDatagrams),
+        Interlocked.Read(ref _rxBytes),
+        Interlocked.Read(ref _rxDropped));
+
+    /// <summary>
+    /// Starts the target (binding its portals), the peer links (logging in in the background) and the loops. The
+    /// interface owns <paramref name="port"/> from here on, also when this throws: disposing it removes the TUN interface.
+    /// </summary>
+    public static async Task<IpOverScsiInterface> StartAsync(IDatagramPort port, IpOverScsiOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(port);
+        ArgumentNullException.ThrowIfNull(options);
+        IpOverScsiInterface? created = null;
+        try
+        {
+            created = new IpOverScsiInterface(port, options, options.LoggerFactory ?? NullLoggerFactory.Instance);
+            await created._server.StartAsync(cancellationToken).ConfigureAwait(false);
+            foreach (IDataMoverListener listener in options.Listeners)
+            {
+                created._server.AddListener(listener);
+            }
+            foreach (PeerLink link in created._links)
+            {
+                link.Start();
+            }
+            created._receive = created.ReceiveLoopAsync(created._stop.Token);
+            created._transmitThread = new Thread(created.TransmitLoop)
+            {
+                IsBackground = true,
+                Name = "netscsi-ip-tx " + port.Name,
+            };
+            created._transmitThread.Start();
+            return created;
+        }
+        catch
+        {
+            if (created is not null)
+            {
+                await created.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                port.Dispose();
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Waits until every peer link is up; false on timeout.</summary>
+    public async Task<bool> WaitLinksUpAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        foreach (PeerLink link in _links)
+        {
+            if (!await link.WaitUpAsync(timeout, cancellationToken).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The stack → SCSI direction: one datagram at a time from the port to the link of its next hop.</summary>
+    private void TransmitLoop()
+    {
+        CancellationToken stop = _stop.Token;
+        byte[] buffer = new byte[_port.Mtu];
+        while (!stop.IsCancellationRequested)
+        {
+            int length;
+            try
+            {
+                length = _port.Receive(buffer, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                if (!stop.IsCancellationRequested)
+                {
+                    LogTransmitFailed(_logger, _port.Name, e.Message);
+                }
+                break;
+            }
+
+            // IPv4 header (RFC 791): version in the high nibble of byte 0, destination address at bytes 16-19.
+            if (length < 20 || (buffer[0] >> 4) != 4)
+            {
+                Interlocked.Increment(ref _txNotIpv4);
+                continue;
+            }
+            uint destination = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(16, 4));
+            PeerLink? link = _resolver.Resolve(destination);
+            if (link is null)
+            {
+                Interlocked.Increment(ref _txUnresolved);
+                continue;
+            }
+            if (link.TrySend(ref buffer, length, CommunicationsLogicalUnitOptions.Ipv4Stream))
+            {
+                Interlocked.Increment(ref _txDatagrams);
+                Interlocked.Add(ref _txBytes, length);
+            }
+            else
+            {
+                Interlocked.Increment(ref _txLinkDropped);
+            }
+        }
+    }
+
+    /// <summary>The SCSI → stack direction: the communications device's receive queue into the port.</summary>
+    private async Task ReceiveLoopAsync(CancellationToken stop)
+    {
+        byte[] buffer = new byte[_port.Mtu];
+        while (true)
+        {
+            MessageInfo message;
+            try
+            {
+                message = await _queue.ReceiveAsync(buffer, stop).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
+            {
+                return;
+            }
+            if (_port.TrySend(buffer.AsSpan(0, message.Length)))
+            {
+                Interlocked.Increment(ref _rxDatagrams);
+                Interlocked.Add(ref _rxBytes, message.Length);
+            }
+            else
+            {
+                Interlocked.Increment(ref _rxDropped);
+            }
+        }
+    }
+
+    /// <summary>Stops the loops, the links (logging out) and the target, then closes the port (the TUN interface goes away).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _queue.Close();
+        foreach (PeerLink link in _links)
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            try
+            {
+                await _server.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        await _server.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _receive.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _transmitThread?.Join(TimeSpan.FromSeconds(5));
+        _port.Dispose();
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Interface {Interface}: reading datagrams failed ({Reason}); transmit stopped")]
+    private static partial void LogTransmitFailed(ILogger logger, string @interface, string reason);
+}

@@ -121,24 +121,39 @@ public sealed partial class PeerLink : IAsyncDisposable
         }
         (pending.Buffer, buffer) = (buffer, pending.Buffer);
         pending.Length = length;
+        pending.Session = session;
+        pending.Retried = false;
         new SendMessageCdb(stream, (uint)length).WriteTo(pending.Cdb);
+        Submit(pending);
+        return true;
+    }
+
+    private void Submit(PendingSend pending)
+    {
         ValueTask<ScsiResult> command;
         try
         {
-            command = session.ExecuteAsync(_peer.Lun, pending.Cdb, default, pending.Buffer.AsMemory(0, length));
+            command = pending.Session!.ExecuteAsync(_peer.Lun, pending.Cdb, default, pending.Buffer.AsMemory(0, pending.Length));
         }
         catch (Exception e)
         {
             // The session closed between the state check and the submit: the datagram is lost like any other.
             Complete(pending, default, e);
-            return true;
+            return;
         }
         pending.Start(command);
-        return true;
     }
 
     private void Complete(PendingSend pending, ScsiResult result, Exception? failure)
     {
+        if (failure is null && !pending.Retried && result.SenseKey == SenseKey.UnitAttention)
+        {
+            // A reset or a nexus loss the peer reports once: the datagram itself was not refused, send it again.
+            pending.Retried = true;
+            Submit(pending);
+            return;
+        }
+        pending.Session = null;
         if (failure is not null)
         {
             Interlocked.Increment(ref _failed);
@@ -189,6 +204,16 @@ public sealed partial class PeerLink : IAsyncDisposable
                 if (inquiry.PeripheralDeviceType != PeripheralDeviceType.Communications)
                 {
                     throw new InvalidDataException($"LUN {_peer.Lun} of {session.TargetName} is peripheral device type {inquiry.PeripheralDeviceType:X2}h, not a communications device (09h)");
+                }
+                // SAM-5 §5.14: a new nexus first meets POWER ON, RESET (29/00); INQUIRY does not clear it, so the
+                // first datagram would. TEST UNIT READY takes it (and any other pending unit attention) here.
+                for (int attempt = 0; attempt < 4; attempt++)
+                {
+                    ScsiResult ready = await session.TestUnitReadyAsync(_peer.Lun, stop).ConfigureAwait(false);
+                    if (ready.SenseKey != SenseKey.UnitAttention)
+                    {
+                        break;
+                    }
                 }
                 Interlocked.Increment(ref _connects);
                 Volatile.Write(ref _session, session);
@@ -300,6 +325,10 @@ public sealed partial class PeerLink : IAsyncDisposable
         public int Length { get; set; }
 
         public byte[] Cdb { get; } = new byte[SendMessageCdb.Length10];
+
+        public IscsiSession? Session { get; set; }
+
+        public bool Retried { get; set; }
 
         public void Start(ValueTask<ScsiResult> command)
         {

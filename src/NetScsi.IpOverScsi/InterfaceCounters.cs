@@ -9,6 +9,10 @@ namespace NetScsi.IpOverScsi;
 /// <param name="ReceiveDatagrams">Datagrams from the communications device handed to the stack.</param>
 /// <param name="ReceiveBytes">Their bytes.</param>
 /// <param name="ReceiveDropped">Refused by the stack (its backlog full, or not a datagram it takes).</param>
+/// <param name="QueriesSent">Neighbour queries sent (one per known peer, at most once a second per address).</param>
+/// <param name="QueriesAnswered">Neighbour queries for the local address answered.</param>
+/// <param name="NeighboursLearned">Neighbours learned from queries and answers.</param>
+/// <param name="QueriesUnmatched">Queries or answers from a host that is none of the peers (no link back), or malformed.</param>
 public readonly record struct InterfaceCounters(
     long TransmitDatagrams,
     long TransmitBytes,
@@ -17,4 +21,8 @@ public readonly record struct InterfaceCounters(
     long TransmitLinkDropped,
     long ReceiveDatagrams,
     long ReceiveBytes,
-    long ReceiveDropped);
+    long ReceiveDropped,
+    long QueriesSent,
+    long QueriesAnswered,
+    long NeighboursLearned,
+    long QueriesUnmatched);

@@ -43,12 +43,25 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
     private long _rxDatagrams;
     private long _rxBytes;
     private long _rxDropped;
+    private long _queriesSent;
+    private long _queriesAnswered;
+    private long _neighboursLearned;
+    private long _queriesUnmatched;
+    private readonly uint _localAddress;
+    private readonly ulong _localHardware;
+    private readonly Dictionary<uint, long> _lastQuery = new();
+    private byte[] _queryBuffer;
+    private byte[] _replyBuffer;
 
     private IpOverScsiInterface(IDatagramPort port, IpOverScsiOptions options, ILoggerFactory loggerFactory)
     {
         _port = port;
         _logger = loggerFactory.CreateLogger("NetScsi.IpOverScsi");
-        _queue = new MessageReceiveQueue([CommunicationsLogicalUnitOptions.Ipv4Stream], options.ReceiveQueueMessages, options.ReceiveQueueBytes);
+        _queue = new MessageReceiveQueue([CommunicationsLogicalUnitOptions.Ipv4Stream, NeighbourQuery.Stream], options.ReceiveQueueMessages, options.ReceiveQueueBytes);
+        _localAddress = options.LocalAddress is null ? 0 : NextHopResolver<PeerLink>.ToHostOrder(options.LocalAddress);
+        _localHardware = NeighbourQuery.HardwareAddressOf(options.TargetName);
+        _queryBuffer = new byte[port.Mtu];
+        _replyBuffer = new byte[port.Mtu];
         _unit = new CommunicationsLogicalUnit(_queue, new CommunicationsLogicalUnitOptions
         {
             Identity = options.TargetName + "/" + port.Name,
@@ -76,7 +89,10 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
         for (int i = 0; i < _links.Length; i++)
         {
             _links[i] = new PeerLink(options.Peers[i], options.Links, port.Mtu, linkLogger);
-            _resolver.AddNeighbour(options.Peers[i].Address, _links[i]);
+            if (options.Peers[i].Address is System.Net.IPAddress address)
+            {
+                _resolver.AddNeighbour(address, _links[i]);
+            }
         }
     }
 
@@ -104,7 +120,11 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
         Interlocked.Read(ref _txLinkDropped),
         Interlocked.Read(ref _rxDatagrams),
         Interlocked.Read(ref _rxBytes),
-        Interlocked.Read(ref _rxDropped));
+        Interlocked.Read(ref _rxDropped),
+        Interlocked.Read(ref _queriesSent),
+        Interlocked.Read(ref _queriesAnswered),
+        Interlocked.Read(ref _neighboursLearned),
+        Interlocked.Read(ref _queriesUnmatched));
 
     /// <summary>
     /// Starts the target (binding its portals), the peer links (logging in in the background) and the loops. The
@@ -195,10 +215,14 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
                 continue;
             }
             uint destination = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(16, 4));
-            PeerLink? link = _resolver.Resolve(destination);
+            PeerLink? link = _resolver.Resolve(destination, out uint nextHop);
             if (link is null)
             {
                 Interlocked.Increment(ref _txUnresolved);
+                if (nextHop != 0)
+                {
+                    Query(nextHop);
+                }
                 continue;
             }
             if (link.TrySend(ref buffer, length, CommunicationsLogicalUnitOptions.Ipv4Stream))
@@ -209,6 +233,81 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
             else
             {
                 Interlocked.Increment(ref _txLinkDropped);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks every peer that is up who has <paramref name="address"/> (no broadcast on a SCSI network: one unicast
+    /// query per known SCSI address), at most once a second per address. Transmit thread only.
+    /// </summary>
+    private void Query(uint address)
+    {
+        long now = Environment.TickCount64;
+        if (_lastQuery.TryGetValue(address, out long last) && now - last < 1000)
+        {
+            return;
+        }
+        if (_lastQuery.Count >= 4096)
+        {
+            _lastQuery.Clear();
+        }
+        _lastQuery[address] = now;
+        foreach (PeerLink link in _links)
+        {
+            if (link.State != PeerState.Up)
+            {
+                continue;
+            }
+            int length = NeighbourQuery.Write(_queryBuffer, NeighbourQuery.Request, _localHardware, _localAddress, 0, address);
+            if (link.TrySend(ref _queryBuffer, length, NeighbourQuery.Stream))
+            {
+                Interlocked.Increment(ref _queriesSent);
+            }
+        }
+    }
+
+    /// <summary>A neighbour query or answer from the receive queue: learn the sender, answer a query for our address.</summary>
+    private void OnNeighbourQuery(ReadOnlySpan<byte> packet)
+    {
+        if (!NeighbourQuery.TryRead(packet, out ushort operation, out ulong senderHardware, out uint senderAddress, out ulong targetHardware, out uint targetAddress)
+            || senderAddress == 0)
+        {
+            Interlocked.Increment(ref _queriesUnmatched);
+            return;
+        }
+        bool forUs = operation == NeighbourQuery.Request ? _localAddress != 0 && targetAddress == _localAddress : targetHardware == _localHardware;
+        if (!forUs)
+        {
+            return;
+        }
+        PeerLink? sender = null;
+        foreach (PeerLink link in _links)
+        {
+            if (link.HardwareAddress == senderHardware)
+            {
+                sender = link;
+                break;
+            }
+        }
+        if (sender is null)
+        {
+            // Not one of our peers: we have no session to it, so no way to answer or to send to it.
+            Interlocked.Increment(ref _queriesUnmatched);
+            return;
+        }
+        if (sender.Address is null)
+        {
+            sender.LearnedAddress = NextHopResolver<PeerLink>.ToAddress(senderAddress);
+            _resolver.Learn(senderAddress, sender);
+            Interlocked.Increment(ref _neighboursLearned);
+        }
+        if (operation == NeighbourQuery.Request)
+        {
+            int length = NeighbourQuery.Write(_replyBuffer, NeighbourQuery.Reply, _localHardware, _localAddress, senderHardware, senderAddress);
+            if (sender.TrySend(ref _replyBuffer, length, NeighbourQuery.Stream))
+            {
+                Interlocked.Increment(ref _queriesAnswered);
             }
         }
     }
@@ -227,6 +326,11 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
             {
                 return;
+            }
+            if (message.StreamSelection == NeighbourQuery.Stream)
+            {
+                OnNeighbourQuery(buffer.AsSpan(0, message.Length));
+                continue;
             }
             if (_port.TrySend(buffer.AsSpan(0, message.Length)))
             {

@@ -24,6 +24,9 @@ public sealed class IpOverScsiOptions
     /// <summary>Listeners already bound (the in-memory mover in tests), served besides <see cref="ListenPortals"/>.</summary>
     public IList<IDataMoverListener> Listeners { get; } = new List<IDataMoverListener>();
 
+    /// <summary>The interface's own IPv4 address: the one it answers neighbour queries for (none answered when null).</summary>
+    public System.Net.IPAddress? LocalAddress { get; init; }
+
     /// <summary>The neighbours on this SCSI network (the static neighbour table, RFC 2143 §4).</summary>
     public IList<PeerOptions> Peers { get; } = new List<PeerOptions>();
 

@@ -66,6 +66,10 @@ internal static class IpStatus
         w.WriteNumber("rxDatagrams", c.ReceiveDatagrams);
         w.WriteNumber("rxBytes", c.ReceiveBytes);
         w.WriteNumber("rxDropped", c.ReceiveDropped);
+        w.WriteNumber("queriesSent", c.QueriesSent);
+        w.WriteNumber("queriesAnswered", c.QueriesAnswered);
+        w.WriteNumber("neighboursLearned", c.NeighboursLearned);
+        w.WriteNumber("queriesUnmatched", c.QueriesUnmatched);
         w.WriteEndObject();
 
         CommunicationsCounters u = link.Unit.Counters;
@@ -83,7 +87,8 @@ internal static class IpStatus
         {
             PeerCounters p = peer.Counters;
             w.WriteStartObject();
-            w.WriteString("address", peer.Peer.Address.ToString());
+            w.WriteString("address", peer.Address?.ToString());
+            w.WriteBoolean("learned", peer.LearnedAddress is not null);
             w.WriteString("target", peer.Peer.Session.TargetName);
             w.WriteString("portal", peer.Peer.Session.Portal?.ToString());
             w.WriteNumber("lun", peer.Peer.Lun);

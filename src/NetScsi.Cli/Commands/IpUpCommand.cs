@@ -52,8 +52,8 @@ internal sealed class IpUpCommand
 
     private readonly Option<string[]> _peer = new("--peer", "-p")
     {
-        Description = "A neighbour: its IPv4 address = the iSCSI URL of its communications device, iscsi://HOST[:PORT][/IQN[/LUN]] (no IQN: SendTargets); repeatable",
-        HelpName = "IP=URL",
+        Description = "A neighbour: [its IPv4 address=]the iSCSI URL of its communications device, iscsi://HOST[:PORT][/IQN[/LUN]] (no IQN: SendTargets; no address: found by a neighbour query); repeatable",
+        HelpName = "[IP=]URL",
     };
 
     private readonly Option<string> _iqn = new("--iqn")
@@ -171,11 +171,11 @@ internal sealed class IpUpCommand
             {
                 throw CliException.Usage(error);
             }
-            if (peers.Exists(p => p.Address.Equals(peer.Address)))
+            if (peer.Address is not null && peers.Exists(p => peer.Address.Equals(p.Address)))
             {
                 throw CliException.Usage($"--peer: {peer.Address} is given twice");
             }
-            if (peer.Address.Equals(tun.Address))
+            if (peer.Address is not null && peer.Address.Equals(tun.Address))
             {
                 throw CliException.Usage($"--peer: {peer.Address} is this interface's own address");
             }
@@ -277,6 +277,7 @@ internal sealed class IpUpCommand
             ReceiveQueueMessages = settings.ReceiveQueue,
             Links = new PeerLinkOptions { MaxInFlight = settings.MaxInFlight },
             LoggerFactory = loggerFactory,
+            LocalAddress = settings.Tun.Address,
         };
         foreach (Portal portal in settings.Listen)
         {
@@ -292,7 +293,13 @@ internal sealed class IpUpCommand
             // Lost for good after this long; the link then logs in afresh (a peer that restarts is found again).
             session.ReplacementTimeout = TimeSpan.FromSeconds(5);
             session.LoginTimeout = TimeSpan.FromSeconds(5);
-            options.Peers.Add(new PeerOptions { Address = peer.Address, Session = session, Lun = peer.Url.Lun ?? 0, DisplayName = $"{peer.Address} ({peer.Url})" });
+            options.Peers.Add(new PeerOptions
+            {
+                Address = peer.Address,
+                Session = session,
+                Lun = peer.Url.Lun ?? 0,
+                DisplayName = peer.Address is null ? peer.Url.ToString() : $"{peer.Address} ({peer.Url})",
+            });
         }
 
         IpOverScsiInterface link;

@@ -35,6 +35,7 @@ public sealed partial class PeerLink : IAsyncDisposable
     private long _rejected;
     private long _failed;
     private long _connects;
+    private long _hardwareAddress;
 
     /// <param name="peer">The neighbour.</param>
     /// <param name="options">In-flight bound and reconnect timing.</param>
@@ -60,8 +61,17 @@ public sealed partial class PeerLink : IAsyncDisposable
     /// <summary>The neighbour's options.</summary>
     public PeerOptions Peer => _peer;
 
-    /// <summary>The name in logs: the display name, else the address.</summary>
-    public string Name => _peer.DisplayName ?? _peer.Address.ToString();
+    /// <summary>The name in logs: the display name, else the address, else the portal.</summary>
+    public string Name => _peer.DisplayName ?? _peer.Address?.ToString() ?? _peer.Session.Portal?.ToString() ?? "peer";
+
+    /// <summary>The address a neighbour query found for this peer (null until then, and for a configured address).</summary>
+    public System.Net.IPAddress? LearnedAddress { get; internal set; }
+
+    /// <summary>The configured or learned address.</summary>
+    public System.Net.IPAddress? Address => _peer.Address ?? LearnedAddress;
+
+    /// <summary>The peer's hardware address for neighbour queries (from its target name), 0 until the link first came up.</summary>
+    public ulong HardwareAddress => (ulong)Interlocked.Read(ref _hardwareAddress);
 
     /// <summary>Where the link stands.</summary>
     public PeerState State => (PeerState)Volatile.Read(ref _state);
@@ -216,6 +226,7 @@ public sealed partial class PeerLink : IAsyncDisposable
                     }
                 }
                 Interlocked.Increment(ref _connects);
+                Interlocked.Exchange(ref _hardwareAddress, (long)Routing.NeighbourQuery.HardwareAddressOf(session.TargetName));
                 Volatile.Write(ref _session, session);
                 Volatile.Write(ref _state, (int)PeerState.Up);
                 LogUp(_logger, Name, session.TargetName, _peer.Lun);

@@ -6,8 +6,11 @@ namespace NetScsi.IpOverScsi.Link;
 /// <summary>A neighbour on the SCSI network: its IPv4 address and where its communications logical unit is.</summary>
 public sealed class PeerOptions
 {
-    /// <summary>The neighbour's IPv4 address on this SCSI network (the neighbour table's key, RFC 2143 §4).</summary>
-    public required IPAddress Address { get; init; }
+    /// <summary>
+    /// The neighbour's IPv4 address on this SCSI network (the neighbour table's key, RFC 2143 §4); null: found by a
+    /// neighbour query (<see cref="Routing.NeighbourQuery"/>) when a datagram first needs it.
+    /// </summary>
+    public IPAddress? Address { get; init; }
 
     /// <summary>
     /// How to log in to the neighbour's target (portal, transport, initiator name, CHAP). A null

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Net;
 
 namespace NetScsi.IpOverScsi.Routing;
@@ -21,7 +22,8 @@ public sealed class NextHopResolver<TNeighbour>
     private const int MaxCached = 4096;
 
     private readonly Dictionary<uint, TNeighbour> _neighbours = new();
-    private readonly Dictionary<uint, (TNeighbour? Neighbour, long Expires)> _cache = new();
+    private readonly Dictionary<uint, (TNeighbour? Neighbour, uint NextHop, long Expires)> _cache = new();
+    private readonly ConcurrentQueue<(uint Address, TNeighbour Neighbour)> _learned = new();
     private readonly Func<IReadOnlyList<Ipv4Route>> _readRoutes;
     private readonly TimeProvider _time;
     private IReadOnlyList<Ipv4Route> _routes = [];
@@ -56,9 +58,34 @@ public sealed class NextHopResolver<TNeighbour>
         _cache.Clear();
     }
 
-    /// <summary>The neighbour that takes a datagram for <paramref name="destination"/> (host byte order), or null.</summary>
-    public TNeighbour? Resolve(uint destination)
+    /// <summary>
+    /// Adds a neighbour a neighbour query found; safe from any thread, applied by the next <see cref="Resolve(uint)"/>.
+    /// An address already in the table keeps its neighbour.
+    /// </summary>
+    public void Learn(uint address, TNeighbour neighbour)
     {
+        ArgumentNullException.ThrowIfNull(neighbour);
+        _learned.Enqueue((address, neighbour));
+    }
+
+    /// <summary>The neighbour that takes a datagram for <paramref name="destination"/> (host byte order), or null.</summary>
+    public TNeighbour? Resolve(uint destination) => Resolve(destination, out _);
+
+    /// <summary>
+    /// The neighbour that takes a datagram for <paramref name="destination"/>, or null; <paramref name="nextHop"/> is
+    /// the on-link address it goes to (the destination, or its route's gateway), 0 when no route through the
+    /// interface covers it: the address a neighbour query would ask for.
+    /// </summary>
+    public TNeighbour? Resolve(uint destination, out uint nextHop)
+    {
+        while (_learned.TryDequeue(out var learned))
+        {
+            if (_neighbours.TryAdd(learned.Address, learned.Neighbour))
+            {
+                _cache.Clear();
+            }
+        }
+        nextHop = destination;
         if (_neighbours.TryGetValue(destination, out TNeighbour? direct))
         {
             return direct;
@@ -66,6 +93,7 @@ public sealed class NextHopResolver<TNeighbour>
         long now = _time.GetTimestamp();
         if (_cache.TryGetValue(destination, out var cached) && cached.Expires > now)
         {
+            nextHop = cached.NextHop;
             return cached.Neighbour;
         }
         if (_routesExpire <= now)
@@ -74,8 +102,13 @@ public sealed class NextHopResolver<TNeighbour>
             _routesExpire = now + (long)(CacheLifetime.TotalSeconds * _time.TimestampFrequency);
         }
         TNeighbour? neighbour = null;
-        if (KernelRouteTable.Lookup(_routes, destination) is Ipv4Route route && route.Gateway != 0)
+        if (KernelRouteTable.Lookup(_routes, destination) is not Ipv4Route route)
         {
+            nextHop = 0;
+        }
+        else if (route.Gateway != 0)
+        {
+            nextHop = route.Gateway;
             _neighbours.TryGetValue(route.Gateway, out neighbour);
         }
         if (_cache.Count >= MaxCached)
@@ -83,7 +116,7 @@ public sealed class NextHopResolver<TNeighbour>
             // Bounded whatever destinations the stack sends to: start over rather than grow.
             _cache.Clear();
         }
-        _cache[destination] = (neighbour, now + (long)(CacheLifetime.TotalSeconds * _time.TimestampFrequency));
+        _cache[destination] = (neighbour, nextHop, now + (long)(CacheLifetime.TotalSeconds * _time.TimestampFrequency));
         return neighbour;
     }
 

@@ -23,9 +23,9 @@ public sealed class MemoryLinkTests
 
     private static string TargetName(string address) => "iqn.2026-11.org.netscsi:ip-" + address;
 
-    private static PeerOptions Peer(string address, InMemoryDataMover mover) => new()
+    private static PeerOptions Peer(string address, InMemoryDataMover mover, bool known = true) => new()
     {
-        Address = IPAddress.Parse(address),
+        Address = known ? IPAddress.Parse(address) : null,
         Session = new IscsiSessionOptions
         {
             Portal = mover.Portal,
@@ -53,6 +53,7 @@ public sealed class MemoryLinkTests
             QueueFullAction = queueFull,
             ReceiveQueueMessages = receiveQueue,
             Routes = routes ?? (() => []),
+            LocalAddress = IPAddress.Parse(address),
         };
         options.Listeners.Add(mover);
         foreach (PeerOptions peer in peers)
@@ -184,6 +185,35 @@ public sealed class MemoryLinkTests
         await WaitForAsync(() => a.Interface.Links[0].Counters.DroppedDown == 10);
         Assert.NotEqual(PeerState.Up, a.Interface.Links[0].State);
         Assert.Equal(10, a.Interface.Counters.TransmitLinkDropped);
+    }
+
+    [Fact]
+    public async Task PeersKnownOnlyByTheirScsiAddress_AreFoundByANeighbourQuery()
+    {
+        var moverA = new InMemoryDataMover("a");
+        var moverB = new InMemoryDataMover("b");
+        uint network = NextHopResolver<object>.ToHostOrder(IPAddress.Parse("10.99.0.0"));
+        uint mask = NextHopResolver<object>.ToHostOrder(IPAddress.Parse("255.255.255.0"));
+        Func<IReadOnlyList<Ipv4Route>> onLink = () => [new Ipv4Route(network, mask, 0, 0)];
+        await using Host b = await StartAsync("10.99.0.2", moverB, [Peer("10.99.0.1", moverA, known: false)], routes: onLink);
+        await using Host a = await StartAsync("10.99.0.1", moverA, [Peer("10.99.0.2", moverB, known: false)], routes: onLink);
+        Assert.True(await a.Interface.WaitLinksUpAsync(s_timeout));
+        Assert.True(await b.Interface.WaitLinksUpAsync(s_timeout));
+
+        // The first datagram finds no neighbour: it is dropped, and A asks its peers who has 10.99.0.2.
+        a.Port.Transmit(MemoryDatagramPort.Ipv4("10.99.0.1", "10.99.0.2", 100, seed: 1));
+        await WaitForAsync(() => a.Interface.Counters.NeighboursLearned == 1);
+        byte[] datagram = MemoryDatagramPort.Ipv4("10.99.0.1", "10.99.0.2", 2000, seed: 2);
+        a.Port.Transmit(datagram);
+
+        Assert.Equal(datagram, await b.Port.NextDeliveredAsync(s_timeout));
+        Assert.Equal(1, a.Interface.Counters.TransmitUnresolved);
+        Assert.Equal(1, a.Interface.Counters.QueriesSent);
+        Assert.Equal(1, b.Interface.Counters.QueriesAnswered);
+        Assert.Equal(1, b.Interface.Counters.NeighboursLearned);
+        Assert.Equal(IPAddress.Parse("10.99.0.2"), a.Interface.Links[0].LearnedAddress);
+        Assert.Equal(IPAddress.Parse("10.99.0.1"), b.Interface.Links[0].LearnedAddress);
+        Assert.Equal(0, b.Port.Delivered);
     }
 
     internal static async Task WaitForAsync(Func<bool> condition)

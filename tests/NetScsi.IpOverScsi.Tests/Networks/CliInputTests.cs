@@ -10,7 +10,7 @@ public sealed class CliInputTests
     [InlineData("the prefix length is missing", "--address", "10.99.0.1")]
     [InlineData("expected an IPv4 address", "--address", "fe80::1/64")]
     [InlineData("the MTU must be 68 to 65535", "--mtu", "70000")]
-    [InlineData("expected IP=URL", "--peer", "iscsi://127.0.0.1")]
+    [InlineData("expected IP=URL or URL", "--peer", "nonsense")]
     [InlineData("is not an IPv4 address", "--peer", "10.99.0=iscsi://127.0.0.1")]
     [InlineData("must start with 'iscsi://'", "--peer", "10.99.0.2=http://127.0.0.1")]
     [InlineData("expected drop, busy or task-set-full", "--queue-full", "never")]

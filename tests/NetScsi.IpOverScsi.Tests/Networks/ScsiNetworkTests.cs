@@ -49,6 +49,26 @@ public sealed class ScsiNetworkTests
     }
 
     [Fact]
+    public async Task PeersGivenOnlyTheirScsiAddress_FindEachOther_AndPing()
+    {
+        await using TestNetwork network = TestNetwork.Create();
+        string a = await network.AddHostAsync("a");
+        string b = await network.AddHostAsync("b");
+        await network.LinkAsync(a, "10.213.0.1/30", b, "10.213.0.2/30");
+        IpUpProcess ipA = await network.IpUpAsync(a, "scsi0", "--address", "10.99.0.1/24", "--listen", "10.213.0.1:3260", "--peer", "iscsi://10.213.0.2:3260");
+        IpUpProcess ipB = await network.IpUpAsync(b, "scsi0", "--address", "10.99.0.2/24", "--listen", "10.213.0.2:3260", "--peer", "iscsi://10.213.0.1:3260");
+        await ipA.WaitNeighboursUpAsync();
+        await ipB.WaitNeighboursUpAsync();
+
+        // The first echo request waits on the neighbour query and is lost; ping exits 0 when any reply came.
+        (await PingAsync(network, a, "10.99.0.2", count: 4)).AssertSuccess();
+        (await PingAsync(network, b, "10.99.0.1", count: 3)).AssertSuccess();
+
+        await ipA.WaitForAsync(p => p.Status()?.GetProperty("neighbours")[0].GetProperty("address").GetString() == "10.99.0.2", "A learned B's address");
+        Assert.True(ipB.Counter("counters", "queriesAnswered") >= 1);
+    }
+
+    [Fact]
     public async Task ThreeHostLine_TheMiddleHostIsAGatewayBetweenTwoScsiNetworks()
     {
         await using TestNetwork network = TestNetwork.Create();

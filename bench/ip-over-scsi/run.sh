@@ -25,8 +25,12 @@ cleanup() {
 trap cleanup EXIT
 
 gcc -O2 -pthread -o "$work/tunrelay" "$relay_source"
-dotnet build src/NetScsi.Cli -c Release -v q -nologo > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-netscsi="dotnet $(pwd)/src/NetScsi.Cli/bin/Release/net10.0/netscsi.dll"
+# NETSCSI_DLL: a netscsi.dll built beforehand (so a build elsewhere in the tree cannot collide with this run).
+if [ -z "${NETSCSI_DLL:-}" ]; then
+    dotnet build src/NetScsi.Cli -c Release -v q -nologo > "$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+    NETSCSI_DLL=$(pwd)/src/NetScsi.Cli/bin/Release/net10.0/netscsi.dll
+fi
+netscsi="dotnet $NETSCSI_DLL"
 
 ip netns add $A; ip netns add $B
 ip -n $A link set lo up; ip -n $B link set lo up

@@ -21,6 +21,9 @@ public sealed class NextHopResolver<TNeighbour>
 
     private const int MaxCached = 4096;
 
+    /// <summary>224.0.0.0: class D (multicast) and E, and the limited broadcast, from here up.</summary>
+    private const uint MulticastStart = 0xE000_0000;
+
     private readonly Dictionary<uint, TNeighbour> _neighbours = new();
     private readonly Dictionary<uint, (TNeighbour? Neighbour, uint NextHop, long Expires)> _cache = new();
     private readonly ConcurrentQueue<(uint Address, TNeighbour Neighbour)> _learned = new();
@@ -102,8 +105,11 @@ public sealed class NextHopResolver<TNeighbour>
             _routesExpire = now + (long)(CacheLifetime.TotalSeconds * _time.TimestampFrequency);
         }
         TNeighbour? neighbour = null;
-        if (KernelRouteTable.Lookup(_routes, destination) is not Ipv4Route route)
+        if (KernelRouteTable.Lookup(_routes, destination) is not Ipv4Route route
+            || destination >= MulticastStart
+            || (route.Gateway == 0 && route.Mask != uint.MaxValue && (destination | route.Mask) == uint.MaxValue))
         {
+            // No route, or multicast / broadcast (RFC 2143: no broadcast on a SCSI network): nobody to ask for it.
             nextHop = 0;
         }
         else if (route.Gateway != 0)

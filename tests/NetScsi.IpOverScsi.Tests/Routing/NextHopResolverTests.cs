@@ -46,6 +46,20 @@ public sealed class NextHopResolverTests
         Assert.Null(resolver.Resolve(A("10.99.1.255")));
     }
 
+    [Theory]
+    [InlineData("10.99.1.9", "10.99.1.9")]
+    [InlineData("10.99.1.255", "0.0.0.0")]
+    [InlineData("224.0.0.251", "0.0.0.0")]
+    [InlineData("255.255.255.255", "0.0.0.0")]
+    [InlineData("192.0.2.1", "0.0.0.0")]
+    public void Resolve_NamesTheNextHopToAskFor_NeverABroadcastOrMulticastOne(string destination, string nextHop)
+    {
+        var resolver = new NextHopResolver<string>(() => [new Ipv4Route(A("10.99.1.0"), A("255.255.255.0"), 0, 0), new Ipv4Route(A("224.0.0.0"), A("240.0.0.0"), 0, 0)]);
+
+        Assert.Null(resolver.Resolve(A(destination), out uint hop));
+        Assert.Equal(A(nextHop), hop);
+    }
+
     [Fact]
     public void Resolve_AfterTheCacheLifetime_SeesARouteChange()
     {

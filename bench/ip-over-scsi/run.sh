@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 relay_source=${1:-../shared/anchors/tunrelay.c}
+# RECEIVE_QUEUE: netscsi ip's --receive-queue (0: datagrams go to the TUN interface on the command's path).
+receive_queue=${RECEIVE_QUEUE:-1024}
 [ -f "$relay_source" ] || relay_source=/work/shared/anchors/tunrelay.c
 work=$(mktemp -d /tmp/netscsi-ipbench.XXXXXX)
 tag=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -55,7 +57,7 @@ measure() { # NAME DEST_ADDR [SERVER_NS]
     printf '%-28s rtt_p50_us=%s rtt_p99_us=%s tcp_MBps=%s (pings=%s)\n' "$name" "$p50" "$p99" "$mbps" "$n"
 }
 
-echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), netscsi ip --receive-queue $receive_queue"
 measure veth 10.213.0.2
 
 "$work/tunrelay" unix $A tra$tag $B trb$tag & pids+=($!)
@@ -66,9 +68,9 @@ measure tunrelay-unix 10.98.0.2
 kill "${pids[-1]}"; sleep 0.5
 
 ip netns exec $A $netscsi ip up scsi0 --address 10.99.0.1/24 --listen 10.213.0.1:3260 \
-    --peer 10.99.0.2=iscsi://10.213.0.2:3260/iqn.2026-11.org.netscsi:ip-10.99.0.2/0 --status-file "$work/a.json" --log-level warning > "$work/a.log" 2>&1 & pids+=($!)
+    --peer 10.99.0.2=iscsi://10.213.0.2:3260/iqn.2026-11.org.netscsi:ip-10.99.0.2/0 --status-file "$work/a.json" --receive-queue "$receive_queue" --log-level warning > "$work/a.log" 2>&1 & pids+=($!)
 ip netns exec $B $netscsi ip up scsi0 --address 10.99.0.2/24 --listen 10.213.0.2:3260 \
-    --peer 10.99.0.1=iscsi://10.213.0.1:3260/iqn.2026-11.org.netscsi:ip-10.99.0.1/0 --status-file "$work/b.json" --log-level warning > "$work/b.log" 2>&1 & pids+=($!)
+    --peer 10.99.0.1=iscsi://10.213.0.1:3260/iqn.2026-11.org.netscsi:ip-10.99.0.1/0 --status-file "$work/b.json" --receive-queue "$receive_queue" --log-level warning > "$work/b.log" 2>&1 & pids+=($!)
 for i in $(seq 100); do
     grep -q '"state": "up"' "$work/a.json" 2>/dev/null && grep -q '"state": "up"' "$work/b.json" 2>/dev/null && break
     sleep 0.2
@@ -81,9 +83,9 @@ ip link add vc$tag netns $B type veth peer name vd$tag netns $C
 ip -n $B link set vc$tag mtu 65535 up; ip -n $C link set vd$tag mtu 65535 up
 ip -n $B addr add 10.213.0.5/30 dev vc$tag; ip -n $C addr add 10.213.0.6/30 dev vd$tag
 ip netns exec $B $netscsi ip up scsi1 --address 10.99.2.1/24 --listen 10.213.0.5:3260 \
-    --peer 10.99.2.2=iscsi://10.213.0.6:3260/iqn.2026-11.org.netscsi:ip-10.99.2.2/0 --status-file "$work/b1.json" --log-level warning > "$work/b1.log" 2>&1 & pids+=($!)
+    --peer 10.99.2.2=iscsi://10.213.0.6:3260/iqn.2026-11.org.netscsi:ip-10.99.2.2/0 --status-file "$work/b1.json" --receive-queue "$receive_queue" --log-level warning > "$work/b1.log" 2>&1 & pids+=($!)
 ip netns exec $C $netscsi ip up scsi0 --address 10.99.2.2/24 --listen 10.213.0.6:3260 \
-    --peer 10.99.2.1=iscsi://10.213.0.5:3260/iqn.2026-11.org.netscsi:ip-10.99.2.1/0 --status-file "$work/c.json" --log-level warning > "$work/c.log" 2>&1 & pids+=($!)
+    --peer 10.99.2.1=iscsi://10.213.0.5:3260/iqn.2026-11.org.netscsi:ip-10.99.2.1/0 --status-file "$work/c.json" --receive-queue "$receive_queue" --log-level warning > "$work/c.log" 2>&1 & pids+=($!)
 for i in $(seq 100); do
     grep -q '"state": "up"' "$work/b1.json" 2>/dev/null && grep -q '"state": "up"' "$work/c.json" 2>/dev/null && break
     sleep 0.2

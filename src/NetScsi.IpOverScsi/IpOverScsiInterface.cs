@@ -26,7 +26,8 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
 {
     private readonly IDatagramPort _port;
     private readonly IscsiTargetServer _server;
-    private readonly MessageReceiveQueue _queue;
+    private readonly MessageReceiveQueue? _queue;
+    private readonly object _queryLock = new();
     private readonly CommunicationsLogicalUnit _unit;
     private readonly PeerLink[] _links;
     private readonly NextHopResolver<PeerLink> _resolver;
@@ -57,12 +58,14 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
     {
         _port = port;
         _logger = loggerFactory.CreateLogger("NetScsi.IpOverScsi");
-        _queue = new MessageReceiveQueue([CommunicationsLogicalUnitOptions.Ipv4Stream, NeighbourQuery.Stream], options.ReceiveQueueMessages, options.ReceiveQueueBytes);
+        _queue = options.ReceiveQueueMessages == 0
+            ? null
+            : new MessageReceiveQueue([CommunicationsLogicalUnitOptions.Ipv4Stream, NeighbourQuery.Stream], options.ReceiveQueueMessages, options.ReceiveQueueBytes);
         _localAddress = options.LocalAddress is null ? 0 : NextHopResolver<PeerLink>.ToHostOrder(options.LocalAddress);
         _localHardware = NeighbourQuery.HardwareAddressOf(options.TargetName);
         _queryBuffer = new byte[port.Mtu];
         _replyBuffer = new byte[port.Mtu];
-        _unit = new CommunicationsLogicalUnit(_queue, new CommunicationsLogicalUnitOptions
+        _unit = new CommunicationsLogicalUnit(_queue ?? (IMessageSink)new DirectSink(this), new CommunicationsLogicalUnitOptions
         {
             Identity = options.TargetName + "/" + port.Name,
             MaxMessageLength = port.Mtu,
@@ -102,8 +105,8 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
     /// <summary>The local communications device.</summary>
     public CommunicationsLogicalUnit Unit => _unit;
 
-    /// <summary>The receive queue between the communications device and the stack.</summary>
-    public MessageReceiveQueue ReceiveQueue => _queue;
+    /// <summary>The receive queue between the communications device and the stack (null: datagrams go straight to the port).</summary>
+    public MessageReceiveQueue? ReceiveQueue => _queue;
 
     /// <summary>One link per neighbour, in the order of <see cref="IpOverScsiOptions.Peers"/>.</summary>
     public IReadOnlyList<PeerLink> Links => _links;
@@ -147,7 +150,10 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
             {
                 link.Start();
             }
-            created._receive = created.ReceiveLoopAsync(created._stop.Token);
+            if (created._queue is not null)
+            {
+                created._receive = created.ReceiveLoopAsync(created._queue, created._stop.Token);
+            }
             created._transmitThread = new Thread(created.TransmitLoop)
             {
                 IsBackground = true,
@@ -313,7 +319,7 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
     }
 
     /// <summary>The SCSI → stack direction: the communications device's receive queue into the port.</summary>
-    private async Task ReceiveLoopAsync(CancellationToken stop)
+    private async Task ReceiveLoopAsync(MessageReceiveQueue queue, CancellationToken stop)
     {
         byte[] buffer = new byte[_port.Mtu];
         while (true)
@@ -321,27 +327,43 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
             MessageInfo message;
             try
             {
-                message = await _queue.ReceiveAsync(buffer, stop).ConfigureAwait(false);
+                message = await queue.ReceiveAsync(buffer, stop).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
             {
                 return;
             }
-            if (message.StreamSelection == NeighbourQuery.Stream)
-            {
-                OnNeighbourQuery(buffer.AsSpan(0, message.Length));
-                continue;
-            }
-            if (_port.TrySend(buffer.AsSpan(0, message.Length)))
-            {
-                Interlocked.Increment(ref _rxDatagrams);
-                Interlocked.Add(ref _rxBytes, message.Length);
-            }
-            else
-            {
-                Interlocked.Increment(ref _rxDropped);
-            }
+            Deliver(message.StreamSelection, buffer.AsSpan(0, message.Length));
         }
+    }
+
+    /// <summary>One received message: a neighbour query, or a datagram for the stack. False when the port refused it.</summary>
+    private bool Deliver(ushort stream, ReadOnlySpan<byte> message)
+    {
+        if (stream == NeighbourQuery.Stream)
+        {
+            lock (_queryLock)
+            {
+                OnNeighbourQuery(message);
+            }
+            return true;
+        }
+        if (_port.TrySend(message))
+        {
+            Interlocked.Increment(ref _rxDatagrams);
+            Interlocked.Add(ref _rxBytes, message.Length);
+            return true;
+        }
+        Interlocked.Increment(ref _rxDropped);
+        return false;
+    }
+
+    /// <summary>No receive queue: the communications device hands each datagram to the port on the command's path.</summary>
+    private sealed class DirectSink(IpOverScsiInterface owner) : IMessageSink
+    {
+        public bool AcceptsStream(ushort streamSelection) => streamSelection is CommunicationsLogicalUnitOptions.Ipv4Stream or NeighbourQuery.Stream;
+
+        public bool TryDeliver(ushort streamSelection, ReadOnlySpan<byte> message) => owner.Deliver(streamSelection, message);
     }
 
     /// <summary>Stops the loops, the links (logging out) and the target, then closes the port (the TUN interface goes away).</summary>
@@ -352,7 +374,7 @@ public sealed partial class IpOverScsiInterface : IAsyncDisposable
             return;
         }
         await _stop.CancelAsync().ConfigureAwait(false);
-        _queue.Close();
+        _queue?.Close();
         foreach (PeerLink link in _links)
         {
             await link.DisposeAsync().ConfigureAwait(false);

@@ -36,7 +36,11 @@ public sealed class IpOverScsiOptions
     /// <summary>What a SEND MESSAGE meets when the receive queue is full: dropped and counted (a NIC's way), BUSY or TASK SET FULL.</summary>
     public MessageQueueFullAction QueueFullAction { get; init; } = MessageQueueFullAction.DropAndCount;
 
-    /// <summary>Most datagrams waiting between the communications device and the local IP stack.</summary>
+    /// <summary>
+    /// Most datagrams waiting between the communications device and the local IP stack; 0: no queue, each SEND
+    /// MESSAGE writes its datagram into the port on the command's own path (one thread hop less per datagram; the
+    /// stack's own backlog is then the only queue, and a port that refuses counts as a full queue).
+    /// </summary>
     public int ReceiveQueueMessages { get; init; } = 1024;
 
     /// <summary>Most datagram bytes waiting there.</summary>

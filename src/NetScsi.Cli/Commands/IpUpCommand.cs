@@ -76,7 +76,7 @@ internal sealed class IpUpCommand
 
     private readonly Option<int?> _receiveQueue = new("--receive-queue")
     {
-        Description = "Datagrams the receive queue holds [default: 1024]",
+        Description = "Datagrams the receive queue holds; 0: no queue, each datagram goes to the interface on the command's path [default: 1024]",
         HelpName = "N",
     };
 
@@ -204,9 +204,9 @@ internal sealed class IpUpCommand
         };
 
         int receiveQueue = parseResult.GetValue(_receiveQueue) ?? 1024;
-        if (receiveQueue is < 1 or > 65536)
+        if (receiveQueue is < 0 or > 65536)
         {
-            throw CliException.Usage("--receive-queue: expected 1..65536");
+            throw CliException.Usage("--receive-queue: expected 0..65536");
         }
         int maxInFlight = parseResult.GetValue(_maxInFlight) ?? 64;
         if (maxInFlight is < 1 or > 1024)

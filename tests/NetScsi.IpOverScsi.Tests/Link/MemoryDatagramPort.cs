@@ -45,8 +45,15 @@ internal sealed class MemoryDatagramPort : IDatagramPort
         }
     }
 
+    /// <summary>While set, <see cref="TrySend"/> refuses at once (a stack whose backlog is full).</summary>
+    public bool Refuses { get; set; }
+
     public bool TrySend(ReadOnlySpan<byte> datagram)
     {
+        if (Refuses)
+        {
+            return false;
+        }
         StackTakes.Wait();
         return _toStack.Writer.TryWrite(datagram.ToArray());
     }

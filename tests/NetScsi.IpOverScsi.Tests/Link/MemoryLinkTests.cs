@@ -81,6 +81,27 @@ public sealed class MemoryLinkTests
     }
 
     [Fact]
+    public async Task WithoutAReceiveQueue_DatagramsGoStraightToThePort_AndARefusingPortIsAFullQueue()
+    {
+        var moverA = new InMemoryDataMover("a");
+        var moverB = new InMemoryDataMover("b");
+        await using Host b = await StartAsync("10.99.0.2", moverB, [], queueFull: MessageQueueFullAction.Busy, receiveQueue: 0);
+        await using Host a = await StartAsync("10.99.0.1", moverA, [Peer("10.99.0.2", moverB)]);
+        Assert.True(await a.Interface.WaitLinksUpAsync(s_timeout));
+        Assert.Null(b.Interface.ReceiveQueue);
+
+        byte[] datagram = MemoryDatagramPort.Ipv4("10.99.0.1", "10.99.0.2", 30000);
+        a.Port.Transmit(datagram);
+        Assert.Equal(datagram, await b.Port.NextDeliveredAsync(s_timeout));
+
+        b.Port.Refuses = true;
+        a.Port.Transmit(MemoryDatagramPort.Ipv4("10.99.0.1", "10.99.0.2", 100, seed: 9));
+        await WaitForAsync(() => a.Interface.Links[0].Counters.Busy == 1);
+        Assert.Equal(1, b.Interface.Counters.ReceiveDropped);
+        Assert.Equal(1, b.Interface.Unit.Counters.QueueFullRefusals);
+    }
+
+    [Fact]
     public async Task Datagram_BeyondAGateway_GoesToTheGatewayNeighbour()
     {
         var moverA = new InMemoryDataMover("a");
@@ -164,7 +185,7 @@ public sealed class MemoryLinkTests
         PeerCounters counters = a.Interface.Links[0].Counters;
         Assert.True(counters.Busy > 0, $"no BUSY: {counters}");
         Assert.Equal(counters.Busy, b.Interface.Unit.Counters.QueueFullRefusals);
-        Assert.True(b.Interface.ReceiveQueue.Count <= 4);
+        Assert.True(b.Interface.ReceiveQueue!.Count <= 4);
         // At most the queue plus the one datagram the stalled loop holds were taken.
         Assert.True(counters.Sent <= 5, $"{counters}");
         b.Port.StackTakes.Set();

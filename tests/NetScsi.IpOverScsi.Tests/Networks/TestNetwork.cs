@@ -49,6 +49,28 @@ internal sealed class TestNetwork : IAsyncDisposable
         await ExecAsync(nsB, "ip", "link", "set", b, "up").AssertSuccessAsync();
     }
 
+    /// <summary>A bus shared by several hosts: a namespace holding a bridge that each attached host's veth joins.</summary>
+    public async Task<string> AddBusAsync(string name)
+    {
+        string ns = await AddHostAsync(name);
+        await ExecAsync(ns, "ip", "link", "add", "br0", "type", "bridge").AssertSuccessAsync();
+        await ExecAsync(ns, "ip", "link", "set", "br0", "up").AssertSuccessAsync();
+        return ns;
+    }
+
+    /// <summary>Joins a host to a bus with an address (A.B.C.D/P) on its end.</summary>
+    public async Task AttachAsync(string bus, string host, string address)
+    {
+        int n = _links++;
+        string h = $"v{_tag}{n}h";
+        string b = $"v{_tag}{n}b";
+        await ProcessRunner.RunAsync("ip", "link", "add", h, "netns", host, "type", "veth", "peer", "name", b, "netns", bus).AssertSuccessAsync();
+        await ExecAsync(bus, "ip", "link", "set", b, "master", "br0").AssertSuccessAsync();
+        await ExecAsync(bus, "ip", "link", "set", b, "up").AssertSuccessAsync();
+        await ExecAsync(host, "ip", "addr", "add", address, "dev", h).AssertSuccessAsync();
+        await ExecAsync(host, "ip", "link", "set", h, "up").AssertSuccessAsync();
+    }
+
     /// <summary>Runs a command in a host.</summary>
     public Task<CommandResult> ExecAsync(string ns, string file, params string[] arguments) =>
         ProcessRunner.RunAsync(ProcessRunner.DefaultTimeout, null, "ip", ["netns", "exec", ns, file, .. arguments]);

@@ -44,7 +44,24 @@ public sealed class ScsiNetworkTests
         Assert.True(data.AsSpan().SequenceEqual(received), "the stream arrived altered");
         await ipA.WaitForAsync(p => p.Counter("counters", "txBytes") >= data.Length, "A's interface counted the stream");
         await ipB.WaitForAsync(p => p.Counter("device", "deliveredBytes") >= data.Length, "B's communications device counted the stream");
+
+        string statusDirectory = Path.GetDirectoryName(ipA.StatusFile)!;
+        CommandResult show = await ProcessRunner.RunAsync(ProcessRunner.Dotnet, "exec", ProcessRunner.NetScsiDll, "ip", "show", "--status-dir", statusDirectory);
+        show.AssertSuccess();
+        Assert.Contains("scsi0: 10.99.0.1/24 mtu 65535", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("neighbour 10.99.0.2 up 10.213.0.2:3260 iqn.2026-11.org.netscsi:ip-10.99.0.2 LUN 0", show.Stdout, StringComparison.Ordinal);
+        Assert.Contains("neighbour 10.99.0.1 up 10.213.0.1:3260 iqn.2026-11.org.netscsi:ip-10.99.0.1 LUN 0", show.Stdout, StringComparison.Ordinal);
+        CommandResult json = await ProcessRunner.RunAsync(ProcessRunner.Dotnet, "exec", ProcessRunner.NetScsiDll, "ip", "show", "--json", "--status-dir", statusDirectory);
+        using (var document = System.Text.Json.JsonDocument.Parse(json.AssertSuccess().Stdout))
+        {
+            Assert.Equal(2, document.RootElement.GetArrayLength());
+        }
+        CommandResult missing = await ProcessRunner.RunAsync(ProcessRunner.Dotnet, "exec", ProcessRunner.NetScsiDll, "ip", "show", "nosuch0", "--status-dir", statusDirectory);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("no interface 'nosuch0' is up", missing.Stderr, StringComparison.Ordinal);
+
         Assert.Equal(0, await ipA.StopAsync());
+        Assert.False(File.Exists(ipA.StatusFile), "ip up removes its state file when it stops");
         Assert.NotEqual(0, (await network.ExecAsync(a, "ip", "link", "show", "scsi0")).ExitCode);
     }
 

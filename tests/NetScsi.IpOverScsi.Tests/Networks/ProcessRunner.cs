@@ -93,11 +93,11 @@ internal static partial class ProcessRunner
         {
             missing.Append(" /dev/net/tun (modprobe tun);");
         }
-        foreach (string tool in new[] { "ip", "ping", "python3" })
+        foreach (string tool in new[] { "ip", "ping", "python3", "iperf3" })
         {
             if (!OnPath(tool))
             {
-                missing.Append($" {tool} (apt-get install -y iproute2 iputils-ping python3);");
+                missing.Append($" {tool} (apt-get install -y iproute2 iputils-ping python3 iperf3);");
             }
         }
         Assert.True(missing.Length == 0, "These tests build networks in namespaces and need:" + missing);

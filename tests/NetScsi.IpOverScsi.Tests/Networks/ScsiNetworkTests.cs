@@ -66,6 +66,62 @@ public sealed class ScsiNetworkTests
     }
 
     [Fact]
+    public async Task TwoHosts_Largest64KiBUdpDatagramsEchoWhole_AndAnIperf3TcpRunCompletes()
+    {
+        await using TestNetwork network = TestNetwork.Create();
+        string a = await network.AddHostAsync("a");
+        string b = await network.AddHostAsync("b");
+        await network.LinkAsync(a, "10.213.0.1/30", b, "10.213.0.2/30");
+        IpUpProcess ipA = await network.IpUpAsync(a, "scsi0", "--address", "10.99.0.1/24", "--listen", "10.213.0.1:3260", "--peer", "10.99.0.2=" + Url("10.213.0.2", "10.99.0.2"));
+        IpUpProcess ipB = await network.IpUpAsync(b, "scsi0", "--address", "10.99.0.2/24", "--listen", "10.213.0.2:3260", "--peer", "10.99.0.1=" + Url("10.213.0.1", "10.99.0.1"));
+        await ipA.WaitNeighboursUpAsync();
+        await ipB.WaitNeighboursUpAsync();
+
+        // 65507 bytes: the largest UDP payload of an IPv4 datagram (65535 - 20 - 8), one SEND MESSAGE(10) each way.
+        const string Echo = """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("10.99.0.2", 7007))
+            s.settimeout(30)
+            for i in range(5):
+                data, peer = s.recvfrom(65535)
+                s.sendto(data, peer)
+            """;
+        const string Send = """
+            import random, socket, sys, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(2)
+            ok = 0
+            for i in range(5):
+                payload = random.Random(i).randbytes(65507)
+                for attempt in range(20):
+                    s.sendto(payload, ("10.99.0.2", 7007))
+                    try:
+                        back, _ = s.recvfrom(65535)
+                    except socket.timeout:
+                        continue
+                    if back != payload:
+                        sys.exit(f"datagram {i} came back altered ({len(back)} bytes)")
+                    ok += 1
+                    break
+            print(ok)
+            """;
+        Task<CommandResult> echo = network.ExecAsync(b, "python3", "-c", Echo);
+        CommandResult sent = (await network.ExecAsync(a, "python3", "-c", Send)).AssertSuccess();
+        Assert.Equal("5", sent.Stdout.Trim());
+        (await echo).AssertSuccess();
+
+        Task<CommandResult> server = network.ExecAsync(b, "iperf3", "-s", "-1", "-B", "10.99.0.2");
+        await Task.Delay(500);
+        CommandResult client = (await network.ExecAsync(a, "iperf3", "-c", "10.99.0.2", "-t", "2", "-J")).AssertSuccess();
+        (await server).AssertSuccess();
+        using var report = System.Text.Json.JsonDocument.Parse(client.Stdout);
+        double received = report.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bytes").GetDouble();
+        Assert.True(received > 1 << 20, $"iperf3 moved only {received} bytes");
+        await ipB.WaitForAsync(p => p.Counter("device", "deliveredBytes") >= (long)received, "B's device took the iperf3 stream");
+    }
+
+    [Fact]
     public async Task PeersGivenOnlyTheirScsiAddress_FindEachOther_AndPing()
     {
         await using TestNetwork network = TestNetwork.Create();

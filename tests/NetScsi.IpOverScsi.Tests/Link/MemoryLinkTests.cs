@@ -159,7 +159,7 @@ public sealed class MemoryLinkTests
         Assert.Equal(fits, await b.Port.NextDeliveredAsync(s_timeout));
         Assert.Equal(1, b.Interface.Unit.Counters.LengthRefusals);
         await WaitForAsync(() => a.Interface.Links[0].Counters.Rejected == 1);
-        Assert.Equal(1, a.Interface.Links[0].Counters.Sent);
+        await WaitForAsync(() => a.Interface.Links[0].Counters.Sent == 1);
     }
 
     [Fact]
@@ -189,6 +189,28 @@ public sealed class MemoryLinkTests
         // At most the queue plus the one datagram the stalled loop holds were taken.
         Assert.True(counters.Sent <= 5, $"{counters}");
         b.Port.StackTakes.Set();
+    }
+
+    [Fact]
+    public async Task OnePeerDown_TrafficToTheOthersKeepsFlowing()
+    {
+        var moverA = new InMemoryDataMover("a");
+        var moverB = new InMemoryDataMover("b");
+        var nowhere = new InMemoryDataMover("nowhere");
+        await using Host b = await StartAsync("10.99.0.2", moverB, []);
+        await using Host a = await StartAsync("10.99.0.1", moverA, [Peer("10.99.0.3", nowhere), Peer("10.99.0.2", moverB)]);
+        Assert.True(await a.Interface.Links[1].WaitUpAsync(s_timeout));
+
+        for (int i = 0; i < 20; i++)
+        {
+            a.Port.Transmit(MemoryDatagramPort.Ipv4("10.99.0.1", "10.99.0.3", 1000, seed: i));
+            byte[] datagram = MemoryDatagramPort.Ipv4("10.99.0.1", "10.99.0.2", 1000, seed: 100 + i);
+            a.Port.Transmit(datagram);
+            Assert.Equal(datagram, await b.Port.NextDeliveredAsync(s_timeout));
+        }
+
+        Assert.Equal(20, a.Interface.Links[0].Counters.DroppedDown);
+        await WaitForAsync(() => a.Interface.Links[1].Counters.Sent == 20);
     }
 
     [Fact]

@@ -1,9 +1,37 @@
 #!/usr/bin/env bash
-# The project's whole test run: unit and functional tests (xunit), then the interop run of
-# libiscsi's conformance suite against a freshly started target. Prints a closing
+# The project's whole test run: set-up, unit and functional tests (xunit), libiscsi's conformance suite
+# against a freshly started target, and the Linux kernel initiator in a VM. Prints a closing
 # "N passed, N failed" line and exits non-zero on any failure.
+#
+# Set-up: the real peers come from Debian packages. Run as root, the script installs what is missing
+# (and says what); as another user it names what is missing and fails. Nothing is skipped silently:
+#   NETSCSI_SKIP_KERNEL=1   do not boot the kernel initiator VM (a line says it was skipped)
 set -uo pipefail
 cd "$(dirname "$0")"
+
+# Debian packages the tests use, by the command that proves each is there.
+declare -A packages=(
+    [iscsi-test-cu]=libiscsi-bin [iscsi-ls]=libiscsi-bin [qemu-img]=qemu-utils [tgtd]=tgt
+    [sg_inq]=sg3-utils [python3]=python3 [systemd-analyze]=systemd [curl]=curl
+    [ip]=iproute2 [ping]=iputils-ping [iperf3]=iperf3
+)
+# qemu-block-extra has no command of its own: its iSCSI block driver is a file.
+missing=()
+for command in "${!packages[@]}"; do
+    command -v "$command" >/dev/null || missing+=("${packages[$command]}")
+done
+ls /usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so >/dev/null 2>&1 || missing+=(qemu-block-extra)
+if [ "${#missing[@]}" -gt 0 ]; then
+    mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "test.sh: missing Debian packages: ${missing[*]} (run as root to install them, or apt-get install -y ${missing[*]})" >&2
+        exit 2
+    fi
+    echo "test.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >/tmp/netscsi-apt.log 2>&1 \
+        || { echo "test.sh: apt-get install failed; see /tmp/netscsi-apt.log" >&2; tail -20 /tmp/netscsi-apt.log >&2; exit 2; }
+fi
 
 results=$(mktemp -d /tmp/netscsi-tests.XXXXXX)
 status=0
@@ -15,11 +43,45 @@ dotnet test NetScsi.slnx -c Release --logger "trx" --results-directory "$results
 max_failed=$(cat tests/interop/max-failed 2>/dev/null || echo 0)
 tests/interop/libiscsi-conformance.sh --max-failed "$max_failed" --out "$results/conformance.txt" || status=1
 
+# Packaging: the .NET tool and the self-contained single-file binary, installed and run.
+package_passed=0
+if tests/interop/package.sh >"$results/package.log" 2>&1; then
+    package_passed=1
+    echo "packaging: PASS (tool package and single-file binary serve a LUN iscsi-ls lists)"
+else
+    status=1
+    echo "packaging: FAIL (log: $results/package.log)"
+    tail -5 "$results/package.log"
+fi
+
+# The Linux kernel initiator (open-iscsi + iscsi_tcp in a QEMU VM; ../shared/tools/kernel-initiator): plain and
+# with CRC32C digests + mutual CHAP. Takes 4-10 minutes under software emulation.
+kernel_passed=0
+if [ "${NETSCSI_SKIP_KERNEL:-0}" = 1 ]; then
+    echo "kernel initiator: SKIPPED (NETSCSI_SKIP_KERNEL=1)"
+elif [ ! -x ../shared/tools/kernel-initiator/run.sh ] && [ -z "${NETSCSI_KERNEL_HARNESS:-}" ]; then
+    echo "kernel initiator: SKIPPED (no harness at ../shared/tools/kernel-initiator; set NETSCSI_KERNEL_HARNESS)"
+elif [ "$(id -u)" -ne 0 ]; then
+    echo "kernel initiator: SKIPPED (the VM harness needs root)"
+else
+    for mode in plain mutual-digests; do
+        if tests/interop/kernel-initiator.sh --only "$mode" >"$results/kernel-$mode.log" 2>&1; then
+            kernel_passed=$((kernel_passed + 1))
+            echo "kernel initiator ($mode): PASS $(grep -m1 '^throughput:' "$results/kernel-$mode.log")"
+        else
+            status=1
+            echo "kernel initiator ($mode): FAIL (log: $results/kernel-$mode.log)"
+            grep -E 'KERNEL-INITIATOR|FAIL' "$results/kernel-$mode.log" | tail -5
+        fi
+    done
+fi
+
 passed=$(grep -ho 'outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
 failed=$(grep -ho 'outcome="Failed"' "$results"/*.trx 2>/dev/null | wc -l)
 if [ -f "$results/conformance.txt" ]; then
     passed=$((passed + $(awk '/^TOTAL/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed=/) { sub(/passed=/, "", $i); print $i } }' "$results/conformance.txt")))
 fi
+passed=$((passed + kernel_passed + package_passed))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -5,7 +5,6 @@ using System.Text;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Commands;
-using NetScsi.Transport;
 
 namespace NetScsi.Benchmarks;
 

@@ -5,7 +5,6 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Scsi.Commands;
-using NetScsi.Transport;
 
 namespace NetScsi.Benchmarks;
 

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using NetScsi.Iscsi.Initiator;
-using NetScsi.Transport.InMemory;
 
 namespace NetScsi.Benchmarks;
 

@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.InMemory;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Benchmarks;
 

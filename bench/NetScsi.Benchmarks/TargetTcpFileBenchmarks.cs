@@ -1,12 +1,12 @@
 using System.Net;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
-using NetScsi.Transport.Tcp;
 using NetScsi.Transport;
-using NetScsi.Iscsi.Configuration;
+using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Benchmarks;
 

@@ -2,12 +2,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.Tcp;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Interop.Tests;
 

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
-using System.Net;
 using NetScsi.Iscsi.Initiator;
-using Xunit.Abstractions;
 using NetScsi.Transport.Tcp;
+using Xunit.Abstractions;
 
 namespace NetScsi.Interop.Tests;
 

@@ -47,7 +47,11 @@ internal sealed class NetScsiTargetProcess : IAsyncDisposable
 
     /// <summary>Starts <c>netscsi target serve</c> with the given arguments (after <c>target serve</c>),
     /// waits for the <c>portal 127.0.0.1:N</c> banner line, then until the port accepts TCP.</summary>
-    public static async Task<NetScsiTargetProcess> StartAsync(string workingDirectory, params string[] serveArguments)
+    public static Task<NetScsiTargetProcess> StartAsync(string workingDirectory, params string[] serveArguments) =>
+        StartAsync(workingDirectory, null, serveArguments);
+
+    /// <summary>As <see cref="StartAsync(string, string[])"/>, with extra environment variables for the process.</summary>
+    public static async Task<NetScsiTargetProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] serveArguments)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "netscsi.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference src/NetScsi.Cli");
@@ -62,6 +66,10 @@ internal sealed class NetScsiTargetProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
         string[] arguments = ["exec", dll, "target", "serve", .. serveArguments];
         foreach (string argument in arguments)
         {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Net;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Commands;

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the Linux kernel initiator (open-iscsi + iscsi_tcp in a QEMU VM, ../shared/tools/kernel-initiator)
-# against a freshly started NetScsi target, in five configurations: plain, CRC32C header and data
-# digests, one-way CHAP, mutual CHAP, and acl (three LUNs masked per initiator: node-a → LUN 0,
+# against a freshly started NetScsi target, in six configurations: plain, CRC32C header and data
+# digests, one-way CHAP, mutual CHAP, digests with mutual CHAP, and acl (three LUNs masked per initiator: node-a → LUN 0,
 # node-b → LUN 1, node-c → LUN 2; the guest logs in as node-a). Prints each verdict and the dd throughput line; exits non-zero if
-# any run fails. Slow (1-4 minutes a run under software emulation), so not part of ./test.sh.
+# any run fails. Slow (1-4 minutes a run under software emulation); ./test.sh runs plain and mutual-digests.
 #
-#   tests/interop/kernel-initiator.sh [--only plain|digests|chap|mutual|acl]
+#   tests/interop/kernel-initiator.sh [--only plain|digests|chap|mutual|mutual-digests|acl]
 # Kernel error handling (aborts, target restart): tests/interop/kernel-error-handling.sh.
 set -uo pipefail
 
@@ -55,6 +55,7 @@ run digests NETSCSI_DIGEST=CRC32C
 start_target --chap kuser:kernel-secret-1 --mutual-chap ktarget:target-secret-2 || exit 1
 run chap NETSCSI_CHAP_USER=kuser NETSCSI_CHAP_PASS=kernel-secret-1
 run mutual NETSCSI_CHAP_USER=kuser NETSCSI_CHAP_PASS=kernel-secret-1 NETSCSI_CHAP_USER_IN=ktarget NETSCSI_CHAP_PASS_IN=target-secret-2
+run mutual-digests NETSCSI_DIGEST=CRC32C NETSCSI_CHAP_USER=kuser NETSCSI_CHAP_PASS=kernel-secret-1 NETSCSI_CHAP_USER_IN=ktarget NETSCSI_CHAP_PASS_IN=target-secret-2
 if [ -z "$only" ] || [ "$only" = acl ]; then
     node=iqn.2026-11.test.netscsi:node
     start_target --lun "file:$work/lun1.img,size=1G" --lun "file:$work/lun2.img,size=1G" \

@@ -4,6 +4,7 @@ using System.Globalization;
 using NetScsi.Cli.Bench;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Parsing;
 using NetScsi.Iscsi.Initiator;
 
@@ -177,36 +178,15 @@ internal sealed class BenchCommand
         double Us(double ticks) => Math.Round(LatencyHistogram.TicksToMicroseconds(ticks), 1);
         if (json)
         {
-            await Output.WriteJsonAsync(_context, w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("pattern", BenchPatterns.Name(pattern));
-                w.WriteNumber("block_size", ioBytes);
-                w.WriteNumber("queue_depth", queueDepth);
-                w.WriteNumber("sessions", sessions);
-                w.WriteString("buffers", pooledReads ? "pooled" : "fixed");
-                w.WriteNumber("seconds", Math.Round(result.Elapsed.TotalSeconds, 3));
-                w.WriteNumber("ios", result.Ios);
-                w.WriteNumber("read_ios", result.ReadIos);
-                w.WriteNumber("write_ios", result.WriteIos);
-                w.WriteNumber("iops", Math.Round(result.Iops, 1));
-                w.WriteNumber("mb_per_s", Math.Round(result.MegabytesPerSecond, 2));
-                w.WriteNumber("mib_per_s", Math.Round(result.MebibytesPerSecond, 2));
-                w.WriteStartObject("latency_us");
-                w.WriteNumber("min", Us(latency.Count == 0 ? 0 : latency.Min));
-                w.WriteNumber("mean", Us(latency.Count == 0 ? 0 : latency.Sum / latency.Count));
-                w.WriteNumber("p50", Us(latency.Percentile(50)));
-                w.WriteNumber("p99", Us(latency.Percentile(99)));
-                w.WriteNumber("p99_9", Us(latency.Percentile(99.9)));
-                w.WriteNumber("max", Us(latency.Max));
-                w.WriteEndObject();
-                w.WriteStartObject("cpu");
-                w.WriteNumber("user_percent", Math.Round(result.UserCpuPercent, 1));
-                w.WriteNumber("system_percent", Math.Round(result.SystemCpuPercent, 1));
-                w.WriteNumber("us_per_io", Math.Round(result.CpuMicrosecondsPerIo, 2));
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }).ConfigureAwait(false);
+            await Output.WriteJsonAsync(_context, new BenchJson(
+                BenchPatterns.Name(pattern), ioBytes, queueDepth, sessions, pooledReads ? "pooled" : "fixed",
+                Math.Round(result.Elapsed.TotalSeconds, 3), result.Ios, result.ReadIos, result.WriteIos,
+                Math.Round(result.Iops, 1), Math.Round(result.MegabytesPerSecond, 2), Math.Round(result.MebibytesPerSecond, 2),
+                new BenchLatencyJson(
+                    Us(latency.Count == 0 ? 0 : latency.Min), Us(latency.Count == 0 ? 0 : latency.Sum / latency.Count),
+                    Us(latency.Percentile(50)), Us(latency.Percentile(99)), Us(latency.Percentile(99.9)), Us(latency.Max)),
+                new BenchCpuJson(Math.Round(result.UserCpuPercent, 1), Math.Round(result.SystemCpuPercent, 1), Math.Round(result.CpuMicrosecondsPerIo, 2))),
+                CliOutputJsonContext.Default.BenchJson).ConfigureAwait(false);
             return;
         }
 

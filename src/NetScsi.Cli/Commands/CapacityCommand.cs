@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 
 namespace NetScsi.Cli.Commands;
 
@@ -42,19 +43,10 @@ internal sealed class CapacityCommand
         ulong bytes = capacity.BlockCount * (ulong)capacity.BlockSize;
         if (parseResult.GetValue(_json))
         {
-            await Output.WriteJsonAsync(_context, w =>
-            {
-                w.WriteStartObject();
-                w.WriteNumber("lun", target.Lun);
-                w.WriteNumber("blocks", capacity.BlockCount);
-                w.WriteNumber("block_size", capacity.BlockSize);
-                w.WriteNumber("size_bytes", bytes);
-                w.WriteBoolean("thin_provisioned", provisioning.Thin);
-                w.WriteBoolean("unmapped_reads_zero", provisioning.UnmappedReadsZero);
-                w.WriteBoolean("unmap", provisioning.Unmap);
-                w.WriteBoolean("write_same_unmap", provisioning.WriteSame16Unmap);
-                w.WriteEndObject();
-            }).ConfigureAwait(false);
+            await Output.WriteJsonAsync(_context, new CapacityJson(
+                target.Lun, capacity.BlockCount, capacity.BlockSize, bytes, provisioning.Thin, provisioning.UnmappedReadsZero,
+                provisioning.Unmap, provisioning.WriteSame16Unmap),
+                CliOutputJsonContext.Default.CapacityJson).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 

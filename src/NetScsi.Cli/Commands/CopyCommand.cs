@@ -4,6 +4,7 @@ using System.Globalization;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Copy;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Parsing;
 using Spectre.Console;
 
@@ -112,26 +113,16 @@ internal sealed class CopyCommand
         double seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);
         if (json)
         {
-            await Output.WriteJsonAsync(_context, w =>
+            var byMethod = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var (method, bytes) in result.ZeroBytesByMethod)
             {
-                w.WriteStartObject();
-                w.WriteString("source", source.Name);
-                w.WriteString("destination", destination.Name);
-                w.WriteNumber("bytes", result.Bytes);
-                w.WriteNumber("data_bytes", result.DataBytes);
-                w.WriteNumber("zero_bytes", result.ZeroBytes);
-                w.WriteStartObject("zero_bytes_by_method");
-                foreach (var (method, bytes) in result.ZeroBytesByMethod)
-                {
-                    w.WriteNumber(MethodName(method), bytes);
-                }
+                byMethod[MethodName(method)] = bytes;
+            }
 
-                w.WriteEndObject();
-                w.WriteNumber("seconds", Math.Round(seconds, 3));
-                w.WriteNumber("mb_per_s", Math.Round(result.Bytes / seconds / 1e6, 2));
-                w.WriteBoolean("verified", result.Verified);
-                w.WriteEndObject();
-            }).ConfigureAwait(false);
+            await Output.WriteJsonAsync(_context, new CopyJson(
+                source.Name, destination.Name, result.Bytes, result.DataBytes, result.ZeroBytes, byMethod,
+                Math.Round(seconds, 3), Math.Round(result.Bytes / seconds / 1e6, 2), result.Verified),
+                CliOutputJsonContext.Default.CopyJson).ConfigureAwait(false);
         }
         else
         {

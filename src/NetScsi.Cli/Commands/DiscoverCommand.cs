@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Nodes;
 using NetScsi.Cli.Parsing;
 using Spectre.Console;
@@ -73,48 +74,11 @@ internal sealed class DiscoverCommand
 
         if (parseResult.GetValue(_json))
         {
-            await Output.WriteJsonAsync(_context, w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("portal", portal.Portal);
-                w.WriteStartArray("targets");
-                foreach (var target in targets)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("target", target.TargetName);
-                    w.WriteStartArray("portals");
-                    foreach (var p in target.Portals)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("address", p.Address);
-                        w.WriteString("host", p.Host);
-                        w.WriteNumber("port", p.Port);
-                        if (p.PortalGroupTag is ushort tag)
-                        {
-                            w.WriteNumber("tpgt", tag);
-                        }
-                        else
-                        {
-                            w.WriteNull("tpgt");
-                        }
-
-                        w.WriteEndObject();
-                    }
-
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                if (saved.Count > 0)
-                {
-                    w.WriteStartArray("saved");
-                    saved.ForEach(w.WriteStringValue);
-                    w.WriteEndArray();
-                }
-
-                w.WriteEndObject();
-            }).ConfigureAwait(false);
+            await Output.WriteJsonAsync(_context, new DiscoverJson(
+                portal.Portal,
+                targets.Select(t => new DiscoveredTargetJson(t.TargetName, t.Portals.Select(p => new DiscoveredPortalJson(p.Address, p.Host, p.Port, p.PortalGroupTag)).ToList())).ToList(),
+                saved.Count > 0 ? saved : null),
+                CliOutputJsonContext.Default.DiscoverJson).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 
 namespace NetScsi.Cli.Commands;
 
@@ -47,37 +48,10 @@ internal sealed class InquiryCommand
         bool cmdQue = inquiry.Raw.Length > 7 && (inquiry.Raw[7] & 0x02) != 0;
         if (parseResult.GetValue(_json))
         {
-            await Output.WriteJsonAsync(_context, w =>
-            {
-                w.WriteStartObject();
-                w.WriteNumber("lun", target.Lun);
-                w.WriteNumber("peripheral_qualifier", qualifier);
-                w.WriteString("type", Output.DeviceType(inquiry.PeripheralDeviceType));
-                w.WriteNumber("type_code", inquiry.PeripheralDeviceType);
-                w.WriteString("vendor", inquiry.VendorId);
-                w.WriteString("product", inquiry.ProductId);
-                w.WriteString("revision", inquiry.ProductRevision);
-                w.WriteNumber("version", version);
-                w.WriteBoolean("removable", removable);
-                w.WriteBoolean("cmd_que", cmdQue);
-                if (serial is null)
-                {
-                    w.WriteNull("serial");
-                }
-                else
-                {
-                    w.WriteString("serial", serial);
-                }
-
-                w.WriteStartArray("designators");
-                foreach (var d in designators)
-                {
-                    w.WriteStringValue(d);
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }).ConfigureAwait(false);
+            await Output.WriteJsonAsync(_context, new InquiryJson(
+                target.Lun, qualifier, Output.DeviceType(inquiry.PeripheralDeviceType), inquiry.PeripheralDeviceType,
+                inquiry.VendorId, inquiry.ProductId, inquiry.ProductRevision, version, removable, cmdQue, serial, designators),
+                CliOutputJsonContext.Default.InquiryJson).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Iscsi.Initiator;
 using Spectre.Console;
 
@@ -61,43 +62,11 @@ internal sealed class LsCommand
 
         if (parseResult.GetValue(_json))
         {
-            await Output.WriteJsonAsync(_context, w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("portal", target.Portal);
-                w.WriteString("target", target.TargetName);
-                w.WriteStartArray("luns");
-                foreach (var info in infos)
-                {
-                    w.WriteStartObject();
-                    w.WriteNumber("lun", info.Lun);
-                    w.WriteString("type", Output.DeviceType(info.Inquiry!.PeripheralDeviceType));
-                    w.WriteNumber("type_code", info.Inquiry.PeripheralDeviceType);
-                    if (info.Capacity is { } c)
-                    {
-                        w.WriteNumber("size_bytes", c.BlockCount * (ulong)c.BlockSize);
-                        w.WriteNumber("blocks", c.BlockCount);
-                        w.WriteNumber("block_size", c.BlockSize);
-                    }
-                    else
-                    {
-                        w.WriteNull("size_bytes");
-                    }
-
-                    w.WriteString("vendor", info.Inquiry.VendorId);
-                    w.WriteString("product", info.Inquiry.ProductId);
-                    w.WriteString("revision", info.Inquiry.ProductRevision);
-                    if (info.Error is not null)
-                    {
-                        w.WriteString("error", info.Error);
-                    }
-
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }).ConfigureAwait(false);
+            await Output.WriteJsonAsync(_context, new LsJson(target.Portal, target.TargetName, infos.ConvertAll(info => new LsLunJson(
+                info.Lun, Output.DeviceType(info.Inquiry!.PeripheralDeviceType), info.Inquiry.PeripheralDeviceType,
+                info.Capacity is { } c ? c.BlockCount * (ulong)c.BlockSize : null, info.Capacity?.BlockCount, info.Capacity?.BlockSize,
+                info.Inquiry.VendorId, info.Inquiry.ProductId, info.Inquiry.ProductRevision, info.Error))),
+                CliOutputJsonContext.Default.LsJson).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 

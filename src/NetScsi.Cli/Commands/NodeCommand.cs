@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Nodes;
 using NetScsi.Cli.Parsing;
 using NetScsi.Iscsi.Initiator;
@@ -32,19 +33,7 @@ internal static class NodeCommand
             var records = store.LoadAll();
             if (parseResult.GetValue(json))
             {
-                await Output.WriteJsonAsync(context, w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteString("directory", store.Directory);
-                    w.WriteStartArray("nodes");
-                    foreach (var r in records)
-                    {
-                        WriteRecord(w, r, showSecrets: false);
-                    }
-
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }).ConfigureAwait(false);
+                await Output.WriteJsonAsync(context, new NodeListJson(store.Directory, records.Select(r => ToJson(r, showSecrets: false)).ToList()), CliOutputJsonContext.Default.NodeListJson).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 
@@ -82,7 +71,7 @@ internal static class NodeCommand
             bool showSecrets = parseResult.GetValue(secrets);
             if (parseResult.GetValue(json))
             {
-                await Output.WriteJsonAsync(context, w => WriteRecord(w, record, showSecrets)).ConfigureAwait(false);
+                await Output.WriteJsonAsync(context, ToJson(record, showSecrets), CliOutputJsonContext.Default.NodeJson).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
 
@@ -262,51 +251,10 @@ internal static class NodeCommand
         return null;
     }
 
-    private static void WriteRecord(System.Text.Json.Utf8JsonWriter w, NodeRecord r, bool showSecrets)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", r.Name);
-        w.WriteString("portal", r.Portal);
-        w.WriteString("target", r.Target);
-        w.WriteString("initiator_name", r.InitiatorName);
-        WriteChap(w, "chap", r.Chap, showSecrets);
-        WriteChap(w, "mutual_chap", r.MutualChap, showSecrets);
-        w.WriteString("header_digest", r.HeaderDigest ?? "None");
-        w.WriteString("data_digest", r.DataDigest ?? "None");
-        if (r.MaxRecvDataSegmentLength is int mrdsl)
-        {
-            w.WriteNumber("max_recv_data_segment_length", mrdsl);
-        }
+    private static NodeJson ToJson(NodeRecord r, bool showSecrets) => new(
+        r.Name, r.Portal, r.Target, r.InitiatorName, ToJson(r.Chap, showSecrets), ToJson(r.MutualChap, showSecrets),
+        r.HeaderDigest ?? "None", r.DataDigest ?? "None", r.MaxRecvDataSegmentLength, r.ImmediateData, r.InitialR2T, r.TimeoutSeconds);
 
-        if (r.ImmediateData is bool immediate)
-        {
-            w.WriteBoolean("immediate_data", immediate);
-        }
-
-        if (r.InitialR2T is bool r2t)
-        {
-            w.WriteBoolean("initial_r2t", r2t);
-        }
-
-        if (r.TimeoutSeconds is double t)
-        {
-            w.WriteNumber("timeout_seconds", t);
-        }
-
-        w.WriteEndObject();
-    }
-
-    private static void WriteChap(System.Text.Json.Utf8JsonWriter w, string key, NodeChap? chap, bool showSecrets)
-    {
-        if (chap is null)
-        {
-            w.WriteNull(key);
-            return;
-        }
-
-        w.WriteStartObject(key);
-        w.WriteString("user", chap.User);
-        w.WriteString("secret", showSecrets ? chap.Secret : "********");
-        w.WriteEndObject();
-    }
+    private static NodeChapJson? ToJson(NodeChap? chap, bool showSecrets) =>
+        chap is null ? null : new NodeChapJson(chap.User, showSecrets ? chap.Secret : "********");
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using System.Globalization;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;

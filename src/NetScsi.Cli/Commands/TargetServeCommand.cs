@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using System.Net;
 using Microsoft.Extensions.Logging;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Hosting;
@@ -65,6 +64,27 @@ internal sealed class TargetServeCommand
         CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--mutual-chap", out v, out e)),
     };
 
+    private readonly Option<System.Net.IPEndPoint> _metrics = new("--metrics")
+    {
+        Description = "Serve metrics for Prometheus at http://ADDR:PORT/metrics (per LUN and per target) [default: off]",
+        HelpName = "ADDR:PORT",
+        CustomParser = ParseOne<System.Net.IPEndPoint>((string s, out System.Net.IPEndPoint? v, out string? e) => MetricsEndpointParser.TryParse(s, out v, out e)),
+    };
+
+    private readonly Option<ChapConfig> _discoveryChap = new("--discovery-chap")
+    {
+        Description = "Require discovery sessions (SendTargets) to authenticate with CHAP, USER:SECRET [default: discovery is open]",
+        HelpName = "USER:SECRET",
+        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--discovery-chap", out v, out e)),
+    };
+
+    private readonly Option<ChapConfig> _discoveryMutualChap = new("--discovery-mutual-chap")
+    {
+        Description = "Credentials the target answers with when a discovery session asks it to authenticate, USER:SECRET",
+        HelpName = "USER:SECRET",
+        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--discovery-mutual-chap", out v, out e)),
+    };
+
     private readonly Option<AclConfig[]> _acl = new("--acl")
     {
         Description = "Allow only listed initiators, INITIATOR[=LUN,LUN...]; repeatable [default: everyone]",
@@ -91,7 +111,7 @@ internal sealed class TargetServeCommand
         _context = context;
         Command = new Command("serve", "Serve iSCSI targets until interrupted (SIGINT/SIGTERM stop gracefully)")
         {
-            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _acl, _queueDepth, _logLevel,
+            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _logLevel, _metrics,
         };
         _iqn.Validators.Add(result =>
         {
@@ -122,6 +142,9 @@ internal sealed class TargetServeCommand
             Chap = parseResult.GetValue(_chap),
             MutualChap = parseResult.GetValue(_mutualChap),
             Acls = parseResult.GetValue(_acl) ?? [],
+            DiscoveryChap = parseResult.GetValue(_discoveryChap),
+            Metrics = parseResult.GetValue(_metrics),
+            DiscoveryMutualChap = parseResult.GetValue(_discoveryMutualChap),
             QueueDepth = parseResult.GetValue(_queueDepth),
             LogLevel = parseResult.GetValue(_logLevel),
         };

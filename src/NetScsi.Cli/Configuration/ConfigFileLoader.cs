@@ -86,6 +86,16 @@ internal static partial class ConfigFileLoader
             config.Limits.MaxSessionsPerInitiatorAddress = Limit(limits.MaxSessionsPerInitiatorAddress, config.Limits.MaxSessionsPerInitiatorAddress, "maxSessionsPerInitiatorAddress", fileName);
         }
 
+        if (dto.Metrics is not null)
+        {
+            config.Metrics = Parsing.MetricsEndpointParser.TryParse(dto.Metrics, out var metrics, out var metricsError)
+                ? metrics
+                : throw CliException.Usage($"{fileName}: metrics: {metricsError}");
+        }
+
+        config.DiscoveryChap = ToChap(dto.DiscoveryChap, $"{fileName}: discoveryChap");
+        config.DiscoveryMutualChap = ToChap(dto.DiscoveryMutualChap, $"{fileName}: discoveryMutualChap");
+
         for (int i = 0; i < (dto.Targets?.Count ?? 0); i++)
         {
             var t = dto.Targets![i] ?? throw CliException.Usage($"{fileName}: targets[{i}] is null");

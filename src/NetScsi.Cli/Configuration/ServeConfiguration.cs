@@ -1,8 +1,6 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
-
-using NetScsi.Transport;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Transport;
 
 namespace NetScsi.Cli.Configuration;
 
@@ -24,6 +22,15 @@ internal sealed class ServeConfiguration
     public int QueueDepth { get; set; } = DefaultQueueDepth;
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
+
+    /// <summary>Where Prometheus scrapes the metrics (<c>/metrics</c>); null = no metrics are measured.</summary>
+    public System.Net.IPEndPoint? Metrics { get; set; }
+
+    /// <summary>CHAP credentials discovery sessions must authenticate with; null = discovery is open.</summary>
+    public ChapConfig? DiscoveryChap { get; set; }
+
+    /// <summary>Credentials the target answers a discovery session's mutual CHAP with.</summary>
+    public ChapConfig? DiscoveryMutualChap { get; set; }
 
     /// <summary>Connection and session limits (the config file's <c>limits</c>); the target's defaults otherwise.</summary>
     public IscsiTargetLimits Limits { get; } = new();

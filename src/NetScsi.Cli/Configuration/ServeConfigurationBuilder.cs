@@ -3,7 +3,8 @@ namespace NetScsi.Cli.Configuration;
 /// <summary>
 /// Merges the config file (the base) with the flags (docs/config.md, "Flags and the config file"):
 /// <list type="bullet">
-/// <item>--listen replaces the file's portals; --queue-depth and --log-level replace its values.</item>
+/// <item>--listen replaces the file's portals; --queue-depth, --log-level, --metrics, --discovery-chap and
+/// --discovery-mutual-chap replace its values.</item>
 /// <item>Target flags (--iqn, --alias, --lun, --chap, --mutual-chap, --acl) act on one target: the one
 /// --iqn names (added if the file lacks it), else the file's only target, else a new default target.
 /// --lun and --acl add; --alias, --chap and --mutual-chap replace.</item>
@@ -37,6 +38,21 @@ internal static class ServeConfigurationBuilder
         if (flags.LogLevel is { } logLevel)
         {
             config.LogLevel = logLevel;
+        }
+
+        if (flags.Metrics is not null)
+        {
+            config.Metrics = flags.Metrics;
+        }
+
+        if (flags.DiscoveryChap is not null)
+        {
+            config.DiscoveryChap = flags.DiscoveryChap;
+        }
+
+        if (flags.DiscoveryMutualChap is not null)
+        {
+            config.DiscoveryMutualChap = flags.DiscoveryMutualChap;
         }
 
         TargetConfig? flagTarget = null;

@@ -49,6 +49,8 @@ internal static class ServeConfigurationValidator
             errors.Add("no target defined");
         }
 
+        ValidateDiscoveryChap(config, errors, warnings);
+
         foreach (var target in config.Targets)
         {
             ValidateTarget(target, iqns, files, onlyLoopback, errors, warnings);
@@ -101,6 +103,30 @@ internal static class ServeConfigurationValidator
         }
 
         return value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + " " + units[unit];
+    }
+
+    private static void ValidateDiscoveryChap(ServeConfiguration config, List<string> errors, List<string> warnings)
+    {
+        if (config.DiscoveryChap is { } chap)
+        {
+            AddIfNotNull(warnings, ChapRules.Warning(chap, "--discovery-chap"));
+        }
+
+        if (config.DiscoveryMutualChap is not { } mutual)
+        {
+            return;
+        }
+
+        AddIfNotNull(warnings, ChapRules.Warning(mutual, "--discovery-mutual-chap"));
+        if (config.DiscoveryChap is null)
+        {
+            errors.Add("mutual CHAP for discovery needs one-way discovery CHAP too (--discovery-chap)");
+        }
+        else if (config.DiscoveryChap.Secret == mutual.Secret)
+        {
+            // RFC 7143 §12.1.3: the secret that authenticates initiators must not authenticate the target.
+            errors.Add("the discovery mutual CHAP secret must differ from the discovery CHAP secret (RFC 7143 §12.1.3)");
+        }
     }
 
     private static void ValidateTarget(

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 
 using NetScsi.Transport;
@@ -23,6 +22,12 @@ internal sealed record ServeFlags
     public ChapConfig? MutualChap { get; init; }
 
     public IReadOnlyList<AclConfig> Acls { get; init; } = [];
+
+    public ChapConfig? DiscoveryChap { get; init; }
+
+    public System.Net.IPEndPoint? Metrics { get; init; }
+
+    public ChapConfig? DiscoveryMutualChap { get; init; }
 
     public int? QueueDepth { get; init; }
 

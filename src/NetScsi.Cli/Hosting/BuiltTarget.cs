@@ -1,6 +1,5 @@
-using NetScsi.Iscsi.Target;
-using NetScsi.Scsi.Storage;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Cli.Hosting;
 

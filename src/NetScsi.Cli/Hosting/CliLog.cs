@@ -18,4 +18,7 @@ internal static partial class CliLog
 
     [LoggerMessage(5, LogLevel.Error, "Error while stopping the target")]
     public static partial void StopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Information, "Metrics for Prometheus at {Url}")]
+    public static partial void Metrics(ILogger logger, string url);
 }

@@ -29,11 +29,20 @@ internal static class ServeHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
 
         builder.Logging.SetMinimumLevel(configuration.LogLevel);
-        builder.Logging.AddSimpleConsole(o =>
+        if (Environment.GetEnvironmentVariable("JOURNAL_STREAM") is not null)
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        });
+            // Under systemd the output goes to the journal: one line per entry with its <level> prefix, no timestamp
+            // (the journal adds its own).
+            builder.Logging.AddSystemdConsole();
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+            });
+        }
 
         // Everything the logger writes goes to stderr; stdout carries only the banner.
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
@@ -42,7 +51,9 @@ internal static class ServeHost
         builder.Services.AddSingleton(factory);
         builder.Services.AddSingleton(new ServeOutput(output));
         builder.Services.AddSingleton<ServeOutcome>();
+        builder.Services.AddHostedService<MetricsHostedService>();
         builder.Services.AddHostedService<TargetHostedService>();
+        builder.Services.AddHostedService<SystemdNotifyService>();
 
         using var host = builder.Build();
         var outcome = host.Services.GetRequiredService<ServeOutcome>();

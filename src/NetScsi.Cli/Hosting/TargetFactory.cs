@@ -1,12 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using NetScsi.Scsi.Emulation;
 using NetScsi.Cli.Configuration;
-using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Target;
-using NetScsi.Scsi;
-using NetScsi.Scsi.Storage;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Session;
+using NetScsi.Scsi.Emulation;
+using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Cli.Hosting;
 
@@ -22,7 +20,12 @@ internal static class TargetFactory
         var devices = new List<IBlockDevice>();
         try
         {
-            var options = new IscsiTargetOptions { QueueDepth = configuration.QueueDepth };
+            var options = new IscsiTargetOptions
+            {
+                QueueDepth = configuration.QueueDepth,
+                DiscoveryChap = ToCredentials(configuration.DiscoveryChap),
+                DiscoveryMutualChap = ToCredentials(configuration.DiscoveryMutualChap),
+            };
             options.Limits.MaxConnectionsInLogin = configuration.Limits.MaxConnectionsInLogin;
             options.Limits.MaxConnectionsPerInitiatorAddress = configuration.Limits.MaxConnectionsPerInitiatorAddress;
             options.Limits.MaxSessionsPerTarget = configuration.Limits.MaxSessionsPerTarget;

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Spectre.Console;
 
 namespace NetScsi.Cli.Initiator;
@@ -43,15 +43,9 @@ internal static class Output
         table.AddRow(cells.Select(c => (Spectre.Console.Rendering.IRenderable)new Text(c ?? "")).ToArray());
 
     /// <summary>Writes one JSON document (indented, UTF-8, trailing newline) to the output.</summary>
-    public static async Task WriteJsonAsync(CliContext context, Action<Utf8JsonWriter> write)
+    public static async Task WriteJsonAsync<T>(CliContext context, T document, JsonTypeInfo<T> typeInfo)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            write(writer);
-        }
-
-        await context.Output.WriteLineAsync(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length)).ConfigureAwait(false);
+        await context.Output.WriteLineAsync(JsonSerializer.Serialize(document, typeInfo)).ConfigureAwait(false);
         await context.Output.FlushAsync().ConfigureAwait(false);
     }
 

@@ -1,6 +1,3 @@
-using System.Net;
-using NetScsi.Cli.Configuration;
-
 using NetScsi.Transport;
 
 namespace NetScsi.Cli.Json;
@@ -17,4 +14,10 @@ internal sealed class ConfigFileDto
     public List<TargetDto>? Targets { get; set; }
 
     public LimitsDto? Limits { get; set; }
+
+    public string? Metrics { get; set; }
+
+    public ChapDto? DiscoveryChap { get; set; }
+
+    public ChapDto? DiscoveryMutualChap { get; set; }
 }

@@ -47,4 +47,13 @@ public sealed class IscsiTargetOptions
 
     /// <summary>Target portal group tag reported in SendTargets and the final login response.</summary>
     public ushort TargetPortalGroupTag { get; set; } = 1;
+
+    /// <summary>
+    /// CHAP credentials every discovery session must authenticate with (LIO's discovery_auth); null lets anyone
+    /// ask SendTargets. Without them an initiator learns no target name or portal.
+    /// </summary>
+    public ChapCredentials? DiscoveryChap { get; set; }
+
+    /// <summary>Credentials the target answers with when a discovery session asks it to authenticate (mutual CHAP).</summary>
+    public ChapCredentials? DiscoveryMutualChap { get; set; }
 }

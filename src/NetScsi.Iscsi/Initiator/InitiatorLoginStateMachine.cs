@@ -108,6 +108,10 @@ public sealed class InitiatorLoginStateMachine
     /// <summary>True when the target proved it knows the mutual CHAP secret.</summary>
     public bool IsMutuallyAuthenticated { get; private set; }
 
+    /// <summary>How the security stage authenticated (meaningful once the login has succeeded).</summary>
+    public LoginAuthentication Authentication =>
+        ChapAlgorithm is null ? LoginAuthentication.None : IsMutuallyAuthenticated ? LoginAuthentication.MutualChap : LoginAuthentication.Chap;
+
     /// <summary>The first Login Request.</summary>
     public InitiatorLoginRequest Start()
     {

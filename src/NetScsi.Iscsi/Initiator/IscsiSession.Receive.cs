@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Scsi;
-using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Initiator;
 

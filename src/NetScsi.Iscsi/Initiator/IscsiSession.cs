@@ -89,6 +89,9 @@ public sealed partial class IscsiSession : IAsyncDisposable
     /// <summary>The target's alias, if it declared one.</summary>
     public string? TargetAlias { get; private set; }
 
+    /// <summary>How the last login of this session authenticated.</summary>
+    public LoginAuthentication Authentication { get; private set; }
+
     /// <summary>The negotiated values of the current connection.</summary>
     public IscsiSessionParameters Parameters
     {
@@ -197,6 +200,7 @@ public sealed partial class IscsiSession : IAsyncDisposable
 
             Tsih = outcome.Tsih;
             TargetAlias = outcome.TargetAlias;
+            Authentication = outcome.Authentication;
             lock (_lock)
             {
                 _parameters = outcome.Parameters;

@@ -6,7 +6,7 @@ using NetScsi.Transport;
 namespace NetScsi.Iscsi.Initiator;
 
 /// <summary>The outcome of a successful login on one connection.</summary>
-internal sealed record LoginOutcome(IscsiSessionParameters Parameters, ushort Tsih, uint ExpStatSN, uint ExpCmdSN, uint MaxCmdSN, string? TargetAlias);
+internal sealed record LoginOutcome(IscsiSessionParameters Parameters, ushort Tsih, uint ExpStatSN, uint ExpCmdSN, uint MaxCmdSN, string? TargetAlias, LoginAuthentication Authentication);
 
 /// <summary>Drives <see cref="InitiatorLoginStateMachine"/> over a <see cref="LoginChannel"/> (RFC 7143 §6.3).</summary>
 internal static class LoginExchange
@@ -70,6 +70,6 @@ internal static class LoginExchange
             });
         }
 
-        return new LoginOutcome(machine.Parameters, machine.Tsih, expStatSN, expCmdSN, maxCmdSN, machine.TargetAlias);
+        return new LoginOutcome(machine.Parameters, machine.Tsih, expStatSN, expCmdSN, maxCmdSN, machine.TargetAlias, machine.Authentication);
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using NetScsi.Iscsi.Text;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Text;
 
 namespace NetScsi.Iscsi.Login;
 

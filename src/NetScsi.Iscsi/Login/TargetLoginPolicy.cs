@@ -1,5 +1,5 @@
-using NetScsi.Transport;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Transport;
 
 namespace NetScsi.Iscsi.Login;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Text;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Login;
 
@@ -35,6 +35,7 @@ public sealed class TargetLoginStateMachine
     private ushort _tsih;
     private ushort _cid;
     private ChapCredentials? _credentials;
+    private ChapCredentials? _mutualCredentials;
     private TargetChapAuthenticator? _chap;
 
     /// <param name="options">Targets (looked up by name), limits and the portal group tag.</param>
@@ -288,6 +289,13 @@ public sealed class TargetLoginStateMachine
             }
 
             _credentials = acl?.Chap ?? target.Chap;
+            _mutualCredentials = target.MutualChap;
+        }
+        else
+        {
+            // Discovery: the server's discovery credentials, if it has any (RFC 7143 §12.1 applies to both types).
+            _credentials = _options.DiscoveryChap;
+            _mutualCredentials = _options.DiscoveryMutualChap;
         }
 
         _identified = true;
@@ -405,7 +413,7 @@ public sealed class TargetLoginStateMachine
                 }
 
                 response.Add(TextKeyTable.AuthMethod, "CHAP");
-                _chap = new TargetChapAuthenticator(_credentials, Target?.MutualChap, _policy.ChapAlgorithms, _random);
+                _chap = new TargetChapAuthenticator(_credentials, _mutualCredentials, _policy.ChapAlgorithms, _random);
             }
             else if (Array.IndexOf(offered, "None") >= 0)
             {

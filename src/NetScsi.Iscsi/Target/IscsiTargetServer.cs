@@ -1,9 +1,14 @@
+using System.Collections.Frozen;
 using Microsoft.Extensions.Logging;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Metrics;
+using NetScsi.Scsi.TaskManagement;
 using NetScsi.Transport;
-using NetScsi.Iscsi.Configuration;
+using IscsiFunction = NetScsi.Iscsi.Pdus.TaskManagementFunction;
+using SamFunction = NetScsi.Scsi.TaskManagement.TaskManagementFunction;
 
 namespace NetScsi.Iscsi.Target;
 
@@ -24,6 +29,8 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     private readonly List<Task> _connectionTasks = new();
     private readonly Dictionary<ushort, TargetSession> _sessions = new();
     private readonly Dictionary<string, ScsiTargetDevice> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TaskManager> _taskManagers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FrozenDictionary<int, LunMetrics>> _lunMetrics = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConnectionAdmission _admission;
     private ushort _lastTsih;
@@ -38,14 +45,10 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         _admission = new ConnectionAdmission(options.Limits);
         foreach (var target in options.Targets)
         {
-            _devices[target.Name] = new ScsiTargetDevice(ToPairs(target.Luns, null));
-            foreach (var lun in target.Luns)
-            {
-                if (lun.Unit is ITaskAbortSource source)
-                {
-                    source.TasksAbortRequested += (sender, e) => AbortNexusTasks(target, (ILogicalUnit)sender!, e.Nexuses);
-                }
-            }
+            var device = new ScsiTargetDevice(ToPairs(target.Luns, null));
+            _devices[target.Name] = device;
+            _taskManagers[target.Name] = new TaskManager(device);
+            _lunMetrics[target.Name] = target.Luns.ToFrozenDictionary(l => l.Number, l => new LunMetrics(target.Name, l.Number));
         }
     }
 
@@ -251,6 +254,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             lock (_lock)
             {
                 _connections.Add(connection);
+                IscsiMeter.Connections.Add(1);
                 var run = RunConnectionAsync(connection);
                 _connectionTasks.Add(run);
             }
@@ -278,6 +282,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             lock (_lock)
             {
                 _connections.Remove(connection);
+                IscsiMeter.Connections.Add(-1);
                 _connectionTasks.RemoveAll(static t => t.IsCompleted);
             }
         }
@@ -349,7 +354,10 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             ushort tsih = AllocateTsih();
             session = new TargetSession(this, target, GetDevice(target, acl), parameters, isid, tsih, firstCmdSN, _options.QueueDepth, _options.SessionBufferBudget, _loggerFactory.CreateLogger<TargetSession>());
             session.Connection = connection;
+            session.LunMetrics = _lunMetrics[target.Name];
             _sessions.Add(tsih, session);
+            _taskManagers[target.Name].AddNexus(session);
+            IscsiMeter.Sessions.Add(1, new KeyValuePair<string, object?>("target", target.Name));
         }
         if (old is not null)
         {
@@ -358,7 +366,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             old.Close();
             // SAM-5 §6.3.4: the old I_T nexus ends here, before the new session's first command, not when the
             // old connection's close is eventually read (it has left the registry, so that finds nothing).
-            old.Device.OnEvent(LogicalUnitEvent.NexusLoss, old.Nexus);
+            NexusLost(old);
         }
         return session;
     }
@@ -402,120 +410,65 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     /// </summary>
     internal void EndSession(TargetSession session)
     {
-        bool removed = false;
         lock (_lock)
         {
             if (_sessions.TryGetValue(session.Tsih, out var registered) && registered == session)
             {
                 _sessions.Remove(session.Tsih);
-                removed = true;
             }
         }
         session.Close();
-        if (removed)
+        // SAM-5 §6.6: the I_T nexus is gone; units drop its reservations and note the loss.
+        NexusLost(session);
+    }
+
+    private void NexusLost(TargetSession session)
+    {
+        if (_taskManagers[session.Target.Name].OnNexusLoss(session))
         {
-            // SAM-5 §6.6: the I_T nexus is gone; units drop its reservations and note the loss.
-            session.Device.OnEvent(LogicalUnitEvent.NexusLoss, session.Nexus);
+            IscsiMeter.Sessions.Add(-1, new KeyValuePair<string, object?>("target", session.Target.Name));
         }
     }
 
-    /// <summary>Runs a task management function for <paramref name="session"/> (RFC 7143 §11.5, SAM-5 §7).</summary>
-    internal TaskManagementResponse ExecuteTaskManagement(TargetSession session, in TaskManagementRequestPdu pdu, List<Task> aborted, out bool dropConnections)
+    /// <summary>
+    /// Runs a task management function for <paramref name="session"/> (RFC 7143 §11.5): the SAM-5 function
+    /// is the SCSI layer's (<see cref="TaskManager"/>); what is iSCSI's is the mapping of function codes and
+    /// responses, and ABORT TASK's treatment of a task that never arrived.
+    /// </summary>
+    internal TaskManagementResponse ExecuteTaskManagement(TargetSession session, in TaskManagementRequestPdu pdu, List<Task> aborted)
     {
-        dropConnections = false;
-        var device = session.Device;
-        ulong lun = pdu.Lun;
+        IscsiMeter.TaskManagement.Add(1, new KeyValuePair<string, object?>("function", pdu.Function.ToString()));
+        SamFunction function;
         switch (pdu.Function)
         {
-            case TaskManagementFunction.AbortTask:
-            {
-                uint rtt = pdu.ReferencedTaskTag;
-                if (session.Abort(c => c.InitiatorTaskTag == rtt, aborted) > 0)
-                {
-                    return TaskManagementResponse.FunctionComplete;
-                }
-                // §11.5.1: a task we do not hold whose RefCmdSN is still inside the window (so it was
-                // never received) is considered received and aborted: "function complete". One that
-                // was received already completed, and its response went out: "task does not exist".
-                return SerialNumber.InWindow(pdu.RefCmdSN, session.ExpCmdSN, session.MaxCmdSN) && SerialNumber.LessThan(pdu.RefCmdSN, pdu.CmdSN)
-                    ? TaskManagementResponse.FunctionComplete
-                    : TaskManagementResponse.TaskDoesNotExist;
-            }
-            case TaskManagementFunction.AbortTaskSet:
-                if (!device.TryGetLogicalUnit(lun, out _))
-                {
-                    return TaskManagementResponse.LunDoesNotExist;
-                }
-                session.Abort(c => c.Lun == lun, aborted);
-                return TaskManagementResponse.FunctionComplete;
-            case TaskManagementFunction.ClearTaskSet:
-            {
-                if (!device.TryGetLogicalUnit(lun, out var unit))
-                {
-                    return TaskManagementResponse.LunDoesNotExist;
-                }
-                AbortOnUnit(session.Target, unit, aborted);
-                unit.OnEvent(LogicalUnitEvent.CommandsClearedByAnotherInitiator, session.Nexus);
-                return TaskManagementResponse.FunctionComplete;
-            }
-            case TaskManagementFunction.LogicalUnitReset:
-            {
-                if (!device.TryGetLogicalUnit(lun, out var unit))
-                {
-                    return TaskManagementResponse.LunDoesNotExist;
-                }
-                AbortOnUnit(session.Target, unit, aborted);
-                unit.OnEvent(LogicalUnitEvent.LogicalUnitReset, session.Nexus);
-                return TaskManagementResponse.FunctionComplete;
-            }
-            case TaskManagementFunction.TargetWarmReset:
-            case TaskManagementFunction.TargetColdReset:
-            {
-                bool cold = pdu.Function == TaskManagementFunction.TargetColdReset;
-                foreach (var other in SessionsOf(session.Target))
-                {
-                    other.Abort(static _ => true, aborted);
-                }
-                foreach (var mapping in session.Target.Luns)
-                {
-                    mapping.Unit.OnEvent(cold ? LogicalUnitEvent.TargetColdReset : LogicalUnitEvent.TargetWarmReset, session.Nexus);
-                }
-                dropConnections = cold;
-                return TaskManagementResponse.FunctionComplete;
-            }
-            case TaskManagementFunction.TaskReassign:
+            case IscsiFunction.AbortTask: function = SamFunction.AbortTask; break;
+            case IscsiFunction.AbortTaskSet: function = SamFunction.AbortTaskSet; break;
+            case IscsiFunction.ClearTaskSet: function = SamFunction.ClearTaskSet; break;
+            case IscsiFunction.LogicalUnitReset: function = SamFunction.LogicalUnitReset; break;
+            case IscsiFunction.TargetWarmReset: function = SamFunction.TargetWarmReset; break;
+            case IscsiFunction.TargetColdReset: function = SamFunction.TargetColdReset; break;
+            case IscsiFunction.TaskReassign:
                 // ERL 0: no connection recovery, so no task reassignment (§11.5.1).
                 return TaskManagementResponse.TaskAllegianceReassignmentNotSupported;
             default:
                 // CLEAR ACA and unknown functions: ACA is not supported.
                 return TaskManagementResponse.FunctionNotSupported;
         }
-    }
-
-    private void AbortOnUnit(TargetDefinition target, ILogicalUnit unit, List<Task> aborted)
-    {
-        foreach (var session in SessionsOf(target))
+        var outcome = _taskManagers[session.Target.Name].Execute(session, function, pdu.Lun, pdu.ReferencedTaskTag, aborted);
+        if (outcome.Response == TaskManagementServiceResponse.IncorrectLogicalUnitNumber)
         {
-            var device = session.Device;
-            session.Abort(c => device.TryGetLogicalUnit(c.Lun, out var u) && ReferenceEquals(u, unit), aborted);
+            return TaskManagementResponse.LunDoesNotExist;
         }
-    }
-
-    /// <summary>
-    /// PERSISTENT RESERVE OUT PREEMPT AND ABORT (SPC-4 §5.13.11.2.5): the unit asks for the preempted
-    /// nexuses' tasks on it to be aborted, as if each had sent ABORT TASK SET; no responses go out for them.
-    /// </summary>
-    private void AbortNexusTasks(TargetDefinition target, ILogicalUnit unit, IReadOnlyList<ItNexus> nexuses)
-    {
-        foreach (var session in SessionsOf(target))
+        if (function == SamFunction.AbortTask && outcome.TasksAborted == 0)
         {
-            if (!nexuses.Contains(session.Nexus))
-            {
-                continue;
-            }
-            var device = session.Device;
-            session.Abort(c => device.TryGetLogicalUnit(c.Lun, out var u) && ReferenceEquals(u, unit));
+            // §11.5.1: a task we do not hold whose RefCmdSN is still inside the window (so it was never
+            // received) is considered received and aborted: "function complete". One that was received
+            // already completed, and its response went out: "task does not exist".
+            return SerialNumber.InWindow(pdu.RefCmdSN, session.ExpCmdSN, session.MaxCmdSN) && SerialNumber.LessThan(pdu.RefCmdSN, pdu.CmdSN)
+                ? TaskManagementResponse.FunctionComplete
+                : TaskManagementResponse.TaskDoesNotExist;
         }
+        return TaskManagementResponse.FunctionComplete;
     }
 
     private List<TargetSession> SessionsOf(TargetDefinition target)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using NetScsi.Iscsi.Pdus;
-using NetScsi.Scsi;
 
 namespace NetScsi.Iscsi.Target;
 
@@ -139,7 +138,9 @@ internal sealed partial class TargetConnection
             return true;
         }
         var aborted = new List<Task>();
-        var response = _server.ExecuteTaskManagement(session, pdu, aborted, out bool dropConnections);
+        var response = _server.ExecuteTaskManagement(session, pdu, aborted);
+        // TARGET COLD RESET (SAM-5 §7.10): after the response every connection of the target goes.
+        bool dropConnections = pdu.Function == TaskManagementFunction.TargetColdReset && response == TaskManagementResponse.FunctionComplete;
         if (aborted.Count == 0)
         {
             await AnswerTaskManagementAsync(session, pdu.Immediate, pdu.InitiatorTaskTag, response, dropConnections).ConfigureAwait(false);

@@ -2,7 +2,6 @@ using System.Buffers;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Target;
 
@@ -78,12 +77,14 @@ internal sealed partial class TargetConnection
         if (response.StatusClass != 0)
         {
             LogLoginFailed(_logger, RemoteName, response.Status.ToString());
+            IscsiMeter.Login(response.Status.ToString());
             return false;
         }
         if (final)
         {
             EnterFullFeaturePhase(_pendingParameters ?? new IscsiSessionParameters(), _pendingSession);
             Admission?.LoginCompleted();
+            IscsiMeter.Login("Success");
             LogLoggedIn(_logger, RemoteName, _pendingParameters?.InitiatorName ?? "?", _pendingParameters?.TargetName ?? "(discovery)");
             _login = null;
         }

@@ -154,6 +154,7 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
                 // RFC 7143 §7.8: with a bad header digest the PDU boundaries are lost; at ERL 0 the
                 // connection is dropped.
                 LogProtocolError(_logger, RemoteName, "header digest error");
+                IscsiMeter.DigestError("header");
                 return new ValueTask<bool>(false);
             case PduReadResult.DataSegmentTooLong:
                 // RFC 7143 §13.12, §11.17.1: a data segment above our MaxRecvDataSegmentLength is a protocol
@@ -164,6 +165,7 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
                 // RFC 7143 §7.8: discard the PDU and Reject it. At ERL 0 the command it belonged to
                 // cannot be recovered, so the session is recovered by dropping the connection.
                 LogProtocolError(_logger, RemoteName, "data digest error");
+                IscsiMeter.DigestError("data");
                 return RejectAndStopAsync(RejectReason.DataDigestError, frame.Header);
         }
     }

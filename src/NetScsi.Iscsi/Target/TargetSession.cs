@@ -1,10 +1,12 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Metrics;
+using NetScsi.Scsi.TaskManagement;
 using NetScsi.Transport;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Target;
 
@@ -13,7 +15,7 @@ namespace NetScsi.Iscsi.Target;
 /// commands in flight, and the one connection (MaxConnections=1). Discovery sessions have no
 /// <see cref="TargetSession"/>; they never reach full-feature SCSI.
 /// </summary>
-internal sealed partial class TargetSession
+internal sealed partial class TargetSession : INexusTaskSet
 {
     private readonly object _lock = new();
     private readonly Dictionary<uint, TargetCommand> _commands;
@@ -67,6 +69,9 @@ internal sealed partial class TargetSession
 
     public ItNexus Nexus { get; }
 
+    /// <summary>What each LUN of the target records per command, by LUN number.</summary>
+    public IReadOnlyDictionary<int, LunMetrics> LunMetrics { get; set; } = System.Collections.Frozen.FrozenDictionary<int, LunMetrics>.Empty;
+
     public ulong Isid { get; }
 
     public ushort Tsih { get; }
@@ -95,6 +100,7 @@ internal sealed partial class TargetSession
             }
             if (cmdSN != _expCmdSN || !SerialNumber.LessOrEqual(cmdSN, _maxCmdSN))
             {
+                IscsiMeter.CmdSNRefused.Add(1);
                 return false;
             }
             _expCmdSN = cmdSN + 1;
@@ -166,11 +172,16 @@ internal sealed partial class TargetSession
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<TargetConnection?> ExecuteAsync(TargetCommand command)
     {
+        long started = Scsi.Metrics.LunMetrics.Start();
         try
         {
             if (!command.RunWithoutExecution)
             {
                 await Device.ExecuteAsync(command.Task, command.Cancellation.Token).ConfigureAwait(false);
+                if (Scsi.Metrics.LunMetrics.Recording && ScsiTargetDevice.TryDecodeLun(command.Lun, out int lun) && LunMetrics.TryGetValue(lun, out var metrics))
+                {
+                    metrics.Complete(command.Task, started);
+                }
             }
         }
         catch (OperationCanceledException) when (command.Aborted)
@@ -307,6 +318,16 @@ internal sealed partial class TargetSession
             }
         }
         return count;
+    }
+
+    /// <inheritdoc />
+    public int AbortTasks(ILogicalUnit? unit, ulong? tag, List<Task>? stopped)
+    {
+        var device = Device;
+        return Abort(
+            command => (tag is not { } wanted || command.InitiatorTaskTag == wanted)
+                && (unit is null || (device.TryGetLogicalUnit(command.Lun, out var target) && ReferenceEquals(target, unit))),
+            stopped);
     }
 
     /// <summary>Session end: aborts everything and retires pooled workers.</summary>

@@ -1,5 +1,5 @@
-using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Session;
 
 namespace NetScsi.Iscsi.Text;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
-using NetScsi.Iscsi.Session;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Session;
 
 namespace NetScsi.Iscsi.Text;
 

@@ -1,7 +1,7 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NetScsi.Cli.Hosting;
 using NetScsi.Cli.Parsing;
 using NetScsi.Scsi.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace NetScsi.Functional.Tests.Cli;
 

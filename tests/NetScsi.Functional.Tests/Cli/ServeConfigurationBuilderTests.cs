@@ -28,6 +28,42 @@ public sealed class ServeConfigurationBuilderTests
     }
 
     [Fact]
+    public void Merge_DiscoveryChapFlag_ReplacesTheFilesDiscoveryChap()
+    {
+        var fromFile = File("""
+            { "discoveryChap": { "user": "file-user", "secret": "file-secret-123" },
+              "discoveryMutualChap": { "user": "portal", "secret": "portal-secret-1" } }
+            """);
+        var config = ServeConfigurationBuilder.Build(fromFile, new ServeFlags { DiscoveryChap = new ChapConfig("flag-user", "flag-secret-123") });
+
+        Assert.Equal(new ChapConfig("flag-user", "flag-secret-123"), config.DiscoveryChap);
+        Assert.Equal(new ChapConfig("portal", "portal-secret-1"), config.DiscoveryMutualChap);
+        Assert.True(ServeConfigurationValidator.Validate(config).IsValid);
+    }
+
+    [Fact]
+    public void Validate_DiscoveryMutualChapWithoutDiscoveryChap_IsAnError()
+    {
+        var config = ServeConfigurationBuilder.Build(null, new ServeFlags { DiscoveryMutualChap = new ChapConfig("portal", "portal-secret-1") });
+
+        var error = Assert.Single(ServeConfigurationValidator.Validate(config).Errors);
+        Assert.Contains("--discovery-chap", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_DiscoveryMutualSecretEqualToDiscoverySecret_IsAnError()
+    {
+        var config = ServeConfigurationBuilder.Build(null, new ServeFlags
+        {
+            DiscoveryChap = new ChapConfig("seeker", "same-secret-123"),
+            DiscoveryMutualChap = new ChapConfig("portal", "same-secret-123"),
+        });
+
+        var error = Assert.Single(ServeConfigurationValidator.Validate(config).Errors);
+        Assert.Contains("RFC 7143 §12.1.3", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Flags_LunsGiven_ReplaceDefaultLunAndNumberInOrder()
     {
         var config = ServeConfigurationBuilder.Build(null, new ServeFlags { Luns = [Memory(), Memory(0), Memory()] });

@@ -1,10 +1,9 @@
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Initiator;
-using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Commands;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Messaging;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Initiator;
 

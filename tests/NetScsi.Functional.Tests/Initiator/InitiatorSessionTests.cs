@@ -1,9 +1,8 @@
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Login;
-using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Storage;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Initiator;
 
@@ -26,6 +25,53 @@ public sealed class InitiatorSessionTests
         var found = await IscsiDiscovery.DiscoverAsync(target.Options()).WaitAsync(s_timeout);
         var entry = Assert.Single(found);
         Assert.Equal(InitiatorTarget.TargetName, entry.TargetName);
+    }
+
+    [Fact]
+    public async Task Discovery_WhenTheTargetRequiresDiscoveryChap_IsRefusedWithoutCredentials()
+    {
+        await using var target = await InitiatorTarget.StartAsync((o, _) => o.DiscoveryChap = new ChapCredentials("seeker", "discovery-secret"));
+        var e = await Assert.ThrowsAsync<IscsiLoginException>(() => IscsiDiscovery.DiscoverAsync(target.Options()).WaitAsync(s_timeout));
+        Assert.Equal(LoginStatusCode.AuthenticationFailure, e.Status);
+    }
+
+    [Fact]
+    public async Task Discovery_WithTheDiscoveryChapCredentials_ListsTheTarget()
+    {
+        await using var target = await InitiatorTarget.StartAsync((o, _) =>
+        {
+            o.DiscoveryChap = new ChapCredentials("seeker", "discovery-secret");
+            o.DiscoveryMutualChap = new ChapCredentials("portal", "portal-secret-1");
+        });
+        var found = await IscsiDiscovery.DiscoverAsync(target.Options(o =>
+        {
+            o.ChapUser = "seeker";
+            o.ChapSecret = "discovery-secret";
+            o.MutualChapUser = "portal";
+            o.MutualChapSecret = "portal-secret-1";
+        })).WaitAsync(s_timeout);
+        Assert.Equal(InitiatorTarget.TargetName, Assert.Single(found).TargetName);
+    }
+
+    [Fact]
+    public async Task Discovery_WithAWrongDiscoverySecret_IsRefused()
+    {
+        await using var target = await InitiatorTarget.StartAsync((o, _) => o.DiscoveryChap = new ChapCredentials("seeker", "discovery-secret"));
+        var e = await Assert.ThrowsAsync<IscsiLoginException>(() => IscsiDiscovery.DiscoverAsync(target.Options(o =>
+        {
+            o.ChapUser = "seeker";
+            o.ChapSecret = "not-the-secret!!";
+        })).WaitAsync(s_timeout));
+        Assert.Equal(LoginStatusCode.AuthenticationFailure, e.Status);
+    }
+
+    [Fact]
+    public async Task Discovery_TargetChapAlone_DoesNotGuardDiscovery()
+    {
+        // The session's CHAP secret guards the session; discovery has its own (none here), as in LIO.
+        await using var target = await InitiatorTarget.StartAsync((_, t) => t.Chap = new ChapCredentials("alice", "alice-secret-12"));
+        var found = await IscsiDiscovery.DiscoverAsync(target.Options()).WaitAsync(s_timeout);
+        Assert.Single(found);
     }
 
     [Fact]
@@ -156,7 +202,7 @@ public sealed class InitiatorSessionTests
     }
 
     [Fact]
-    public async Task Login_OneWayChap_Succeeds()
+    public async Task Login_OneWayChap_AuthenticatesTheInitiatorOnly()
     {
         await using var target = await InitiatorTarget.StartAsync((_, t) => t.Chap = new ChapCredentials("alice", "alice-secret-12"));
         await using var session = await target.ConnectAsync(o =>
@@ -164,11 +210,20 @@ public sealed class InitiatorSessionTests
             o.ChapUser = "alice";
             o.ChapSecret = "alice-secret-12";
         });
+        Assert.Equal(LoginAuthentication.Chap, session.Authentication);
         await session.ReadCapacityAsync(0).WaitAsync(s_timeout);
     }
 
     [Fact]
-    public async Task Login_MutualChap_Succeeds()
+    public async Task Login_WithoutChapOnEitherSide_AuthenticatesNobody()
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync();
+        Assert.Equal(LoginAuthentication.None, session.Authentication);
+    }
+
+    [Fact]
+    public async Task Login_MutualChap_AuthenticatesBothSides()
     {
         await using var target = await InitiatorTarget.StartAsync((_, t) =>
         {
@@ -183,6 +238,7 @@ public sealed class InitiatorSessionTests
             o.MutualChapSecret = "target-secret-1";
             o.ChapAlgorithms = [ChapAlgorithm.Sha1];
         });
+        Assert.Equal(LoginAuthentication.MutualChap, session.Authentication);
         await session.ReadCapacityAsync(0).WaitAsync(s_timeout);
     }
 

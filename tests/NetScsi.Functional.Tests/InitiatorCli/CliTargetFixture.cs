@@ -1,11 +1,11 @@
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using NetScsi.Cli;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.Tcp;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.InitiatorCli;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Target;
@@ -8,7 +9,6 @@ using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport;
 using NetScsi.Transport.Tcp;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Target;
 

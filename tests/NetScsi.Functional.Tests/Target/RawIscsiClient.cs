@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
 using NetScsi.Iscsi.Pdus;
-using NetScsi.Transport;
 
 namespace NetScsi.Functional.Tests.Target;
 

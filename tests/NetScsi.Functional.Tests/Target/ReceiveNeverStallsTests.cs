@@ -1,9 +1,8 @@
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
-using NetScsi.Iscsi.Target;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Target;
 

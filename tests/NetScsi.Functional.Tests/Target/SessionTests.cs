@@ -1,8 +1,7 @@
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
-using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Commands;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Target;
 

@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Target;
-using NetScsi.Scsi;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport.InMemory;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Target;
 

@@ -1,12 +1,12 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Transport;
 using NetScsi.Transport.InMemory;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Functional.Tests.Transport;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using NetScsi.Transport;
 using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.Transport;

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using NetScsi.Transport;
 using NetScsi.Transport.Tcp;
 
 namespace NetScsi.Functional.Tests.Transport;

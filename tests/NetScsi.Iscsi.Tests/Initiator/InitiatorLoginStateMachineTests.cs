@@ -1,11 +1,10 @@
 using System.Text;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Target;
 using NetScsi.Iscsi.Tests.Login;
 using NetScsi.Iscsi.Text;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Tests.Initiator;
 

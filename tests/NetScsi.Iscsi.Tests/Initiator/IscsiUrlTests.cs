@@ -1,4 +1,3 @@
-using System.Net;
 using NetScsi.Iscsi.Initiator;
 
 namespace NetScsi.Iscsi.Tests.Initiator;

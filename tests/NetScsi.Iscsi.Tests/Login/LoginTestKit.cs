@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using NetScsi.Iscsi.Login;
-using NetScsi.Iscsi.Target;
-using NetScsi.Iscsi.Text;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Login;
+using NetScsi.Iscsi.Text;
 
 namespace NetScsi.Iscsi.Tests.Login;
 

@@ -1,9 +1,7 @@
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Target;
-using NetScsi.Iscsi.Text;
 using static NetScsi.Iscsi.Tests.Login.LoginTestKit;
-using NetScsi.Iscsi.Configuration;
 
 namespace NetScsi.Iscsi.Tests.Login;
 

@@ -1,8 +1,7 @@
 using System.Text;
-using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Target;
-using NetScsi.Iscsi.Text;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Session;
+using NetScsi.Iscsi.Text;
 
 namespace NetScsi.Iscsi.Tests.Text;
 

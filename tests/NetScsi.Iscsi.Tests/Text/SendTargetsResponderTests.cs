@@ -1,7 +1,6 @@
-using NetScsi.Iscsi.Session;
-using NetScsi.Iscsi.Target;
-using NetScsi.Iscsi.Text;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Session;
+using NetScsi.Iscsi.Text;
 
 namespace NetScsi.Iscsi.Tests.Text;
 

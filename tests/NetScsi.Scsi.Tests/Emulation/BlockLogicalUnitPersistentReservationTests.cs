@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using NetScsi.Scsi.Commands;
 using NetScsi.Scsi.Emulation;
 using static NetScsi.Scsi.Tests.Emulation.LuHarness;

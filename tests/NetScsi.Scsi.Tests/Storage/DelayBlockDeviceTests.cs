@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Scsi.Tests.Storage;
@@ -11,7 +12,7 @@ public sealed class DelayBlockDeviceTests : BlockDeviceContractTests
     [Fact]
     public async Task Read_CompletesOnlyAfterReadDelay()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var device = new DelayBlockDevice(new MemoryBlockDevice(Mib), readDelay: TimeSpan.FromMilliseconds(10), timeProvider: clock);
 
         Task read = device.ReadAsync(0, new byte[512]).AsTask();
@@ -25,7 +26,7 @@ public sealed class DelayBlockDeviceTests : BlockDeviceContractTests
     [Fact]
     public async Task WriteDelay_ChangedAtRuntime_AppliesToNextWrite()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var device = new DelayBlockDevice(new MemoryBlockDevice(Mib), timeProvider: clock);
         Assert.True(device.WriteAsync(0, new byte[512], forceUnitAccess: false).IsCompleted);
 
@@ -41,7 +42,7 @@ public sealed class DelayBlockDeviceTests : BlockDeviceContractTests
     [Fact]
     public async Task DelayedRead_Cancelled_ThrowsOperationCanceled()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var device = new DelayBlockDevice(new MemoryBlockDevice(Mib), readDelay: TimeSpan.FromHours(1), timeProvider: clock);
         using var cancellation = new CancellationTokenSource();
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
-using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Initiator;
+using NetScsi.Cli.Json.Output;
 
 namespace NetScsi.Cli.Commands;
 
@@ -22,75 +22,48 @@ internal sealed class IpShowCommand
 
     public Command Command { get; }
 
-    private async Task<int> ExecuteAsync(System.CommandLine.ParseResult parseResult, CancellationToken cancellationToken)
+    private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         string directory = parseResult.GetValue(_status) ?? IpCommand.StatusDirectory;
         string? name = parseResult.GetValue(_name);
-        var documents = new List<JsonDocument>();
-        try
+        string[] files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.json") : [];
+        Array.Sort(files, StringComparer.Ordinal);
+        var interfaces = new List<IpStatusJson>();
+        foreach (string file in files)
         {
-            string[] files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.json") : [];
-            Array.Sort(files, StringComparer.Ordinal);
-            foreach (string file in files)
+            // A file being rewritten, or left by a process that died mid-write, is skipped.
+            if ((name is null || Path.GetFileNameWithoutExtension(file) == name) && IpStatus.TryRead(file) is IpStatusJson status)
             {
-                if (name is not null && Path.GetFileNameWithoutExtension(file) != name)
-                {
-                    continue;
-                }
-                try
-                {
-                    documents.Add(JsonDocument.Parse(await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false)));
-                }
-                catch (Exception e) when (e is IOException or JsonException)
-                {
-                    // Being rewritten, or left by a process that died mid-write: skip it.
-                }
+                interfaces.Add(status);
             }
-            if (name is not null && documents.Count == 0)
-            {
-                await _context.Error.WriteLineAsync($"netscsi: error: no interface '{name}' is up (no state in {directory})").ConfigureAwait(false);
-                return ExitCodes.RuntimeFailure;
-            }
+        }
+        if (name is not null && interfaces.Count == 0)
+        {
+            await _context.Error.WriteLineAsync($"netscsi: error: no interface '{name}' is up (no state in {directory})").ConfigureAwait(false);
+            return ExitCodes.RuntimeFailure;
+        }
 
-            if (parseResult.GetValue(_json))
-            {
-                var buffer = new MemoryStream();
-                using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-                {
-                    w.WriteStartArray();
-                    foreach (JsonDocument document in documents)
-                    {
-                        document.WriteTo(w);
-                    }
-                    w.WriteEndArray();
-                }
-                await _context.Output.WriteLineAsync(Encoding.UTF8.GetString(buffer.ToArray())).ConfigureAwait(false);
-                return ExitCodes.Success;
-            }
-
-            var text = new StringBuilder();
-            foreach (JsonDocument document in documents)
-            {
-                JsonElement root = document.RootElement;
-                JsonElement c = root.GetProperty("counters");
-                JsonElement d = root.GetProperty("device");
-                text.AppendLine($"{root.GetProperty("interface").GetString()}: {root.GetProperty("address").GetString() ?? "no address"} mtu {root.GetProperty("mtu").GetInt32()} target {root.GetProperty("target").GetString()} LUN {root.GetProperty("lun").GetInt32()}");
-                text.AppendLine($"  tx {c.GetProperty("txDatagrams").GetInt64()} datagrams {c.GetProperty("txBytes").GetInt64()} bytes, unresolved {c.GetProperty("txUnresolved").GetInt64()}, not IPv4 {c.GetProperty("txNotIpv4").GetInt64()}, link dropped {c.GetProperty("txLinkDropped").GetInt64()}");
-                text.AppendLine($"  rx {c.GetProperty("rxDatagrams").GetInt64()} datagrams {c.GetProperty("rxBytes").GetInt64()} bytes, dropped by stack {c.GetProperty("rxDropped").GetInt64()}; device dropped {d.GetProperty("dropped").GetInt64()}, busy {d.GetProperty("queueFullRefusals").GetInt64()}, too long {d.GetProperty("lengthRefusals").GetInt64()}");
-                foreach (JsonElement n in root.GetProperty("neighbours").EnumerateArray())
-                {
-                    text.AppendLine($"  neighbour {n.GetProperty("address").GetString() ?? "(not yet known)"}{(n.GetProperty("learned").GetBoolean() ? " (learned)" : "")} {n.GetProperty("state").GetString()} {n.GetProperty("portal").GetString()} {n.GetProperty("target").GetString()} LUN {n.GetProperty("lun").GetUInt64()}: sent {n.GetProperty("sent").GetInt64()}, down {n.GetProperty("droppedDown").GetInt64()}, full {n.GetProperty("droppedFull").GetInt64()}, busy {n.GetProperty("busy").GetInt64()}, refused {n.GetProperty("rejected").GetInt64()}, failed {n.GetProperty("failed").GetInt64()}");
-                }
-            }
-            await _context.Output.WriteAsync(text.Length == 0 ? "no IP over SCSI interface is up\n" : text.ToString()).ConfigureAwait(false);
+        if (parseResult.GetValue(_json))
+        {
+            await Output.WriteJsonAsync(_context, interfaces.ToArray(), CliOutputJsonContext.Default.IpStatusJsonArray).ConfigureAwait(false);
             return ExitCodes.Success;
         }
-        finally
+
+        var text = new StringBuilder();
+        foreach (IpStatusJson s in interfaces)
         {
-            foreach (JsonDocument document in documents)
+            IpInterfaceCountersJson c = s.Counters;
+            IpDeviceCountersJson d = s.Device;
+            text.AppendLine($"{s.Interface}: {s.Address ?? "no address"} mtu {s.Mtu} target {s.Target} LUN {s.Lun}");
+            text.AppendLine($"  tx {c.TxDatagrams} datagrams {c.TxBytes} bytes, unresolved {c.TxUnresolved}, not IPv4 {c.TxNotIpv4}, link dropped {c.TxLinkDropped}");
+            text.AppendLine($"  rx {c.RxDatagrams} datagrams {c.RxBytes} bytes, dropped by stack {c.RxDropped}; device dropped {d.Dropped}, busy {d.QueueFullRefusals}, too long {d.LengthRefusals}");
+            text.AppendLine($"  neighbour queries sent {c.QueriesSent}, answered {c.QueriesAnswered}, learned {c.NeighboursLearned}, unmatched {c.QueriesUnmatched}");
+            foreach (IpNeighbourJson n in s.Neighbours)
             {
-                document.Dispose();
+                text.AppendLine($"  neighbour {n.Address ?? "(not yet known)"}{(n.Learned ? " (learned)" : "")} {n.State} {n.Portal} {n.Target} LUN {n.Lun}: sent {n.Sent}, down {n.DroppedDown}, full {n.DroppedFull}, busy {n.Busy}, refused {n.Rejected}, failed {n.Failed}");
             }
         }
+        await _context.Output.WriteAsync(text.Length == 0 ? "no IP over SCSI interface is up\n" : text.ToString()).ConfigureAwait(false);
+        return ExitCodes.Success;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Parsing;
 using NetScsi.IpOverScsi;
 using NetScsi.IpOverScsi.Link;
@@ -16,16 +17,25 @@ internal static class IpStatus
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             string temporary = path + ".tmp";
-            using (var stream = File.Create(temporary))
-            using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-            {
-                Write(w, link, settings);
-            }
+            File.WriteAllText(temporary, JsonSerializer.Serialize(Describe(link, settings), CliOutputJsonContext.Default.IpStatusJson));
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The interface works without its state file; 'ip show' then finds nothing.
+        }
+    }
+
+    /// <summary>Reads a state file; null when it is being rewritten or is not one.</summary>
+    public static IpStatusJson? TryRead(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), CliOutputJsonContext.Default.IpStatusJson);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
         }
     }
 
@@ -40,70 +50,43 @@ internal static class IpStatus
         }
     }
 
-    private static void Write(Utf8JsonWriter w, IpOverScsiInterface link, IpUpCommand.Settings settings)
+    private static IpStatusJson Describe(IpOverScsiInterface link, IpUpCommand.Settings settings)
     {
-        w.WriteStartObject();
-        w.WriteString("interface", link.Port.Name);
-        w.WriteNumber("pid", Environment.ProcessId);
-        w.WriteString("address", settings.Tun.Address is null ? null : $"{settings.Tun.Address}/{settings.Tun.PrefixLength}");
-        w.WriteNumber("mtu", link.Port.Mtu);
-        w.WriteString("target", settings.TargetName);
-        w.WriteNumber("lun", settings.Lun);
-        w.WriteStartArray("listen");
+        var listen = new List<string>();
         foreach (Portal portal in link.ListeningPortals)
         {
-            w.WriteStringValue(PortalParser.Format(portal));
+            listen.Add(PortalParser.Format(portal));
         }
-        w.WriteEndArray();
 
         InterfaceCounters c = link.Counters;
-        w.WriteStartObject("counters");
-        w.WriteNumber("txDatagrams", c.TransmitDatagrams);
-        w.WriteNumber("txBytes", c.TransmitBytes);
-        w.WriteNumber("txUnresolved", c.TransmitUnresolved);
-        w.WriteNumber("txNotIpv4", c.TransmitNotIpv4);
-        w.WriteNumber("txLinkDropped", c.TransmitLinkDropped);
-        w.WriteNumber("rxDatagrams", c.ReceiveDatagrams);
-        w.WriteNumber("rxBytes", c.ReceiveBytes);
-        w.WriteNumber("rxDropped", c.ReceiveDropped);
-        w.WriteNumber("queriesSent", c.QueriesSent);
-        w.WriteNumber("queriesAnswered", c.QueriesAnswered);
-        w.WriteNumber("neighboursLearned", c.NeighboursLearned);
-        w.WriteNumber("queriesUnmatched", c.QueriesUnmatched);
-        w.WriteEndObject();
-
         CommunicationsCounters u = link.Unit.Counters;
-        w.WriteStartObject("device");
-        w.WriteNumber("delivered", u.MessagesDelivered);
-        w.WriteNumber("deliveredBytes", u.BytesDelivered);
-        w.WriteNumber("dropped", u.MessagesDropped);
-        w.WriteNumber("queueFullRefusals", u.QueueFullRefusals);
-        w.WriteNumber("unknownStreamRefusals", u.UnknownStreamRefusals);
-        w.WriteNumber("lengthRefusals", u.LengthRefusals);
-        w.WriteEndObject();
-
-        w.WriteStartArray("neighbours");
+        var neighbours = new List<IpNeighbourJson>();
         foreach (PeerLink peer in link.Links)
         {
             PeerCounters p = peer.Counters;
-            w.WriteStartObject();
-            w.WriteString("address", peer.Address?.ToString());
-            w.WriteBoolean("learned", peer.LearnedAddress is not null);
-            w.WriteString("target", peer.Peer.Session.TargetName);
-            w.WriteString("portal", peer.Peer.Session.Portal?.ToString());
-            w.WriteNumber("lun", peer.Peer.Lun);
-            w.WriteString("state", peer.State.ToString().ToLowerInvariant());
-            w.WriteNumber("sent", p.Sent);
-            w.WriteNumber("sentBytes", p.SentBytes);
-            w.WriteNumber("droppedDown", p.DroppedDown);
-            w.WriteNumber("droppedFull", p.DroppedFull);
-            w.WriteNumber("busy", p.Busy);
-            w.WriteNumber("rejected", p.Rejected);
-            w.WriteNumber("failed", p.Failed);
-            w.WriteNumber("connects", p.Connects);
-            w.WriteEndObject();
+            neighbours.Add(new IpNeighbourJson(
+                peer.Address?.ToString(),
+                peer.LearnedAddress is not null,
+                peer.Peer.Session.TargetName,
+                peer.Peer.Session.Portal?.ToString(),
+                peer.Peer.Lun,
+                peer.State.ToString().ToLowerInvariant(),
+                p.Sent, p.SentBytes, p.DroppedDown, p.DroppedFull, p.Busy, p.Rejected, p.Failed, p.Connects));
         }
-        w.WriteEndArray();
-        w.WriteEndObject();
+
+        return new IpStatusJson(
+            link.Port.Name,
+            Environment.ProcessId,
+            settings.Tun.Address is null ? null : $"{settings.Tun.Address}/{settings.Tun.PrefixLength}",
+            link.Port.Mtu,
+            settings.TargetName,
+            settings.Lun,
+            listen,
+            new IpInterfaceCountersJson(
+                c.TransmitDatagrams, c.TransmitBytes, c.TransmitUnresolved, c.TransmitNotIpv4, c.TransmitLinkDropped,
+                c.ReceiveDatagrams, c.ReceiveBytes, c.ReceiveDropped,
+                c.QueriesSent, c.QueriesAnswered, c.NeighboursLearned, c.QueriesUnmatched),
+            new IpDeviceCountersJson(u.MessagesDelivered, u.BytesDelivered, u.MessagesDropped, u.QueueFullRefusals, u.UnknownStreamRefusals, u.LengthRefusals),
+            neighbours);
     }
 }

@@ -42,8 +42,8 @@ public sealed class ScsiNetworkTests
 
         Assert.Equal(data.Length, received.Length);
         Assert.True(data.AsSpan().SequenceEqual(received), "the stream arrived altered");
-        await ipA.WaitForAsync(p => p.Counter("counters", "txBytes") >= data.Length, "A's interface counted the stream");
-        await ipB.WaitForAsync(p => p.Counter("device", "deliveredBytes") >= data.Length, "B's communications device counted the stream");
+        await ipA.WaitForAsync(p => p.Counter("counters", "tx_bytes") >= data.Length, "A's interface counted the stream");
+        await ipB.WaitForAsync(p => p.Counter("device", "delivered_bytes") >= data.Length, "B's communications device counted the stream");
 
         string statusDirectory = Path.GetDirectoryName(ipA.StatusFile)!;
         CommandResult show = await ProcessRunner.RunAsync(ProcessRunner.Dotnet, "exec", ProcessRunner.NetScsiDll, "ip", "show", "--status-dir", statusDirectory);
@@ -118,7 +118,7 @@ public sealed class ScsiNetworkTests
         using var report = System.Text.Json.JsonDocument.Parse(client.Stdout);
         double received = report.RootElement.GetProperty("end").GetProperty("sum_received").GetProperty("bytes").GetDouble();
         Assert.True(received > 1 << 20, $"iperf3 moved only {received} bytes");
-        await ipB.WaitForAsync(p => p.Counter("device", "deliveredBytes") >= (long)received, "B's device took the iperf3 stream");
+        await ipB.WaitForAsync(p => p.Counter("device", "delivered_bytes") >= (long)received, "B's device took the iperf3 stream");
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class ScsiNetworkTests
         (await PingAsync(network, b, "10.99.0.1", count: 3)).AssertSuccess();
 
         await ipA.WaitForAsync(p => p.Status()?.GetProperty("neighbours")[0].GetProperty("address").GetString() == "10.99.0.2", "A learned B's address");
-        Assert.True(ipB.Counter("counters", "queriesAnswered") >= 1);
+        Assert.True(ipB.Counter("counters", "queries_answered") >= 1);
     }
 
     [Fact]
@@ -175,8 +175,8 @@ public sealed class ScsiNetworkTests
         byte[] received = await TcpTransfer.RunAsync(network, a, c, "10.99.2.2", data);
 
         Assert.True(data.AsSpan().SequenceEqual(received), $"the stream through the gateway arrived altered ({received.Length} of {data.Length} bytes)");
-        await ipB1.WaitForAsync(p => p.Counter("counters", "rxBytes") >= data.Length, "the gateway received the stream on its first SCSI network");
-        await ipB2.WaitForAsync(p => p.Counter("counters", "txBytes") >= data.Length, "the gateway sent it on over its second");
+        await ipB1.WaitForAsync(p => p.Counter("counters", "rx_bytes") >= data.Length, "the gateway received the stream on its first SCSI network");
+        await ipB2.WaitForAsync(p => p.Counter("counters", "tx_bytes") >= data.Length, "the gateway sent it on over its second");
     }
 
     [Fact]
@@ -221,7 +221,7 @@ public sealed class ScsiNetworkTests
         (await PingAsync(network, a, "10.99.0.2", size: 1000)).AssertSuccess();
 
         await ipA.WaitForAsync(p => p.NeighbourCounter(0, "rejected") >= 2, "A counted the refusals");
-        await ipB.WaitForAsync(p => p.Counter("device", "lengthRefusals") >= 2, "B's device refused the long datagrams");
+        await ipB.WaitForAsync(p => p.Counter("device", "length_refusals") >= 2, "B's device refused the long datagrams");
     }
 
     [Fact]
@@ -246,13 +246,13 @@ public sealed class ScsiNetworkTests
                 except OSError:
                     pass
             """;
-        for (int round = 0; round < 10 && ipB.Counter("device", "queueFullRefusals") <= 0; round++)
+        for (int round = 0; round < 10 && ipB.Counter("device", "queue_full_refusals") <= 0; round++)
         {
             (await network.ExecAsync(a, "python3", "-c", Blast)).AssertSuccess();
             await Task.Delay(1200);
         }
 
-        await ipB.WaitForAsync(p => p.Counter("device", "queueFullRefusals") > 0, "B's device answered BUSY");
+        await ipB.WaitForAsync(p => p.Counter("device", "queue_full_refusals") > 0, "B's device answered BUSY");
         await ipA.WaitForAsync(p => p.NeighbourCounter(0, "busy") > 0, "A's link counted BUSY");
         Assert.False(ipB.HasExited);
         (await PingAsync(network, a, "10.99.0.2")).AssertSuccess();

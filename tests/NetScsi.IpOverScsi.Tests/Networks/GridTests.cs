@@ -5,6 +5,7 @@ namespace NetScsi.IpOverScsi.Tests.Networks;
 /// row gateways (the first host of each row). Each SCSI network is a bus namespace with a bridge carrying the iSCSI
 /// traffic of its members; every member lists the others as peers.
 /// </summary>
+[Collection(NetworkCollection.Name)]
 public sealed class GridTests
 {
     private const int Size = 3;

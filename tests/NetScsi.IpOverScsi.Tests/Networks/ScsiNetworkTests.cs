@@ -4,6 +4,7 @@ namespace NetScsi.IpOverScsi.Tests.Networks;
 /// Hosts in network namespaces, each running <c>netscsi ip up</c>: its TUN interface's datagrams travel as SEND
 /// MESSAGE(10) over iSCSI (TCP across a veth pair, the "SCSI bus") to the neighbour's communications device.
 /// </summary>
+[Collection(NetworkCollection.Name)]
 public sealed class ScsiNetworkTests
 {
     private static string Url(string underlay, string overlay) => $"iscsi://{underlay}:3260/iqn.2026-11.org.netscsi:ip-{overlay}/0";

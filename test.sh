@@ -18,6 +18,7 @@ declare -A packages=(
     [sg_inq]=sg3-utils [python3]=python3 [systemd-analyze]=systemd [curl]=curl
     # A one-node Ceph cluster for the RBD LUN tests.
     [ceph-mon]=ceph-mon [ceph-osd]=ceph-osd [rbd]=ceph-common
+    [ip]=iproute2 [ping]=iputils-ping [iperf3]=iperf3
 )
 # qemu-block-extra has no command of its own: its iSCSI block driver is a file.
 missing=()

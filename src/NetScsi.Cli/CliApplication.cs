@@ -21,6 +21,7 @@ internal static class CliApplication
         new CopyCommand(context).Command,
         new BenchCommand(context).Command,
         NodeCommand.Create(context),
+        IpCommand.Create(context),
     };
 
     public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default) =>

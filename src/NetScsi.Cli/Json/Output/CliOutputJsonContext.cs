@@ -15,4 +15,6 @@ namespace NetScsi.Cli.Json.Output;
 [JsonSerializable(typeof(BenchJson))]
 [JsonSerializable(typeof(NodeListJson))]
 [JsonSerializable(typeof(NodeJson))]
+[JsonSerializable(typeof(IpStatusJson))]
+[JsonSerializable(typeof(IpStatusJson[]))]
 internal sealed partial class CliOutputJsonContext : JsonSerializerContext;

@@ -43,6 +43,7 @@ public sealed class FdExhaustionTests(ITestOutputHelper output) : IDisposable
 
     private async Task RunOnceAsync(int run)
     {
+        var clock = Stopwatch.StartNew();
         string[] serve = ["--listen", "127.0.0.1:0", "--iqn", Iqn, "--lun", "memory:16M", "--log-level", "warning"];
         await using var target = await NetScsiTargetProcess.StartAsync(_work, serve);
         var prlimit = Process.Start("/usr/bin/prlimit", ["--pid", target.ProcessId.ToString(), $"--nofile={NoFile}:{NoFile}"])!;
@@ -60,7 +61,9 @@ public sealed class FdExhaustionTests(ITestOutputHelper output) : IDisposable
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 try
                 {
-                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    // A connect that does not complete at once means the listen backlog is full: the target has stopped
+                    // taking connections, which is the state under test.
+                    using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
                     await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, target.Port), cts.Token);
                 }
                 catch (Exception e) when (e is SocketException or OperationCanceledException)
@@ -70,12 +73,14 @@ public sealed class FdExhaustionTests(ITestOutputHelper output) : IDisposable
                 }
                 idle.Add(socket);
             }
-            output.WriteLine($"run {run}: {idle.Count} idle connections open against a target limited to {NoFile} descriptors");
+            output.WriteLine($"run {run}: {idle.Count} idle connections open against a target limited to {NoFile} descriptors ({clock.Elapsed.TotalSeconds:F1} s)");
 
             // Let the accept loop run into EMFILE, then measure its CPU while it refuses.
             await Task.Delay(TimeSpan.FromSeconds(1));
             double cpu = await CpuShareAsync(target.ProcessId, TimeSpan.FromSeconds(3));
-            output.WriteLine($"run {run}: target CPU while refusing: {cpu:P1} of a core");
+            int descriptors = Directory.GetFiles($"/proc/{target.ProcessId}/fd").Length;
+            output.WriteLine($"run {run}: target CPU while refusing: {cpu:P1} of a core, {descriptors} descriptors open");
+            Assert.True(descriptors > NoFile * 3 / 4, $"the idle connections did not exhaust the descriptors ({descriptors} open)");
             Assert.False(target.HasExited, "the target died under descriptor exhaustion:\n" + target.Describe());
             Assert.True(cpu < 0.10, $"the target spins while out of descriptors: {cpu:P1} of a core");
 
@@ -111,6 +116,7 @@ public sealed class FdExhaustionTests(ITestOutputHelper output) : IDisposable
         Assert.False(target.HasExited, target.Describe());
         await ReadAsync(established);
         await established.LogoutAsync();
+        output.WriteLine($"run {run}: a new login succeeded after the clients left; {clock.Elapsed.TotalSeconds:F1} s in all");
     }
 
     /// <summary>The share of one core the process used over <paramref name="window"/> (utime + stime from /proc).</summary>

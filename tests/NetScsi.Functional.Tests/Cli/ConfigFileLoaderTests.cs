@@ -59,6 +59,16 @@ public sealed class ConfigFileLoaderTests
     }
 
     [Fact]
+    public void Config_Limits_SetTheOutputStallTimeout_AndRefuseANegativeOne()
+    {
+        var config = Parse("""{ "limits": { "maxSessionsPerTarget": 10, "outputStallTimeoutSeconds": 5 } }""");
+        Assert.Equal(10, config.Limits.MaxSessionsPerTarget);
+        Assert.Equal(TimeSpan.FromSeconds(5), config.Limits.OutputStallTimeout);
+        Assert.Equal(TimeSpan.Zero, Parse("""{ "limits": { "outputStallTimeoutSeconds": 0 } }""").Limits.OutputStallTimeout);
+        Assert.Contains("limits.outputStallTimeoutSeconds", ParseError("""{ "limits": { "outputStallTimeoutSeconds": -1 } }"""));
+    }
+
+    [Fact]
     public void Config_Empty_GivesDefaults()
     {
         var config = Parse("{}");

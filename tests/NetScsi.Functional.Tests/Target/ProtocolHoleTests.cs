@@ -294,4 +294,54 @@ public sealed class ProtocolHoleTests
         await AssertRejectedAsync(client, RejectReason.CommandNotSupported, header);
         await AssertSessionWorksAsync(client);
     }
+
+    [Fact]
+    public async Task Logout_ClosingAConnectionThatDoesNotExist_AnswersCidNotFound_AndTheSessionGoesOn()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        var header = new byte[Bhs.Length];
+        new LogoutRequestPdu { Immediate = true, Reason = LogoutReason.CloseConnection, Cid = 0x7777, InitiatorTaskTag = client.NextItt++, CmdSN = client.CmdSN, ExpStatSN = client.ExpStatSN }.WriteTo(header);
+        await client.SendAsync(header);
+        var (reply, _) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.LogoutResponse, Bhs.GetOpcode(reply));
+        Assert.Equal(LogoutResponse.CidNotFound, (LogoutResponse)reply[2]);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task Command_WithTheTagOfATaskStillRunning_IsRejectedAsTaskInProgress()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
+        var write = client.BuildScsiCommand(TestCdbs.Write10(0, 8), 8 * 512, false, true, 0);
+        uint itt = Bhs.GetInitiatorTaskTag(write);
+        await client.SendAsync(write);
+        Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode((await ReceiveAsync(client)).Header));
+        var again = client.BuildScsiCommand(new byte[6], 0, false, false, 0, itt: itt);
+        await client.SendAsync(again);
+        await AssertRejectedAsync(client, RejectReason.TaskInProgress, again);
+    }
+
+    [Fact]
+    public async Task Command_AnnouncingMoreDataThanOneCommandMayHold_GetsInvalidFieldInCdbBeforeAnyData()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync("InitialR2T=Yes", "ImmediateData=No");
+        const uint tooLarge = 32u * 1024 * 1024;
+        await client.SendAsync(client.BuildScsiCommand(TestCdbs.Write10(0, 65535), tooLarge, false, true, 0));
+        var (reply, sense) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.ScsiResponse, Bhs.GetOpcode(reply));
+        Assert.Equal((byte)ScsiStatus.CheckCondition, ScsiResponsePdu.Parse(reply).Status);
+        Assert.Equal((byte)SenseKey.IllegalRequest, (byte)(sense[2 + 2] & 0x0F));
+        Assert.Equal(0x24, sense[2 + 12]); // INVALID FIELD IN CDB
+    }
+
+    [Fact]
+    public async Task ConnectionThatNeverLogsIn_IsDroppedAtTheLoginTimeout()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o => o.LoginTimeout = TimeSpan.FromMilliseconds(300));
+        await using var client = await fixture.ConnectAsync();
+        Assert.True(await client.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
+    }
 }

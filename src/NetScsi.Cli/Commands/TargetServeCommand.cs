@@ -50,19 +50,9 @@ internal sealed class TargetServeCommand
         CustomParser = ParseEach<LunConfig>((string s, out LunConfig? v, out string? e) => LunSpecParser.TryParse(s, out v, out e)),
     };
 
-    private readonly Option<ChapConfig> _chap = new("--chap")
-    {
-        Description = "Require initiators to authenticate with CHAP, USER:SECRET",
-        HelpName = "USER:SECRET",
-        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--chap", out v, out e)),
-    };
+    private readonly Option<ChapConfig> _chap = ChapOption("--chap", "Require initiators to authenticate with CHAP, USER:SECRET");
 
-    private readonly Option<ChapConfig> _mutualChap = new("--mutual-chap")
-    {
-        Description = "Credentials the target answers with when initiators ask it to authenticate, USER:SECRET",
-        HelpName = "USER:SECRET",
-        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--mutual-chap", out v, out e)),
-    };
+    private readonly Option<ChapConfig> _mutualChap = ChapOption("--mutual-chap", "Credentials the target answers with when initiators ask it to authenticate, USER:SECRET");
 
     private readonly Option<System.Net.IPEndPoint> _metrics = new("--metrics")
     {
@@ -71,19 +61,9 @@ internal sealed class TargetServeCommand
         CustomParser = ParseOne<System.Net.IPEndPoint>((string s, out System.Net.IPEndPoint? v, out string? e) => MetricsEndpointParser.TryParse(s, out v, out e)),
     };
 
-    private readonly Option<ChapConfig> _discoveryChap = new("--discovery-chap")
-    {
-        Description = "Require discovery sessions (SendTargets) to authenticate with CHAP, USER:SECRET [default: discovery is open]",
-        HelpName = "USER:SECRET",
-        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--discovery-chap", out v, out e)),
-    };
+    private readonly Option<ChapConfig> _discoveryChap = ChapOption("--discovery-chap", "Require discovery sessions (SendTargets) to authenticate with CHAP, USER:SECRET [default: discovery is open]");
 
-    private readonly Option<ChapConfig> _discoveryMutualChap = new("--discovery-mutual-chap")
-    {
-        Description = "Credentials the target answers with when a discovery session asks it to authenticate, USER:SECRET",
-        HelpName = "USER:SECRET",
-        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, "--discovery-mutual-chap", out v, out e)),
-    };
+    private readonly Option<ChapConfig> _discoveryMutualChap = ChapOption("--discovery-mutual-chap", "Credentials the target answers with when a discovery session asks it to authenticate, USER:SECRET");
 
     private readonly Option<AclConfig[]> _acl = new("--acl")
     {
@@ -127,6 +107,14 @@ internal sealed class TargetServeCommand
     public Command Command { get; }
 
     private delegate bool TryParser<T>(string text, out T? value, out string? error);
+
+    /// <summary>A <c>USER:SECRET</c> option, its errors naming the option.</summary>
+    private static Option<ChapConfig> ChapOption(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "USER:SECRET",
+        CustomParser = ParseOne<ChapConfig>((string s, out ChapConfig? v, out string? e) => ChapParser.TryParse(s, name, out v, out e)),
+    };
 
     /// <summary>Builds the configuration from the flags (and the config file they name); no I/O beyond reading that file.</summary>
     /// <exception cref="CliException">The config file or the merged configuration is invalid.</exception>

@@ -5,7 +5,8 @@
 # each naming the other with --peer-tpg, --alua-follow-lock), and checks with the netscsi initiator that
 #   - both report the same identity (VPD 80h serial, VPD 83h NAA) and each its own relative port and port group;
 #   - REPORT TARGET PORT GROUPS on each shows both groups; the lock owner (the first started) is active-optimized
-#     on both paths, the other active-non-optimized; a block written through the owner reads back;
+#     on both paths, the other standby (the default non-owner state); a block written through the owner reads back,
+#     and the standby gateway refuses a read with NOT READY;
 #   - after kill -9 of the owner, the other becomes active-optimized and completes a write (read back equal).
 # It prints the failover figures: "failover (CASE): active-optimized after X s, first write after Y s".
 # Cases: "default" (Ceph's osd_client_watch_timeout, 30 s) and "watch-5s" (osd_client_watch_timeout = 5 s).
@@ -114,18 +115,22 @@ for case in $cases; do
     echo "identity ($case): serial $s1 naa $n1 on both; gw1 port/group $r1/$g1, gw2 $r2/$g2"
 
     st1=$(states "$p1"); st2=$(states "$p2")
-    for _ in $(seq 20); do
-        [ "$st1" = "active-optimized active-optimized active-non-optimized" ] && [ "$st2" = "active-non-optimized active-optimized active-non-optimized" ] && break
+    for _ in $(seq 20); do  # gateway 2's first poll may still be on its way
+        [ "$st1" = "active-optimized active-optimized standby" ] && [ "$st2" = "standby active-optimized standby" ] && break
         sleep 0.5; st1=$(states "$p1"); st2=$(states "$p2")
     done
     echo "rtpg ($case): gw1 sees [this, tpg1, tpg2] = [$st1]; gw2 sees [$st2]"
-    [ "$st1" = "active-optimized active-optimized active-non-optimized" ] || fail "$case: gateway 1 (lock owner) reports $st1"
-    [ "$st2" = "active-non-optimized active-optimized active-non-optimized" ] || fail "$case: gateway 2 reports $st2"
+    [ "$st1" = "active-optimized active-optimized standby" ] || fail "$case: gateway 1 (lock owner) reports $st1"
+    [ "$st2" = "standby active-optimized standby" ] || fail "$case: gateway 2 reports $st2"
 
     head -c 65536 /dev/urandom >"$work/before.bin"
     "$netscsi" write --lba 2048 -i "$work/before.bin" "iscsi://127.0.0.1:$p1/$iqn/0" >/dev/null
-    "$netscsi" read --lba 2048 --blocks 128 -o "$work/before.out" "iscsi://127.0.0.1:$p2/$iqn/0" >/dev/null
-    cmp -s "$work/before.bin" "$work/before.out" || fail "$case: a block written through gateway 1 reads back different through gateway 2"
+    "$netscsi" read --lba 2048 --blocks 128 -o "$work/before.out" "iscsi://127.0.0.1:$p1/$iqn/0" >/dev/null
+    cmp -s "$work/before.bin" "$work/before.out" || fail "$case: a block written through gateway 1 reads back different"
+    if "$netscsi" read --timeout 5s --lba 2048 --blocks 128 -o "$work/standby.out" "iscsi://127.0.0.1:$p2/$iqn/0" >"$work/standby.err" 2>&1 \
+        || ! grep -q '04/0B' "$work/standby.err"; then
+        fail "$case: a read through the standby gateway was not refused NOT READY 04/0Bh: $(cat "$work/standby.err")"
+    fi
 
     head -c 65536 /dev/urandom >"$work/after.bin"
     kill -KILL "$gw1"
@@ -151,6 +156,8 @@ for case in $cases; do
     else
         "$netscsi" read --lba 4096 --blocks 128 -o "$work/after.out" "iscsi://127.0.0.1:$p2/$iqn/0" >/dev/null
         cmp -s "$work/after.bin" "$work/after.out" || fail "$case: the write after failover reads back different"
+        cmp -s "$work/before.bin" <("$netscsi" read --lba 2048 --blocks 128 "iscsi://127.0.0.1:$p2/$iqn/0") \
+            || fail "$case: the block written through gateway 1 before the kill reads back different through gateway 2"
         echo "failover ($case, osd_client_watch_timeout ${watch} s): active-optimized after $ao s, first write after $written s"
     fi
     kill -TERM "$gw2" 2>/dev/null || true

@@ -88,14 +88,14 @@ internal sealed class TargetServeCommand
 
     private readonly Option<TpgSpec> _tpg = new("--tpg")
     {
-        Description = "ALUA: this gateway's target port group N (1..65535; also its portal group tag) and initial state [default state: active-optimized; with --alua-follow-lock: the state while not owning the lock, default active-non-optimized]",
+        Description = "ALUA: this gateway's target port group N (1..65535; also its portal group tag) and initial state [default state: active-optimized; with --alua-follow-lock: the state while not owning the lock, default standby]",
         HelpName = "N[=STATE]",
         CustomParser = ParseOne<TpgSpec>((string s, out TpgSpec? v, out string? e) => TpgSpecParser.TryParse(s, "--tpg", out v, out e)),
     };
 
     private readonly Option<TpgSpec[]> _peerTpg = new("--peer-tpg")
     {
-        Description = "ALUA: another gateway's target port group M (its relative target port M), reported by REPORT TARGET PORT GROUPS [default state: active-non-optimized]; repeatable",
+        Description = "ALUA: another gateway's target port group M (its relative target port M), reported by REPORT TARGET PORT GROUPS [default state: active-non-optimized; standby with --alua-follow-lock]; repeatable",
         HelpName = "M[=STATE]",
         CustomParser = ParseEach<TpgSpec>((string s, out TpgSpec? v, out string? e) => TpgSpecParser.TryParse(s, "--peer-tpg", out v, out e)),
     };

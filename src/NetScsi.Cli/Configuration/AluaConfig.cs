@@ -21,10 +21,14 @@ internal sealed class AluaConfig
     /// <summary>States follow RBD exclusive-lock ownership (implicit ALUA only).</summary>
     public bool FollowLock { get; set; }
 
-    /// <summary>This gateway's state: the one given, else active/optimized (active/non-optimized while not owning the lock with follow-lock).</summary>
+    /// <summary>
+    /// This gateway's state: the one given, else active/optimized; with follow-lock, the state while not owning the lock,
+    /// default standby (a gateway without the lock cannot write, so active/non-optimized would promise too much).
+    /// </summary>
     public AsymmetricAccessState LocalState =>
-        Local?.State ?? (FollowLock ? AsymmetricAccessState.ActiveNonOptimized : AsymmetricAccessState.ActiveOptimized);
+        Local?.State ?? (FollowLock ? AsymmetricAccessState.Standby : AsymmetricAccessState.ActiveOptimized);
 
-    /// <summary>A peer's state: the one given, else active/non-optimized.</summary>
-    public static AsymmetricAccessState PeerState(TpgSpec peer) => peer.State ?? AsymmetricAccessState.ActiveNonOptimized;
+    /// <summary>A peer's state: the one given, else active/non-optimized (standby with follow-lock: its state while not owning the lock).</summary>
+    public AsymmetricAccessState PeerState(TpgSpec peer) =>
+        peer.State ?? (FollowLock ? AsymmetricAccessState.Standby : AsymmetricAccessState.ActiveNonOptimized);
 }

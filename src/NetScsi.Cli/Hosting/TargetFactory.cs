@@ -127,7 +127,7 @@ internal static class TargetFactory
         var groups = new List<(ushort, ushort[], bool, AsymmetricAccessState)> { (local.Id, [local.Id], true, alua.LocalState) };
         foreach (var peer in alua.Peers)
         {
-            groups.Add((peer.Id, [peer.Id], false, AluaConfig.PeerState(peer)));
+            groups.Add((peer.Id, [peer.Id], false, alua.PeerState(peer)));
         }
 
         // Following the lock, the states are the lock's (implicit only); otherwise they are set by SET TARGET PORT GROUPS too.
@@ -137,7 +137,7 @@ internal static class TargetFactory
         if (alua.FollowLock && device is RbdBlockDevice rbd)
         {
             watchers.Add(new RbdAluaLockFollower(rbd, registry, local.Id, alua.LocalState,
-                alua.Peers.Select(p => (p.Id, AluaConfig.PeerState(p))).ToList()));
+                alua.Peers.Select(p => (p.Id, alua.PeerState(p))).ToList()));
         }
 
         return registry;

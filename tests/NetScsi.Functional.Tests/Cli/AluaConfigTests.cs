@@ -72,11 +72,19 @@ public sealed class AluaConfigTests
     }
 
     [Fact]
-    public void FollowLock_WithoutAState_IsActiveNonOptimizedWhileNotOwning()
+    public void FollowLock_WithoutAState_IsStandbyWhileNotOwning_ForThisGatewayAndItsPeers()
     {
-        ServeConfiguration config = ServeConfigurationBuilder.Build(null, new ServeFlags { Luns = [Lun("rbd:rbd/lun0")], Tpg = new TpgSpec(1, null), AluaFollowLock = true });
+        ServeConfiguration config = ServeConfigurationBuilder.Build(null, new ServeFlags
+        {
+            Luns = [Lun("rbd:rbd/lun0")],
+            Tpg = new TpgSpec(1, null),
+            PeerTpgs = [new TpgSpec(2, null), new TpgSpec(3, AsymmetricAccessState.ActiveNonOptimized)],
+            AluaFollowLock = true,
+        });
 
-        Assert.Equal(AsymmetricAccessState.ActiveNonOptimized, config.Alua!.LocalState);
+        Assert.Equal(AsymmetricAccessState.Standby, config.Alua!.LocalState);
+        Assert.Equal(AsymmetricAccessState.Standby, config.Alua.PeerState(config.Alua.Peers[0]));
+        Assert.Equal(AsymmetricAccessState.ActiveNonOptimized, config.Alua.PeerState(config.Alua.Peers[1]));
         Assert.True(ServeConfigurationValidator.Validate(config, 1L << 40).IsValid);
     }
 

@@ -128,7 +128,7 @@ for case in $cases; do
     "$netscsi" read --lba 2048 --blocks 128 -o "$work/before.out" "iscsi://127.0.0.1:$p1/$iqn/0" >/dev/null
     cmp -s "$work/before.bin" "$work/before.out" || fail "$case: a block written through gateway 1 reads back different"
     if "$netscsi" read --timeout 5s --lba 2048 --blocks 128 -o "$work/standby.out" "iscsi://127.0.0.1:$p2/$iqn/0" >"$work/standby.err" 2>&1 \
-        || ! grep -q '04/0B' "$work/standby.err"; then
+        || ! grep -qi '04/0B' "$work/standby.err"; then
         fail "$case: a read through the standby gateway was not refused NOT READY 04/0Bh: $(cat "$work/standby.err")"
     fi
 

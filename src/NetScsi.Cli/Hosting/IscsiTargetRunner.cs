@@ -27,6 +27,11 @@ internal sealed class IscsiTargetRunner : ITargetRunner
     {
         await _server.DisposeAsync().ConfigureAwait(false);
 
+        foreach (var watcher in _built.Watchers)
+        {
+            await watcher.DisposeAsync().ConfigureAwait(false);
+        }
+
         // Devices last: the server flushes its units through them while stopping.
         foreach (var device in _built.Devices)
         {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using NetScsi.Cli.Configuration;
 using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Session;
+using NetScsi.Scsi.Alua;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Storage.Rbd;
@@ -19,6 +20,7 @@ internal static class TargetFactory
     {
         loggerFactory ??= NullLoggerFactory.Instance;
         var devices = new List<IBlockDevice>();
+        var watchers = new List<IAsyncDisposable>();
         try
         {
             var options = new IscsiTargetOptions
@@ -32,6 +34,12 @@ internal static class TargetFactory
             options.Limits.MaxSessionsPerTarget = configuration.Limits.MaxSessionsPerTarget;
             options.Limits.MaxSessionsPerInitiatorAddress = configuration.Limits.MaxSessionsPerInitiatorAddress;
             options.Limits.OutputStallTimeout = configuration.Limits.OutputStallTimeout;
+            if (configuration.Alua?.Local is { } tpg)
+            {
+                // One port per gateway: its target portal group tag is its target port group id and relative target port.
+                options.TargetPortalGroupTag = tpg.Id;
+            }
+
             foreach (var portal in configuration.Portals)
             {
                 options.Portals.Add(portal);
@@ -63,7 +71,8 @@ internal static class TargetFactory
                     }
 
                     devices.Add(device);
-                    var unit = CreateUnit(lun, device);
+                    var alua = CreateAlua(configuration.Alua, device, watchers);
+                    var unit = CreateUnit(lun, device, alua);
                     definition.Luns.Add(new LunMapping(lun.Number!.Value, unit));
                     luns.Add(new ServedLun(
                         lun.Number.Value,
@@ -89,10 +98,15 @@ internal static class TargetFactory
                 served.Add(new ServedTarget(target.Iqn, target.Alias, luns, target.Chap is not null, target.MutualChap is not null, target.Acls.Count));
             }
 
-            return new BuiltTarget(options, served, devices);
+            return new BuiltTarget(options, served, devices) { Watchers = watchers };
         }
         catch
         {
+            foreach (var watcher in watchers)
+            {
+                await watcher.DisposeAsync().ConfigureAwait(false);
+            }
+
             foreach (var device in devices)
             {
                 await device.DisposeAsync().ConfigureAwait(false);
@@ -102,10 +116,41 @@ internal static class TargetFactory
         }
     }
 
-    private static BlockLogicalUnit CreateUnit(LunConfig lun, IBlockDevice device)
+    /// <summary>The LUN's target port groups (null without ALUA); with follow-lock, the follower that drives them.</summary>
+    private static TargetPortGroupRegistry? CreateAlua(AluaConfig? alua, IBlockDevice device, List<IAsyncDisposable> watchers)
+    {
+        if (alua?.Local is not { } local)
+        {
+            return null;
+        }
+
+        var groups = new List<(ushort, ushort[], bool, AsymmetricAccessState)> { (local.Id, [local.Id], true, alua.LocalState) };
+        foreach (var peer in alua.Peers)
+        {
+            groups.Add((peer.Id, [peer.Id], false, alua.PeerState(peer)));
+        }
+
+        // Following the lock, the states are the lock's (implicit only); otherwise they are set by SET TARGET PORT GROUPS too.
+        var registry = new TargetPortGroupRegistry(
+            alua.FollowLock ? AluaTransitions.Implicit : AluaTransitions.Implicit | AluaTransitions.Explicit, groups,
+            implicitTransitionTimeSeconds: alua.FollowLock ? ImplicitTransitionTimeSeconds : (byte)0);
+        if (alua.FollowLock && device is RbdBlockDevice rbd)
+        {
+            watchers.Add(new RbdAluaLockFollower(rbd, registry, local.Id, alua.LocalState,
+                alua.Peers.Select(p => (p.Id, alua.PeerState(p))).ToList()));
+        }
+
+        return registry;
+    }
+
+    /// <summary>A dead owner's lock is broken once Ceph drops its watch (osd_client_watch_timeout, 30 s by default), plus a poll.</summary>
+    private const byte ImplicitTransitionTimeSeconds = 35;
+
+    private static BlockLogicalUnit CreateUnit(LunConfig lun, IBlockDevice device, TargetPortGroupRegistry? alua)
     {
         var unitOptions = new LogicalUnitOptions
         {
+            Alua = alua,
             ReadOnly = lun.ReadOnly,
             Removable = lun.Removable,
             // Persistent reservations made with APTPL = 1 are kept next to the backing file; a memory LUN

@@ -84,7 +84,11 @@ internal sealed class CommandTable
             yield return new(ScsiOpcode.PersistentReserveOut, serviceAction, prOutUsage);
         }
         yield return new(ScsiOpcode.ReportLuns, null, [ScsiOpcode.ReportLuns, 0x00, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04]);
+        yield return new(ScsiOpcode.MaintenanceIn, ScsiOpcode.ReportTargetPortGroupsServiceAction,
+            [ScsiOpcode.MaintenanceIn, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04], ScsiLogicalUnit.HasAluaPredicate);
         yield return new(ScsiOpcode.MaintenanceIn, ScsiOpcode.ReportSupportedOperationCodesServiceAction,
             [ScsiOpcode.MaintenanceIn, 0x1F, 0x87, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04]);
+        yield return new(ScsiOpcode.MaintenanceOut, ScsiOpcode.SetTargetPortGroupsServiceAction,
+            [ScsiOpcode.MaintenanceOut, 0x1F, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04], ScsiLogicalUnit.HasExplicitAluaPredicate);
     }
 }

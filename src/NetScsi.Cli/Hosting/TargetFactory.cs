@@ -43,6 +43,7 @@ internal static class TargetFactory
             }
 
             var served = new List<ServedTarget>();
+            var lives = new List<LiveLun>();
             foreach (var target in configuration.Targets)
             {
                 var definition = new TargetDefinition
@@ -55,29 +56,11 @@ internal static class TargetFactory
                 var luns = new List<ServedLun>();
                 foreach (var lun in target.Luns)
                 {
-                    var device = OpenDevice(lun);
-                    if (lun.DelayControlPath is { } control)
-                    {
-                        // Test and diagnostic feature: delays injected at run time through a control file.
-                        device = new DelayControlledBlockDevice(device, lun.Number!.Value, Path.GetFullPath(control), loggerFactory.CreateLogger<DelayControlledBlockDevice>());
-                    }
-
-                    devices.Add(device);
-                    var unit = CreateUnit(lun, device);
-                    definition.Luns.Add(new LunMapping(lun.Number!.Value, unit));
-                    luns.Add(new ServedLun(
-                        lun.Number.Value,
-                        lun.Kind switch
-                        {
-                            LunKind.File => $"file {lun.Path}",
-                            LunKind.Rbd => $"rbd {lun.RbdPool}/{lun.RbdImage} (image id {((RbdBlockDevice)device).ImageId})",
-                            _ => "memory",
-                        },
-                        device.BlockCount * device.BlockSize,
-                        device.BlockSize,
-                        device.IsReadOnly,
-                        lun.Removable,
-                        (device as DelayControlledBlockDevice)?.ControlPath));
+                    var live = OpenLun(lun, loggerFactory);
+                    devices.Add(live.Device);
+                    lives.Add(new LiveLun(target.Iqn, live.Config, live.Base, live.Device, live.Unit));
+                    definition.Luns.Add(new LunMapping(lun.Number!.Value, live.Unit));
+                    luns.Add(Describe(lun, live.Device));
                 }
 
                 foreach (var acl in target.Acls)
@@ -89,7 +72,7 @@ internal static class TargetFactory
                 served.Add(new ServedTarget(target.Iqn, target.Alias, luns, target.Chap is not null, target.MutualChap is not null, target.Acls.Count));
             }
 
-            return new BuiltTarget(options, served, devices);
+            return new BuiltTarget(options, served, devices, lives);
         }
         catch
         {
@@ -101,6 +84,54 @@ internal static class TargetFactory
             throw;
         }
     }
+
+    /// <summary>
+    /// Opens one LUN's store and builds its unit: what serve does per LUN and what <c>lun add</c> does on a
+    /// running target. The config's size becomes the device's (an existing file keeps its own).
+    /// </summary>
+    /// <exception cref="CliException">The store cannot be opened or created.</exception>
+    internal static LiveLun OpenLun(LunConfig lun, ILoggerFactory loggerFactory, string targetIqn = "")
+    {
+        var baseDevice = OpenDevice(lun);
+        var device = baseDevice;
+        try
+        {
+            if (lun.DelayControlPath is { } control)
+            {
+                // Test and diagnostic feature: delays injected at run time through a control file.
+                device = new DelayControlledBlockDevice(device, lun.Number!.Value, Path.GetFullPath(control), loggerFactory.CreateLogger<DelayControlledBlockDevice>());
+            }
+
+            var unit = CreateUnit(lun, device);
+            if (lun.Kind != LunKind.Rbd)
+            {
+                lun.SizeBytes = device.BlockCount * device.BlockSize;
+            }
+
+            return new LiveLun(targetIqn, lun, baseDevice, device, unit);
+        }
+        catch
+        {
+            baseDevice.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    private static ServedLun Describe(LunConfig lun, IBlockDevice device) => new(
+        lun.Number!.Value,
+        lun.Kind switch
+        {
+            LunKind.File => $"file {lun.Path}",
+            LunKind.Rbd => $"rbd {lun.RbdPool}/{lun.RbdImage} (image id {((RbdBlockDevice)UnwrapDelay(device)).ImageId})",
+            _ => "memory",
+        },
+        device.BlockCount * device.BlockSize,
+        device.BlockSize,
+        device.IsReadOnly,
+        lun.Removable,
+        (device as DelayControlledBlockDevice)?.ControlPath);
+
+    private static IBlockDevice UnwrapDelay(IBlockDevice device) => device is DelayControlledBlockDevice delayed ? delayed.Inner : device;
 
     private static BlockLogicalUnit CreateUnit(LunConfig lun, IBlockDevice device)
     {
@@ -128,7 +159,9 @@ internal static class TargetFactory
     {
         if (lun.Kind == LunKind.Memory)
         {
-            return new MemoryBlockDevice(lun.SizeBytes!.Value, lun.BlockSize, lun.ReadOnly);
+            // Room to grow online (lun resize) up to this machine's memory, or the LUN's own size if larger (sparse).
+            long size = lun.SizeBytes!.Value;
+            return new MemoryBlockDevice(size, lun.BlockSize, lun.ReadOnly, maxSizeBytes: Math.Max(size, Math.Min(MachineMemory.CapacityBytes(), MemoryBlockDevice.MaxSizeBytes)));
         }
 
         if (lun.Kind == LunKind.Rbd)

@@ -129,6 +129,26 @@ public sealed partial class IscsiTargetServer
         return (sessions, commands);
     }
 
+    /// <summary>
+    /// Aborts every session's tasks on <paramref name="unit"/> (a forced LUN removal) and waits up to
+    /// <paramref name="wait"/> for the executing ones to stop.
+    /// </summary>
+    public async Task AbortTasksOnAsync(TargetDefinition target, ILogicalUnit unit, TimeSpan wait)
+    {
+        var stopped = new List<Task>();
+        foreach (var session in SessionsOf(target))
+        {
+            session.AbortTasks(unit, null, stopped);
+        }
+        try
+        {
+            await Task.WhenAll(stopped).WaitAsync(wait).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     /// <summary>The live normal sessions, for <c>session list</c>.</summary>
     public IReadOnlyList<TargetSessionInfo> GetSessions()
     {

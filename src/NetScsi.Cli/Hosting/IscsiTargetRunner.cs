@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Control;
 using NetScsi.Iscsi.Target;
 using NetScsi.Transport;
 
@@ -20,6 +23,9 @@ internal sealed class IscsiTargetRunner : ITargetRunner
     public IReadOnlyList<Portal> ListeningPortals => _server.ListeningPortals;
 
     public Task StartAsync(CancellationToken cancellationToken) => _server.StartAsync(cancellationToken);
+
+    public TargetController? CreateController(ServeConfiguration running, ControlSettings settings, ILoggerFactory loggerFactory) =>
+        new(_server, _built, running, settings.ReloadSource, settings.ConfigPath, loggerFactory);
 
     public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
 

@@ -47,6 +47,9 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
     /// <summary>This connection's place in the server's connection limits; disposed when the connection ends.</summary>
     internal ConnectionAdmission.Ticket? Admission { get; init; }
 
+    /// <summary>The portal this connection was accepted on (null for connections not accepted by a listener).</summary>
+    internal Portal? Portal { get; init; }
+
     public string RemoteName => _mover.RemoteName;
 
     /// <summary>Set when the connection is going away; pending sends are dropped.</summary>

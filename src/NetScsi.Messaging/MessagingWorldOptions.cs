@@ -36,10 +36,10 @@ public sealed class MessagingWorldOptions
     /// Unexpected messages (arrived before their receive was posted) this rank holds per sender; a sender beyond
     /// it meets TASK SET FULL and retries. Memory for them: senders × this × <see cref="EagerLimit"/>, allocated once.
     /// </summary>
-    public int ReceiveSlotsPerPeer { get; set; } = 32;
+    public int ReceiveSlotsPerPeer { get; set; } = 64;
 
     /// <summary>Commands outstanding towards one peer; more operations wait in order for a slot.</summary>
-    public int MaxInFlightPerPeer { get; set; } = 16;
+    public int MaxInFlightPerPeer { get; set; } = 32;
 
     /// <summary>Bytes one READ MESSAGE DATA pulls of a rendezvous message.</summary>
     public int PullChunk { get; set; } = 1024 * 1024;

@@ -106,21 +106,102 @@ public sealed class EthernetCliTests
         Assert.DoesNotContain("   at ", run.Error);
     }
 
+    [Theory]
+    [InlineData("drop 1%", "dropped", new[] { "--drop", "0.01" })]
+    [InlineData("drop 5%", "dropped", new[] { "--drop", "0.05" })]
+    [InlineData("duplicates, reordering and delay jitter", "duplicated", new[] { "--duplicate", "0.03", "--reorder", "0.05", "--delay-ms", "0.2", "--jitter-ms", "2" })]
+    [InlineData("a 2-second outage", "outage_dropped", new[] { "--outage-after", "300", "--outage-seconds", "2" })]
+    public async Task ThroughAnImpairmentRelay_WritesAndReadsArriveByteForByte(string impairment, string counter, string[] relayArguments)
+    {
+        using var net = Namespaces.Create(9000, relay: true);
+        await using var target = await TargetProcess.StartAsync(net, "--lun", "memory:16M");
+        await using var relay = await RelayProcess.StartAsync(net, ["--seed", "7", .. relayArguments]);
+        string url = $"eth://{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
+        string dir = Directory.CreateTempSubdirectory("netscsi-eth-").FullName;
+        try
+        {
+            byte[] data = new byte[4 << 20];
+            new Random(impairment.Length).NextBytes(data);
+            string input = Path.Combine(dir, "in.bin");
+            string output = Path.Combine(dir, "out.bin");
+            await File.WriteAllBytesAsync(input, data);
+
+            Ok(await net.RunInitiatorAsync("write", url, "--lba", "16", "-i", input));
+            Ok(await net.RunInitiatorAsync("read", url, "--lba", "16", "--blocks", (data.Length / 512).ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", output));
+
+            byte[] back = await File.ReadAllBytesAsync(output);
+            Assert.True(data.AsSpan().SequenceEqual(back), $"{impairment}: the data came back altered");
+            var counters = await relay.StopAsync();
+            Assert.True(counters.GetProperty(counter).GetInt64() > 0, $"{impairment}: the relay did not impair anything ({counters})");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TargetKilledAndRestarted_MidWrite_TheInitiatorReinstatesTheSessionAndFinishes()
+    {
+        using var net = Namespaces.Create(9000);
+        string dir = Directory.CreateTempSubdirectory("netscsi-eth-").FullName;
+        string lun = Path.Combine(dir, "lun.img");
+        try
+        {
+            var target = await TargetProcess.StartAsync(net, "--lun", $"file:{lun},size=256M");
+            byte[] data = new byte[96 << 20];
+            new Random(9).NextBytes(data);
+            string input = Path.Combine(dir, "in.bin");
+            string output = Path.Combine(dir, "out.bin");
+            await File.WriteAllBytesAsync(input, data);
+            string url = $"eth://{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
+
+            Task<CommandResult> write = net.RunInitiatorAsync("write", url, "-i", input, "--timeout", "60s");
+            await Task.Delay(1500);
+            Assert.False(write.IsCompleted, "the write finished before the kill: nothing was proven");
+            await target.KillAsync();
+            await Task.Delay(1000);
+            target = await TargetProcess.StartAsync(net, "--lun", $"file:{lun}");
+            await using (target)
+            {
+                Ok(await write);
+                Ok(await net.RunInitiatorAsync("read", url, "--blocks", (data.Length / 512).ToString(System.Globalization.CultureInfo.InvariantCulture), "-o", output));
+                byte[] back = await File.ReadAllBytesAsync(output);
+                Assert.True(data.AsSpan().SequenceEqual(back), "the data written across the restart came back altered");
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     private static void Ok(CommandResult run) =>
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
 
     internal sealed record CommandResult(int ExitCode, string Output, string Error);
 
-    /// <summary>Two namespaces joined by a veth pair; removed on dispose.</summary>
+    /// <summary>
+    /// Two namespaces joined by a veth pair, or (with a relay) by two veth pairs through a third namespace where
+    /// <see cref="RelayProcess"/> bridges them; removed on dispose.
+    /// </summary>
     private sealed class Namespaces : IDisposable
     {
         private Namespaces(string tag)
         {
             TargetNamespace = $"netscsi-{tag}-t";
             InitiatorNamespace = $"netscsi-{tag}-i";
+            RelayNamespace = $"netscsi-{tag}-r";
             TargetInterface = $"nse{tag}t";
             InitiatorInterface = $"nse{tag}i";
+            RelayInterfaces = ($"nse{tag}a", $"nse{tag}b");
         }
+
+        public string RelayNamespace { get; }
+        public (string TargetSide, string InitiatorSide) RelayInterfaces { get; }
 
         public string TargetNamespace { get; }
         public string InitiatorNamespace { get; }
@@ -128,14 +209,27 @@ public sealed class EthernetCliTests
         public string InitiatorInterface { get; }
         public string TargetMac { get; private set; } = "";
 
-        public static Namespaces Create(int mtu)
+        public static Namespaces Create(int mtu, bool relay = false)
         {
             var net = new Namespaces($"{Environment.ProcessId % 10000}n{Interlocked.Increment(ref s_next)}");
             try
             {
                 Ip($"netns add {net.TargetNamespace}");
                 Ip($"netns add {net.InitiatorNamespace}");
-                Ip($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace}");
+                if (relay)
+                {
+                    (string a, string b) = net.RelayInterfaces;
+                    Ip($"netns add {net.RelayNamespace}");
+                    Ip($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {a} mtu {mtu} netns {net.RelayNamespace}");
+                    Ip($"link add {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace} type veth peer name {b} mtu {mtu} netns {net.RelayNamespace}");
+                    Ip($"-n {net.RelayNamespace} link set {a} up");
+                    Ip($"-n {net.RelayNamespace} link set {b} up");
+                }
+                else
+                {
+                    Ip($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace}");
+                }
+
                 Ip($"-n {net.TargetNamespace} link set {net.TargetInterface} up");
                 Ip($"-n {net.InitiatorNamespace} link set {net.InitiatorInterface} up");
                 net.TargetMac = Ip($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
@@ -180,6 +274,7 @@ public sealed class EthernetCliTests
         {
             TryIp($"netns del {TargetNamespace}");
             TryIp($"netns del {InitiatorNamespace}");
+            TryIp($"netns del {RelayNamespace}");
         }
 
         private static string Ip(string arguments)
@@ -230,6 +325,68 @@ public sealed class EthernetCliTests
             string error = await process.StandardError.ReadToEndAsync();
             await target.DisposeAsync();
             throw new InvalidOperationException($"the target did not start: {error}");
+        }
+
+        /// <summary>SIGKILL, as a crash: nothing is flushed or closed by the target itself.</summary>
+        public async Task KillAsync()
+        {
+            // ip netns exec execs the target: this is its pid.
+            Assert.Equal(0, SendSignal(_process.Id, 9));
+            await _process.WaitForExitAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
+    }
+
+    /// <summary>eth-impair-relay.py in the relay namespace, bridging its two interfaces with seeded impairments.</summary>
+    private sealed class RelayProcess : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private RelayProcess(Process process)
+        {
+            _process = process;
+        }
+
+        public static async Task<RelayProcess> StartAsync(Namespaces net, string[] arguments)
+        {
+            var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+            (string a, string b) = net.RelayInterfaces;
+            foreach (string argument in (string[])["netns", "exec", net.RelayNamespace, "python3", Path.Combine(AppContext.BaseDirectory, "InitiatorCli", "eth-impair-relay.py"), a, b, .. arguments])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            var relay = new RelayProcess(Process.Start(start)!);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            string? line = await relay._process.StandardOutput.ReadLineAsync(cts.Token);
+            if (line != "relay ready")
+            {
+                string error = await relay._process.StandardError.ReadToEndAsync(cts.Token);
+                await relay.DisposeAsync();
+                throw new InvalidOperationException($"the impairment relay did not start: {line} {error}");
+            }
+
+            return relay;
+        }
+
+        /// <summary>Stops the relay (SIGTERM) and returns its counters.</summary>
+        public async Task<System.Text.Json.JsonElement> StopAsync()
+        {
+            Assert.Equal(0, SendSignal(_process.Id, 15));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            string output = await _process.StandardOutput.ReadToEndAsync(cts.Token);
+            await _process.WaitForExitAsync(cts.Token);
+            return System.Text.Json.JsonDocument.Parse(output.Trim()).RootElement.Clone();
         }
 
         public async ValueTask DisposeAsync()

@@ -71,7 +71,7 @@ internal static class TargetFactory
                     }
 
                     devices.Add(device);
-                    var alua = CreateAlua(configuration.Alua, device, watchers);
+                    var alua = CreateAlua(configuration.Alua, lun.Number!.Value, device, watchers, loggerFactory.CreateLogger("NetScsi.Alua"));
                     var unit = CreateUnit(lun, device, alua);
                     definition.Luns.Add(new LunMapping(lun.Number!.Value, unit));
                     luns.Add(new ServedLun(
@@ -117,7 +117,7 @@ internal static class TargetFactory
     }
 
     /// <summary>The LUN's target port groups (null without ALUA); with follow-lock, the follower that drives them.</summary>
-    private static TargetPortGroupRegistry? CreateAlua(AluaConfig? alua, IBlockDevice device, List<IAsyncDisposable> watchers)
+    private static TargetPortGroupRegistry? CreateAlua(AluaConfig? alua, int lunNumber, IBlockDevice device, List<IAsyncDisposable> watchers, ILogger logger)
     {
         if (alua?.Local is not { } local)
         {
@@ -136,8 +136,17 @@ internal static class TargetFactory
             implicitTransitionTimeSeconds: alua.FollowLock ? ImplicitTransitionTimeSeconds : (byte)0);
         if (alua.FollowLock && device is RbdBlockDevice rbd)
         {
-            watchers.Add(new RbdAluaLockFollower(rbd, registry, local.Id, alua.LocalState,
-                alua.Peers.Select(p => (p.Id, alua.PeerState(p))).ToList()));
+            var follower = new RbdAluaLockFollower(rbd, registry, local.Id, alua.LocalState,
+                alua.Peers.Select(p => (p.Id, alua.PeerState(p))).ToList());
+            follower.OwnershipChanged += owner => logger.LogInformation(
+                "lun {Lun}: {What} the exclusive lock of {Image}; target port group {Group} is now {State}", lunNumber,
+                owner ? "took" : "lost", rbd.Name, local.Id, AsymmetricAccessStates.Name(owner ? AsymmetricAccessState.ActiveOptimized : alua.LocalState));
+            if (follower.Handovers > 0)
+            {
+                logger.LogInformation("lun {Lun}: holds the exclusive lock of {Image}; target port group {Group} is active-optimized", lunNumber, rbd.Name, local.Id);
+            }
+
+            watchers.Add(follower);
         }
 
         return registry;

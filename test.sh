@@ -82,7 +82,7 @@ else
 fi
 
 # The Linux kernel initiator (open-iscsi + iscsi_tcp in a QEMU VM; ../shared/tools/kernel-initiator): plain and
-# with CRC32C digests + mutual CHAP. Takes 4-10 minutes under software emulation.
+# with CRC32C digests + mutual CHAP, then the communications device. Takes 5-11 minutes under software emulation.
 kernel_passed=0
 if [ "${NETSCSI_SKIP_KERNEL:-0}" = 1 ]; then
     echo "kernel initiator: SKIPPED (NETSCSI_SKIP_KERNEL=1)"
@@ -101,6 +101,15 @@ else
             grep -E 'KERNEL-INITIATOR|FAIL' "$results/kernel-$mode.log" | tail -5
         fi
     done
+    # The same harness against the communications device of `netscsi ip` (RFC 2143): attached as sg, a datagram through it.
+    if tests/interop/kernel-comms-lu.sh >"$results/kernel-comms-lu.log" 2>&1; then
+        kernel_passed=$((kernel_passed + 1))
+        echo "kernel initiator (communications device): PASS (type 09h attached as sg, SEND MESSAGE(10) datagram delivered)"
+    else
+        status=1
+        echo "kernel initiator (communications device): FAIL (log: $results/kernel-comms-lu.log)"
+        grep -E 'KERNEL-COMMS-LU' "$results/kernel-comms-lu.log" | tail -3
+    fi
 fi
 
 passed=$(grep -ho 'outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Control;
 using NetScsi.Cli.Hosting;
 using NetScsi.Cli.Parsing;
 
@@ -79,6 +80,12 @@ internal sealed class TargetServeCommand
         CustomParser = ParseQueueDepth,
     };
 
+    private readonly Option<string> _controlSocket = new("--control-socket")
+    {
+        Description = $"Unix socket for netscsi target lun/acl/chap/portal/session/saveconfig/reload (mode 0600) [default: {ControlSettings.DefaultSocketPath}]",
+        HelpName = "PATH",
+    };
+
     private readonly Option<LogLevel?> _logLevel = new("--log-level")
     {
         Description = "trace, debug, information, warning or error; logs go to stderr [default: information]",
@@ -110,7 +117,7 @@ internal sealed class TargetServeCommand
         _context = context;
         Command = new Command("serve", "Serve iSCSI targets until interrupted (SIGINT/SIGTERM stop gracefully)")
         {
-            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _logLevel, _metrics, _tpg, _peerTpg, _aluaFollowLock,
+            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _logLevel, _metrics, _tpg, _peerTpg, _aluaFollowLock, _controlSocket,
         };
         _iqn.Validators.Add(result =>
         {
@@ -188,7 +195,12 @@ internal sealed class TargetServeCommand
             return e.ExitCode;
         }
 
-        return await ServeHost.RunAsync(configuration, _context.RunnerFactory, _context.Output, _context.Error, cancellationToken)
+        var configPath = parseResult.GetValue(_config);
+        var control = new ControlSettings(
+            parseResult.GetValue(_controlSocket) ?? ControlSettings.DefaultSocketPath,
+            configPath,
+            configPath is null ? null : () => BuildConfiguration(parseResult, out _));
+        return await ServeHost.RunAsync(configuration, _context.RunnerFactory, _context.Output, _context.Error, cancellationToken, control)
             .ConfigureAwait(false);
     }
 

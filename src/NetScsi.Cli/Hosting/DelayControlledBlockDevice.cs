@@ -34,6 +34,7 @@ internal sealed partial class DelayControlledBlockDevice : IBlockDevice
     public DelayControlledBlockDevice(IBlockDevice inner, int lun, string controlPath, ILogger logger)
     {
         _delay = new DelayBlockDevice(inner);
+        Inner = inner;
         _lun = lun;
         ControlPath = controlPath;
         _logger = logger;
@@ -42,6 +43,9 @@ internal sealed partial class DelayControlledBlockDevice : IBlockDevice
     }
 
     public string ControlPath { get; }
+
+    /// <summary>The device the delays are put in front of.</summary>
+    public IBlockDevice Inner { get; }
 
     public int BlockSize => _delay.BlockSize;
 

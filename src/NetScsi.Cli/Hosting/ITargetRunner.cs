@@ -16,6 +16,9 @@ internal interface ITargetRunner : IAsyncDisposable
 
     Task StartAsync(CancellationToken cancellationToken);
 
+    /// <summary>The control plane over this runner's server (null when it has none: test doubles).</summary>
+    Control.TargetController? CreateController(Configuration.ServeConfiguration running, Control.ControlSettings settings, Microsoft.Extensions.Logging.ILoggerFactory loggerFactory) => null;
+
     /// <summary>Stops accepting, ends sessions, flushes the logical units.</summary>
     Task StopAsync(CancellationToken cancellationToken);
 }

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Control;
 using NetScsi.Iscsi.Target;
 using NetScsi.Transport;
 
@@ -21,15 +24,21 @@ internal sealed class IscsiTargetRunner : ITargetRunner
 
     public Task StartAsync(CancellationToken cancellationToken) => _server.StartAsync(cancellationToken);
 
+    public TargetController? CreateController(ServeConfiguration running, ControlSettings settings, ILoggerFactory loggerFactory) =>
+        new(_server, _built, running, settings.ReloadSource, settings.ConfigPath, loggerFactory);
+
     public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
         await _server.DisposeAsync().ConfigureAwait(false);
 
-        foreach (var watcher in _built.Watchers)
+        foreach (var lun in _built.Luns)
         {
-            await watcher.DisposeAsync().ConfigureAwait(false);
+            if (lun.Watcher is { } watcher)
+            {
+                await watcher.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         // Devices last: the server flushes its units through them while stopping.

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Control;
 
 namespace NetScsi.Cli.Hosting;
 
@@ -21,7 +22,8 @@ internal static class ServeHost
         ITargetRunnerFactory factory,
         TextWriter output,
         TextWriter error,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        ControlSettings? control = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton<IHostLifetime, ConsoleLifetime>();
@@ -52,7 +54,9 @@ internal static class ServeHost
         builder.Services.AddSingleton(new ServeOutput(output));
         builder.Services.AddSingleton<ServeOutcome>();
         builder.Services.AddHostedService<MetricsHostedService>();
+        builder.Services.AddSingleton(control ?? new ControlSettings(ControlSettings.DefaultSocketPath, null, null));
         builder.Services.AddHostedService<TargetHostedService>();
+        builder.Services.AddHostedService<ControlSocketService>();
         builder.Services.AddHostedService<SystemdNotifyService>();
 
         using var host = builder.Build();

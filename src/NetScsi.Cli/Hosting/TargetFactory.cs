@@ -20,7 +20,7 @@ internal static class TargetFactory
     {
         loggerFactory ??= NullLoggerFactory.Instance;
         var devices = new List<IBlockDevice>();
-        var watchers = new List<IAsyncDisposable>();
+        var lives = new List<LiveLun>();
         try
         {
             var options = new IscsiTargetOptions
@@ -63,30 +63,11 @@ internal static class TargetFactory
                 var luns = new List<ServedLun>();
                 foreach (var lun in target.Luns)
                 {
-                    var device = OpenDevice(lun);
-                    if (lun.DelayControlPath is { } control)
-                    {
-                        // Test and diagnostic feature: delays injected at run time through a control file.
-                        device = new DelayControlledBlockDevice(device, lun.Number!.Value, Path.GetFullPath(control), loggerFactory.CreateLogger<DelayControlledBlockDevice>());
-                    }
-
-                    devices.Add(device);
-                    var alua = CreateAlua(configuration.Alua, lun.Number!.Value, device, watchers, loggerFactory.CreateLogger("NetScsi.Alua"));
-                    var unit = CreateUnit(lun, device, alua);
-                    definition.Luns.Add(new LunMapping(lun.Number!.Value, unit));
-                    luns.Add(new ServedLun(
-                        lun.Number.Value,
-                        lun.Kind switch
-                        {
-                            LunKind.File => $"file {lun.Path}",
-                            LunKind.Rbd => $"rbd {lun.RbdPool}/{lun.RbdImage} (image id {((RbdBlockDevice)device).ImageId})",
-                            _ => "memory",
-                        },
-                        device.BlockCount * device.BlockSize,
-                        device.BlockSize,
-                        device.IsReadOnly,
-                        lun.Removable,
-                        (device as DelayControlledBlockDevice)?.ControlPath));
+                    var live = OpenLun(lun, loggerFactory, configuration.Alua, target.Iqn);
+                    devices.Add(live.Device);
+                    lives.Add(live);
+                    definition.Luns.Add(new LunMapping(lun.Number!.Value, live.Unit));
+                    luns.Add(Describe(lun, live.Device));
                 }
 
                 foreach (var acl in target.Acls)
@@ -98,13 +79,16 @@ internal static class TargetFactory
                 served.Add(new ServedTarget(target.Iqn, target.Alias, luns, target.Chap is not null, target.MutualChap is not null, target.Acls.Count));
             }
 
-            return new BuiltTarget(options, served, devices) { Watchers = watchers };
+            return new BuiltTarget(options, served, devices, lives);
         }
         catch
         {
-            foreach (var watcher in watchers)
+            foreach (var live in lives)
             {
-                await watcher.DisposeAsync().ConfigureAwait(false);
+                if (live.Watcher is { } watcher)
+                {
+                    await watcher.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             foreach (var device in devices)
@@ -116,9 +100,61 @@ internal static class TargetFactory
         }
     }
 
-    /// <summary>The LUN's target port groups (null without ALUA); with follow-lock, the follower that drives them.</summary>
-    private static TargetPortGroupRegistry? CreateAlua(AluaConfig? alua, int lunNumber, IBlockDevice device, List<IAsyncDisposable> watchers, ILogger logger)
+    /// <summary>
+    /// Opens one LUN's store and builds its unit: what serve does per LUN and what <c>lun add</c> does on a
+    /// running target. The config's size becomes the device's (an existing file keeps its own).
+    /// </summary>
+    /// <exception cref="CliException">The store cannot be opened or created.</exception>
+    internal static LiveLun OpenLun(LunConfig lun, ILoggerFactory loggerFactory, AluaConfig? alua, string targetIqn = "")
     {
+        var baseDevice = OpenDevice(lun);
+        var device = baseDevice;
+        IAsyncDisposable? watcher = null;
+        try
+        {
+            if (lun.DelayControlPath is { } control)
+            {
+                // Test and diagnostic feature: delays injected at run time through a control file.
+                device = new DelayControlledBlockDevice(device, lun.Number!.Value, Path.GetFullPath(control), loggerFactory.CreateLogger<DelayControlledBlockDevice>());
+            }
+
+            var registry = CreateAlua(alua, lun.Number!.Value, device, loggerFactory.CreateLogger("NetScsi.Alua"), out watcher);
+            var unit = CreateUnit(lun, device, registry);
+            if (lun.Kind != LunKind.Rbd)
+            {
+                lun.SizeBytes = device.BlockCount * device.BlockSize;
+            }
+
+            return new LiveLun(targetIqn, lun, baseDevice, device, unit, watcher);
+        }
+        catch
+        {
+            watcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            baseDevice.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+    }
+
+    private static ServedLun Describe(LunConfig lun, IBlockDevice device) => new(
+        lun.Number!.Value,
+        lun.Kind switch
+        {
+            LunKind.File => $"file {lun.Path}",
+            LunKind.Rbd => $"rbd {lun.RbdPool}/{lun.RbdImage} (image id {((RbdBlockDevice)UnwrapDelay(device)).ImageId})",
+            _ => "memory",
+        },
+        device.BlockCount * device.BlockSize,
+        device.BlockSize,
+        device.IsReadOnly,
+        lun.Removable,
+        (device as DelayControlledBlockDevice)?.ControlPath);
+
+    private static IBlockDevice UnwrapDelay(IBlockDevice device) => device is DelayControlledBlockDevice delayed ? delayed.Inner : device;
+
+    /// <summary>The LUN's target port groups (null without ALUA); with follow-lock, the follower that drives them.</summary>
+    private static TargetPortGroupRegistry? CreateAlua(AluaConfig? alua, int lunNumber, IBlockDevice device, ILogger logger, out IAsyncDisposable? watcher)
+    {
+        watcher = null;
         if (alua?.Local is not { } local)
         {
             return null;
@@ -134,7 +170,7 @@ internal static class TargetFactory
         var registry = new TargetPortGroupRegistry(
             alua.FollowLock ? AluaTransitions.Implicit : AluaTransitions.Implicit | AluaTransitions.Explicit, groups,
             implicitTransitionTimeSeconds: alua.FollowLock ? ImplicitTransitionTimeSeconds : (byte)0);
-        if (alua.FollowLock && device is RbdBlockDevice rbd)
+        if (alua.FollowLock && UnwrapDelay(device) is RbdBlockDevice rbd)
         {
             var follower = new RbdAluaLockFollower(rbd, registry, local.Id, alua.LocalState,
                 alua.Peers.Select(p => (p.Id, alua.PeerState(p))).ToList());
@@ -146,7 +182,7 @@ internal static class TargetFactory
                 logger.LogInformation("lun {Lun}: holds the exclusive lock of {Image}; target port group {Group} is active-optimized", lunNumber, rbd.Name, local.Id);
             }
 
-            watchers.Add(follower);
+            watcher = follower;
         }
 
         return registry;
@@ -182,7 +218,9 @@ internal static class TargetFactory
     {
         if (lun.Kind == LunKind.Memory)
         {
-            return new MemoryBlockDevice(lun.SizeBytes!.Value, lun.BlockSize, lun.ReadOnly);
+            // Room to grow online (lun resize) up to this machine's memory, or the LUN's own size if larger (sparse).
+            long size = lun.SizeBytes!.Value;
+            return new MemoryBlockDevice(size, lun.BlockSize, lun.ReadOnly, maxSizeBytes: Math.Max(size, Math.Min(MachineMemory.CapacityBytes(), MemoryBlockDevice.MaxSizeBytes)));
         }
 
         if (lun.Kind == LunKind.Rbd)

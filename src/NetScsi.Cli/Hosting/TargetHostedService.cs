@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NetScsi.Cli.Configuration;
+using NetScsi.Cli.Control;
 
 namespace NetScsi.Cli.Hosting;
 
@@ -14,6 +15,7 @@ internal sealed class TargetHostedService : IHostedService, IAsyncDisposable
     private readonly ServeOutcome _outcome;
     private readonly TextWriter _output;
     private readonly ILogger _logger;
+    private readonly ControlSettings _control;
     private ITargetRunner? _runner;
 
     public TargetHostedService(
@@ -22,8 +24,10 @@ internal sealed class TargetHostedService : IHostedService, IAsyncDisposable
         ILoggerFactory loggerFactory,
         IHostApplicationLifetime lifetime,
         ServeOutcome outcome,
-        ServeOutput output)
+        ServeOutput output,
+        ControlSettings control)
     {
+        _control = control;
         _configuration = configuration;
         _factory = factory;
         _loggerFactory = loggerFactory;
@@ -60,6 +64,12 @@ internal sealed class TargetHostedService : IHostedService, IAsyncDisposable
         foreach (var portal in _runner.ListeningPortals)
         {
             CliLog.Listening(_logger, Parsing.PortalParser.Format(portal));
+        }
+
+        if (_runner.CreateController(_configuration, _control, _loggerFactory) is { } controller)
+        {
+            controller.OnStarted();
+            _control.Controller = controller;
         }
 
         ServeBanner.Write(_output, _runner.ListeningPortals, _runner.Targets);

@@ -204,8 +204,67 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
         return lun;
     }
 
-    public override void Write(Utf8JsonWriter writer, LunConfig value, JsonSerializerOptions options) =>
-        throw new NotSupportedException("The config file is read, never written.");
+    /// <summary>The object form, every property that differs from its default (saveconfig); sizes in bytes.</summary>
+    public override void Write(Utf8JsonWriter writer, LunConfig value, JsonSerializerOptions options)
+    {
+        writer.WriteStartObject();
+        if (value.Number is int number)
+        {
+            writer.WriteNumber("lun", number);
+        }
+
+        switch (value.Kind)
+        {
+            case LunKind.File:
+                writer.WriteString("file", value.Path);
+                if (value.SizeBytes is long size)
+                {
+                    writer.WriteNumber("size", size);
+                }
+
+                break;
+            case LunKind.Memory:
+                writer.WriteNumber("memory", value.SizeBytes ?? 0);
+                break;
+            case LunKind.Rbd:
+                writer.WriteString("rbd", $"{value.RbdPool}/{value.RbdImage}");
+                if (value.RbdConfigPath is { } conf)
+                {
+                    writer.WriteString("conf", conf);
+                }
+
+                if (value.RbdClientId is { } id)
+                {
+                    writer.WriteString("id", id);
+                }
+
+                break;
+        }
+
+        if (value.BlockSize != LunConfig.DefaultBlockSize)
+        {
+            writer.WriteNumber("blockSize", value.BlockSize);
+        }
+
+        WriteTrue(writer, "readOnly", value.ReadOnly);
+        WriteTrue(writer, "removable", value.Removable);
+        WriteTrue(writer, "createDirs", value.CreateDirectories && value.Kind == LunKind.File);
+        WriteTrue(writer, "sparse", value.Sparse && value.Kind == LunKind.Memory);
+        if (value.DelayControlPath is { } control)
+        {
+            writer.WriteString("delayControl", control);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteTrue(Utf8JsonWriter writer, string name, bool value)
+    {
+        if (value)
+        {
+            writer.WriteBoolean(name, true);
+        }
+    }
 
     // Sizes are strings with units ("1G") or plain byte counts.
     private static long ReadSize(ref Utf8JsonReader reader, string property)

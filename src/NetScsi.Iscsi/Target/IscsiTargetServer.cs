@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Configuration;
+using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
@@ -209,7 +210,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     {
         var backoff = new AcceptBackoff();
         long refused = 0;
-        while (!_stopping.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested && !IsRemoved(listener))
         {
             ITargetDataMover? transport;
             try
@@ -250,7 +251,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
                 await transport.DisposeAsync().ConfigureAwait(false);
                 continue;
             }
-            var connection = new TargetConnection(this, transport, _loggerFactory.CreateLogger<TargetConnection>(), _time) { Admission = ticket };
+            var connection = new TargetConnection(this, transport, _loggerFactory.CreateLogger<TargetConnection>(), _time) { Admission = ticket, Portal = listener.Portal };
             lock (_lock)
             {
                 _connections.Add(connection);
@@ -346,6 +347,16 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             {
                 LogSessionRefused(_logger, connection.RemoteName, target.Name, refusal);
                 return null;
+            }
+            if (target.Acls.Count > 0)
+            {
+                // The ACL may have been removed (or changed) by the control plane while this login ran.
+                acl = TargetLoginStateMachine.FindAcl(target, parameters.InitiatorName);
+                if (acl is null)
+                {
+                    LogSessionRefused(_logger, connection.RemoteName, target.Name, "the initiator's ACL was removed during login");
+                    return null;
+                }
             }
             if (old is not null)
             {

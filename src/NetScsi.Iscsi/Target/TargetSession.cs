@@ -29,6 +29,8 @@ internal sealed partial class TargetSession : INexusTaskSet
     private int _inFlight;
     private TaskCompletionSource? _drained;
     private bool _closed;
+    private ScsiTargetDevice _device;
+    private IReadOnlyDictionary<int, LunMetrics> _lunMetrics = System.Collections.Frozen.FrozenDictionary<int, LunMetrics>.Empty;
 
     /// <summary>
     /// CmdSNs above ExpCmdSN that ABORT TASK told us to consider received (RFC 7143 §11.5.1 b); skipped when
@@ -50,7 +52,7 @@ internal sealed partial class TargetSession : INexusTaskSet
     {
         Server = server;
         Target = target;
-        Device = device;
+        _device = device;
         Parameters = parameters;
         Isid = isid;
         Tsih = tsih;
@@ -69,14 +71,23 @@ internal sealed partial class TargetSession : INexusTaskSet
 
     public TargetDefinition Target { get; }
 
-    public ScsiTargetDevice Device { get; }
+    /// <summary>The session's LUN view; replaced (one reference store) when the target's LUNs or the ACL change.</summary>
+    public ScsiTargetDevice Device
+    {
+        get => Volatile.Read(ref _device);
+        set => Volatile.Write(ref _device, value);
+    }
 
     public IscsiSessionParameters Parameters { get; }
 
     public ItNexus Nexus { get; }
 
     /// <summary>What each LUN of the target records per command, by LUN number.</summary>
-    public IReadOnlyDictionary<int, LunMetrics> LunMetrics { get; set; } = System.Collections.Frozen.FrozenDictionary<int, LunMetrics>.Empty;
+    public IReadOnlyDictionary<int, LunMetrics> LunMetrics
+    {
+        get => Volatile.Read(ref _lunMetrics);
+        set => Volatile.Write(ref _lunMetrics, value);
+    }
 
     public ulong Isid { get; }
 
@@ -382,6 +393,24 @@ internal sealed partial class TargetSession : INexusTaskSet
             command => (tag is not { } wanted || command.InitiatorTaskTag == wanted)
                 && (unit is null || (device.TryGetLogicalUnit(command.Lun, out var target) && ReferenceEquals(target, unit))),
             stopped);
+    }
+
+    /// <summary>Commands held now (received, not yet answered) that address <paramref name="unit"/>.</summary>
+    public int CommandsFor(ILogicalUnit unit)
+    {
+        var device = Device;
+        int count = 0;
+        lock (_lock)
+        {
+            foreach (var command in _commands.Values)
+            {
+                if (device.TryGetLogicalUnit(command.Lun, out var target) && ReferenceEquals(target, unit))
+                {
+                    count++;
+                }
+            }
+        }
+        return count;
     }
 
     /// <summary>Session end: aborts everything and retires pooled workers.</summary>

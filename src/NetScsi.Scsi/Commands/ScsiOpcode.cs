@@ -69,6 +69,9 @@ public static class ScsiOpcode
     public const byte GetMessage12 = 0xA8;
     public const byte SendMessage12 = 0xAA;
 
+    /// <summary>Vendor-specific (SPC-4 §4.2.5.1: C0h-FFh): READ MESSAGE DATA, a communications unit's pull of registered message data (docs/messaging.md).</summary>
+    public const byte ReadMessageData = 0xC1;
+
     /// <summary>SERVICE ACTION IN(16) service actions (SBC-4 §5.16, §5.21).</summary>
     public const byte ReadCapacity16ServiceAction = 0x10;
     public const byte GetLbaStatusServiceAction = 0x12;

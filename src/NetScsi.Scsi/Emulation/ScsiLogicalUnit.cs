@@ -329,6 +329,10 @@ public abstract partial class ScsiLogicalUnit : ILogicalUnit, ITaskAbortSource, 
         }
 
         int length = CdbDecoder.GetCdbLength(opcode);
+        if (length == 0)
+        {
+            length = _commands.VendorCdbLength(opcode);
+        }
         if (length == 0 || !_commands.Implements(opcode, this))
         {
             task.InvalidCommandOperationCode();

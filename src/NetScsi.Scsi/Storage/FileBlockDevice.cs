@@ -15,7 +15,7 @@ namespace NetScsi.Scsi.Storage;
 /// A read-write device holds an exclusive advisory lock on the file (.NET's FileShare.None is flock
 /// LOCK_EX on Unix), so a second target cannot write the same backing file underneath this one.
 /// </remarks>
-public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
+public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource, IResizableBlockDevice
 {
     // Fallback unmap on filesystems that cannot punch holes: zeros written in 256 KiB pieces.
     private static readonly ReadOnlyMemory<byte> s_zeros = new byte[256 * 1024];
@@ -24,7 +24,7 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
     private readonly SafeFileHandle _handle;
     private readonly string _path;
     private readonly int _blockSize;
-    private readonly long _blockCount;
+    private long _blockCount;
     private readonly bool _readOnly;
     private readonly bool _inMemory;
     private volatile bool _punchHoles;
@@ -158,7 +158,39 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
     /// </summary>
     public int PhysicalBlockSize => Math.Max(_blockSize, 4096);
 
-    public long BlockCount => _blockCount;
+    public long BlockCount => Volatile.Read(ref _blockCount);
+
+    /// <inheritdoc/>
+    public long MaxBlockCount => long.MaxValue / _blockSize;
+
+    /// <inheritdoc/>
+    /// <remarks>ftruncate: a grown tail is a hole (no disk space until written); a shrink drops the tail's blocks.</remarks>
+    public ValueTask ResizeAsync(long blockCount, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (_readOnly)
+        {
+            BlockDeviceGuard.ThrowReadOnly();
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blockCount, MaxBlockCount);
+        long old = Volatile.Read(ref _blockCount);
+        if (blockCount < old)
+        {
+            // The range check moves first, so no new command reaches the blocks that go.
+            Volatile.Write(ref _blockCount, blockCount);
+            RandomAccess.SetLength(_handle, blockCount * _blockSize);
+        }
+        else
+        {
+            // The file grows first, so a command admitted at the new size finds its blocks.
+            RandomAccess.SetLength(_handle, blockCount * _blockSize);
+            Volatile.Write(ref _blockCount, blockCount);
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     public bool IsReadOnly => _readOnly;
 
@@ -182,7 +214,7 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
     public bool TryGetStoredData(long lba, long blockCount, out StoredData data)
     {
         ThrowIfDisposed();
-        BlockDeviceGuard.ThrowIfInvalidRange(lba, blockCount, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidRange(lba, blockCount, BlockCount);
         data = new StoredData(this, lba * _blockSize, (int)Math.Min(int.MaxValue, blockCount * _blockSize));
         return _inMemory;
     }
@@ -204,7 +236,7 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
     public ValueTask ReadAsync(long lba, Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, BlockCount);
         long offset = lba * _blockSize;
         if (_inMemory)
         {
@@ -247,7 +279,7 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
             BlockDeviceGuard.ThrowReadOnly();
         }
 
-        BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, BlockCount);
         ValueTask write;
         if (_inMemory)
         {
@@ -292,7 +324,7 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
             BlockDeviceGuard.ThrowReadOnly();
         }
 
-        BlockDeviceGuard.ThrowIfInvalidRange(lba, blockCount, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidRange(lba, blockCount, BlockCount);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled(cancellationToken);
@@ -309,7 +341,7 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
     public ValueTask<AllocationExtent> GetAllocationStatusAsync(long lba, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        BlockDeviceGuard.ThrowIfInvalidLba(lba, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidLba(lba, BlockCount);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<AllocationExtent>(cancellationToken);
@@ -317,7 +349,7 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
 
         return ValueTask.FromResult(LinuxFileInterop.IsSupported
             ? QueryAllocation(lba)
-            : new AllocationExtent(lba, _blockCount - lba, Mapped: true));
+            : new AllocationExtent(lba, BlockCount - lba, Mapped: true));
     }
 
     /// <summary>Flushes (unless read-only), then closes the file.</summary>
@@ -479,12 +511,12 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
             _handle.DangerousAddRef(ref addedRef);
             int fd = (int)_handle.DangerousGetHandle();
             long blockSize = _blockSize;
-            long size = _blockCount * blockSize;
+            long size = BlockCount * blockSize;
 
             long data = SeekData(fd, lba * blockSize);
             if (data < 0 || data >= size)
             {
-                return new AllocationExtent(lba, _blockCount - lba, Mapped: false);
+                return new AllocationExtent(lba, BlockCount - lba, Mapped: false);
             }
 
             long dataBlock = data / blockSize;
@@ -499,9 +531,9 @@ public sealed class FileBlockDevice : IStoredDataBlockDevice, IFileDataSource
             while (true)
             {
                 long endBlock = (hole + blockSize - 1) / blockSize; // the first block that may be all hole
-                if (endBlock >= _blockCount)
+                if (endBlock >= BlockCount)
                 {
-                    return new AllocationExtent(lba, _blockCount - lba, Mapped: true);
+                    return new AllocationExtent(lba, BlockCount - lba, Mapped: true);
                 }
 
                 long next = SeekData(fd, hole);

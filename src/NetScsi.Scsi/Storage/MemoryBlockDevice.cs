@@ -10,7 +10,7 @@ namespace NetScsi.Scsi.Storage;
 /// and bytes inside a chunk belong to whichever command addresses them. Overlapping concurrent commands
 /// get no ordering guarantee, as on a real disk (SAM-5: ordering is the task set's job, through task attributes).
 /// </remarks>
-public sealed class MemoryBlockDevice : IBlockDevice
+public sealed class MemoryBlockDevice : IResizableBlockDevice
 {
     // 1 MiB: small enough that a sparse workload stays cheap, large enough that a 1 TiB LUN's table is 8 MiB.
     internal const int ChunkShift = 20;
@@ -21,9 +21,10 @@ public sealed class MemoryBlockDevice : IBlockDevice
     public static long MaxSizeBytes => (long)Array.MaxLength << ChunkShift;
 
     private readonly byte[]?[] _chunks;
-    private readonly long _sizeBytes;
+    private readonly long _capacityBytes;
     private readonly int _blockSize;
-    private readonly long _blockCount;
+    private long _sizeBytes;
+    private long _blockCount;
     private readonly bool _readOnly;
     private readonly string _identity;
     private int _disposed;
@@ -32,10 +33,15 @@ public sealed class MemoryBlockDevice : IBlockDevice
     /// <param name="blockSize">Logical block size: a power of two from 512 to 64 KiB.</param>
     /// <param name="readOnly">Reject writes and unmaps (the device then reads as zeros throughout).</param>
     /// <param name="identity">A stable name for VPD 0x80/0x83; by default a fresh GUID-based one per instance.</param>
-    public MemoryBlockDevice(long sizeBytes, int blockSize = 512, bool readOnly = false, string? identity = null)
+    /// <param name="maxSizeBytes">
+    /// How large <see cref="ResizeAsync"/> may make the device (the chunk table is sized for it: 8 bytes per MiB);
+    /// null = <paramref name="sizeBytes"/>, no growth.
+    /// </param>
+    public MemoryBlockDevice(long sizeBytes, int blockSize = 512, bool readOnly = false, string? identity = null, long? maxSizeBytes = null)
     {
         _blockCount = BlockDeviceGuard.ValidateGeometry(sizeBytes, blockSize);
-        long chunkCount = (sizeBytes + ChunkMask) >> ChunkShift;
+        long capacity = Math.Max(sizeBytes, maxSizeBytes ?? sizeBytes);
+        long chunkCount = (capacity + ChunkMask) >> ChunkShift;
         if (chunkCount > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(sizeBytes), sizeBytes, "The memory device is too large.");
@@ -48,6 +54,7 @@ public sealed class MemoryBlockDevice : IBlockDevice
 
         _chunks = new byte[]?[chunkCount];
         _sizeBytes = sizeBytes;
+        _capacityBytes = capacity;
         _blockSize = blockSize;
         _readOnly = readOnly;
         // A memory LUN has no backing path to derive a name from; a GUID keeps two instances apart.
@@ -56,7 +63,10 @@ public sealed class MemoryBlockDevice : IBlockDevice
 
     public int BlockSize => _blockSize;
 
-    public long BlockCount => _blockCount;
+    public long BlockCount => Volatile.Read(ref _blockCount);
+
+    /// <inheritdoc/>
+    public long MaxBlockCount => _capacityBytes / _blockSize;
 
     public bool IsReadOnly => _readOnly;
 
@@ -89,7 +99,7 @@ public sealed class MemoryBlockDevice : IBlockDevice
     public ValueTask ReadAsync(long lba, Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, BlockCount);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled(cancellationToken);
@@ -128,7 +138,7 @@ public sealed class MemoryBlockDevice : IBlockDevice
             BlockDeviceGuard.ThrowReadOnly();
         }
 
-        BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidTransfer(lba, buffer.Length, _blockSize, BlockCount);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled(cancellationToken);
@@ -168,7 +178,7 @@ public sealed class MemoryBlockDevice : IBlockDevice
             BlockDeviceGuard.ThrowReadOnly();
         }
 
-        BlockDeviceGuard.ThrowIfInvalidRange(lba, blockCount, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidRange(lba, blockCount, BlockCount);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled(cancellationToken);
@@ -204,7 +214,7 @@ public sealed class MemoryBlockDevice : IBlockDevice
     public ValueTask<AllocationExtent> GetAllocationStatusAsync(long lba, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        BlockDeviceGuard.ThrowIfInvalidLba(lba, _blockCount);
+        BlockDeviceGuard.ThrowIfInvalidLba(lba, BlockCount);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<AllocationExtent>(cancellationToken);
@@ -213,13 +223,13 @@ public sealed class MemoryBlockDevice : IBlockDevice
         int index = (int)((lba * _blockSize) >> ChunkShift);
         bool mapped = Volatile.Read(ref _chunks[index]) is not null;
         int end = index + 1;
-        while (end < _chunks.Length && (Volatile.Read(ref _chunks[end]) is not null) == mapped)
+        while (((long)end << ChunkShift) < Volatile.Read(ref _sizeBytes) && (Volatile.Read(ref _chunks[end]) is not null) == mapped)
         {
             end++;
         }
 
         // Block sizes divide the chunk size, so chunk boundaries are block boundaries.
-        long endBlock = Math.Min((long)end << ChunkShift, _sizeBytes) / _blockSize;
+        long endBlock = Math.Min((long)end << ChunkShift, Volatile.Read(ref _sizeBytes)) / _blockSize;
         return ValueTask.FromResult(new AllocationExtent(lba, endBlock - lba, mapped));
     }
 
@@ -248,7 +258,45 @@ public sealed class MemoryBlockDevice : IBlockDevice
     }
 
     /// <summary>Every chunk is 1 MiB except possibly the last, which only covers what is left of the device.</summary>
-    private int ChunkLength(int index) => (int)Math.Min(ChunkSize, _sizeBytes - ((long)index << ChunkShift));
+    // Chunks are cut from the capacity, not the current size, so growing never has to replace an allocated chunk.
+    private int ChunkLength(int index) => (int)Math.Min(ChunkSize, _capacityBytes - ((long)index << ChunkShift));
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Growing only moves the end: the chunk table already covers the capacity. Shrinking releases the chunks past
+    /// the new end and zeros the rest of the one it cuts, so a later grow reads zeros there.
+    /// </remarks>
+    public ValueTask ResizeAsync(long blockCount, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(blockCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blockCount, MaxBlockCount);
+        long newSize = blockCount * _blockSize;
+        long oldSize = Volatile.Read(ref _sizeBytes);
+        Volatile.Write(ref _blockCount, blockCount);
+        Volatile.Write(ref _sizeBytes, newSize);
+        if (newSize < oldSize)
+        {
+            int first = (int)(newSize >> ChunkShift);
+            int cut = (int)(newSize & ChunkMask);
+            if (cut != 0)
+            {
+                if (Volatile.Read(ref _chunks[first]) is { } partial)
+                {
+                    partial.AsSpan(cut).Clear();
+                }
+
+                first++;
+            }
+
+            for (int i = first; i < _chunks.Length; i++)
+            {
+                Volatile.Write(ref _chunks[i], null);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 }

@@ -9,7 +9,7 @@ namespace NetScsi.Scsi.TaskManagement;
 /// </summary>
 public sealed class TaskManager
 {
-    private readonly ScsiTargetDevice _device;
+    private ScsiTargetDevice _device;
     private readonly object _lock = new();
     private readonly List<INexusTaskSet> _nexuses = new();
 
@@ -25,6 +25,49 @@ public sealed class TaskManager
                 source.TasksAbortRequested += OnTasksAbortRequested;
             }
         }
+    }
+
+    /// <summary>The target device now (all its units).</summary>
+    public ScsiTargetDevice Device => Volatile.Read(ref _device);
+
+    /// <summary>
+    /// The target device's units changed (a LUN was added or removed on a running target): target resets reach the
+    /// new set, and PREEMPT AND ABORT is heard from added units and no longer from removed ones.
+    /// </summary>
+    public void ReplaceDevice(ScsiTargetDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        lock (_lock)
+        {
+            var old = _device;
+            foreach (var entry in old.LogicalUnits)
+            {
+                if (entry.Value is ITaskAbortSource source && !Contains(device, entry.Value))
+                {
+                    source.TasksAbortRequested -= OnTasksAbortRequested;
+                }
+            }
+            foreach (var entry in device.LogicalUnits)
+            {
+                if (entry.Value is ITaskAbortSource source && !Contains(old, entry.Value))
+                {
+                    source.TasksAbortRequested += OnTasksAbortRequested;
+                }
+            }
+            Volatile.Write(ref _device, device);
+        }
+    }
+
+    private static bool Contains(ScsiTargetDevice device, ILogicalUnit unit)
+    {
+        foreach (var entry in device.LogicalUnits)
+        {
+            if (ReferenceEquals(entry.Value, unit))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>The nexuses registered now.</summary>
@@ -122,7 +165,7 @@ public sealed class TaskManager
                 {
                     count += nexus.AbortTasks(null, null, stopped);
                 }
-                _device.OnEvent(function == TaskManagementFunction.TargetColdReset ? LogicalUnitEvent.TargetColdReset : LogicalUnitEvent.TargetWarmReset, requester.Nexus);
+                Device.OnEvent(function == TaskManagementFunction.TargetColdReset ? LogicalUnitEvent.TargetColdReset : LogicalUnitEvent.TargetWarmReset, requester.Nexus);
                 return TaskManagementOutcome.Complete(count);
             }
             default:

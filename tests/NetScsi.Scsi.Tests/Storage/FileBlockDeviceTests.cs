@@ -38,6 +38,41 @@ public class FileBlockDeviceTests : BlockDeviceContractTests, IDisposable
     }
 
     [Fact]
+    public async Task Resize_GrowsAndShrinksTheFile_AndTheNewTailReadsZeros()
+    {
+        string path = PathFor("resize.img");
+        await using var device = FileBlockDevice.Open(path, 64 * 512);
+        await device.WriteAsync(63, Enumerable.Repeat((byte)7, 512).ToArray(), forceUnitAccess: false);
+
+        await device.ResizeAsync(128);
+
+        Assert.Equal(128, device.BlockCount);
+        Assert.Equal(128 * 512, new FileInfo(path).Length);
+        byte[] block = new byte[512];
+        await device.ReadAsync(127, block);
+        Assert.All(block, b => Assert.Equal(0, b));
+        await device.ReadAsync(63, block);
+        Assert.All(block, b => Assert.Equal(7, b));
+
+        await device.ResizeAsync(32);
+
+        Assert.Equal(32, device.BlockCount);
+        Assert.Equal(32 * 512, new FileInfo(path).Length);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await device.ReadAsync(32, block));
+    }
+
+    [Fact]
+    public async Task Resize_ReadOnlyFile_IsRefused()
+    {
+        string path = PathFor("ro.img");
+        await (await Task.FromResult(FileBlockDevice.Open(path, 8 * 512))).DisposeAsync();
+        await using var device = FileBlockDevice.Open(path, sizeBytes: null, readOnly: true);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await device.ResizeAsync(16));
+        Assert.Equal(8, device.BlockCount);
+    }
+
+    [Fact]
     public async Task Reopen_PreservesData()
     {
         string path = PathFor("lun.img");

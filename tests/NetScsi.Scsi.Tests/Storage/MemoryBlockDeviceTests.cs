@@ -8,6 +8,41 @@ public sealed class MemoryBlockDeviceTests : BlockDeviceContractTests
         ValueTask.FromResult<IBlockDevice>(new MemoryBlockDevice(sizeBytes, blockSize, readOnly));
 
     [Fact]
+    public async Task Resize_GrowsUpToTheCapacity_KeepsData_AndRefusesBeyondIt()
+    {
+        await using var device = new MemoryBlockDevice(MemoryBlockDevice.ChunkSize / 2, 512, maxSizeBytes: 3L * MemoryBlockDevice.ChunkSize);
+        byte[] data = [.. Enumerable.Repeat((byte)0xA5, 512)];
+        await device.WriteAsync(device.BlockCount - 1, data, forceUnitAccess: false);
+
+        await device.ResizeAsync(3L * MemoryBlockDevice.ChunkSize / 512);
+
+        Assert.Equal(3L * MemoryBlockDevice.ChunkSize / 512, device.BlockCount);
+        byte[] back = new byte[512];
+        await device.ReadAsync((MemoryBlockDevice.ChunkSize / 2 / 512) - 1, back);
+        Assert.Equal(data, back);
+        await device.WriteAsync(device.BlockCount - 1, data, forceUnitAccess: false);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await device.ResizeAsync(device.MaxBlockCount + 1));
+    }
+
+    [Fact]
+    public async Task Resize_Shrink_DropsTheTail_SoAGrowReadsZerosThere()
+    {
+        long blocks = 2L * MemoryBlockDevice.ChunkSize / 512;
+        await using var device = new MemoryBlockDevice(2L * MemoryBlockDevice.ChunkSize);
+        await device.WriteAsync(0, new byte[2 * MemoryBlockDevice.ChunkSize].Select(_ => (byte)1).ToArray(), forceUnitAccess: false);
+
+        await device.ResizeAsync(blocks / 4);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await device.ReadAsync(blocks / 4, new byte[512]));
+        await device.ResizeAsync(blocks);
+
+        byte[] tail = new byte[512];
+        await device.ReadAsync(blocks / 4, tail);
+        Assert.All(tail, b => Assert.Equal(0, b));
+        await device.ReadAsync((blocks / 4) - 1, tail);
+        Assert.All(tail, b => Assert.Equal(1, b));
+    }
+
+    [Fact]
     public async Task LargeDevice_AllocatesNothingUntilWritten()
     {
         await using var device = new MemoryBlockDevice(1L << 30);

@@ -20,6 +20,7 @@ public sealed class RbdAluaLockFollower : IAsyncDisposable
     private readonly IReadOnlyList<(ushort Id, AsymmetricAccessState NonOwnerState)> _peers;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private bool _owner;
 
     /// <param name="device">The image.</param>
     /// <param name="registry">The unit's groups: <paramref name="localGroup"/> and the peers.</param>
@@ -50,7 +51,7 @@ public sealed class RbdAluaLockFollower : IAsyncDisposable
     /// <summary>How often ownership is checked.</summary>
     public TimeSpan PollInterval { get; }
 
-    /// <summary>Lock handovers seen (this gateway gained or lost the lock).</summary>
+    /// <summary>Lock handovers seen: how often this gateway gained or lost the lock (taking it at start counts).</summary>
     public int Handovers { get; private set; }
 
     /// <summary>The last error polling met (the cluster out of reach), or null.</summary>
@@ -58,8 +59,6 @@ public sealed class RbdAluaLockFollower : IAsyncDisposable
 
     /// <summary>Raised when this gateway gains (true) or loses (false) the lock.</summary>
     public event Action<bool>? OwnershipChanged;
-
-    private bool _owner;
 
     private async Task RunAsync()
     {

@@ -222,3 +222,60 @@ public sealed class TargetControllerTests
         }
     }
 }
+
+/// <summary>The controller's refusals and portals, without an initiator.</summary>
+public sealed class TargetControllerRulesTests
+{
+    [Fact]
+    public async Task PortalAdd_ListensOnTheBoundPort_AndPortalRemove_StopsIt()
+    {
+        await using var h = await ControlHarness.StartAsync(ControlHarness.Config("\"memory:16M\""));
+
+        var added = await h.OkAsync(new ControlRequest { Command = "portal.add", Spec = "127.0.0.2:0" });
+
+        var bound = h.Server.ListeningPortals.OfType<NetScsi.Transport.Tcp.TcpPortal>().Single();
+        Assert.Contains(added.Changes!, c => c == $"listening on {bound}");
+        using (var client = new System.Net.Sockets.TcpClient())
+        {
+            await client.ConnectAsync(System.Net.IPAddress.Parse("127.0.0.2"), bound.Port);
+        }
+
+        await h.OkAsync(new ControlRequest { Command = "portal.remove", Spec = bound.ToString() });
+
+        Assert.Empty(h.Server.ListeningPortals.OfType<NetScsi.Transport.Tcp.TcpPortal>());
+        Assert.False((await h.RunAsync(new ControlRequest { Command = "portal.remove", Spec = bound.ToString() })).Ok);
+    }
+
+    [Fact]
+    public async Task Reload_ThatAddsATarget_IsRefused()
+    {
+        await using var h = await ControlHarness.StartAsync(ControlHarness.Config("\"memory:16M\""));
+        await File.WriteAllTextAsync(h.ConfigPath, """{"targets":[{"iqn":"iqn.2026-12.org.netscsi:control","luns":["memory:16M"]},{"iqn":"iqn.2026-12.org.netscsi:other","luns":["memory:1M"]}]}""");
+
+        var refused = await h.RunAsync(new ControlRequest { Command = "reload" });
+
+        Assert.False(refused.Ok);
+        Assert.Contains("+iqn.2026-12.org.netscsi:other", refused.Error);
+    }
+
+    [Fact]
+    public async Task LunAdd_ThatBreaksAConfigRule_IsRefusedByTheValidator()
+    {
+        await using var h = await ControlHarness.StartAsync(ControlHarness.Config("\"memory:16M\""));
+
+        var refused = await h.RunAsync(new ControlRequest { Command = "lun.add", Spec = "memory:8M,lun=0" });
+
+        Assert.False(refused.Ok);
+        Assert.Single((await h.OkAsync(new ControlRequest { Command = "lun.list" })).Luns!);
+    }
+
+    [Fact]
+    public async Task UnknownCommand_AndMissingArguments_AreOneLineRefusals()
+    {
+        await using var h = await ControlHarness.StartAsync(ControlHarness.Config("\"memory:16M\""));
+
+        Assert.Equal("unknown command 'lun.explode'", (await h.RunAsync(new ControlRequest { Command = "lun.explode" })).Error);
+        Assert.Equal("lun remove: give the LUN number", (await h.RunAsync(new ControlRequest { Command = "lun.remove" })).Error);
+        Assert.Contains("rbd", (await h.RunAsync(new ControlRequest { Command = "lun.add", Spec = "tape:1G" })).Error);
+    }
+}

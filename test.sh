@@ -56,6 +56,19 @@ max_failed=$(cat tests/interop/max-failed 2>/dev/null || echo 0)
 tests/interop/libiscsi-conformance.sh --max-failed "$max_failed" --out "$results/conformance.txt" || status=1
 # The same suite against an RBD LUN on a throwaway one-node Ceph cluster (says SKIPPED without the Ceph packages).
 tests/interop/rbd-conformance.sh --max-failed 0 --out "$results/conformance-rbd.txt" || status=1
+# The same suite with ALUA on (this gateway's group active/optimized, a peer group; REPORT/SET TARGET PORT GROUPS).
+tests/interop/libiscsi-conformance.sh --max-failed "$max_failed" --serve-arg --tpg --serve-arg 1 --serve-arg --peer-tpg --serve-arg 2=standby \
+    --out "$results/conformance-alua.txt" || status=1
+# Two gateways on one RBD image, ALUA following the exclusive lock, kill -9 of the owner (docs/scale-out.md#alua-two-gateways).
+alua_passed=0
+if tests/ceph/alua-two-gateways.sh >"$results/alua-two-gateways.log" 2>&1; then
+    grep -q SKIPPED "$results/alua-two-gateways.log" || alua_passed=1
+    grep -E '^(failover|alua)' "$results/alua-two-gateways.log"
+else
+    status=1
+    echo "alua two gateways: FAIL (log: $results/alua-two-gateways.log)"
+    grep -E 'FAIL' "$results/alua-two-gateways.log" | tail -5
+fi
 
 # Packaging: the .NET tool and the self-contained single-file binary, installed and run.
 package_passed=0
@@ -69,7 +82,7 @@ else
 fi
 
 # The Linux kernel initiator (open-iscsi + iscsi_tcp in a QEMU VM; ../shared/tools/kernel-initiator): plain and
-# with CRC32C digests + mutual CHAP. Takes 4-10 minutes under software emulation.
+# with CRC32C digests + mutual CHAP, then the communications device. Takes 5-11 minutes under software emulation.
 kernel_passed=0
 if [ "${NETSCSI_SKIP_KERNEL:-0}" = 1 ]; then
     echo "kernel initiator: SKIPPED (NETSCSI_SKIP_KERNEL=1)"
@@ -88,15 +101,24 @@ else
             grep -E 'KERNEL-INITIATOR|FAIL' "$results/kernel-$mode.log" | tail -5
         fi
     done
+    # The same harness against the communications device of `netscsi ip` (RFC 2143): attached as sg, a datagram through it.
+    if tests/interop/kernel-comms-lu.sh >"$results/kernel-comms-lu.log" 2>&1; then
+        kernel_passed=$((kernel_passed + 1))
+        echo "kernel initiator (communications device): PASS (type 09h attached as sg, SEND MESSAGE(10) datagram delivered)"
+    else
+        status=1
+        echo "kernel initiator (communications device): FAIL (log: $results/kernel-comms-lu.log)"
+        grep -E 'KERNEL-COMMS-LU' "$results/kernel-comms-lu.log" | tail -3
+    fi
 fi
 
 passed=$(grep -ho 'outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
 failed=$(grep -ho 'outcome="Failed"' "$results"/*.trx 2>/dev/null | wc -l)
-for summary in "$results/conformance.txt" "$results/conformance-rbd.txt"; do
+for summary in "$results/conformance.txt" "$results/conformance-rbd.txt" "$results/conformance-alua.txt"; do
     [ -f "$summary" ] || continue
     passed=$((passed + $(awk '/^TOTAL/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed=/) { sub(/passed=/, "", $i); print $i } }' "$summary")))
 done
-passed=$((passed + kernel_passed + package_passed))
+passed=$((passed + kernel_passed + package_passed + alua_passed))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -22,6 +22,7 @@ internal static class CliApplication
         new BenchCommand(context).Command,
         NodeCommand.Create(context),
         IpCommand.Create(context),
+        MpiCommand.Create(context),
     };
 
     public static Task<int> RunAsync(string[] args, CancellationToken cancellationToken = default) =>

@@ -10,6 +10,9 @@ public static class Asc
     public const ushort LogicalUnitNotReadyCauseNotReportable = 0x0400;
     public const ushort LogicalUnitNotReadyInitializingCommandRequired = 0x0402;
     public const ushort LogicalUnitNotReadyManualInterventionRequired = 0x0403;
+    public const ushort LogicalUnitNotAccessibleAsymmetricAccessStateTransition = 0x040A;
+    public const ushort LogicalUnitNotAccessibleTargetPortInStandbyState = 0x040B;
+    public const ushort LogicalUnitNotAccessibleTargetPortInUnavailableState = 0x040C;
     public const ushort LogicalUnitNotReadySanitizeInProgress = 0x041B;
     public const ushort UnreachableCopyTarget = 0x0804;
     public const ushort WriteError = 0x0C00;
@@ -43,6 +46,7 @@ public static class Asc
     public const ushort ReservationsPreempted = 0x2A03;
     public const ushort ReservationsReleased = 0x2A04;
     public const ushort RegistrationsPreempted = 0x2A05;
+    public const ushort AsymmetricAccessStateChanged = 0x2A06;
     public const ushort CapacityDataHasChanged = 0x2A09;
     public const ushort CommandsClearedByAnotherInitiator = 0x2F00;
     public const ushort ThinProvisioningSoftThresholdReached = 0x3807;

@@ -22,7 +22,7 @@ namespace NetScsi.Storage.Rbd;
 /// NAA and serial. A resize outside is picked up through an update watch (the logical unit then reports CAPACITY DATA
 /// HAS CHANGED). A cluster that stops answering fails I/O after the operation timeout with NOT READY.</para>
 /// </remarks>
-public sealed class RbdBlockDevice : IBlockDevice
+public sealed partial class RbdBlockDevice : IBlockDevice
 {
     private readonly RadosConnection _connection;
     private readonly ConcurrentQueue<RbdOperation> _pool = new();

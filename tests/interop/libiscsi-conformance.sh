@@ -3,7 +3,9 @@
 # started NetScsi target with a default 1 GiB file LUN, prints every test's outcome and the totals,
 # and fails when more tests FAILED than allowed.
 #
-#   tests/interop/libiscsi-conformance.sh [--max-failed N] [--allow-sanitize] [--single-url] [--lun SPEC] [--out FILE] [-- extra iscsi-test-cu args]
+#   tests/interop/libiscsi-conformance.sh [--max-failed N] [--allow-sanitize] [--single-url] [--lun SPEC] [--serve-arg ARG]... [--out FILE] [-- extra iscsi-test-cu args]
+#
+# --serve-arg passes one more argument to `netscsi target serve` (repeat it: --serve-arg --tpg --serve-arg 1).
 #
 # The same LUN is given twice, which enables the MultipathIO suite; --single-url gives it once (the
 # Sanitize suite's Reservations test leaves a RESERVE(6) held by the second path, which the next
@@ -16,15 +18,17 @@ sanitize=()
 lun_spec=""
 out=""
 extra=()
+serve_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --max-failed) max_failed="$2"; shift 2 ;;
         --allow-sanitize) sanitize=(--allow-sanitize); shift ;;
         --single-url) single=1; shift ;;
         --lun) lun_spec="$2"; shift 2 ;;
+        --serve-arg) serve_args+=("$2"); shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        *) echo "usage: $0 [--max-failed N] [--allow-sanitize] [--single-url] [--lun SPEC] [--out FILE] [-- iscsi-test-cu args]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--max-failed N] [--allow-sanitize] [--single-url] [--lun SPEC] [--serve-arg ARG]... [--out FILE] [-- iscsi-test-cu args]" >&2; exit 2 ;;
     esac
 done
 
@@ -41,7 +45,7 @@ dotnet build -c Release "$root/src/NetScsi.Cli" -o "$bin" -nologo -v quiet >/dev
 # A free port: let the kernel choose one, then use it.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-"$bin/netscsi" target serve --listen "127.0.0.1:$port" --iqn "$iqn" --lun "$lun_spec" --log-level warning \
+"$bin/netscsi" target serve --listen "127.0.0.1:$port" --iqn "$iqn" --lun "$lun_spec" --log-level warning "${serve_args[@]}" \
     >"$work/target.log" 2>&1 &
 target_pid=$!
 cleanup() {

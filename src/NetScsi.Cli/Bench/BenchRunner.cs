@@ -57,6 +57,7 @@ internal sealed class BenchRunner
 
     /// <summary>False during the ramp: I/Os run but are not counted.</summary>
     private volatile bool _measuring;
+    private LiveSampler? _live;
 
     public BenchRunner(IReadOnlyList<IscsiSession> sessions, ulong lun, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth, bool pooledReads)
     {
@@ -73,8 +74,14 @@ internal sealed class BenchRunner
     }
 
     /// <summary>Runs the workers for <paramref name="rampTime"/> unmeasured (JIT, caches, queues settle), then <paramref name="duration"/> measured.</summary>
-    public async Task<BenchResult> RunAsync(TimeSpan rampTime, TimeSpan duration, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the workers for the ramp time, then measures for <paramref name="duration"/>. With
+    /// <paramref name="onInterval"/>, every <paramref name="interval"/> of the measurement is reported as it ends.
+    /// </summary>
+    public async Task<BenchResult> RunAsync(TimeSpan rampTime, TimeSpan duration, CancellationToken cancellationToken,
+        Action<BenchInterval>? onInterval = null, TimeSpan interval = default)
     {
+        _live = onInterval is null ? null : new LiveSampler(LatencyHistogram.HighestTicks);
         var workers = new List<Worker>();
         foreach (var session in _sessions)
         {
@@ -95,7 +102,29 @@ internal sealed class BenchRunner
 
         var cpuAtStart = Environment.CpuUsage;
         var stopwatch = Stopwatch.StartNew();
-        await Task.WhenAny(all, Task.Delay(duration, cancellationToken)).ConfigureAwait(false);
+        if (_live is null || onInterval is null)
+        {
+            await Task.WhenAny(all, Task.Delay(duration, cancellationToken)).ConfigureAwait(false);
+        }
+        else
+        {
+            _live.Restart();
+            var step = interval > TimeSpan.Zero ? interval : TimeSpan.FromSeconds(1);
+            for (var next = step; !all.IsCompleted && stopwatch.Elapsed < duration; next += step)
+            {
+                var wait = (next < duration ? next : duration) - stopwatch.Elapsed;
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.WhenAny(all, Task.Delay(wait, cancellationToken)).ConfigureAwait(false);
+                }
+
+                if (!all.IsCompleted && next < duration)
+                {
+                    onInterval(_live.Sample(stopwatch.Elapsed));
+                }
+            }
+        }
+
         _stop = true;
         try
         {
@@ -184,7 +213,9 @@ internal sealed class BenchRunner
                     Reads++;
                 }
 
-                Histogram.Record(Stopwatch.GetTimestamp() - start);
+                long ticks = Stopwatch.GetTimestamp() - start;
+                Histogram.Record(ticks);
+                runner._live?.Record(ticks);
             }
         }
     }

@@ -7,6 +7,7 @@ using NetScsi.Cli.Initiator;
 using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Parsing;
 using NetScsi.Iscsi.Initiator;
+using Spectre.Console;
 
 namespace NetScsi.Cli.Commands;
 
@@ -161,8 +162,11 @@ internal sealed class BenchCommand
             }
 
             var runner = new BenchRunner(sessions, target.Lun, pattern, (int)ioBytes, capacity.BlockSize, region, queueDepth, pooledReads);
-            var result = await runner.RunAsync(rampTime, duration, cancellationToken).ConfigureAwait(false);
-            await ReportAsync(parseResult.GetValue(_json), pattern, ioBytes, queueDepth, sessionCount, pooledReads, result).ConfigureAwait(false);
+            bool json = parseResult.GetValue(_json);
+            // On a terminal a line each second; piped or with --json, only the report.
+            Action<BenchInterval>? live = _context.OutputIsTerminal && !json ? interval => WriteLiveLine(interval, ioBytes) : null;
+            var result = await runner.RunAsync(rampTime, duration, cancellationToken, live).ConfigureAwait(false);
+            await ReportAsync(json, pattern, ioBytes, queueDepth, sessionCount, pooledReads, result).ConfigureAwait(false);
         }
         finally
         {
@@ -170,6 +174,15 @@ internal sealed class BenchCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    private void WriteLiveLine(BenchInterval interval, long ioBytes)
+    {
+        double seconds = Math.Max(interval.Interval.TotalSeconds, 1e-6);
+        double Us(long ticks) => LatencyHistogram.TicksToMicroseconds(ticks);
+        _context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{interval.Elapsed.TotalSeconds,6:0.0} s  {interval.Ios / seconds,10:#,0} IOPS  {interval.Ios * ioBytes / seconds / 1e6,9:#,0.0} MB/s  p50 {Us(interval.P50Ticks),9:#,0.0} us  p99 {Us(interval.P99Ticks),9:#,0.0} us"));
+        _context.Output.Flush();
     }
 
     private async Task ReportAsync(bool json, BenchPattern pattern, long ioBytes, int queueDepth, int sessions, bool pooledReads, BenchResult result)
@@ -207,6 +220,18 @@ internal sealed class BenchCommand
             $"{Output.Number(Us(latency.Min), "0.0")} / {Output.Number(Us(latency.Sum / latency.Count), "0.0")} / {Output.Number(Us(latency.Max), "0.0")} us");
         Output.AddRow(table, "CPU (this process)",
             $"usr {Output.Number(result.UserCpuPercent, "0.0")}%, sys {Output.Number(result.SystemCpuPercent, "0.0")}% of a core; {Output.Number(result.CpuMicrosecondsPerIo, "0.00")} us per I/O");
-        Output.Console(_context).Write(table);
+        var console = Output.Console(_context);
+        console.Write(table);
+        if (_context.OutputIsTerminal && latency.Count > 0)
+        {
+            // Where the latencies fell: one bar per power-of-two bucket of microseconds.
+            var chart = new BarChart().Width(72).Label("Latency (I/Os per bucket, up to N us)");
+            foreach (var (upTo, count) in latency.PowerOfTwoBuckets())
+            {
+                chart.AddItem(string.Create(CultureInfo.InvariantCulture, $"<= {upTo:#,0} us"), count, Color.Green);
+            }
+
+            console.Write(chart);
+        }
     }
 }

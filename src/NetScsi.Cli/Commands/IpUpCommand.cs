@@ -45,13 +45,13 @@ internal sealed class IpUpCommand
 
     private readonly Option<string[]> _listen = new("--listen", "-l")
     {
-        Description = "Portal the local communications device is served on, ADDR[:PORT]; repeatable [default: 127.0.0.1:3260]",
-        HelpName = "ADDR:PORT",
+        Description = "Portal the local communications device is served on, ADDR[:PORT] or eth:IFACE (raw Ethernet); repeatable [default: 127.0.0.1:3260]",
+        HelpName = "PORTAL",
     };
 
     private readonly Option<string[]> _peer = new("--peer", "-p")
     {
-        Description = "A neighbour: [its IPv4 address=]the iSCSI URL of its communications device, iscsi://HOST[:PORT][/IQN[/LUN]] (no IQN: SendTargets; no address: found by a neighbour query); repeatable",
+        Description = "A neighbour: [its IPv4 address=]the URL of its communications device, iscsi://HOST[:PORT][/IQN[/LUN]] or eth://IFACE/MAC[/IQN[/LUN]] (no IQN: SendTargets; no address: found by a neighbour query); repeatable",
         HelpName = "[IP=]URL",
     };
 
@@ -282,11 +282,14 @@ internal sealed class IpUpCommand
         {
             options.ListenPortals.Add(portal);
         }
-        options.Transports.Add(CliTransports.Tcp);
+        foreach (IDataMoverTransport transport in CliTransports.All)
+        {
+            options.Transports.Add(transport);
+        }
         string initiatorName = settings.TargetName + ".initiator";
         foreach (IpPeerSpec peer in settings.Peers)
         {
-            IscsiSessionOptions session = IscsiSessionOptions.FromUrl(peer.Url, CliTransports.Tcp);
+            IscsiSessionOptions session = peer.NewSessionOptions();
             session.InitiatorName = initiatorName;
             session.InlineCompletions = true;
             // Lost for good after this long; the link then logs in afresh (a peer that restarts is found again).
@@ -296,8 +299,8 @@ internal sealed class IpUpCommand
             {
                 Address = peer.Address,
                 Session = session,
-                Lun = peer.Url.Lun ?? 0,
-                DisplayName = peer.Address is null ? peer.Url.ToString() : $"{peer.Address} ({peer.Url})",
+                Lun = peer.Lun,
+                DisplayName = peer.DisplayName,
             });
         }
 

@@ -25,7 +25,7 @@ internal sealed class LsCommand
 
     public Command Command { get; }
 
-    private sealed record LunInfo(ulong Lun, InquiryData? Inquiry, ReadCapacityResult? Capacity, string? Error);
+    private sealed record LunInfo(ulong Lun, InquiryData? Inquiry, ReadCapacityResult? Capacity, string? Error, IReadOnlyList<TargetPortGroupInfo>? Alua);
 
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
@@ -52,7 +52,8 @@ internal sealed class LsCommand
                     }
                 }
 
-                infos.Add(new LunInfo(lun, inquiry, capacity, error));
+                var alua = await ScsiQueries.TargetPortGroupsAsync(session, lun, cancellationToken).ConfigureAwait(false);
+                infos.Add(new LunInfo(lun, inquiry, capacity, error, alua));
             }
         }
         finally
@@ -65,20 +66,31 @@ internal sealed class LsCommand
             await Output.WriteJsonAsync(_context, new LsJson(target.Portal, target.TargetName, infos.ConvertAll(info => new LsLunJson(
                 info.Lun, Output.DeviceType(info.Inquiry!.PeripheralDeviceType), info.Inquiry.PeripheralDeviceType,
                 info.Capacity is { } c ? c.BlockCount * (ulong)c.BlockSize : null, info.Capacity?.BlockCount, info.Capacity?.BlockSize,
-                info.Inquiry.VendorId, info.Inquiry.ProductId, info.Inquiry.ProductRevision, info.Error))),
+                info.Inquiry.VendorId, info.Inquiry.ProductId, info.Inquiry.ProductRevision, info.Error, info.Alua))),
                 CliOutputJsonContext.Default.LsJson).ConfigureAwait(false);
             return ExitCodes.Success;
         }
 
         var console = Output.Console(_context);
         console.WriteLine($"Target {target.TargetName} at {target.Portal}");
-        var table = Output.Table(_context, "LUN", "Type", "Size", "Block", "Vendor", "Product", "Revision");
+        bool anyAlua = infos.Exists(i => i.Alua is not null);
+        string[] columns = anyAlua
+            ? ["LUN", "Type", "Size", "Block", "Vendor", "Product", "Revision", "ALUA groups (* this path)"]
+            : ["LUN", "Type", "Size", "Block", "Vendor", "Product", "Revision"];
+        var table = Output.Table(_context, columns);
         foreach (var info in infos)
         {
             string size = info.Capacity is { } c ? Output.Size((long)(c.BlockCount * (ulong)c.BlockSize)) : info.Error is null ? "-" : "no medium";
             string block = info.Capacity is { } c2 ? c2.BlockSize.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-";
-            Output.AddRow(table, info.Lun.ToString(System.Globalization.CultureInfo.InvariantCulture), Output.DeviceType(info.Inquiry!.PeripheralDeviceType),
-                size, block, info.Inquiry.VendorId, info.Inquiry.ProductId, info.Inquiry.ProductRevision);
+            string[] cells = [info.Lun.ToString(System.Globalization.CultureInfo.InvariantCulture), Output.DeviceType(info.Inquiry!.PeripheralDeviceType),
+                size, block, info.Inquiry.VendorId, info.Inquiry.ProductId, info.Inquiry.ProductRevision];
+            if (anyAlua)
+            {
+                // "1 active-optimized*, 2 active-non-optimized": each group's id and state; * marks the group of this session's port.
+                cells = [.. cells, info.Alua is null ? "-" : string.Join(", ", info.Alua.Select(g => $"{g.Tpg} {g.State}{(g.ThisPath ? "*" : "")}"))];
+            }
+
+            Output.AddRow(table, cells);
         }
 
         console.Write(table);

@@ -93,12 +93,31 @@ internal sealed class TargetServeCommand
         CustomParser = ParseLogLevel,
     };
 
+    private readonly Option<TpgSpec> _tpg = new("--tpg")
+    {
+        Description = "ALUA: this gateway's target port group N (1..65535; also its portal group tag) and initial state [default state: active-optimized; with --alua-follow-lock: the state while not owning the lock, default standby]",
+        HelpName = "N[=STATE]",
+        CustomParser = ParseOne<TpgSpec>((string s, out TpgSpec? v, out string? e) => TpgSpecParser.TryParse(s, "--tpg", out v, out e)),
+    };
+
+    private readonly Option<TpgSpec[]> _peerTpg = new("--peer-tpg")
+    {
+        Description = "ALUA: another gateway's target port group M (its relative target port M), reported by REPORT TARGET PORT GROUPS [default state: active-non-optimized; standby with --alua-follow-lock]; repeatable",
+        HelpName = "M[=STATE]",
+        CustomParser = ParseEach<TpgSpec>((string s, out TpgSpec? v, out string? e) => TpgSpecParser.TryParse(s, "--peer-tpg", out v, out e)),
+    };
+
+    private readonly Option<bool> _aluaFollowLock = new("--alua-follow-lock")
+    {
+        Description = "ALUA states follow the RBD image's exclusive lock: its owner is active-optimized; a gateway takes the lock when its owner is gone (rbd: LUNs only)",
+    };
+
     public TargetServeCommand(CliContext context)
     {
         _context = context;
         Command = new Command("serve", "Serve iSCSI targets until interrupted (SIGINT/SIGTERM stop gracefully)")
         {
-            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _logLevel, _metrics, _controlSocket,
+            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _logLevel, _metrics, _tpg, _peerTpg, _aluaFollowLock, _controlSocket,
         };
         _iqn.Validators.Add(result =>
         {
@@ -142,6 +161,9 @@ internal sealed class TargetServeCommand
             DiscoveryMutualChap = parseResult.GetValue(_discoveryMutualChap),
             QueueDepth = parseResult.GetValue(_queueDepth),
             LogLevel = parseResult.GetValue(_logLevel),
+            Tpg = parseResult.GetValue(_tpg),
+            PeerTpgs = parseResult.GetValue(_peerTpg) ?? [],
+            AluaFollowLock = parseResult.GetValue(_aluaFollowLock),
         };
 
         var fromFile = flags.ConfigPath is null ? null : ConfigFileLoader.Load(flags.ConfigPath);

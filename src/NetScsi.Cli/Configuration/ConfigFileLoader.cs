@@ -99,6 +99,24 @@ internal static partial class ConfigFileLoader
                 : throw CliException.Usage($"{fileName}: metrics: {metricsError}");
         }
 
+        if (dto.Alua is { } alua)
+        {
+            config.Alua = new AluaConfig { FollowLock = alua.FollowLock ?? false };
+            if (alua.Tpg is not null)
+            {
+                config.Alua.Local = TpgSpecParser.TryParse(alua.Tpg, "alua.tpg", out var local, out var tpgError)
+                    ? local
+                    : throw CliException.Usage($"{fileName}: {tpgError}");
+            }
+
+            foreach (var peer in alua.PeerTpgs ?? [])
+            {
+                config.Alua.Peers.Add(TpgSpecParser.TryParse(peer ?? "", "alua.peerTpgs", out var spec, out var peerError)
+                    ? spec!
+                    : throw CliException.Usage($"{fileName}: {peerError}"));
+            }
+        }
+
         config.DiscoveryChap = ToChap(dto.DiscoveryChap, $"{fileName}: discoveryChap");
         config.DiscoveryMutualChap = ToChap(dto.DiscoveryMutualChap, $"{fileName}: discoveryMutualChap");
 

@@ -34,4 +34,7 @@ internal sealed class ServeConfiguration
 
     /// <summary>Connection and session limits (the config file's <c>limits</c>); the target's defaults otherwise.</summary>
     public IscsiTargetLimits Limits { get; } = new();
+
+    /// <summary>ALUA for every LUN (docs/config.md, "ALUA"); null: off.</summary>
+    public AluaConfig? Alua { get; set; }
 }

@@ -55,6 +55,24 @@ internal static class ServeConfigurationBuilder
             config.DiscoveryMutualChap = flags.DiscoveryMutualChap;
         }
 
+        if (flags.Tpg is not null || flags.PeerTpgs.Count > 0 || flags.AluaFollowLock)
+        {
+            // --tpg replaces the file's group; --peer-tpg adds (the same group again replaces it); --alua-follow-lock turns it on.
+            config.Alua ??= new AluaConfig();
+            if (flags.Tpg is not null)
+            {
+                config.Alua.Local = flags.Tpg;
+            }
+
+            foreach (var peer in flags.PeerTpgs)
+            {
+                config.Alua.Peers.RemoveAll(p => p.Id == peer.Id);
+                config.Alua.Peers.Add(peer);
+            }
+
+            config.Alua.FollowLock |= flags.AluaFollowLock;
+        }
+
         TargetConfig? flagTarget = null;
         if (flags.Iqn is not null)
         {

@@ -57,6 +57,7 @@ internal static class ServeConfigurationValidator
         }
 
         ValidateMemoryLuns(config, memoryCapacityBytes ?? Hosting.MachineMemory.CapacityBytes(), errors);
+        ValidateAlua(config, errors);
 
         return new ValidationResult(errors, warnings);
     }
@@ -314,6 +315,59 @@ internal static class ServeConfigurationValidator
         if (item is not null)
         {
             list.Add(item);
+        }
+    }
+
+    /// <summary>ALUA: a local group, peers distinct from it and each other, follow-lock only over RBD LUNs with a non-owner state.</summary>
+    private static void ValidateAlua(ServeConfiguration config, List<string> errors)
+    {
+        if (config.Alua is not { } alua)
+        {
+            return;
+        }
+
+        if (alua.Local is null)
+        {
+            errors.Add("--peer-tpg and --alua-follow-lock need --tpg N (this gateway's target port group)");
+            return;
+        }
+
+        var ids = new HashSet<ushort> { alua.Local.Id };
+        foreach (var peer in alua.Peers)
+        {
+            if (!ids.Add(peer.Id))
+            {
+                errors.Add($"--peer-tpg {peer.Id}: target port group {peer.Id} is given twice (or is this gateway's --tpg)");
+            }
+        }
+
+        if (!alua.FollowLock)
+        {
+            return;
+        }
+
+        if (alua.Local.State is Scsi.Alua.AsymmetricAccessState.ActiveOptimized or Scsi.Alua.AsymmetricAccessState.Transitioning)
+        {
+            errors.Add($"--tpg {alua.Local.Id}={Scsi.Alua.AsymmetricAccessStates.Name(alua.Local.State.Value)}: with --alua-follow-lock the lock owner is active-optimized and --tpg's state is the one while not owning it: active-non-optimized, standby or unavailable");
+        }
+
+        foreach (var peer in alua.Peers)
+        {
+            if (peer.State is Scsi.Alua.AsymmetricAccessState.ActiveOptimized or Scsi.Alua.AsymmetricAccessState.Transitioning)
+            {
+                errors.Add($"--peer-tpg {peer.Id}={Scsi.Alua.AsymmetricAccessStates.Name(peer.State.Value)}: with --alua-follow-lock a peer's state is the one while not owning the lock: active-non-optimized, standby or unavailable");
+            }
+        }
+
+        foreach (var target in config.Targets)
+        {
+            foreach (var lun in target.Luns)
+            {
+                if (lun.Kind != LunKind.Rbd || lun.ReadOnly)
+                {
+                    errors.Add($"target {target.Iqn} lun {lun.Number}: --alua-follow-lock needs writable rbd: LUNs (the states follow the image's exclusive lock)");
+                }
+            }
         }
     }
 }

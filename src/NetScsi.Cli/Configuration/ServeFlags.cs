@@ -33,6 +33,12 @@ internal sealed record ServeFlags
 
     public LogLevel? LogLevel { get; init; }
 
+    public TpgSpec? Tpg { get; init; }
+
+    public IReadOnlyList<TpgSpec> PeerTpgs { get; init; } = [];
+
+    public bool AluaFollowLock { get; init; }
+
     /// <summary>Flags that describe one target (as opposed to the whole server).</summary>
     public bool HasTargetFlags =>
         Iqn is not null || Alias is not null || Luns.Count > 0 || Chap is not null || MutualChap is not null || Acls.Count > 0;

@@ -282,7 +282,7 @@ internal sealed partial class TargetController
         {
             foreach (var (target, lun) in plan.Open)
             {
-                opened.Add((target, TargetFactory.OpenLun(lun, _loggerFactory, target.Iqn)));
+                opened.Add((target, TargetFactory.OpenLun(lun, _loggerFactory, _running.Alua, target.Iqn)));
             }
 
             foreach (var (live, blocks) in plan.Resize)
@@ -327,7 +327,7 @@ internal sealed partial class TargetController
 
             foreach (var (_, live) in opened)
             {
-                await live.Device.DisposeAsync().ConfigureAwait(false);
+                await live.CloseAsync().ConfigureAwait(false);
             }
 
             throw;
@@ -450,7 +450,7 @@ internal sealed partial class TargetController
                 LogFlushFailed(_logger, lun.Config.Number ?? -1, e.Message);
             }
 
-            await lun.Device.DisposeAsync().ConfigureAwait(false);
+            await lun.CloseAsync().ConfigureAwait(false);
         }
 
         if (restart.Count > 0)

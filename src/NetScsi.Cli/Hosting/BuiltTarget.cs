@@ -17,4 +17,17 @@ internal sealed record BuiltTarget(IscsiTargetOptions Options, IReadOnlyList<Ser
 /// <param name="Base">The store itself (resized through it).</param>
 /// <param name="Device">What the unit reads and writes: <paramref name="Base"/>, or a wrapper of it.</param>
 /// <param name="Unit">The logical unit.</param>
-internal sealed record LiveLun(string Target, LunConfig Config, IBlockDevice Base, IBlockDevice Device, BlockLogicalUnit Unit);
+/// <param name="Watcher">What watches the device for the unit (an ALUA lock follower), or null: stopped before the device closes.</param>
+internal sealed record LiveLun(string Target, LunConfig Config, IBlockDevice Base, IBlockDevice Device, BlockLogicalUnit Unit, IAsyncDisposable? Watcher = null)
+{
+    /// <summary>Stops the watcher, then closes the device (a LUN removed or not added after all).</summary>
+    public async ValueTask CloseAsync()
+    {
+        if (Watcher is not null)
+        {
+            await Watcher.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Device.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -33,6 +33,14 @@ internal sealed class IscsiTargetRunner : ITargetRunner
     {
         await _server.DisposeAsync().ConfigureAwait(false);
 
+        foreach (var lun in _built.Luns)
+        {
+            if (lun.Watcher is { } watcher)
+            {
+                await watcher.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
         // Devices last: the server flushes its units through them while stopping.
         foreach (var device in _built.Devices)
         {

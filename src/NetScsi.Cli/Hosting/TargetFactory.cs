@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using NetScsi.Cli.Configuration;
 using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Session;
+using NetScsi.Scsi.Alua;
 using NetScsi.Scsi.Emulation;
 using NetScsi.Scsi.Storage;
 using NetScsi.Storage.Rbd;
@@ -19,6 +20,7 @@ internal static class TargetFactory
     {
         loggerFactory ??= NullLoggerFactory.Instance;
         var devices = new List<IBlockDevice>();
+        var lives = new List<LiveLun>();
         try
         {
             var options = new IscsiTargetOptions
@@ -32,6 +34,12 @@ internal static class TargetFactory
             options.Limits.MaxSessionsPerTarget = configuration.Limits.MaxSessionsPerTarget;
             options.Limits.MaxSessionsPerInitiatorAddress = configuration.Limits.MaxSessionsPerInitiatorAddress;
             options.Limits.OutputStallTimeout = configuration.Limits.OutputStallTimeout;
+            if (configuration.Alua?.Local is { } tpg)
+            {
+                // One port per gateway: its target portal group tag is its target port group id and relative target port.
+                options.TargetPortalGroupTag = tpg.Id;
+            }
+
             foreach (var portal in configuration.Portals)
             {
                 options.Portals.Add(portal);
@@ -43,7 +51,6 @@ internal static class TargetFactory
             }
 
             var served = new List<ServedTarget>();
-            var lives = new List<LiveLun>();
             foreach (var target in configuration.Targets)
             {
                 var definition = new TargetDefinition
@@ -56,9 +63,9 @@ internal static class TargetFactory
                 var luns = new List<ServedLun>();
                 foreach (var lun in target.Luns)
                 {
-                    var live = OpenLun(lun, loggerFactory);
+                    var live = OpenLun(lun, loggerFactory, configuration.Alua, target.Iqn);
                     devices.Add(live.Device);
-                    lives.Add(new LiveLun(target.Iqn, live.Config, live.Base, live.Device, live.Unit));
+                    lives.Add(live);
                     definition.Luns.Add(new LunMapping(lun.Number!.Value, live.Unit));
                     luns.Add(Describe(lun, live.Device));
                 }
@@ -76,6 +83,14 @@ internal static class TargetFactory
         }
         catch
         {
+            foreach (var live in lives)
+            {
+                if (live.Watcher is { } watcher)
+                {
+                    await watcher.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             foreach (var device in devices)
             {
                 await device.DisposeAsync().ConfigureAwait(false);
@@ -90,10 +105,11 @@ internal static class TargetFactory
     /// running target. The config's size becomes the device's (an existing file keeps its own).
     /// </summary>
     /// <exception cref="CliException">The store cannot be opened or created.</exception>
-    internal static LiveLun OpenLun(LunConfig lun, ILoggerFactory loggerFactory, string targetIqn = "")
+    internal static LiveLun OpenLun(LunConfig lun, ILoggerFactory loggerFactory, AluaConfig? alua, string targetIqn = "")
     {
         var baseDevice = OpenDevice(lun);
         var device = baseDevice;
+        IAsyncDisposable? watcher = null;
         try
         {
             if (lun.DelayControlPath is { } control)
@@ -102,16 +118,18 @@ internal static class TargetFactory
                 device = new DelayControlledBlockDevice(device, lun.Number!.Value, Path.GetFullPath(control), loggerFactory.CreateLogger<DelayControlledBlockDevice>());
             }
 
-            var unit = CreateUnit(lun, device);
+            var registry = CreateAlua(alua, device, out watcher);
+            var unit = CreateUnit(lun, device, registry);
             if (lun.Kind != LunKind.Rbd)
             {
                 lun.SizeBytes = device.BlockCount * device.BlockSize;
             }
 
-            return new LiveLun(targetIqn, lun, baseDevice, device, unit);
+            return new LiveLun(targetIqn, lun, baseDevice, device, unit, watcher);
         }
         catch
         {
+            watcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             baseDevice.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
@@ -133,10 +151,42 @@ internal static class TargetFactory
 
     private static IBlockDevice UnwrapDelay(IBlockDevice device) => device is DelayControlledBlockDevice delayed ? delayed.Inner : device;
 
-    private static BlockLogicalUnit CreateUnit(LunConfig lun, IBlockDevice device)
+    /// <summary>The LUN's target port groups (null without ALUA); with follow-lock, the follower that drives them.</summary>
+    private static TargetPortGroupRegistry? CreateAlua(AluaConfig? alua, IBlockDevice device, out IAsyncDisposable? watcher)
+    {
+        watcher = null;
+        if (alua?.Local is not { } local)
+        {
+            return null;
+        }
+
+        var groups = new List<(ushort, ushort[], bool, AsymmetricAccessState)> { (local.Id, [local.Id], true, alua.LocalState) };
+        foreach (var peer in alua.Peers)
+        {
+            groups.Add((peer.Id, [peer.Id], false, alua.PeerState(peer)));
+        }
+
+        // Following the lock, the states are the lock's (implicit only); otherwise they are set by SET TARGET PORT GROUPS too.
+        var registry = new TargetPortGroupRegistry(
+            alua.FollowLock ? AluaTransitions.Implicit : AluaTransitions.Implicit | AluaTransitions.Explicit, groups,
+            implicitTransitionTimeSeconds: alua.FollowLock ? ImplicitTransitionTimeSeconds : (byte)0);
+        if (alua.FollowLock && UnwrapDelay(device) is RbdBlockDevice rbd)
+        {
+            watcher = new RbdAluaLockFollower(rbd, registry, local.Id, alua.LocalState,
+                alua.Peers.Select(p => (p.Id, alua.PeerState(p))).ToList());
+        }
+
+        return registry;
+    }
+
+    /// <summary>A dead owner's lock is broken once Ceph drops its watch (osd_client_watch_timeout, 30 s by default), plus a poll.</summary>
+    private const byte ImplicitTransitionTimeSeconds = 35;
+
+    private static BlockLogicalUnit CreateUnit(LunConfig lun, IBlockDevice device, TargetPortGroupRegistry? alua)
     {
         var unitOptions = new LogicalUnitOptions
         {
+            Alua = alua,
             ReadOnly = lun.ReadOnly,
             Removable = lun.Removable,
             // Persistent reservations made with APTPL = 1 are kept next to the backing file; a memory LUN

@@ -15,6 +15,9 @@ namespace NetScsi.Cli.Initiator;
 /// <param name="MaxUnmapBlocks">MAXIMUM UNMAP LBA COUNT, 0 when not reported.</param>
 internal sealed record Provisioning(bool Thin, bool UnmappedReadsZero, bool Unmap, bool WriteSame16Unmap, ulong MaxWriteSameBlocks, uint MaxUnmapBlocks);
 
+/// <summary>One target port group of REPORT TARGET PORT GROUPS; <paramref name="ThisPath"/>: the port this session uses is in it.</summary>
+internal sealed record TargetPortGroupInfo(ushort Tpg, string State, IReadOnlyList<ushort> Ports, bool ThisPath);
+
 /// <summary>The SCSI questions the CLI asks beyond the session's conveniences; all tolerate targets that do not answer them.</summary>
 internal static class ScsiQueries
 {
@@ -97,6 +100,56 @@ internal static class ScsiQueries
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// REPORT TARGET PORT GROUPS (SPC-4 §6.27): every group with its state and ports, and which group this path's port is
+    /// in (VPD 83h); null when the unit has no ALUA (or refuses the command).
+    /// </summary>
+    public static async Task<IReadOnlyList<TargetPortGroupInfo>?> TargetPortGroupsAsync(IscsiSession session, ulong lun, CancellationToken cancellationToken)
+    {
+        const int allocationLength = 4096;
+        byte[] buffer = new byte[allocationLength];
+        byte[] cdb = new byte[12];
+        cdb[0] = ScsiOpcode.MaintenanceIn;
+        cdb[1] = ScsiOpcode.ReportTargetPortGroupsServiceAction;
+        BinaryPrimitives.WriteUInt32BigEndian(cdb.AsSpan(6), allocationLength);
+        ScsiResult result = default;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            result = await session.ExecuteAsync(lun, cdb, buffer, default, cancellationToken).ConfigureAwait(false);
+            if (result.IsGood || result.SenseKey != SenseKey.UnitAttention)
+            {
+                break;
+            }
+        }
+
+        if (!result.IsGood || result.DataInLength < 4)
+        {
+            return null;
+        }
+
+        string? ownGroup = (await DesignatorsAsync(session, lun, cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(d => d.StartsWith("port-group:", StringComparison.Ordinal));
+        ushort own = ownGroup is null ? (ushort)0 : Convert.ToUInt16(ownGroup["port-group:".Length..], 16);
+        var groups = new List<TargetPortGroupInfo>();
+        int end = Math.Min(4 + (int)BinaryPrimitives.ReadUInt32BigEndian(buffer), result.DataInLength);
+        for (int offset = 4; offset + 8 <= end;)
+        {
+            int count = buffer[offset + 7];
+            var ports = new List<ushort>();
+            for (int i = 0; i < count && offset + 8 + (4 * i) + 4 <= end; i++)
+            {
+                ports.Add(BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(offset + 8 + (4 * i) + 2)));
+            }
+
+            ushort id = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(offset + 2));
+            var state = (Scsi.Alua.AsymmetricAccessState)(buffer[offset] & 0x0F);
+            groups.Add(new TargetPortGroupInfo(id, Scsi.Alua.AsymmetricAccessStates.Name(state), ports, id == own));
+            offset += 8 + (4 * count);
+        }
+
+        return groups;
     }
 
     /// <summary>What the unit says about thin provisioning; all false when it says nothing.</summary>

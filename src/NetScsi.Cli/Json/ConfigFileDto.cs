@@ -20,4 +20,16 @@ internal sealed class ConfigFileDto
     public ChapDto? DiscoveryChap { get; set; }
 
     public ChapDto? DiscoveryMutualChap { get; set; }
+
+    public AluaDto? Alua { get; set; }
+}
+
+/// <summary><c>"alua": {"tpg": "1=standby", "peerTpgs": ["2"], "followLock": true}</c>.</summary>
+internal sealed class AluaDto
+{
+    public string? Tpg { get; set; }
+
+    public List<string>? PeerTpgs { get; set; }
+
+    public bool? FollowLock { get; set; }
 }

@@ -211,8 +211,10 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
                 await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
                 return false;
             case IscsiOpcode.SnackRequest:
-                // ERL 0: SNACK is not supported (RFC 7143 §11.16).
-                await SendRejectAsync(RejectReason.CommandNotSupported, frame.Header).ConfigureAwait(false);
+                // RFC 7143 §11.16, §13.20: SNACK is defined for ErrorRecoveryLevel 1 and above; a known opcode used at
+                // ERL 0, where it names nothing we could resend, is a protocol error (Reject 0x04), not an unknown
+                // command (0x05). LIO answers the same. The session goes on.
+                await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
                 return true;
             default:
                 // RFC 7143 §11.17.1: an opcode we do not know is "command not supported".

@@ -54,6 +54,7 @@ public static class ScsiOpcode
     public const byte ServiceActionIn16 = 0x9E;
     public const byte ReportLuns = 0xA0;
     public const byte MaintenanceIn = 0xA3;
+    public const byte MaintenanceOut = 0xA4;
     public const byte Read12 = 0xA8;
     public const byte Write12 = 0xAA;
     public const byte WriteAndVerify12 = 0xAE;
@@ -68,12 +69,21 @@ public static class ScsiOpcode
     public const byte GetMessage12 = 0xA8;
     public const byte SendMessage12 = 0xAA;
 
+    /// <summary>Vendor-specific (SPC-4 §4.2.5.1: C0h-FFh): READ MESSAGE DATA, a communications unit's pull of registered message data (docs/messaging.md).</summary>
+    public const byte ReadMessageData = 0xC1;
+
     /// <summary>SERVICE ACTION IN(16) service actions (SBC-4 §5.16, §5.21).</summary>
     public const byte ReadCapacity16ServiceAction = 0x10;
     public const byte GetLbaStatusServiceAction = 0x12;
 
     /// <summary>MAINTENANCE IN service action REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35).</summary>
     public const byte ReportSupportedOperationCodesServiceAction = 0x0C;
+
+    /// <summary>MAINTENANCE IN service action REPORT TARGET PORT GROUPS (SPC-4 §6.27).</summary>
+    public const byte ReportTargetPortGroupsServiceAction = 0x0A;
+
+    /// <summary>MAINTENANCE OUT service action SET TARGET PORT GROUPS (SPC-4 §6.39).</summary>
+    public const byte SetTargetPortGroupsServiceAction = 0x0A;
 
     /// <summary>EXTENDED COPY (LID1) service action (SPC-4 §6.4).</summary>
     public const byte ExtendedCopyLid1ServiceAction = 0x00;

@@ -60,6 +60,12 @@ internal sealed class CommandTable
         return false;
     }
 
+    /// <summary>
+    /// The CDB length of a vendor-specific operation code (groups 6 and 7, SPC-4 §4.2.5.1, whose length the operation
+    /// code does not tell): the length of its CDB USAGE DATA; 0 when the table has none.
+    /// </summary>
+    public int VendorCdbLength(byte opcode) => _byOpcode[opcode] is { Length: > 0 } entries ? entries[0].Usage.Length : 0;
+
     /// <summary>The entries of one operation code (empty when none).</summary>
     public ReadOnlySpan<SupportedCommand> ForOpcode(byte opcode) => _byOpcode[opcode];
 
@@ -84,7 +90,11 @@ internal sealed class CommandTable
             yield return new(ScsiOpcode.PersistentReserveOut, serviceAction, prOutUsage);
         }
         yield return new(ScsiOpcode.ReportLuns, null, [ScsiOpcode.ReportLuns, 0x00, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04]);
+        yield return new(ScsiOpcode.MaintenanceIn, ScsiOpcode.ReportTargetPortGroupsServiceAction,
+            [ScsiOpcode.MaintenanceIn, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04], ScsiLogicalUnit.HasAluaPredicate);
         yield return new(ScsiOpcode.MaintenanceIn, ScsiOpcode.ReportSupportedOperationCodesServiceAction,
             [ScsiOpcode.MaintenanceIn, 0x1F, 0x87, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04]);
+        yield return new(ScsiOpcode.MaintenanceOut, ScsiOpcode.SetTargetPortGroupsServiceAction,
+            [ScsiOpcode.MaintenanceOut, 0x1F, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04], ScsiLogicalUnit.HasExplicitAluaPredicate);
     }
 }

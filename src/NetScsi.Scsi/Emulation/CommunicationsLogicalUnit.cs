@@ -21,6 +21,8 @@ public sealed class CommunicationsLogicalUnit : ScsiLogicalUnit
         new(ScsiOpcode.SendMessage6, null, [ScsiOpcode.SendMessage6, 0x00, 0xFF, 0xFF, 0xFF, 0x04],
             static unit => ((CommunicationsLogicalUnit)unit)._options.UnselectedStream is not null),
         new(ScsiOpcode.SendMessage10, null, [ScsiOpcode.SendMessage10, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x00, 0xFF, 0xFF, 0x04]),
+        new(ScsiOpcode.ReadMessageData, null, [ScsiOpcode.ReadMessageData, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x04],
+            static unit => ((CommunicationsLogicalUnit)unit)._options.DataSource is not null),
     ]);
 
     private readonly IMessageSink _sink;
@@ -31,6 +33,7 @@ public sealed class CommunicationsLogicalUnit : ScsiLogicalUnit
     private long _queueFullRefusals;
     private long _unknownStreamRefusals;
     private long _lengthRefusals;
+    private long _bytesRead;
 
     public CommunicationsLogicalUnit(IMessageSink sink, CommunicationsLogicalUnitOptions options)
         : base(
@@ -55,6 +58,9 @@ public sealed class CommunicationsLogicalUnit : ScsiLogicalUnit
         Interlocked.Read(ref _unknownStreamRefusals),
         Interlocked.Read(ref _lengthRefusals));
 
+    /// <summary>Bytes initiators pulled with READ MESSAGE DATA.</summary>
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
+
     /// <summary>Nothing is cached: a message is the sink's once it took it.</summary>
     public override ValueTask FlushAsync(CancellationToken cancellationToken) => default;
 
@@ -66,11 +72,43 @@ public sealed class CommunicationsLogicalUnit : ScsiLogicalUnit
             case ScsiOpcode.SendMessage10:
                 SendMessage(task);
                 break;
+            case ScsiOpcode.ReadMessageData:
+                ReadMessageData(task);
+                break;
             default:
                 ExecutePrimaryCommand(task, opcode);
                 break;
         }
         return default;
+    }
+
+    /// <summary>READ MESSAGE DATA (vendor C1h): a range of registered message data as data-in, whole or refused.</summary>
+    private void ReadMessageData(ScsiTask task)
+    {
+        if (!ReadMessageDataCdb.TryParse(task.Cdb, out ReadMessageDataCdb cdb))
+        {
+            task.InvalidFieldInCdb(0);
+            return;
+        }
+        task.CommandTransferLength = cdb.TransferLength;
+        if (cdb.TransferLength == 0)
+        {
+            return;
+        }
+        if (cdb.TransferLength > (uint)_options.MaxReadLength || cdb.TransferLength > (uint)task.Buffer.Length)
+        {
+            Interlocked.Increment(ref _lengthRefusals);
+            task.InvalidFieldInCdb(ReadMessageDataCdb.TransferLengthOffset);
+            return;
+        }
+        int length = (int)cdb.TransferLength;
+        if (!_options.DataSource!.TryRead(cdb.Handle, cdb.Offset, task.Buffer.Span[..length]))
+        {
+            task.InvalidFieldInCdb(ReadMessageDataCdb.HandleOffset);
+            return;
+        }
+        task.DataInLength = length;
+        Interlocked.Add(ref _bytesRead, length);
     }
 
     /// <summary>SCSI-2 §18.2.4 / §18.2.5, RFC 2143 §3: SEND MESSAGE(6) and (10): one whole message to the sink.</summary>

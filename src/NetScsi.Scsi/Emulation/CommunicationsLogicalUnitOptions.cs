@@ -32,6 +32,15 @@ public sealed class CommunicationsLogicalUnitOptions : ScsiLogicalUnitOptions
     /// </summary>
     public ushort? UnselectedStream { get; set; } = Ipv4Stream;
 
+    /// <summary>
+    /// Registered message data initiators may pull with READ MESSAGE DATA (vendor opcode C1h); null: the command is
+    /// not implemented (INVALID COMMAND OPERATION CODE, and not reported by REPORT SUPPORTED OPERATION CODES).
+    /// </summary>
+    public Messaging.IMessageDataSource? DataSource { get; set; }
+
+    /// <summary>Largest READ MESSAGE DATA transfer in bytes; longer ones are refused (INVALID FIELD IN CDB).</summary>
+    public int MaxReadLength { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>What a message meets when the sink has no room.</summary>
     public MessageQueueFullAction QueueFullAction { get; set; } = MessageQueueFullAction.DropAndCount;
 }

@@ -100,7 +100,7 @@ public abstract partial class ScsiLogicalUnit
         d[3] = StandardInquiryData.HierarchicalSupportAndResponseDataFormat2; // HISUP = 1, RESPONSE DATA FORMAT = 2
         d[4] = StandardInquiryLength - StandardInquiryData.AdditionalLengthBase; // ADDITIONAL LENGTH
         // SCCS 0, ACC 0, TPGS, 3PC, PROTECT 0.
-        d[5] = (byte)((profile.TargetPortGroupSupport << TargetPortGroupSupportShift) | (profile.ThirdPartyCopy ? ThirdPartyCopyBit : 0));
+        d[5] = (byte)((TargetPortGroupSupport(options, profile) << TargetPortGroupSupportShift) | (profile.ThirdPartyCopy ? ThirdPartyCopyBit : 0));
         d[7] = CommandQueueingBit; // CMDQUE: full task management model
         WriteAscii(d.AsSpan(VendorIdOffset, T10VendorIdLength), options.VendorId);
         WriteAscii(d.AsSpan(ProductIdOffset, ProductIdLength), options.ProductId);
@@ -189,7 +189,7 @@ public abstract partial class ScsiLogicalUnit
         d[offset] = DesignatorCodeSetBinary;
         d[offset + 1] = (AssociationTargetPort << AssociationShift) | DesignatorTypeTargetPortGroup;
         d[offset + 3] = 4;
-        BinaryPrimitives.WriteUInt16BigEndian(d[(offset + 6)..], _unitOptions.TargetPortGroup);
+        BinaryPrimitives.WriteUInt16BigEndian(d[(offset + 6)..], PortGroupId(nexus));
         offset += 8;
 
         BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)(offset - 4));

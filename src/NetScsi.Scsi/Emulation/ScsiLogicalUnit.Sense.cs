@@ -23,6 +23,12 @@ public abstract partial class ScsiLogicalUnit
             key = SenseKey.UnitAttention;
             asc = unitAttention;
         }
+        else if (TryGetAccessStateSense(task.Nexus, out ushort accessAsc))
+        {
+            // SPC-4 §5.15.2.4: the NOT READY a refused command would have met through this port.
+            key = SenseKey.NotReady;
+            asc = accessAsc;
+        }
         else if (TryGetDeviceSense(out SenseKey deviceKey, out ushort deviceAsc, out SenseKeySpecific deviceKeySpecific))
         {
             key = deviceKey;

@@ -26,15 +26,21 @@ public abstract partial class ScsiLogicalUnit
     private const byte CommandTimeoutsDescriptorPresentBit = 0x02;
     private const byte OneCommandTimeoutsPresentBit = 0x80;
 
-    /// <summary>MAINTENANCE IN dispatch (SPC-4 §6.35 is the only service action here).</summary>
+    /// <summary>MAINTENANCE IN dispatch: REPORT SUPPORTED OPERATION CODES (SPC-4 §6.35), REPORT TARGET PORT GROUPS (§6.27, with ALUA).</summary>
     private void MaintenanceIn(ScsiTask task)
     {
-        if ((task.Cdb[1] & ServiceActionMask) != ScsiOpcode.ReportSupportedOperationCodesServiceAction)
+        switch (task.Cdb[1] & ServiceActionMask)
         {
-            task.InvalidFieldInCdb(1, 4);
-            return;
+            case ScsiOpcode.ReportSupportedOperationCodesServiceAction:
+                ReportSupportedOperationCodes(task);
+                break;
+            case ScsiOpcode.ReportTargetPortGroupsServiceAction when HasAlua(this):
+                ReportTargetPortGroups(task);
+                break;
+            default:
+                task.InvalidFieldInCdb(1, 4);
+                break;
         }
-        ReportSupportedOperationCodes(task);
     }
 
     /// <summary>SPC-4 §6.35: REPORT SUPPORTED OPERATION CODES, from the device type's <see cref="CommandTable"/>.</summary>

@@ -48,6 +48,10 @@ public abstract partial class ScsiLogicalUnit : ILogicalUnit, ITaskAbortSource, 
         _naaDesignator = BuildNaaDesignator(options.IeeeCompanyId, hash);
         _standardInquiry = BuildStandardInquiry(options, profile);
         _pr = new PersistentReservations(this, options.ReservationStatePath, options.Version1Registrant);
+        if (options.Alua is { } alua)
+        {
+            alua.StateChanged += OnAluaStateChanged;
+        }
     }
 
     /// <summary>The unit serial number reported in VPD page 0x80.</summary>
@@ -218,7 +222,8 @@ public abstract partial class ScsiLogicalUnit : ILogicalUnit, ITaskAbortSource, 
 
     /// <summary>
     /// The primary commands (SPC-4) the core answers for every device type: TEST UNIT READY, REQUEST SENSE, INQUIRY,
-    /// MAINTENANCE IN (REPORT SUPPORTED OPERATION CODES), RESERVE/RELEASE, PERSISTENT RESERVE IN/OUT; anything else
+    /// MAINTENANCE IN (REPORT SUPPORTED OPERATION CODES, REPORT TARGET PORT GROUPS), MAINTENANCE OUT (SET TARGET PORT
+    /// GROUPS), RESERVE/RELEASE, PERSISTENT RESERVE IN/OUT; anything else
     /// is INVALID COMMAND OPERATION CODE.
     /// </summary>
     private protected void ExecutePrimaryCommand(ScsiTask task, byte opcode)
@@ -236,6 +241,9 @@ public abstract partial class ScsiLogicalUnit : ILogicalUnit, ITaskAbortSource, 
                 break;
             case ScsiOpcode.MaintenanceIn:
                 MaintenanceIn(task);
+                break;
+            case ScsiOpcode.MaintenanceOut:
+                MaintenanceOut(task);
                 break;
             case ScsiOpcode.Reserve6:
             case ScsiOpcode.Reserve10:
@@ -321,9 +329,17 @@ public abstract partial class ScsiLogicalUnit : ILogicalUnit, ITaskAbortSource, 
         }
 
         int length = CdbDecoder.GetCdbLength(opcode);
+        if (length == 0)
+        {
+            length = _commands.VendorCdbLength(opcode);
+        }
         if (length == 0 || !_commands.Implements(opcode, this))
         {
             task.InvalidCommandOperationCode();
+            return false;
+        }
+        if (RefusedByAccessState(task, opcode))
+        {
             return false;
         }
         if (cdb.Length < length)

@@ -21,8 +21,14 @@ public abstract class ScsiLogicalUnitOptions
     /// <summary>Unit serial number (VPD 0x80). Null: derived from the unit's identity, stable across restarts.</summary>
     public string? SerialNumber { get; set; }
 
-    /// <summary>Target port group reported in VPD 0x83.</summary>
+    /// <summary>Target port group reported in VPD 0x83 when <see cref="Alua"/> is null or holds no group for the port.</summary>
     public ushort TargetPortGroup { get; set; } = 1;
+
+    /// <summary>
+    /// Asymmetric logical unit access (SPC-4 §5.15): the target port groups and their states. Null (the default): TPGS
+    /// 00b, no REPORT or SET TARGET PORT GROUPS, every port active/optimized.
+    /// </summary>
+    public Alua.IAluaStateProvider? Alua { get; set; }
 
     /// <summary>
     /// IEEE company identifier (OUI, 24 bits) in the NAA 6 designator of VPD 0x83. The default is a

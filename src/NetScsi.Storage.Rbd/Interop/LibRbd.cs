@@ -65,4 +65,34 @@ internal static unsafe partial class LibRbd
 
     [LibraryImport(Library, EntryPoint = "rbd_update_unwatch")]
     public static partial int UpdateUnwatch(nint image, ulong handle);
+
+    /// <summary>RBD_LOCK_MODE_EXCLUSIVE.</summary>
+    public const int LockModeExclusive = 0;
+
+    [LibraryImport(Library, EntryPoint = "rbd_is_exclusive_lock_owner")]
+    public static partial int IsExclusiveLockOwner(nint image, out int isOwner);
+
+    [LibraryImport(Library, EntryPoint = "rbd_lock_acquire")]
+    public static partial int LockAcquire(nint image, int lockMode);
+
+    [LibraryImport(Library, EntryPoint = "rbd_lock_get_owners")]
+    public static partial int LockGetOwners(nint image, out int lockMode, nint* lockOwners, ref nuint maxLockOwners);
+
+    [LibraryImport(Library, EntryPoint = "rbd_lock_get_owners_cleanup")]
+    public static partial void LockGetOwnersCleanup(nint* lockOwners, nuint lockOwnerCount);
+
+    [LibraryImport(Library, EntryPoint = "rbd_watchers_list")]
+    public static partial int WatchersList(nint image, ImageWatcher* watchers, ref nuint maxWatchers);
+
+    [LibraryImport(Library, EntryPoint = "rbd_watchers_list_cleanup")]
+    public static partial void WatchersListCleanup(ImageWatcher* watchers, nuint count);
+
+    /// <summary>rbd_image_watcher_t: a client watching the image header (every open image watches it).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ImageWatcher
+    {
+        public nint Address;
+        public long Id;
+        public ulong WatchHandle;
+    }
 }

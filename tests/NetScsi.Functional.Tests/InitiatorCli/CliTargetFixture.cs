@@ -12,7 +12,7 @@ namespace NetScsi.Functional.Tests.InitiatorCli;
 /// <summary>
 /// NetScsi's target in-process on a kernel-chosen loopback TCP port: an open target (LUN 0 64 MiB,
 /// LUN 1 16 MiB, LUN 2 1 MiB read-only), a CHAP target and a mutual-CHAP target. The CLI runs in-process
-/// against it through <see cref="RunAsync"/>.
+/// against it through <see cref="RunAsync(string[])"/>.
 /// </summary>
 public sealed class CliTargetFixture : IAsyncLifetime
 {
@@ -66,7 +66,10 @@ public sealed class CliTargetFixture : IAsyncLifetime
     internal sealed record Run(int ExitCode, string Output, string Error, byte[] Binary);
 
     /// <summary>Runs <c>netscsi ARGS</c> in-process; stdout text, stderr text and binary stdout are captured.</summary>
-    internal static async Task<Run> RunAsync(params string[] args)
+    internal static Task<Run> RunAsync(params string[] args) => RunAsync(terminal: false, args);
+
+    /// <summary>As <see cref="RunAsync(string[])"/>, with stdout taken for a terminal when <paramref name="terminal"/>.</summary>
+    internal static async Task<Run> RunAsync(bool terminal, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -74,6 +77,7 @@ public sealed class CliTargetFixture : IAsyncLifetime
         var context = new CliContext(output, error, new Cli.FakeTargetRunnerFactory())
         {
             BinaryOutput = binary,
+            OutputIsTerminal = terminal,
             // No ambient node directory or environment leaks into tests.
             GetEnvironmentVariable = name => name == "HOME" ? Path.GetTempPath() : null,
         };

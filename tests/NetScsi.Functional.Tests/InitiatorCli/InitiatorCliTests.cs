@@ -286,6 +286,38 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
         Assert.True(json.GetProperty("read_ios").GetInt64() > 0);
     }
 
+    private static readonly System.Text.RegularExpressions.Regex LiveLine = new(
+        @"^ +\d+\.\d s +[\d,]+ IOPS +[\d,.]+ MB/s +p50 +[\d,.]+ us +p99 +[\d,.]+ us$", System.Text.RegularExpressions.RegexOptions.Multiline);
+
+    [Fact]
+    public async Task Bench_OnATerminal_PrintsALiveLineEachSecond_AndALatencyHistogramAtTheEnd()
+    {
+        var run = await CliTargetFixture.RunAsync(terminal: true, "bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "randread",
+            "--block-size", "4k", "--queue-depth", "4", "--seconds", "3.5");
+
+        Assert.Equal(0, run.ExitCode);
+        var lines = LiveLine.Matches(run.Output);
+        Assert.InRange(lines.Count, 2, 3);
+        Assert.All(lines, line => Assert.DoesNotMatch(@" 0 IOPS", line.Value));
+        Assert.Contains("Latency (I/Os per bucket, up to N us)", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"<= [\d,]+ us", run.Output);
+    }
+
+    [Fact]
+    public async Task Bench_Piped_OrWithJson_PrintsNoLiveLinesAndNoHistogram()
+    {
+        var piped = await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "randread", "--block-size", "4k", "--queue-depth", "4", "--seconds", "2.2");
+        var json = await CliTargetFixture.RunAsync(terminal: true, "bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "randread",
+            "--block-size", "4k", "--queue-depth", "4", "--seconds", "2.2", "--json");
+
+        Assert.Equal(0, piped.ExitCode);
+        Assert.Empty(LiveLine.Matches(piped.Output));
+        Assert.DoesNotContain("Latency (I/Os per bucket", piped.Output, StringComparison.Ordinal);
+        Assert.Equal(0, json.ExitCode);
+        Assert.Empty(LiveLine.Matches(json.Output));
+        Assert.True(Json(json).GetProperty("ios").GetInt64() > 0);
+    }
+
     [Fact]
     public async Task Bench_WithRampTime_MeasuresOnlyTheSecondsAfterIt()
     {

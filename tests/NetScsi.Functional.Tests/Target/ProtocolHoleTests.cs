@@ -283,15 +283,152 @@ public sealed class ProtocolHoleTests
         await AssertSessionWorksAsync(client);
     }
 
-    [Fact]
-    public async Task Snack_AtErrorRecoveryLevelZero_IsRejectedAsCommandNotSupported()
+    [Theory]
+    [InlineData(0)] // Data/R2T SNACK
+    [InlineData(1)] // Status SNACK
+    [InlineData(2)] // DataACK
+    [InlineData(3)] // R-Data SNACK
+    public async Task Snack_AtErrorRecoveryLevelZero_IsRejectedAsProtocolError_AndTheSessionGoesOn(int type)
     {
+        // RFC 7143 §11.16, §13.20: SNACK belongs to ErrorRecoveryLevel 1 and above. At ERL 0 it is a known opcode used
+        // where it may not be: Reject 0x04 (protocol error), not 0x05 (command not supported).
         await using var fixture = await TargetFixture.StartAsync();
         await using var client = await fixture.LoginAsync();
         var header = new byte[Bhs.Length];
-        new SnackRequestPdu { InitiatorTaskTag = 0x99, TargetTransferTag = Bhs.ReservedTag, ExpStatSN = client.ExpStatSN, BegRun = 0, RunLength = 0 }.WriteTo(header);
+        new SnackRequestPdu { Type = (byte)type, InitiatorTaskTag = 0x99, TargetTransferTag = Bhs.ReservedTag, ExpStatSN = client.ExpStatSN, BegRun = 0, RunLength = 0 }.WriteTo(header);
         await client.SendAsync(header);
-        await AssertRejectedAsync(client, RejectReason.CommandNotSupported, header);
+        await AssertRejectedAsync(client, RejectReason.ProtocolError, header);
+        await AssertSessionWorksAsync(client);
+    }
+
+    private static byte[] TaskManagement(RawIscsiClient client, TaskManagementFunction function, uint referencedTag = Bhs.ReservedTag)
+    {
+        var header = new byte[Bhs.Length];
+        new TaskManagementRequestPdu
+        {
+            Immediate = true,
+            Function = function,
+            InitiatorTaskTag = client.NextItt++,
+            ReferencedTaskTag = referencedTag,
+            CmdSN = client.CmdSN,
+            ExpStatSN = client.ExpStatSN,
+            RefCmdSN = client.CmdSN,
+        }.WriteTo(header);
+        return header;
+    }
+
+    private static async Task AssertTaskManagementAnswerAsync(RawIscsiClient client, byte[] request, TaskManagementResponse expected)
+    {
+        await client.SendAsync(request);
+        var (reply, _) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.TaskManagementResponse, Bhs.GetOpcode(reply));
+        Assert.Equal(Bhs.GetInitiatorTaskTag(request), Bhs.GetInitiatorTaskTag(reply));
+        Assert.Equal(expected, TaskManagementResponsePdu.Parse(reply).Response);
+    }
+
+    [Fact]
+    public async Task TaskReassign_AtErrorRecoveryLevelZero_AnswersTaskAllegianceReassignmentNotSupported()
+    {
+        // RFC 7143 §11.5.1, §11.6.1 (response 4), §7.2.2: reassigning a task to another connection is connection
+        // recovery, ERL 2; at ERL 0 the answer is "task allegiance reassignment not supported".
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        await AssertTaskManagementAnswerAsync(client, TaskManagement(client, TaskManagementFunction.TaskReassign, referencedTag: 0x5555), TaskManagementResponse.TaskAllegianceReassignmentNotSupported);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task ClearAca_WithoutAcaSupport_AnswersFunctionNotSupported()
+    {
+        // The logical units report NACA=0 (no ACA, SPC-4 §7.4.2 Control mode page): CLEAR ACA is a function the target
+        // does not support, RFC 7143 §11.6.1 response 5.
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        await AssertTaskManagementAnswerAsync(client, TaskManagement(client, TaskManagementFunction.ClearAca), TaskManagementResponse.FunctionNotSupported);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)] // QUERY TASK (RFC 7144), not implemented
+    [InlineData(12)] // QUERY ASYNCHRONOUS EVENT (RFC 7144), not implemented
+    [InlineData(13)]
+    [InlineData(0x7F)]
+    public async Task TaskManagement_WithAFunctionCodeWeDoNotImplement_AnswersFunctionNotSupported(int function)
+    {
+        // RFC 7143 §11.6.1 response 5 "task management function not supported"; RFC 7144 §4.2 gives the same answer for
+        // its functions when a target does not implement them. The session goes on.
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        await AssertTaskManagementAnswerAsync(client, TaskManagement(client, (TaskManagementFunction)function), TaskManagementResponse.FunctionNotSupported);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task Logout_RemovingTheConnectionForRecovery_AtErrorRecoveryLevelZero_AnswersRecoveryNotSupported_AndTheSessionGoesOn()
+    {
+        // RFC 7143 §11.14.1 reason 2 needs ERL 2; §11.15.1 response 2 "connection recovery is not supported". Nothing
+        // is closed.
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        var header = new byte[Bhs.Length];
+        new LogoutRequestPdu { Immediate = true, Reason = LogoutReason.RemoveConnectionForRecovery, Cid = 0, InitiatorTaskTag = client.NextItt++, CmdSN = client.CmdSN, ExpStatSN = client.ExpStatSN }.WriteTo(header);
+        await client.SendAsync(header);
+        var (reply, _) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.LogoutResponse, Bhs.GetOpcode(reply));
+        Assert.Equal(Bhs.GetInitiatorTaskTag(header), Bhs.GetInitiatorTaskTag(reply));
+        Assert.Equal(LogoutResponse.ConnectionRecoveryNotSupported, (LogoutResponse)reply[2]);
+        Assert.Equal(1, fixture.Server.SessionCount);
+        await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task AbortTask_ForACommandWaitingBehindACmdSNHole_AnswersFunctionComplete_AndTheCommandNeverRuns()
+    {
+        await using var fixture = await TargetFixture.StartAsync();
+        await using var client = await fixture.LoginAsync();
+        // CmdSN n is the hole; the TEST UNIT READY at n+1 arrives but may not run before n (RFC 7143 §3.2.2.1).
+        uint hole = client.CmdSN++;
+        var waiting = client.BuildScsiCommand(new byte[6], 0, false, false, 0);
+        uint waitingCmdSN = hole + 1;
+        await client.SendAsync(waiting);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReceiveAsync(client, s_quiet));
+
+        // §11.5.1 a/b: whether the target holds it or not, ABORT TASK for it is "function complete".
+        await client.SendAsync(AbortTask(client, Bhs.GetInitiatorTaskTag(waiting), waitingCmdSN));
+        var (tmf, _) = await ReceiveAsync(client);
+        var answer = TaskManagementResponsePdu.Parse(tmf);
+        Assert.Equal(TaskManagementResponse.FunctionComplete, answer.Response);
+        Assert.Equal(hole, answer.ExpCmdSN);
+
+        // The hole fills: the command at n runs, the aborted one never answers, and ExpCmdSN passes both.
+        var filler = client.BuildScsiCommand(new byte[6], 0, false, false, 0, cmdSN: hole);
+        await client.SendAsync(filler);
+        var (response, _) = await ReceiveAsync(client);
+        Assert.Equal(IscsiOpcode.ScsiResponse, Bhs.GetOpcode(response));
+        Assert.Equal(Bhs.GetInitiatorTaskTag(filler), Bhs.GetInitiatorTaskTag(response));
+        Assert.Equal(waitingCmdSN + 1, ScsiResponsePdu.Parse(response).ExpCmdSN);
+        await AssertSessionWorksAsync(client);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReceiveAsync(client, s_quiet));
+    }
+
+    [Fact]
+    public async Task AbortTask_ForACommandSentBeyondTheWindow_AnswersTaskDoesNotExist_AndTheCommandNeverRuns()
+    {
+        await using var fixture = await TargetFixture.StartAsync(o => o.QueueDepth = 8);
+        await using var client = await fixture.LoginAsync();
+        // RFC 7143 §4.2.2.1: a command beyond MaxCmdSN is ignored, so the target holds no such task (§11.5.1 c).
+        uint expected = client.CmdSN;
+        client.CmdSN += 20;
+        var beyond = client.BuildScsiCommand(new byte[6], 0, false, false, 0);
+        uint beyondCmdSN = client.CmdSN - 1;
+        await client.SendAsync(beyond);
+        client.CmdSN = expected;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ReceiveAsync(client, s_quiet));
+        await client.SendAsync(AbortTask(client, Bhs.GetInitiatorTaskTag(beyond), beyondCmdSN));
+        var (tmf, _) = await ReceiveAsync(client);
+        Assert.Equal(TaskManagementResponse.TaskDoesNotExist, TaskManagementResponsePdu.Parse(tmf).Response);
+        Assert.Equal(expected, TaskManagementResponsePdu.Parse(tmf).ExpCmdSN);
         await AssertSessionWorksAsync(client);
     }
 

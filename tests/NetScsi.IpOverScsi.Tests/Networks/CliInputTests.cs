@@ -13,6 +13,8 @@ public sealed class CliInputTests
     [InlineData("expected IP=URL or URL", "--peer", "nonsense")]
     [InlineData("is not an IPv4 address", "--peer", "10.99.0=iscsi://127.0.0.1")]
     [InlineData("must start with 'iscsi://'", "--peer", "10.99.0.2=http://127.0.0.1")]
+    [InlineData("an Ethernet peer names the MAC of its interface", "--peer", "10.99.0.2=eth://eth0/iqn.2026-11.org.netscsi:ip-10.99.0.2")]
+    [InlineData("invalid portal 'eth:'", "--listen", "eth:")]
     [InlineData("expected drop, busy or task-set-full", "--queue-full", "never")]
     [InlineData("the interface name must be 1 to 15 bytes", "an-interface-name-too-long")]
     public async Task BadInput_ExitsTwo_WithOneLineSayingWhy(string expected, params string[] arguments)

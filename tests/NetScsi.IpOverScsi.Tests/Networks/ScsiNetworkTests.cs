@@ -123,6 +123,37 @@ public sealed class ScsiNetworkTests
     }
 
     [Fact]
+    public async Task TwoHosts_OverTheEthernetMover_PingBothWays_And64KiBDatagramsAndATcpStreamArriveWhole()
+    {
+        await using TestNetwork network = TestNetwork.Create();
+        string a = await network.AddHostAsync("a");
+        string b = await network.AddHostAsync("b");
+        // A bare segment at MTU 9000: no IP under the SCSI traffic, only iSCSI in raw Ethernet frames (docs/ethernet.md).
+        const string MacA = "02:00:5e:10:00:01";
+        const string MacB = "02:00:5e:10:00:02";
+        (string ifA, string ifB) = await network.LinkEthernetAsync(a, MacA, b, MacB, 9000);
+        IpUpProcess ipA = await network.IpUpAsync(a, "scsi0", "--address", "10.99.0.1/24", "--listen", "eth:" + ifA,
+            "--peer", $"10.99.0.2=eth://{ifA}/{MacB}/iqn.2026-11.org.netscsi:ip-10.99.0.2/0");
+        // B names A's MAC only: SendTargets over the Ethernet mover finds A's target.
+        IpUpProcess ipB = await network.IpUpAsync(b, "scsi0", "--address", "10.99.0.2/24", "--listen", "eth:" + ifB,
+            "--peer", $"10.99.0.1=eth://{ifB}/{MacA}");
+        await ipA.WaitNeighboursUpAsync();
+        await ipB.WaitNeighboursUpAsync();
+
+        (await PingAsync(network, a, "10.99.0.2")).AssertSuccess();
+        (await PingAsync(network, b, "10.99.0.1")).AssertSuccess();
+        // A 65028-byte IP datagram in one SEND MESSAGE(10): the mover splits the PDU into frames, not IP.
+        (await PingAsync(network, a, "10.99.0.2", size: 65000, count: 2)).AssertSuccess();
+        byte[] data = RandomBytes(4 << 20, 3);
+        byte[] received = await TcpTransfer.RunAsync(network, a, b, "10.99.0.2", data);
+
+        Assert.True(data.AsSpan().SequenceEqual(received), $"the stream arrived altered ({received.Length} of {data.Length} bytes)");
+        await ipB.WaitForAsync(p => p.Counter("device", "delivered_bytes") >= data.Length, "B's communications device counted the stream");
+        CommandResult show = await ProcessRunner.RunAsync(ProcessRunner.Dotnet, "exec", ProcessRunner.NetScsiDll, "ip", "show", "--status-dir", Path.GetDirectoryName(ipA.StatusFile)!);
+        Assert.Contains($"neighbour 10.99.0.2 up eth:{ifA}/{MacB} iqn.2026-11.org.netscsi:ip-10.99.0.2 LUN 0", show.AssertSuccess().Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PeersGivenOnlyTheirScsiAddress_FindEachOther_AndPing()
     {
         await using TestNetwork network = TestNetwork.Create();

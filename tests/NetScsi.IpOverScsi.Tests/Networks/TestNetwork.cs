@@ -36,8 +36,8 @@ internal sealed class TestNetwork : IAsyncDisposable
         return ns;
     }
 
-    /// <summary>A veth pair between two hosts with an address (A.B.C.D/P) at each end.</summary>
-    public async Task LinkAsync(string nsA, string addressA, string nsB, string addressB)
+    /// <summary>A veth pair between two hosts with an address (A.B.C.D/P) at each end; returns the two interfaces' names.</summary>
+    public async Task<(string A, string B)> LinkAsync(string nsA, string addressA, string nsB, string addressB)
     {
         int n = _links++;
         string a = $"v{_tag}{n}a";
@@ -47,6 +47,21 @@ internal sealed class TestNetwork : IAsyncDisposable
         await ExecAsync(nsB, "ip", "addr", "add", addressB, "dev", b).AssertSuccessAsync();
         await ExecAsync(nsA, "ip", "link", "set", a, "up").AssertSuccessAsync();
         await ExecAsync(nsB, "ip", "link", "set", b, "up").AssertSuccessAsync();
+        return (a, b);
+    }
+
+    /// <summary>A veth pair between two hosts with no IP address, a MAC and an MTU at each end: a bare Ethernet segment.</summary>
+    public async Task<(string A, string B)> LinkEthernetAsync(string nsA, string macA, string nsB, string macB, int mtu)
+    {
+        int n = _links++;
+        string a = $"v{_tag}{n}a";
+        string b = $"v{_tag}{n}b";
+        string m = mtu.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await ProcessRunner.RunAsync("ip", "link", "add", a, "netns", nsA, "address", macA, "mtu", m, "type", "veth",
+            "peer", "name", b, "netns", nsB, "address", macB, "mtu", m).AssertSuccessAsync();
+        await ExecAsync(nsA, "ip", "link", "set", a, "up").AssertSuccessAsync();
+        await ExecAsync(nsB, "ip", "link", "set", b, "up").AssertSuccessAsync();
+        return (a, b);
     }
 
     /// <summary>A bus shared by several hosts: a namespace holding a bridge that each attached host's veth joins.</summary>

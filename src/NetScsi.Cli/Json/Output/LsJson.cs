@@ -16,4 +16,5 @@ internal sealed record LsLunJson(
     string Vendor,
     string Product,
     string Revision,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Initiator.TargetPortGroupInfo>? Alua = null);

@@ -57,6 +57,8 @@ public sealed class ControlSocketCliTests : IDisposable
         (await ToolRunner.RunAsync("kill", "-HUP", target.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))).AssertSuccess();
 
         await WaitForLunsAsync([0, 1]);
+        // The file's port 0 is the port already bound: the portal stays.
+        (await ToolRunner.RunAsync("iscsi-ls", $"iscsi://127.0.0.1:{target.Port}")).AssertSuccess();
         await File.WriteAllTextAsync(config, "{\"targets\": [");
         (await ToolRunner.RunAsync("kill", "-HUP", target.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))).AssertSuccess();
         var reload = await NetScsiAsync("target", "reload", "--control-socket", Socket);

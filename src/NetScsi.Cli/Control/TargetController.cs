@@ -56,14 +56,21 @@ internal sealed partial class TargetController
     /// <summary>A copy of the running configuration (what saveconfig writes).</summary>
     public ServeConfiguration Running => ConfigFileWriter.Clone(_running);
 
-    /// <summary>Replaces configured portals by the bound ones (port 0 resolved) once the server listens.</summary>
+    /// <summary>Once the server listens: a TCP portal configured with port 0 becomes the port it bound (what saveconfig writes).</summary>
     public void OnStarted()
     {
         var bound = _server.ListeningPortals;
-        if (bound.Count == _running.Portals.Count)
+        if (bound.Count != _running.Portals.Count)
         {
-            _running.Portals.Clear();
-            _running.Portals.AddRange(bound);
+            return;
+        }
+
+        for (int i = 0; i < bound.Count; i++)
+        {
+            if (_running.Portals[i] is NetScsi.Transport.Tcp.TcpPortal { Port: 0 } && bound[i] is NetScsi.Transport.Tcp.TcpPortal)
+            {
+                _running.Portals[i] = bound[i];
+            }
         }
     }
 
@@ -271,6 +278,16 @@ internal sealed partial class TargetController
         if (added.Count > 0 || gone.Count > 0)
         {
             throw CliException.Usage($"targets cannot be added or removed on a running target ({string.Join(", ", added.Select(a => "+" + a).Concat(gone.Select(g => "-" + g)))}); restart it");
+        }
+
+        // A TCP portal with port 0 in the file is the one already bound on that address, not another one.
+        for (int i = 0; i < desired.Portals.Count; i++)
+        {
+            if (desired.Portals[i] is NetScsi.Transport.Tcp.TcpPortal { Port: 0 } any
+                && _running.Portals.Find(p => p is NetScsi.Transport.Tcp.TcpPortal tcp && tcp.Host == any.Host && !desired.Portals.Contains(p)) is { } bound)
+            {
+                desired.Portals[i] = bound;
+            }
         }
 
         var plan = Plan(desired, force);

@@ -21,4 +21,7 @@ internal static partial class CliLog
 
     [LoggerMessage(6, LogLevel.Information, "Metrics for Prometheus at {Url}")]
     public static partial void Metrics(ILogger logger, string url);
+
+    [LoggerMessage(7, LogLevel.Warning, "No control plane (netscsi target lun/acl/... and reload will not work): {Reason}")]
+    public static partial void NoControlPlane(ILogger logger, string reason);
 }

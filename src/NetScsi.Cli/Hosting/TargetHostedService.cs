@@ -66,10 +66,19 @@ internal sealed class TargetHostedService : IHostedService, IAsyncDisposable
             CliLog.Listening(_logger, Parsing.PortalParser.Format(portal));
         }
 
-        if (_runner.CreateController(_configuration, _control, _loggerFactory) is { } controller)
+        try
         {
-            controller.OnStarted();
-            _control.Controller = controller;
+            if (_runner.CreateController(_configuration, _control, _loggerFactory) is { } controller)
+            {
+                controller.OnStarted();
+                _control.Controller = controller;
+            }
+        }
+        catch (CliException e)
+        {
+            // The running configuration did not survive its copy (it is kept as the config file would hold it): the
+            // target serves on, unchangeable, rather than not at all.
+            CliLog.NoControlPlane(_logger, e.Message);
         }
 
         ServeBanner.Write(_output, _runner.ListeningPortals, _runner.Targets);

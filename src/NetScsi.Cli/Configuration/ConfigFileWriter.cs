@@ -24,6 +24,14 @@ internal static class ConfigFileWriter
             Metrics = configuration.Metrics is { } metrics ? MetricsEndpointParser.Format(metrics) : null,
             DiscoveryChap = ToDto(configuration.DiscoveryChap),
             DiscoveryMutualChap = ToDto(configuration.DiscoveryMutualChap),
+            Alua = configuration.Alua is { } alua
+                ? new AluaDto
+                {
+                    Tpg = alua.Local is { } local ? TpgSpecParser.Format(local) : null,
+                    PeerTpgs = alua.Peers.Count == 0 ? null : alua.Peers.ConvertAll(TpgSpecParser.Format),
+                    FollowLock = alua.FollowLock ? true : null,
+                }
+                : null,
             Limits = new LimitsDto
             {
                 MaxConnectionsInLogin = configuration.Limits.MaxConnectionsInLogin,

@@ -7,6 +7,11 @@ namespace NetScsi.Cli.Parsing;
 /// <summary>Parses <c>N[=STATE]</c> (<c>--tpg</c>, <c>--peer-tpg</c>, and the config file's <c>alua</c> strings).</summary>
 internal static class TpgSpecParser
 {
+    /// <summary>The form <see cref="TryParse"/> reads: <c>N</c> or <c>N=STATE</c>.</summary>
+    public static string Format(TpgSpec spec) => spec.State is { } state
+        ? string.Create(CultureInfo.InvariantCulture, $"{spec.Id}={AsymmetricAccessStates.Name(state)}")
+        : spec.Id.ToString(CultureInfo.InvariantCulture);
+
     public static bool TryParse(string text, string what, out TpgSpec? spec, out string? error)
     {
         spec = null;

@@ -31,6 +31,25 @@ public sealed class AluaConfigTests
     }
 
     [Fact]
+    public void SavedConfig_KeepsTheAluaGroupsStatesAndFollowLock()
+    {
+        ServeConfiguration file = ConfigFileLoader.Parse(Encoding.UTF8.GetBytes("""
+            { "portals": ["127.0.0.1:3260"], "alua": { "tpg": "1=standby", "peerTpgs": ["2", "3=unavailable"], "followLock": true },
+              "targets": [ { "iqn": "iqn.2026-12.org.example:ceph", "luns": [ "memory:1M" ] } ] }
+            """), "test.json");
+
+        // saveconfig writes this; the control plane also keeps its running copy through it.
+        ServeConfiguration back = ConfigFileLoader.Parse(ConfigFileWriter.ToJson(file), "saved.json");
+
+        Assert.Equal(new TpgSpec(1, AsymmetricAccessState.Standby), back.Alua!.Local);
+        Assert.Equal([new TpgSpec(2, null), new TpgSpec(3, AsymmetricAccessState.Unavailable)], back.Alua.Peers);
+        Assert.True(back.Alua.FollowLock);
+        Assert.Null(ConfigFileLoader.Parse(ConfigFileWriter.ToJson(ConfigFileLoader.Parse(Encoding.UTF8.GetBytes("""
+            { "portals": ["127.0.0.1:3260"], "targets": [ { "iqn": "iqn.2026-12.org.example:plain", "luns": [ "memory:1M" ] } ] }
+            """), "plain.json")), "saved.json").Alua);
+    }
+
+    [Fact]
     public void Flags_OverrideTheFilesGroup_AndAddPeers()
     {
         ServeConfiguration file = ConfigFileLoader.Parse(Encoding.UTF8.GetBytes("""

@@ -3,6 +3,7 @@ using System.Text;
 using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Tests.Pdus;
 using NetScsi.Iscsi.Text;
 using SharpFuzz;
 
@@ -71,7 +72,7 @@ public static class Program
         bool dataDigest = (flags & 2) != 0;
         int max = (flags & 8) != 0 ? 1 << 24 : 8192;
         // Split the input across two segments now and then: the reader must not depend on one contiguous span.
-        var sequence = (flags & 4) != 0 ? Split(bytes, bytes.Length * splitAt / 256) : new ReadOnlySequence<byte>(bytes);
+        var sequence = (flags & 4) != 0 ? Segment.Split(bytes, bytes.Length * splitAt / 256) : new ReadOnlySequence<byte>(bytes);
         var status = PduReader.TryRead(sequence, max, headerDigest, dataDigest, out var frame);
         if (status != PduReadResult.Complete)
         {
@@ -155,28 +156,5 @@ public static class Program
         byte[] operational = Encoding.ASCII.GetBytes("HeaderDigest=None\0DataDigest=None\0MaxRecvDataSegmentLength=65536\0ErrorRecoveryLevel=0\0");
         // CSG 0 → NSG 1 with T, then CSG 1 → NSG 3 with T.
         File.WriteAllBytes(Path.Combine(directory, "login"), [2, 0x14, 0, 0, 0, .. security, 0xFF, 0xFF, 0x1D, 0, 0, 0, .. operational]);
-    }
-
-    private static ReadOnlySequence<byte> Split(byte[] bytes, int at)
-    {
-        var first = new Segment(bytes.AsMemory(0, at), 0);
-        var second = first.Append(bytes.AsMemory(at));
-        return new ReadOnlySequence<byte>(first, 0, second, second.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using NetScsi.Iscsi.Login;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Iscsi.Tests.Login;
+using NetScsi.Iscsi.Tests.Pdus;
 using NetScsi.Iscsi.Text;
 
 namespace NetScsi.Iscsi.Tests;
@@ -58,7 +59,7 @@ public sealed class CodecFuzzTests
             }
             int max = random.Next(2) == 0 ? 8192 : random.Next(0, 1 << 24);
             // Split the input across segments now and then: the reader must not depend on one contiguous span.
-            var sequence = random.Next(2) == 0 ? new ReadOnlySequence<byte>(bytes) : Split(bytes, random.Next(0, bytes.Length + 1));
+            var sequence = random.Next(2) == 0 ? new ReadOnlySequence<byte>(bytes) : Segment.Split(bytes, random.Next(0, bytes.Length + 1));
             var status = PduReader.TryRead(sequence, max, headerDigest, dataDigest, out var frame);
             if (status == PduReadResult.Complete)
             {
@@ -152,28 +153,5 @@ public sealed class CodecFuzzTests
         var bytes = new byte[length];
         random.NextBytes(bytes);
         return bytes;
-    }
-
-    private static ReadOnlySequence<byte> Split(byte[] bytes, int at)
-    {
-        var first = new Segment(bytes.AsMemory(0, at), 0);
-        var second = first.Append(bytes.AsMemory(at));
-        return new ReadOnlySequence<byte>(first, 0, second, second.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

@@ -103,7 +103,7 @@ public sealed partial class Communicator
         {
             Span<T> acc = accumulator.AsSpan(0, data.Length);
             data.CopyTo(acc);
-            bool sent = ReduceToZero<T, TOp>(acc);
+            ReduceToZero<T, TOp>(acc);
             int bytes = data.Length * sizeof(T);
             fixed (T* a = acc)
             fixed (T* r = result)
@@ -124,7 +124,6 @@ public sealed partial class Communicator
                     Complete(StartReceive((byte*)r, bytes, 0, ReduceTag, CollectiveContext));
                 }
             }
-            _ = sent;
         }
         finally
         {
@@ -132,8 +131,8 @@ public sealed partial class Communicator
         }
     }
 
-    /// <summary>Binomial tree to rank 0 in rank order; true when this rank passed its part on (rank 0 holds the result).</summary>
-    private unsafe bool ReduceToZero<T, TOp>(Span<T> acc)
+    /// <summary>Binomial tree to rank 0 in rank order: rank 0's accumulator ends with the result.</summary>
+    private unsafe void ReduceToZero<T, TOp>(Span<T> acc)
         where T : unmanaged
         where TOp : struct, IReduceOperator<T>
     {
@@ -150,7 +149,7 @@ public sealed partial class Communicator
                     if ((Rank & mask) != 0)
                     {
                         Complete(StartSend((byte*)a, bytes, Rank - mask, ReduceTag, CollectiveContext));
-                        return true;
+                        return;
                     }
                     if (Rank + mask < Size)
                     {
@@ -159,7 +158,6 @@ public sealed partial class Communicator
                     }
                 }
             }
-            return false;
         }
         finally
         {

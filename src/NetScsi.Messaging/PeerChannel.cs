@@ -228,6 +228,10 @@ internal sealed class PeerChannel
                 new Envelope(EnvelopeKind.Eager, request.Context, world.Rank, request.Tag, length, request.Sequence, 0).WriteTo(_buffer);
                 request.Buffer.GetSpan().CopyTo(_buffer.AsSpan(Envelope.Size));
                 _length = Envelope.Size + length;
+                // Buffered: the payload is in the slot, so the send is complete (MPI's eager sends may be). If the
+                // peer then refuses it or is lost, the world fails and the next operation reports it.
+                _request = null;
+                request.Complete();
             }
             _cdbLength = new SendMessageCdb(MessagingWorld.Stream, (uint)_length).WriteTo(_cdb);
             return true;
@@ -318,7 +322,6 @@ internal sealed class PeerChannel
             switch (_work)
             {
                 case SlotWork.Eager:
-                    request!.Complete(error ?? world.Failure);
                     break;
                 case SlotWork.Announce:
                     if (error is not null)

@@ -68,6 +68,18 @@ public sealed class JobTests
     }
 
     [Fact]
+    public async Task BenchAllreduce_OnThreeRanks_ReportsAnAverageTimePerSize()
+    {
+        var bench = await RunAsync("mpi", "bench", "allreduce", "--ranks", "3", "--max-size", "16", "--iterations-scale", "0.01", "--json");
+        Assert.True(bench.ExitCode == 0, bench.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(bench.Output);
+        Assert.Equal(3, json.RootElement.GetProperty("ranks").GetInt32());
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal([8L, 16L], rows.Select(r => r.GetProperty("size").GetInt64()));
+        Assert.All(rows, r => Assert.True(r.GetProperty("latency_us").GetDouble() > 0));
+    }
+
+    [Fact]
     public async Task Run_WithABadRankCount_ExitsTwo_WithOneLine()
     {
         var job = await RunAsync("mpi", "run", "-n", "0", "--", "true");

@@ -22,13 +22,14 @@ internal sealed class MpiBenchCommand
 
     private readonly Argument<string> _mode = new("mode")
     {
-        Description = "latency, bw or both",
+        Description = "latency, bw, both, or allreduce (MPI_Allreduce of doubles, sum, on --ranks ranks)",
         DefaultValueFactory = _ => "both",
     };
 
     private readonly Option<string> _minSize = new("--min-size") { Description = "Smallest message [default: 8]", HelpName = "BYTES" };
     private readonly Option<string> _maxSize = new("--max-size") { Description = "Largest message [default: 1M]", HelpName = "BYTES" };
     private readonly Option<double?> _scale = new("--iterations-scale") { Description = "Multiply the iteration counts [default: 1]", HelpName = "X" };
+    private readonly Option<int?> _ranks = new("--ranks") { Description = "Ranks of the allreduce mode, 2..64 [default: 4]", HelpName = "N" };
     private readonly Option<bool> _json = new("--json") { Description = "Print {\"rows\": [{size, latency_us, mb_per_s}]} instead of the table" };
 
     public MpiBenchCommand(CliContext context)
@@ -36,7 +37,7 @@ internal sealed class MpiBenchCommand
         _context = context;
         Command = new Command("bench", "Ping-pong latency and windowed bandwidth between two ranks over SCSI commands")
         {
-            _mode, _minSize, _maxSize, _scale, _json,
+            _mode, _minSize, _maxSize, _scale, _ranks, _json,
         };
         Command.SetAction(ExecuteAsync);
     }
@@ -46,9 +47,15 @@ internal sealed class MpiBenchCommand
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         string mode = parseResult.GetValue(_mode) ?? "both";
-        if (mode is not ("latency" or "bw" or "both"))
+        if (mode is not ("latency" or "bw" or "both" or "allreduce"))
         {
-            await _context.Error.WriteLineAsync($"netscsi: error: mode: expected latency, bw or both, not '{mode}'").ConfigureAwait(false);
+            await _context.Error.WriteLineAsync($"netscsi: error: mode: expected latency, bw, both or allreduce, not '{mode}'").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        int ranks = mode == "allreduce" ? parseResult.GetValue(_ranks) ?? 4 : 2;
+        if (ranks is < 2 or > 64)
+        {
+            await _context.Error.WriteLineAsync("netscsi: error: --ranks: expected 2..64").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         if (!TrySize(parseResult.GetValue(_minSize) ?? "8", "--min-size", out long min, out string? error)
@@ -70,27 +77,37 @@ internal sealed class MpiBenchCommand
             // Not in a job: be one, with two ranks of this same command.
             (string program, List<string> arguments) = MpiLauncher.Self();
             arguments.AddRange(["mpi", "bench", mode, "--min-size", min.ToString(CultureInfo.InvariantCulture), "--max-size", max.ToString(CultureInfo.InvariantCulture),
-                "--iterations-scale", scale.ToString(CultureInfo.InvariantCulture)]);
+                "--iterations-scale", scale.ToString(CultureInfo.InvariantCulture), "--ranks", ranks.ToString(CultureInfo.InvariantCulture)]);
             if (json)
             {
                 arguments.Add("--json");
             }
-            return await new MpiLauncher(_context) { Prefix = false }.RunAsync(2, program, arguments, cancellationToken).ConfigureAwait(false);
+            return await new MpiLauncher(_context) { Prefix = false }.RunAsync(ranks, program, arguments, cancellationToken).ConfigureAwait(false);
         }
 
         await using MessagingWorld world = await MessagingWorld.StartFromEnvironmentAsync(cancellationToken).ConfigureAwait(false);
-        if (world.Size != 2)
+        if (mode != "allreduce" && world.Size != 2)
         {
-            await _context.Error.WriteLineAsync($"netscsi: error: mpi bench needs 2 ranks, the job has {world.Size}").ConfigureAwait(false);
+            await _context.Error.WriteLineAsync($"netscsi: error: mpi bench {mode} needs 2 ranks, the job has {world.Size}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
         var rows = new List<(long Size, double LatencyUs, double MbPerS)>();
         await Task.Factory.StartNew(
-            () => Measure(world.World, mode, (int)min, (int)max, scale, rows),
+            () =>
+            {
+                if (mode == "allreduce")
+                {
+                    MeasureAllreduce(world.World, (int)min, (int)max, scale, rows);
+                }
+                else
+                {
+                    Measure(world.World, mode, (int)min, (int)max, scale, rows);
+                }
+            },
             cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         if (world.Rank == 0)
         {
-            await _context.Output.WriteAsync(json ? Json(mode, rows) : Table(mode, rows)).ConfigureAwait(false);
+            await _context.Output.WriteAsync(json ? Json(mode, world.Size, rows) : Table(mode, world.Size, rows)).ConfigureAwait(false);
         }
         return ExitCodes.Success;
     }
@@ -185,15 +202,44 @@ internal sealed class MpiBenchCommand
         }
     }
 
+    /// <summary>Average time of an Allreduce (sum of doubles) of each size, as osu_allreduce; the latency column.</summary>
+    private static void MeasureAllreduce(Communicator comm, int min, int max, double scale, List<(long, double, double)> rows)
+    {
+        double[] send = new double[Math.Max(1, max / sizeof(double))];
+        double[] result = new double[send.Length];
+        Array.Fill(send, comm.Rank + 1.0);
+        for (long size = Math.Max(min, sizeof(double)); size <= max; size *= 2)
+        {
+            int count = (int)(size / sizeof(double));
+            int iterations = Scaled(size <= 8192 ? 2000 : size <= 262144 ? 200 : 20, scale);
+            int warm = Math.Max(1, iterations / 10);
+            comm.Barrier();
+            long start = 0;
+            for (int i = 0; i < iterations + warm; i++)
+            {
+                if (i == warm)
+                {
+                    start = Stopwatch.GetTimestamp();
+                }
+                comm.Allreduce<double>(send.AsSpan(0, count), result.AsSpan(0, count), ReduceOp.Sum);
+            }
+            double local = Stopwatch.GetElapsedTime(start).TotalMicroseconds / iterations;
+            double[] average = new double[1];
+            comm.Allreduce<double>([local], average, ReduceOp.Sum);
+            rows.Add((size, average[0] / comm.Size, double.NaN));
+        }
+    }
+
     private static int Scaled(int iterations, double scale) => Math.Max(2, (int)(iterations * scale));
 
-    private static string Table(string mode, List<(long Size, double LatencyUs, double MbPerS)> rows)
+    private static string Table(string mode, int ranks, List<(long Size, double LatencyUs, double MbPerS)> rows)
     {
         var text = new StringBuilder();
-        text.AppendLine("# NetScsi message passing over SCSI commands, 2 ranks, TCP loopback");
+        text.AppendLine(CultureInfo.InvariantCulture, $"# NetScsi message passing over SCSI commands, {ranks} ranks, TCP loopback");
         text.AppendLine(mode switch
         {
             "latency" => "# Size          Latency (us)",
+            "allreduce" => "# Size      Avg Latency (us)",
             "bw" => "# Size        Bandwidth (MB/s)",
             _ => "# Size          Latency (us)    Bandwidth (MB/s)",
         });
@@ -213,7 +259,7 @@ internal sealed class MpiBenchCommand
         return text.ToString();
     }
 
-    private static string Json(string mode, List<(long Size, double LatencyUs, double MbPerS)> rows)
+    private static string Json(string mode, int ranks, List<(long Size, double LatencyUs, double MbPerS)> rows)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -221,7 +267,7 @@ internal sealed class MpiBenchCommand
             writer.WriteStartObject();
             writer.WriteString("benchmark", "mpi " + mode);
             writer.WriteString("transport", "tcp");
-            writer.WriteNumber("ranks", 2);
+            writer.WriteNumber("ranks", ranks);
             writer.WriteStartArray("rows");
             foreach ((long size, double latency, double bandwidth) in rows)
             {

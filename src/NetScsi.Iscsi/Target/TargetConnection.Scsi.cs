@@ -28,9 +28,10 @@ internal sealed partial class TargetConnection
             return true;
         }
         var pdu = ScsiCommandPdu.Parse(frame.Header);
-        if (!session.TryAcceptCmdSN(pdu.CmdSN, pdu.Immediate))
+        if (!session.TryAcceptCmdSN(pdu.CmdSN, pdu.Immediate, canHold: true, out bool held))
         {
-            // §4.2.2.1: outside the window (or a duplicate): silently ignored.
+            // §4.2.2.1: outside the window (or a duplicate): silently ignored. A CmdSN inside the window ahead of a
+            // hole is held instead (§3.2.2.1): its command takes its data now and runs once the hole fills.
             return true;
         }
 
@@ -40,18 +41,18 @@ internal sealed partial class TargetConnection
             // §13.10/§13.14: immediate data only with W set, when negotiated, within FirstBurstLength and EDTL.
             DiscardUnsolicitedData(pdu);
             await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
-            session.CompleteNonScsi(pdu.Immediate);
+            session.CompleteUnregistered(pdu.CmdSN, pdu.Immediate, held);
             return true;
         }
 
         bool tooLarge = pdu.ExpectedDataTransferLength > MaxCommandBufferLength;
         int bufferLength = tooLarge || !(pdu.Read || pdu.Write) ? 0 : (int)pdu.ExpectedDataTransferLength;
-        var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, bufferLength, _mover.BufferPool, out bool overBudget);
+        var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, held, bufferLength, _mover.BufferPool, out bool overBudget);
         if (command is null)
         {
             // §11.2.1.8 / §11.17.1: an ITT still in use by a live task: "task in progress".
             await SendRejectAsync(RejectReason.TaskInProgress, frame.Header).ConfigureAwait(false);
-            session.CompleteNonScsi(pdu.Immediate);
+            session.CompleteUnregistered(pdu.CmdSN, pdu.Immediate, held);
             return true;
         }
 
@@ -83,7 +84,7 @@ internal sealed partial class TargetConnection
             task.ExpectedDataTransferLength = 0;
             task.Status = ScsiStatus.TaskSetFull;
             command.RunWithoutExecution = true;
-            command.Start();
+            session.StartInOrder(command);
             return true;
         }
 
@@ -95,7 +96,7 @@ internal sealed partial class TargetConnection
             task.ExpectedDataTransferLength = 0;
             task.CheckCondition(SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
             command.RunWithoutExecution = true;
-            command.Start();
+            session.StartInOrder(command);
             return true;
         }
 
@@ -104,7 +105,7 @@ internal sealed partial class TargetConnection
             task.Buffer = command.Buffer;
             // Read data may stay in its storage when the mover sends it from there best (sendfile without a data digest).
             task.AcceptsStoredDataIn = _mover.PrefersStoredDataIn;
-            command.Start();
+            session.StartInOrder(command);
             return true;
         }
 
@@ -117,7 +118,7 @@ internal sealed partial class TargetConnection
         {
             case DataOutStart.Complete:
                 task.Buffer = command.Buffer;
-                command.Start();
+                session.StartInOrder(command);
                 break;
             case DataOutStart.NeedsGetData:
                 await SendR2TsAsync(command).ConfigureAwait(false);
@@ -176,7 +177,7 @@ internal sealed partial class TargetConnection
     {
         var command = (TargetCommand)task;
         command.Task.Buffer = command.Buffer;
-        command.Start();
+        command.StartInOrder();
     }
 
     /// <inheritdoc/>
@@ -223,7 +224,7 @@ internal sealed partial class TargetConnection
             _ => Asc.DataOffsetError,
         });
         command.RunWithoutExecution = true;
-        command.Start();
+        command.StartInOrder();
     }
 
     /// <summary>Ends a write's data phase on this connection's mover (task management, logout, session end).</summary>

@@ -76,6 +76,9 @@ internal sealed class TargetCommand : DataTask, IValueTaskSource<bool>
     /// </summary>
     public bool Held;
 
+    /// <summary>Sent with the I bit (RFC 7143 §3.2.2.1): it used no slot of the CmdSN window, so it slides none.</summary>
+    public bool Immediate;
+
     /// <summary>Its data is all in while it was held: the session starts it when it is released.</summary>
     public bool StartWhenReleased;
 

@@ -116,7 +116,9 @@ internal sealed partial class TargetSession : INexusTaskSet
     /// RFC 7143 §3.2.2.1, §4.2.2.1: accepts a command's CmdSN. The next one expected advances ExpCmdSN (and releases
     /// the commands received ahead of it). With <paramref name="canHold"/>, a CmdSN above ExpCmdSN inside the window
     /// that was not received yet is accepted with <paramref name="held"/> set: the caller registers its command
-    /// with <see cref="BeginCommand"/>, which keeps it out of execution until ExpCmdSN reaches it. Anything else
+    /// with <see cref="BeginCommand"/>, which keeps it out of execution until ExpCmdSN reaches it. A SCSI command in
+    /// order releases the commands held behind it only when its handler calls <see cref="ReleaseHeld"/>, after the
+    /// command itself was handed on, so none of them is delivered before it. Anything else
     /// (below ExpCmdSN, beyond MaxCmdSN, a CmdSN already received) is dropped.
     /// </summary>
     public bool TryAcceptCmdSN(uint cmdSN, bool immediate, bool canHold, out bool held)
@@ -132,7 +134,10 @@ internal sealed partial class TargetSession : INexusTaskSet
             if (cmdSN == _expCmdSN && SerialNumber.LessOrEqual(cmdSN, _maxCmdSN))
             {
                 _expCmdSN = cmdSN + 1;
-                PassReceived();
+                if (!canHold)
+                {
+                    PassReceived();
+                }
                 return true;
             }
             if (canHold && !_closed && SerialNumber.InWindow(cmdSN, _expCmdSN, _maxCmdSN) && _outOfOrder?.ContainsKey(cmdSN) != true)
@@ -206,6 +211,22 @@ internal sealed partial class TargetSession : INexusTaskSet
     }
 
     /// <summary>
+    /// After a SCSI command in order was handled: moves ExpCmdSN past the commands received ahead of it and starts
+    /// them. Nothing held (the steady state): one field read, no lock.
+    /// </summary>
+    public void ReleaseHeld()
+    {
+        if (Volatile.Read(ref _outOfOrder) is not { Count: > 0 })
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            PassReceived();
+        }
+    }
+
+    /// <summary>
     /// Hands a command whose data is all in to its worker: at once if its CmdSN was reached, otherwise when it is
     /// (RFC 7143 §3.2.2.1: delivered in CmdSN order). In order, this reads one field and takes no lock.
     /// </summary>
@@ -269,7 +290,7 @@ internal sealed partial class TargetSession : INexusTaskSet
     /// receives its data like any other, and <see cref="StartInOrder"/> keeps it from executing until ExpCmdSN reaches it.
     /// </para>
     /// </summary>
-    public TargetCommand? BeginCommand(uint itt, uint cmdSN, bool held, int bufferLength, DataBufferPool pool, out bool overBudget)
+    public TargetCommand? BeginCommand(uint itt, uint cmdSN, bool immediate, bool held, int bufferLength, DataBufferPool pool, out bool overBudget)
     {
         lock (_lock)
         {
@@ -289,6 +310,7 @@ internal sealed partial class TargetSession : INexusTaskSet
                 command = new TargetCommand(this);
             }
             command.Begin(itt, cmdSN, bufferLength, pool);
+            command.Immediate = immediate;
             if (held)
             {
                 command.Held = true;
@@ -393,8 +415,9 @@ internal sealed partial class TargetSession : INexusTaskSet
                     OutOfOrder()[command.CmdSN] = null;
                 }
             }
-            else if (slideWindow)
+            else if (slideWindow && !command.Immediate)
             {
+                // An immediate command took no CmdSN slot (§3.2.2.1), so it gives none back.
                 _maxCmdSN++;
             }
             _bufferedBytes -= released;

@@ -535,6 +535,8 @@ internal sealed partial class TargetSession : INexusTaskSet
                 return;
             }
             _closed = true;
+            // Held commands are still in the ITT table: the abort below drops them, and nothing is released any more.
+            _outOfOrder?.Clear();
             while (_pool.TryPop(out var idle))
             {
                 idle.Retire();

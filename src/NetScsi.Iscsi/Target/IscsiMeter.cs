@@ -32,6 +32,9 @@ public static class IscsiMeter
     internal static readonly Counter<long> CmdSNRefused =
         s_meter.CreateCounter<long>("cmdsn_refused", "{pdu}", "Commands dropped because their CmdSN was outside the window");
 
+    internal static readonly Counter<long> CmdSNHeld =
+        s_meter.CreateCounter<long>("cmdsn_held", "{command}", "Commands received ahead of a CmdSN hole and held until it filled");
+
     internal static void Login(string result) => Logins.Add(1, new KeyValuePair<string, object?>("result", result));
 
     internal static void DigestError(string kind) => DigestErrors.Add(1, new KeyValuePair<string, object?>("kind", kind));

@@ -70,6 +70,18 @@ internal sealed class TargetCommand : DataTask, IValueTaskSource<bool>
         _finished = null;
     }
 
+    /// <summary>
+    /// Received ahead of a CmdSN hole (RFC 7143 §3.2.2.1): it takes its data but may not run until ExpCmdSN reaches
+    /// it. Set when the command begins, cleared under the session lock.
+    /// </summary>
+    public bool Held;
+
+    /// <summary>Sent with the I bit (RFC 7143 §3.2.2.1): it used no slot of the CmdSN window, so it slides none.</summary>
+    public bool Immediate;
+
+    /// <summary>Its data is all in while it was held: the session starts it when it is released.</summary>
+    public bool StartWhenReleased;
+
     /// <summary>The transport already decided the status (a refused command): skip the logical unit.</summary>
     public bool RunWithoutExecution;
 
@@ -82,6 +94,8 @@ internal sealed class TargetCommand : DataTask, IValueTaskSource<bool>
         CmdSN = cmdSN;
         _state = StateActive;
         RunWithoutExecution = false;
+        Held = false;
+        StartWhenReleased = false;
         DataBuffer = default;
         if (!Cancellation.TryReset())
         {
@@ -95,6 +109,9 @@ internal sealed class TargetCommand : DataTask, IValueTaskSource<bool>
             _buffer = pool.Rent(bufferLength);
         }
     }
+
+    /// <summary>Hands the command to its worker loop once its CmdSN is reached (see <see cref="TargetSession.StartInOrder"/>).</summary>
+    public void StartInOrder() => _session.StartInOrder(this);
 
     /// <summary>Hands the command to its worker loop.</summary>
     public void Start() => _ready.SetResult(true);

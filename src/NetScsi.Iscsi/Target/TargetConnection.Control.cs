@@ -263,9 +263,10 @@ internal sealed partial class TargetConnection
         bool closing = response == LogoutResponse.ClosedSuccessfully;
         if (closing && Session is { } session)
         {
-            // §11.14: commands still waiting for Data-Out will never get it; the rest finish first, and that wait
-            // happens beside the receive side, which stops once the response is out.
-            session.Abort(static c => c.WaitingForData);
+            // §11.14: commands still waiting for Data-Out will never get it, nor will commands held behind a CmdSN
+            // hole see it fill; the rest finish first, and that wait happens beside the receive side, which stops
+            // once the response is out.
+            session.Abort(static c => c.WaitingForData || c.Held);
             RunBeside(AnswerLogoutWhenDrainedAsync(session, pdu.Immediate, pdu.InitiatorTaskTag));
             return true;
         }

@@ -28,102 +28,114 @@ internal sealed partial class TargetConnection
             return true;
         }
         var pdu = ScsiCommandPdu.Parse(frame.Header);
-        if (!session.TryAcceptCmdSN(pdu.CmdSN, pdu.Immediate))
+        if (!session.TryAcceptCmdSN(pdu.CmdSN, pdu.Immediate, canHold: true, out bool held))
         {
-            // §4.2.2.1: outside the window (or a duplicate): silently ignored.
+            // §4.2.2.1: outside the window (or a duplicate): silently ignored. A CmdSN inside the window ahead of a
+            // hole is held instead (§3.2.2.1): its command takes its data now and runs once the hole fills.
             return true;
         }
 
-        int immediate = frame.DataSegmentLength;
-        if (immediate > 0 && (!pdu.Write || !_parameters.ImmediateData || immediate > _parameters.FirstBurstLength || immediate > pdu.ExpectedDataTransferLength))
+        try
         {
-            // §13.10/§13.14: immediate data only with W set, when negotiated, within FirstBurstLength and EDTL.
-            DiscardUnsolicitedData(pdu);
-            await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
-            session.CompleteNonScsi(pdu.Immediate);
-            return true;
-        }
+            int immediate = frame.DataSegmentLength;
+            if (immediate > 0 && (!pdu.Write || !_parameters.ImmediateData || immediate > _parameters.FirstBurstLength || immediate > pdu.ExpectedDataTransferLength))
+            {
+                // §13.10/§13.14: immediate data only with W set, when negotiated, within FirstBurstLength and EDTL.
+                DiscardUnsolicitedData(pdu);
+                await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
+                session.CompleteUnregistered(pdu.CmdSN, pdu.Immediate, held);
+                return true;
+            }
 
-        bool tooLarge = pdu.ExpectedDataTransferLength > MaxCommandBufferLength;
-        int bufferLength = tooLarge || !(pdu.Read || pdu.Write) ? 0 : (int)pdu.ExpectedDataTransferLength;
-        var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, bufferLength, _mover.BufferPool, out bool overBudget);
-        if (command is null)
-        {
-            // §11.2.1.8 / §11.17.1: an ITT still in use by a live task: "task in progress".
-            await SendRejectAsync(RejectReason.TaskInProgress, frame.Header).ConfigureAwait(false);
-            session.CompleteNonScsi(pdu.Immediate);
-            return true;
-        }
+            bool tooLarge = pdu.ExpectedDataTransferLength > MaxCommandBufferLength;
+            int bufferLength = tooLarge || !(pdu.Read || pdu.Write) ? 0 : (int)pdu.ExpectedDataTransferLength;
+            var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, pdu.Immediate, held, bufferLength, _mover.BufferPool, out bool overBudget);
+            if (command is null)
+            {
+                // §11.2.1.8 / §11.17.1: an ITT still in use by a live task: "task in progress".
+                await SendRejectAsync(RejectReason.TaskInProgress, frame.Header).ConfigureAwait(false);
+                session.CompleteUnregistered(pdu.CmdSN, pdu.Immediate, held);
+                return true;
+            }
 
-        var task = command.Task;
-        task.Reset();
-        task.Nexus = session.Nexus;
-        task.Lun = pdu.Lun;
-        command.LunField = pdu.Lun;
-        task.Tag = pdu.InitiatorTaskTag;
-        task.Attribute = (TaskAttribute)pdu.Attributes;
-        task.ExpectedDataTransferLength = bufferLength;
-        task.Direction = pdu.Read && pdu.Write ? DataDirection.Bidirectional
-            : pdu.Read ? DataDirection.Read
-            : pdu.Write ? DataDirection.Write
-            : DataDirection.None;
-        if (!SetCdb(task, pdu, frame.AdditionalHeaders))
-        {
-            DiscardUnsolicitedData(pdu);
-            await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
-            session.Finish(command, slideWindow: !pdu.Immediate);
-            return true;
-        }
+            var task = command.Task;
+            task.Reset();
+            task.Nexus = session.Nexus;
+            task.Lun = pdu.Lun;
+            command.LunField = pdu.Lun;
+            task.Tag = pdu.InitiatorTaskTag;
+            task.Attribute = (TaskAttribute)pdu.Attributes;
+            task.ExpectedDataTransferLength = bufferLength;
+            task.Direction = pdu.Read && pdu.Write ? DataDirection.Bidirectional
+                : pdu.Read ? DataDirection.Read
+                : pdu.Write ? DataDirection.Write
+                : DataDirection.None;
+            if (!SetCdb(task, pdu, frame.AdditionalHeaders))
+            {
+                DiscardUnsolicitedData(pdu);
+                await SendRejectAsync(RejectReason.ProtocolError, frame.Header).ConfigureAwait(false);
+                session.Finish(command, slideWindow: !pdu.Immediate);
+                return true;
+            }
 
-        if (overBudget)
-        {
-            // SAM-5 §5.3.1: TASK SET FULL when the target lacks resources for the command right now;
-            // initiators retry (Linux lowers its queue depth). Any data for it is discarded.
-            DiscardUnsolicitedData(pdu);
-            task.ExpectedDataTransferLength = 0;
-            task.Status = ScsiStatus.TaskSetFull;
-            command.RunWithoutExecution = true;
-            command.Start();
-            return true;
-        }
+            if (overBudget)
+            {
+                // SAM-5 §5.3.1: TASK SET FULL when the target lacks resources for the command right now;
+                // initiators retry (Linux lowers its queue depth). Any data for it is discarded.
+                DiscardUnsolicitedData(pdu);
+                task.ExpectedDataTransferLength = 0;
+                task.Status = ScsiStatus.TaskSetFull;
+                command.RunWithoutExecution = true;
+                session.StartInOrder(command);
+                return true;
+            }
 
-        if (tooLarge || task.Direction == DataDirection.Bidirectional)
-        {
-            // Bidirectional commands are not supported, and a transfer above our buffer limit is refused
-            // before any data is accepted: SPC-4 INVALID FIELD IN CDB.
-            DiscardUnsolicitedData(pdu);
-            task.ExpectedDataTransferLength = 0;
-            task.CheckCondition(SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
-            command.RunWithoutExecution = true;
-            command.Start();
-            return true;
-        }
+            if (tooLarge || task.Direction == DataDirection.Bidirectional)
+            {
+                // Bidirectional commands are not supported, and a transfer above our buffer limit is refused
+                // before any data is accepted: SPC-4 INVALID FIELD IN CDB.
+                DiscardUnsolicitedData(pdu);
+                task.ExpectedDataTransferLength = 0;
+                task.CheckCondition(SenseKey.IllegalRequest, Asc.InvalidFieldInCdb);
+                command.RunWithoutExecution = true;
+                session.StartInOrder(command);
+                return true;
+            }
 
-        if (task.Direction != DataDirection.Write)
-        {
-            task.Buffer = command.Buffer;
-            // Read data may stay in its storage when the mover sends it from there best (sendfile without a data digest).
-            task.AcceptsStoredDataIn = _mover.PrefersStoredDataIn;
-            command.Start();
-            return true;
-        }
-
-        // §13.10: with InitialR2T=No and F=0, unsolicited Data-Out follows up to FirstBurstLength.
-        int unsolicitedEnd = !_parameters.InitialR2T && !pdu.Final
-            ? Math.Min(_parameters.FirstBurstLength, bufferLength)
-            : immediate;
-        command.DataBuffer = command.Buffer;
-        switch (_mover.BeginDataOut(command, frame.Data, unsolicitedEnd))
-        {
-            case DataOutStart.Complete:
+            if (task.Direction != DataDirection.Write)
+            {
                 task.Buffer = command.Buffer;
-                command.Start();
-                break;
-            case DataOutStart.NeedsGetData:
-                await SendR2TsAsync(command).ConfigureAwait(false);
-                break;
+                // Read data may stay in its storage when the mover sends it from there best (sendfile without a data digest).
+                task.AcceptsStoredDataIn = _mover.PrefersStoredDataIn;
+                session.StartInOrder(command);
+                return true;
+            }
+
+            // §13.10: with InitialR2T=No and F=0, unsolicited Data-Out follows up to FirstBurstLength.
+            int unsolicitedEnd = !_parameters.InitialR2T && !pdu.Final
+                ? Math.Min(_parameters.FirstBurstLength, bufferLength)
+                : immediate;
+            command.DataBuffer = command.Buffer;
+            switch (_mover.BeginDataOut(command, frame.Data, unsolicitedEnd))
+            {
+                case DataOutStart.Complete:
+                    task.Buffer = command.Buffer;
+                    session.StartInOrder(command);
+                    break;
+                case DataOutStart.NeedsGetData:
+                    await SendR2TsAsync(command).ConfigureAwait(false);
+                    break;
+            }
+            return true;
         }
-        return true;
+        finally
+        {
+            if (!held && !pdu.Immediate)
+            {
+                // §3.2.2.1: the commands held behind this CmdSN follow it, never overtake it.
+                session.ReleaseHeld();
+            }
+        }
     }
 
     /// <summary>
@@ -176,7 +188,7 @@ internal sealed partial class TargetConnection
     {
         var command = (TargetCommand)task;
         command.Task.Buffer = command.Buffer;
-        command.Start();
+        command.StartInOrder();
     }
 
     /// <inheritdoc/>
@@ -223,7 +235,7 @@ internal sealed partial class TargetConnection
             _ => Asc.DataOffsetError,
         });
         command.RunWithoutExecution = true;
-        command.Start();
+        command.StartInOrder();
     }
 
     /// <summary>Ends a write's data phase on this connection's mover (task management, logout, session end).</summary>

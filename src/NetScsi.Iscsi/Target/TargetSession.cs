@@ -33,10 +33,13 @@ internal sealed partial class TargetSession : INexusTaskSet
     private IReadOnlyDictionary<int, LunMetrics> _lunMetrics = System.Collections.Frozen.FrozenDictionary<int, LunMetrics>.Empty;
 
     /// <summary>
-    /// CmdSNs above ExpCmdSN that ABORT TASK told us to consider received (RFC 7143 §11.5.1 b); skipped when
-    /// ExpCmdSN reaches them. At most one per slot of the window, so bounded by the queue depth.
+    /// The reorder buffer (RFC 7143 §3.2.2.1): CmdSNs inside the window above ExpCmdSN that were received ahead of a
+    /// hole. A command there waits until ExpCmdSN reaches it and is then delivered; a null value is a CmdSN already
+    /// consumed (ABORT TASK told us to consider it received, §11.5.1 b, or its command was aborted or refused while it
+    /// waited), which ExpCmdSN and MaxCmdSN just pass. Every key lies in (ExpCmdSN, MaxCmdSN], so it holds fewer entries
+    /// than the queue depth; created on the first hole, empty in the in-order steady state.
     /// </summary>
-    private List<uint>? _consideredReceived;
+    private Dictionary<uint, TargetCommand?>? _outOfOrder;
 
     public TargetSession(
         IscsiTargetServer server,
@@ -102,27 +105,49 @@ internal sealed partial class TargetSession : INexusTaskSet
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>
-    /// RFC 7143 §4.2.2.1: accepts a non-immediate command's CmdSN if it is the next one expected and
-    /// advances ExpCmdSN. With one connection per session, any other CmdSN is outside the ordered
-    /// stream (too low: a duplicate; too high: beyond the window or a gap) and is dropped.
+    /// RFC 7143 §4.2.2.1: accepts a non-immediate non-SCSI request's CmdSN if it is the next one expected and advances
+    /// ExpCmdSN. Such requests are not held: one ahead of a hole, like any CmdSN outside the window or a duplicate,
+    /// is dropped.
     /// </summary>
-    public bool TryAcceptCmdSN(uint cmdSN, bool immediate)
+    public bool TryAcceptCmdSN(uint cmdSN, bool immediate) =>
+        TryAcceptCmdSN(cmdSN, immediate, canHold: false, out _);
+
+    /// <summary>
+    /// RFC 7143 §3.2.2.1, §4.2.2.1: accepts a command's CmdSN. The next one expected advances ExpCmdSN (and releases
+    /// the commands received ahead of it). With <paramref name="canHold"/>, a CmdSN above ExpCmdSN inside the window
+    /// that was not received yet is accepted with <paramref name="held"/> set: the caller registers its command
+    /// with <see cref="BeginCommand"/>, which keeps it out of execution until ExpCmdSN reaches it. A SCSI command in
+    /// order releases the commands held behind it only when its handler calls <see cref="ReleaseHeld"/>, after the
+    /// command itself was handed on, so none of them is delivered before it. Anything else
+    /// (below ExpCmdSN, beyond MaxCmdSN, a CmdSN already received) is dropped.
+    /// </summary>
+    public bool TryAcceptCmdSN(uint cmdSN, bool immediate, bool canHold, out bool held)
     {
+        held = false;
+        if (immediate)
+        {
+            // Immediate commands carry CmdSN but do not advance it (§3.2.2.1).
+            return true;
+        }
         lock (_lock)
         {
-            if (immediate)
+            if (cmdSN == _expCmdSN && SerialNumber.LessOrEqual(cmdSN, _maxCmdSN))
             {
-                // Immediate commands carry CmdSN but do not advance it (§3.2.2.1).
+                _expCmdSN = cmdSN + 1;
+                if (!canHold)
+                {
+                    PassReceived();
+                }
                 return true;
             }
-            if (cmdSN != _expCmdSN || !SerialNumber.LessOrEqual(cmdSN, _maxCmdSN))
+            if (canHold && !_closed && SerialNumber.InWindow(cmdSN, _expCmdSN, _maxCmdSN) && _outOfOrder?.ContainsKey(cmdSN) != true)
             {
-                IscsiMeter.CmdSNRefused.Add(1);
-                return false;
+                held = true;
+                IscsiMeter.CmdSNHeld.Add(1);
+                return true;
             }
-            _expCmdSN = cmdSN + 1;
-            SkipConsideredReceived();
-            return true;
+            IscsiMeter.CmdSNRefused.Add(1);
+            return false;
         }
     }
 
@@ -145,31 +170,97 @@ internal sealed partial class TargetSession : INexusTaskSet
                 // The aborted command ends at once: its CmdSN is consumed and the window slides past it.
                 _expCmdSN++;
                 _maxCmdSN++;
-                SkipConsideredReceived();
+                PassReceived();
             }
             else
             {
-                _consideredReceived ??= new List<uint>();
-                if (!_consideredReceived.Contains(refCmdSN))
-                {
-                    _consideredReceived.Add(refCmdSN);
-                }
+                // A CmdSN whose command is held was received: its task was found (and aborted) by tag, so only a
+                // CmdSN still free gets here, or one already consumed.
+                OutOfOrder().TryAdd(refCmdSN, null);
             }
             return true;
         }
     }
 
-    /// <summary>Moves ExpCmdSN past CmdSNs already considered received; the caller holds the lock.</summary>
-    private void SkipConsideredReceived()
+    private Dictionary<uint, TargetCommand?> OutOfOrder() => _outOfOrder ??= new Dictionary<uint, TargetCommand?>(_queueDepth);
+
+    /// <summary>
+    /// Moves ExpCmdSN past the CmdSNs received ahead of it; the caller holds the lock. A consumed CmdSN also slides
+    /// MaxCmdSN (its command is over); a held command is released, and started if its data is all in, in CmdSN order.
+    /// </summary>
+    private void PassReceived()
     {
-        if (_consideredReceived is not { Count: > 0 } skipped)
+        if (_outOfOrder is not { Count: > 0 } received)
         {
             return;
         }
-        while (skipped.Remove(_expCmdSN))
+        while (received.Remove(_expCmdSN, out var command))
         {
             _expCmdSN++;
-            _maxCmdSN++;
+            if (command is null)
+            {
+                _maxCmdSN++;
+                continue;
+            }
+            Volatile.Write(ref command.Held, false);
+            if (command.StartWhenReleased && !command.Aborted)
+            {
+                command.Start();
+            }
+        }
+    }
+
+    /// <summary>
+    /// After a SCSI command in order was handled: moves ExpCmdSN past the commands received ahead of it and starts
+    /// them. Nothing held (the steady state): one field read, no lock.
+    /// </summary>
+    public void ReleaseHeld()
+    {
+        if (Volatile.Read(ref _outOfOrder) is not { Count: > 0 })
+        {
+            return;
+        }
+        lock (_lock)
+        {
+            PassReceived();
+        }
+    }
+
+    /// <summary>
+    /// Hands a command whose data is all in to its worker: at once if its CmdSN was reached, otherwise when it is
+    /// (RFC 7143 §3.2.2.1: delivered in CmdSN order). In order, this reads one field and takes no lock.
+    /// </summary>
+    public void StartInOrder(TargetCommand command)
+    {
+        if (Volatile.Read(ref command.Held))
+        {
+            lock (_lock)
+            {
+                // Held is cleared only under the lock, so this check and the release cannot both miss the start.
+                if (command.Held)
+                {
+                    command.StartWhenReleased = true;
+                    return;
+                }
+            }
+        }
+        command.Start();
+    }
+
+    /// <summary>
+    /// A command accepted with <see cref="TryAcceptCmdSN(uint, bool, bool, out bool)"/> ended before it was registered
+    /// (refused by a Reject): a held one's CmdSN is consumed when ExpCmdSN reaches it, any other slides the window now.
+    /// </summary>
+    public void CompleteUnregistered(uint cmdSN, bool immediate, bool held)
+    {
+        if (!held)
+        {
+            CompleteNonScsi(immediate);
+            return;
+        }
+        lock (_lock)
+        {
+            OutOfOrder()[cmdSN] = null;
         }
     }
 
@@ -194,8 +285,12 @@ internal sealed partial class TargetSession : INexusTaskSet
     /// a command whose buffer would exceed it gets none and <paramref name="overBudget"/> is set (the
     /// caller answers TASK SET FULL), so memory stays bounded whatever EDTLs a peer announces. A lone
     /// command always fits, so every session makes progress.
+    /// <para>
+    /// A <paramref name="held"/> command (received ahead of a CmdSN hole) takes its place in the reorder buffer: it
+    /// receives its data like any other, and <see cref="StartInOrder"/> keeps it from executing until ExpCmdSN reaches it.
+    /// </para>
     /// </summary>
-    public TargetCommand? BeginCommand(uint itt, uint cmdSN, int bufferLength, DataBufferPool pool, out bool overBudget)
+    public TargetCommand? BeginCommand(uint itt, uint cmdSN, bool immediate, bool held, int bufferLength, DataBufferPool pool, out bool overBudget)
     {
         lock (_lock)
         {
@@ -215,6 +310,12 @@ internal sealed partial class TargetSession : INexusTaskSet
                 command = new TargetCommand(this);
             }
             command.Begin(itt, cmdSN, bufferLength, pool);
+            command.Immediate = immediate;
+            if (held)
+            {
+                command.Held = true;
+                OutOfOrder()[cmdSN] = command;
+            }
             _commands.Add(itt, command);
             _inFlight++;
             return command;
@@ -304,8 +405,19 @@ internal sealed partial class TargetSession : INexusTaskSet
             {
                 _commands.Remove(command.InitiatorTaskTag);
             }
-            if (slideWindow)
+            if (command.Held)
             {
+                // Ended while it waited behind a hole (aborted, refused, session end): it never runs, and its CmdSN is
+                // consumed when ExpCmdSN reaches it; only then does the window slide for it.
+                command.Held = false;
+                if (!_closed)
+                {
+                    OutOfOrder()[command.CmdSN] = null;
+                }
+            }
+            else if (slideWindow && !command.Immediate)
+            {
+                // An immediate command took no CmdSN slot (§3.2.2.1), so it gives none back.
                 _maxCmdSN++;
             }
             _bufferedBytes -= released;
@@ -343,8 +455,8 @@ internal sealed partial class TargetSession : INexusTaskSet
     }
 
     /// <summary>
-    /// Aborts matching commands (task management). Commands still waiting for Data-Out are dropped
-    /// at once; executing ones are cancelled and their responses suppressed. A command whose
+    /// Aborts matching commands (task management). Commands still waiting for Data-Out, or held behind a CmdSN hole
+    /// (never started), are dropped at once; executing ones are cancelled and their responses suppressed. A command whose
     /// response is already on its way is not aborted. Returns how many were aborted; when
     /// <paramref name="executing"/> is given, it receives a task per executing command that
     /// completes once the command has really stopped (SAM-5 §7.2: the function completes after
@@ -363,7 +475,7 @@ internal sealed partial class TargetSession : INexusTaskSet
                     continue;
                 }
                 count++;
-                if (command.WaitingForData)
+                if (command.WaitingForData || command.Held)
                 {
                     (waiting ??= new()).Add(command);
                 }
@@ -423,6 +535,8 @@ internal sealed partial class TargetSession : INexusTaskSet
                 return;
             }
             _closed = true;
+            // Held commands are still in the ITT table: the abort below drops them, and nothing is released any more.
+            _outOfOrder?.Clear();
             while (_pool.TryPop(out var idle))
             {
                 idle.Retire();

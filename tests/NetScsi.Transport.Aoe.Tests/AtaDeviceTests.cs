@@ -251,6 +251,31 @@ public sealed class AtaDeviceTests
     }
 
     [Fact]
+    public async Task ReadsAndWrites_OnADeviceThatCompletesSynchronously_AllocateNothing()
+    {
+        var ata = new AtaDevice(NewDevice());
+        byte[] data = Pattern(8 * 512, 2);
+        byte[] room = new byte[FrameRoom];
+        AoeAtaHeader write = Request(AtaOpcode.WriteSectorsExt, 64, 8, flags: AtaFlags.Extended | AtaFlags.Write);
+        AoeAtaHeader read = Request(AtaOpcode.ReadSectorsExt, 64, 8, flags: AtaFlags.Extended);
+        await ata.ExecuteAsync(write, data, room);
+        await ata.ExecuteAsync(read, ReadOnlyMemory<byte>.Empty, room);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            _ = Completed(ata.ExecuteAsync(write, data, room));
+            _ = Completed(ata.ExecuteAsync(read, ReadOnlyMemory<byte>.Empty, room));
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>The result of a command that completed synchronously (a memory device's always do).</summary>
+    private static AtaCompletion Completed(ValueTask<AtaCompletion> pending) =>
+        pending.IsCompleted ? pending.Result : throw new InvalidOperationException("the command did not complete synchronously");
+
+    [Fact]
     public void Device_With4096OctetBlocks_IsRejected() =>
         Assert.Throws<ArgumentException>(() => new AtaDevice(new MemoryBlockDevice(1 << 20, 4096)));
 }

@@ -523,7 +523,9 @@ public sealed partial class RbdBlockDevice : IWriteSameBlockDevice, ICompareAndW
     /// librbd's mismatch offset (an image offset) as an offset into the compared range starting at
     /// <paramref name="offset"/>. librbd 16 (Pacific) maps the OSD's offset, which counts from the start of the
     /// compared extent, as if it counted from the start of the object: its figure is then that far into the stripe
-    /// unit holding the object's first byte, and only its place within the stripe unit means anything.
+    /// unit holding the object's first byte, and only its place within the stripe unit means anything (measured: range at
+    /// image byte 4196864, first difference at its byte 37, librbd 16.2.15 says 4194341). A figure that fits neither
+    /// reading (none seen) becomes offset 0: the command is still MISCOMPARE, and nothing was written.
     /// </summary>
     internal long MismatchInRange(long offset, long length, ulong imageOffset)
     {

@@ -40,6 +40,33 @@ public sealed class RbdLogicalUnitTests(CephCluster cluster)
     }
 
     [Fact]
+    public async Task CompareAndWrite_Of4KiBBlocks_MismatchIsMiscompareWithItsOffset_AndAMatchWrites()
+    {
+        // librbd 16 compares and writes only within 512 bytes: the logical unit then does it itself (exclusively).
+        RbdImageOptions options = cluster.Image($"lu-caw4k-{Guid.NewGuid():N}", blockSize: 4096);
+        RbdBlockDevice.CreateImage(options, 8 << 20);
+        await using RbdBlockDevice device = RbdBlockDevice.Open(options);
+        var unit = new BlockLogicalUnit(device, new LogicalUnitOptions());
+        await RunAsync(unit, new byte[6]);
+        byte[] data = new byte[8192];
+        data[3000] = 1; // the medium is zeros
+        data.AsSpan(4096).Fill(0x44);
+
+        ScsiTask miss = await RunAsync(unit, CompareAndWrite(1025), data);
+        data[3000] = 0;
+        ScsiTask hit = await RunAsync(unit, CompareAndWrite(1025), data);
+
+        Assert.True(SenseData.TryParse(miss.Sense, out SenseKey key, out _, out _));
+        Assert.Equal(SenseKey.Miscompare, key);
+        Assert.True(SenseData.TryGetInformation(miss.Sense, out ulong offset));
+        Assert.Equal(3000UL, offset);
+        Assert.Equal(ScsiStatus.Good, hit.Status);
+        byte[] back = new byte[4096];
+        await device.ReadAsync(1025, back);
+        Assert.All(back, b => Assert.Equal(0x44, b));
+    }
+
+    [Fact]
     public async Task CompareAndWrite_ThatMatches_IsGoodAndWrites()
     {
         await using RbdBlockDevice device = OpenNewImage("lu-caw");

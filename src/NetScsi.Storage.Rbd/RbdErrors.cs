@@ -21,6 +21,7 @@ internal static class RbdErrors
     public const int ENOTCONN = 107;
     public const int ECONNREFUSED = 111;
     public const int EPERM = 1;
+    public const int EILSEQ = 84; // compare-and-write: the compare failed
 
     public static IOException ToException(int rc, string operation, string image)
     {

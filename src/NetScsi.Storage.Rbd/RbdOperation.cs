@@ -10,13 +10,18 @@ namespace NetScsi.Storage.Rbd;
 /// one GCHandle for its lifetime (the callback argument librbd hands back), so an I/O allocates nothing in steady
 /// state: no task, no delegate, no thread. librbd's completion callback runs on one of librbd's threads; the
 /// awaiting code continues on the thread pool, never on librbd's thread, which must not be held up.
+/// A compare-and-write is awaited as a <see cref="ValueTask{Int64}"/>: -1 when written, else the range offset of
+/// the first differing byte (librbd writes it into a native slot the operation owns for its lifetime).
 /// </summary>
-internal sealed unsafe class RbdOperation : IValueTaskSource
+internal sealed unsafe class RbdOperation : IValueTaskSource, IValueTaskSource<long>
 {
     private readonly RbdBlockDevice _device;
     private readonly GCHandle _self;
-    private ManualResetValueTaskSourceCore<bool> _core;
+    private readonly ulong* _mismatch;
+    private ManualResetValueTaskSourceCore<long> _core;
     private MemoryHandle _pin;
+    private MemoryHandle _secondPin;
+    private long _length;
     private long _expectedBytes;
     private RbdOperationKind _kind;
     private long _offset;
@@ -25,8 +30,12 @@ internal sealed unsafe class RbdOperation : IValueTaskSource
     {
         _device = device;
         _self = GCHandle.Alloc(this, GCHandleType.Normal);
+        _mismatch = (ulong*)NativeMemory.AllocZeroed(sizeof(ulong));
         _core.RunContinuationsAsynchronously = true;
     }
+
+    /// <summary>Where librbd puts a compare-and-write's mismatch offset.</summary>
+    public ulong* MismatchSlot => _mismatch;
 
     public short Version => _core.Version;
 
@@ -34,16 +43,22 @@ internal sealed unsafe class RbdOperation : IValueTaskSource
     /// Makes a completion for the call about to be issued; <paramref name="pin"/> (the caller's buffer) stays pinned until
     /// the call completes. <paramref name="expectedBytes"/>: the byte count a read returns when whole, -1 for none.
     /// </summary>
-    public nint Prepare(RbdOperationKind kind, long offset, MemoryHandle pin, long expectedBytes)
+    public nint Prepare(RbdOperationKind kind, long offset, MemoryHandle pin, long expectedBytes) =>
+        Prepare(kind, offset, 0, pin, default, expectedBytes);
+
+    /// <summary>As the other overload, for a call with two buffers (compare-and-write: <paramref name="length"/> bytes each).</summary>
+    public nint Prepare(RbdOperationKind kind, long offset, long length, MemoryHandle pin, MemoryHandle secondPin, long expectedBytes)
     {
         _kind = kind;
         _offset = offset;
+        _length = length;
         _pin = pin;
+        _secondPin = secondPin;
         _expectedBytes = expectedBytes;
         int rc = LibRbd.AioCreateCompletion(GCHandle.ToIntPtr(_self), &OnComplete, out nint completion);
         if (rc < 0)
         {
-            _pin.Dispose();
+            ReleasePins();
             throw RbdErrors.ToException(rc, $"rbd_aio_create_completion for {kind}", _device.Name);
         }
 
@@ -54,12 +69,23 @@ internal sealed unsafe class RbdOperation : IValueTaskSource
     public Exception FailToSubmit(nint completion, int rc)
     {
         LibRbd.AioRelease(completion);
-        _pin.Dispose();
-        _pin = default;
+        ReleasePins();
         return RbdErrors.ToException(rc, Describe(), _device.Name);
     }
 
-    public void FreeHandle() => _self.Free();
+    public void FreeHandle()
+    {
+        _self.Free();
+        NativeMemory.Free(_mismatch);
+    }
+
+    private void ReleasePins()
+    {
+        _pin.Dispose();
+        _pin = default;
+        _secondPin.Dispose();
+        _secondPin = default;
+    }
 
     [UnmanagedCallersOnly]
     private static void OnComplete(nint completion, nint arg)
@@ -80,10 +106,13 @@ internal sealed unsafe class RbdOperation : IValueTaskSource
 
     private void Complete(long rc)
     {
-        _pin.Dispose();
-        _pin = default;
+        ReleasePins();
         _device.OnOperationCompleted();
-        if (rc < 0)
+        if (_kind == RbdOperationKind.CompareAndWrite && rc == -RbdErrors.EILSEQ)
+        {
+            _core.SetResult(_device.MismatchInRange(_offset, _length, *_mismatch));
+        }
+        else if (rc < 0)
         {
             _core.SetException(RbdErrors.ToException((int)rc, Describe(), _device.Name));
         }
@@ -94,7 +123,7 @@ internal sealed unsafe class RbdOperation : IValueTaskSource
         }
         else
         {
-            _core.SetResult(true);
+            _core.SetResult(-1);
         }
     }
 
@@ -104,14 +133,18 @@ internal sealed unsafe class RbdOperation : IValueTaskSource
         RbdOperationKind.Write => $"rbd_aio_write at byte {_offset}",
         RbdOperationKind.WriteZeroes => $"rbd_aio_write_zeroes at byte {_offset}",
         RbdOperationKind.Discard => $"rbd_aio_discard at byte {_offset}",
+        RbdOperationKind.WriteSame => $"rbd_aio_writesame at byte {_offset}",
+        RbdOperationKind.CompareAndWrite => $"rbd_aio_compare_and_write at byte {_offset}",
         _ => "rbd_aio_flush",
     };
 
-    void IValueTaskSource.GetResult(short token)
+    void IValueTaskSource.GetResult(short token) => ((IValueTaskSource<long>)this).GetResult(token);
+
+    long IValueTaskSource<long>.GetResult(short token)
     {
         try
         {
-            _core.GetResult(token);
+            return _core.GetResult(token);
         }
         finally
         {
@@ -124,6 +157,11 @@ internal sealed unsafe class RbdOperation : IValueTaskSource
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
+
+    ValueTaskSourceStatus IValueTaskSource<long>.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<long>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
 }
 
 internal enum RbdOperationKind
@@ -132,5 +170,7 @@ internal enum RbdOperationKind
     Write,
     WriteZeroes,
     Discard,
+    WriteSame,
+    CompareAndWrite,
     Flush,
 }

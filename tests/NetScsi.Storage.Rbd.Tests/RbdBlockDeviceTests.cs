@@ -149,6 +149,101 @@ public sealed class RbdBlockDeviceTests(CephCluster cluster) : BlockDeviceContra
     }
 
     [Fact]
+    public async Task WriteSame_OfAPattern_OverBlocksAcrossAnObject_ReadsBackAsThePattern_AndLeavesTheNeighbours()
+    {
+        RbdImageOptions options = cluster.Image($"writesame-{Guid.NewGuid():N}");
+        RbdBlockDevice.CreateImage(options, 8 << 20, order: 20);
+        await using RbdBlockDevice device = RbdBlockDevice.Open(options);
+        byte[] before = Pattern(4 << 20, seed: 3);
+        await device.WriteAsync(0, before, forceUnitAccess: false);
+        byte[] block = Pattern(512, seed: 11);
+        // Blocks 2000 .. 2999: across the 1 MiB object boundary at block 2048.
+        await device.WriteSameAsync(2000, 1000, block, forceUnitAccess: true);
+
+        byte[] after = await ReadAsync(device, 0, 8192);
+
+        for (int i = 0; i < 8192; i++)
+        {
+            byte[] expected = i is >= 2000 and < 3000 ? block : before.AsSpan(i * 512, 512).ToArray();
+            Assert.True(expected.AsSpan().SequenceEqual(after.AsSpan(i * 512, 512)), $"block {i}");
+        }
+    }
+
+    [Fact]
+    public async Task WriteSame_OfZeros_ReadsBackAsZeros()
+    {
+        RbdImageOptions options = cluster.Image($"writesame0-{Guid.NewGuid():N}");
+        RbdBlockDevice.CreateImage(options, 4 << 20, order: 20);
+        await using RbdBlockDevice device = RbdBlockDevice.Open(options);
+        await device.WriteAsync(0, Pattern(64 * 512, seed: 4), forceUnitAccess: false);
+
+        await device.WriteSameAsync(3, 7, new byte[512], forceUnitAccess: false);
+
+        byte[] after = await ReadAsync(device, 0, 64);
+        Assert.All(after.AsSpan(3 * 512, 7 * 512).ToArray(), b => Assert.Equal(0, b));
+        Assert.Equal(Pattern(64 * 512, seed: 4).AsSpan(10 * 512).ToArray(), after.AsSpan(10 * 512).ToArray());
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_ThatMatches_WritesTheNewData()
+    {
+        RbdImageOptions options = cluster.Image($"caw-{Guid.NewGuid():N}");
+        RbdBlockDevice.CreateImage(options, 8 << 20);
+        await using RbdBlockDevice device = RbdBlockDevice.Open(options);
+        long lba = 8192 + 5; // the second 4 MiB object, not at its start
+        byte[] old = Pattern(512, seed: 21);
+        byte[] replacement = Pattern(512, seed: 22);
+        await device.WriteAsync(lba, old, forceUnitAccess: false);
+        Assert.True(device.CanCompareAndWrite(lba, 1));
+
+        long differs = await device.CompareAndWriteAsync(lba, old, replacement, forceUnitAccess: false);
+
+        Assert.Equal(-1, differs);
+        Assert.Equal(replacement, await ReadAsync(device, lba, 1));
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(8192 + 5, 37)]
+    [InlineData(8192 + 5, 511)]
+    [InlineData(1, 0)]
+    public async Task CompareAndWrite_ThatMismatches_ReturnsTheOffsetOfTheFirstDifferingByte_AndWritesNothing(long lba, int firstDifference)
+    {
+        RbdImageOptions options = cluster.Image($"caw-miss-{Guid.NewGuid():N}");
+        RbdBlockDevice.CreateImage(options, 8 << 20);
+        await using RbdBlockDevice device = RbdBlockDevice.Open(options);
+        byte[] old = Pattern(512, seed: 31);
+        await device.WriteAsync(lba, old, forceUnitAccess: false);
+        byte[] compare = (byte[])old.Clone();
+        compare[firstDifference] ^= 0x5A;
+        if (firstDifference + 3 < compare.Length)
+        {
+            compare[firstDifference + 3] ^= 0x01; // a later difference does not count
+        }
+
+        long differs = await device.CompareAndWriteAsync(lba, compare, Pattern(512, seed: 32), forceUnitAccess: false);
+
+        Assert.Equal(firstDifference, differs);
+        Assert.Equal(old, await ReadAsync(device, lba, 1));
+    }
+
+    [Fact]
+    public async Task CompareAndWrite_ManyAtOnceOnOneBlock_ExactlyOneOfThoseComparingTheSameDataWins()
+    {
+        RbdImageOptions options = cluster.Image($"caw-race-{Guid.NewGuid():N}");
+        RbdBlockDevice.CreateImage(options, 4 << 20);
+        await using RbdBlockDevice device = RbdBlockDevice.Open(options);
+        byte[] old = Pattern(512, seed: 41);
+        await device.WriteAsync(9, old, forceUnitAccess: false);
+        byte[][] writes = Enumerable.Range(0, 32).Select(i => Pattern(512, seed: 100 + i)).ToArray();
+
+        long[] results = await Task.WhenAll(writes.Select(w => device.CompareAndWriteAsync(9, old, w, forceUnitAccess: false).AsTask()));
+
+        int winner = Assert.Single(Enumerable.Range(0, results.Length), i => results[i] == -1);
+        Assert.Equal(writes[winner], await ReadAsync(device, 9, 1));
+    }
+
+    [Fact]
     public async Task ManyOutstandingReads_EachGetsItsOwnBlocks()
     {
         RbdImageOptions options = cluster.Image($"qd-{Guid.NewGuid():N}");

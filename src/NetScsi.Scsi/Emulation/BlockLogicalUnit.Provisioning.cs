@@ -101,7 +101,7 @@ public sealed partial class BlockLogicalUnit
 
     /// <summary>
     /// SBC-4 §5.45-5.46: WRITE SAME (10/16). With UNMAP = 1 a thin unit deallocates the range whatever the
-    /// pattern; otherwise the pattern is written. WSNZ = 0: zero blocks means from the LBA to the end of the
+    /// pattern; otherwise the pattern is written (by the device itself when it is an <see cref="IWriteSameBlockDevice"/>). WSNZ = 0: zero blocks means from the LBA to the end of the
     /// medium (still bounded by MAXIMUM WRITE SAME LENGTH); ANCHOR is not supported. The Data-Out buffer must
     /// be exactly one block (libiscsi's InvalidDataOutSize): more or less is INVALID FIELD IN CDB.
     /// </summary>
@@ -167,6 +167,14 @@ public sealed partial class BlockLogicalUnit
             return;
         }
 
+        bool forceUnitAccess = !_writeCacheEnabled;
+        if (!noDataOut && _device is IWriteSameBlockDevice native)
+        {
+            // The device repeats the block itself (one call, no staging).
+            await native.WriteSameAsync(lba, blocks, task.Buffer[.._blockSize], forceUnitAccess, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         int chunkBlocks = (int)Math.Min(blocks, Math.Max(1, StagingBytes / _blockSize));
         byte[] staging = ArrayPool<byte>.Shared.Rent(chunkBlocks * _blockSize);
         try
@@ -183,7 +191,6 @@ public sealed partial class BlockLogicalUnit
                     pattern.CopyTo(staging.AsSpan(i * _blockSize, _blockSize));
                 }
             }
-            bool forceUnitAccess = !_writeCacheEnabled;
             while (blocks > 0)
             {
                 int n = (int)Math.Min(blocks, chunkBlocks);

@@ -238,7 +238,9 @@ public sealed partial class BlockLogicalUnit
     /// <summary>
     /// SBC-4 §5.3: COMPARE AND WRITE. The Data-Out buffer holds NUMBER OF LOGICAL BLOCKS of verify data,
     /// then as many of write data; the write happens only if the medium equals the verify data, else
-    /// MISCOMPARE with INFORMATION = offset of the first differing byte. Runs exclusively (see ExecuteAsync).
+    /// MISCOMPARE with INFORMATION = offset of the first differing byte. Done by the device when it is an
+    /// <see cref="ICompareAndWriteBlockDevice"/> that can do the range atomically; otherwise read, compared and
+    /// written here, run exclusively (see RunsExclusively).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CompareAndWriteAsync(ScsiTask task, CancellationToken cancellationToken)
@@ -288,6 +290,18 @@ public sealed partial class BlockLogicalUnit
             return;
         }
 
+        bool forceUnitAccess = fua || !_writeCacheEnabled;
+        if (NativeCompareAndWrite(cdb) is { } native)
+        {
+            // The device compares and writes in one atomic operation; the command was admitted as SIMPLE.
+            long differs = await native.CompareAndWriteAsync((long)lba, task.Buffer[..bytes], task.Buffer.Slice(bytes, bytes), forceUnitAccess, cancellationToken).ConfigureAwait(false);
+            if (differs >= 0)
+            {
+                task.CheckCondition(SenseKey.Miscompare, Asc.MiscompareDuringVerifyOperation, (ulong)differs, default);
+            }
+            return;
+        }
+
         byte[] staging = ArrayPool<byte>.Shared.Rent(bytes);
         try
         {
@@ -311,6 +325,6 @@ public sealed partial class BlockLogicalUnit
         {
             ArrayPool<byte>.Shared.Return(staging);
         }
-        await _device.WriteAsync((long)lba, task.Buffer.Slice(bytes, bytes), fua || !_writeCacheEnabled, cancellationToken).ConfigureAwait(false);
+        await _device.WriteAsync((long)lba, task.Buffer.Slice(bytes, bytes), forceUnitAccess, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -89,9 +89,23 @@ public sealed partial class BlockLogicalUnit : ScsiLogicalUnit
     // Admits itself (like an ORDERED task) only to start the background operation; see SanitizeAsync.
     private protected override bool AdmitsItself(byte opcode) => opcode == ScsiOpcode.Sanitize;
 
-    // SBC-4 §5.3 (COMPARE AND WRITE), §5.10 (ORWRITE), §5.48 (WRITE ATOMIC): read-modify-write and atomic commands.
-    private protected override bool RunsExclusively(byte opcode) =>
-        opcode is ScsiOpcode.CompareAndWrite or ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16;
+    // SBC-4 §5.3 (COMPARE AND WRITE), §5.10 (ORWRITE), §5.48 (WRITE ATOMIC): read-modify-write and atomic commands;
+    // a COMPARE AND WRITE the device does atomically itself needs no exclusion here.
+    private protected override bool RunsExclusively(byte opcode, ReadOnlySpan<byte> cdb) =>
+        opcode is ScsiOpcode.OrWrite16 or ScsiOpcode.WriteAtomic16
+        || (opcode == ScsiOpcode.CompareAndWrite && NativeCompareAndWrite(cdb) is null);
+
+    /// <summary>The device when it does this COMPARE AND WRITE atomically itself, else null (the CDB may be invalid).</summary>
+    private ICompareAndWriteBlockDevice? NativeCompareAndWrite(ReadOnlySpan<byte> cdb)
+    {
+        if (_device is not ICompareAndWriteBlockDevice device || cdb.Length < 16)
+        {
+            return null;
+        }
+        ulong lba = CdbDecoder.ReadUInt64(cdb, 2);
+        int blocks = cdb[13];
+        return blocks > 0 && lba <= long.MaxValue && device.CanCompareAndWrite((long)lba, blocks) ? device : null;
+    }
 
     private protected override bool CheckReady(ScsiTask task) => MediumReady(task);
 

@@ -89,7 +89,7 @@ public abstract partial class ScsiLogicalUnit : ILogicalUnit, ITaskAbortSource, 
         TaskAttribute attribute = task.Attribute is TaskAttribute.Ordered or TaskAttribute.HeadOfQueue
             ? task.Attribute
             : TaskAttribute.Simple;
-        if (RunsExclusively(opcode))
+        if (RunsExclusively(opcode, task.Cdb))
         {
             // Read-modify-write and atomic commands run like an ORDERED task (after everything older, before
             // anything younger), which keeps every other command out while they run.
@@ -185,8 +185,8 @@ public abstract partial class ScsiLogicalUnit : ILogicalUnit, ITaskAbortSource, 
     /// <summary>Commands that manage their own admission to the task set (they are dispatched without it).</summary>
     private protected virtual bool AdmitsItself(byte opcode) => false;
 
-    /// <summary>Commands that run like ORDERED tasks whatever their attribute.</summary>
-    private protected virtual bool RunsExclusively(byte opcode) => false;
+    /// <summary>Commands that run like ORDERED tasks whatever their attribute (<paramref name="cdb"/> not yet validated).</summary>
+    private protected virtual bool RunsExclusively(byte opcode, ReadOnlySpan<byte> cdb) => false;
 
     /// <summary>How a device-type command meets another nexus' persistent reservation (SPC-4 table 47).</summary>
     private protected virtual ReservationAccess ClassifyDeviceCommand(byte opcode, ReadOnlySpan<byte> cdb) => ReservationAccess.Write;

@@ -53,6 +53,19 @@ internal static unsafe partial class LibRbd
     [LibraryImport(Library, EntryPoint = "rbd_aio_write_zeroes")]
     public static partial int AioWriteZeroes(nint image, ulong offset, nuint length, nint completion, int zeroFlags, int opFlags);
 
+    [LibraryImport(Library, EntryPoint = "rbd_aio_writesame")]
+    public static partial int AioWriteSame(nint image, ulong offset, nuint length, byte* buffer, nuint dataLength, nint completion, int opFlags);
+
+    /// <summary>-EILSEQ when the compare fails, with the image offset of the first differing byte in <paramref name="mismatchOffset"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "rbd_aio_compare_and_write")]
+    public static partial nint AioCompareAndWrite(nint image, ulong offset, nuint length, byte* compare, byte* buffer, nint completion, ulong* mismatchOffset, int opFlags);
+
+    [LibraryImport(Library, EntryPoint = "rbd_get_stripe_unit")]
+    public static partial int GetStripeUnit(nint image, out ulong stripeUnit);
+
+    [LibraryImport(Library, EntryPoint = "rbd_get_stripe_count")]
+    public static partial int GetStripeCount(nint image, out ulong stripeCount);
+
     [LibraryImport(Library, EntryPoint = "rbd_aio_flush")]
     public static partial int AioFlush(nint image, nint completion);
 

@@ -75,9 +75,11 @@ serve() {  # $1 port, $2 tpg, $3 peer, $4 metrics port, $5 log
 
 # The value of one of the follower's series on a gateway: $1 metrics port, $2 metric name; "missing" when absent.
 metric() {
-    curl -sf "http://127.0.0.1:$1/metrics" | awk -v name="$2" -v iqn="$iqn" '
+    local text
+    text=$(curl -sf "http://127.0.0.1:$1/metrics") || { echo missing; return; }
+    awk -v name="$2" -v iqn="$iqn" '
         $1 ~ "^" name "\\{" && index($1, "target=\"" iqn "\"") && index($1, "lun=\"0\"") && index($1, "image=\"rbd/lun0\"") { v = $2 }
-        END { print (v == "" ? "missing" : v) }' || echo missing
+        END { print (v == "" ? "missing" : v) }' <<<"$text"
 }
 
 p1=$(free_port); p2=$(free_port); m1=$(free_port); m2=$(free_port)

@@ -69,6 +69,15 @@ else
     echo "alua two gateways: FAIL (log: $results/alua-two-gateways.log)"
     grep -E 'FAIL' "$results/alua-two-gateways.log" | tail -5
 fi
+# Two initiators on the two paths at once for 60 s: the lock does not move (docs/scale-out.md#alua-two-gateways).
+if tests/ceph/alua-no-bounce.sh >"$results/alua-no-bounce.log" 2>&1; then
+    grep -q SKIPPED "$results/alua-no-bounce.log" || alua_passed=$((alua_passed + 1))
+    grep -E '^(lock handovers|alua no bounce)' "$results/alua-no-bounce.log"
+else
+    status=1
+    echo "alua no bounce: FAIL (log: $results/alua-no-bounce.log)"
+    grep -E 'FAIL' "$results/alua-no-bounce.log" | tail -5
+fi
 
 # Packaging: the .NET tool and the self-contained single-file binary, installed and run.
 package_passed=0

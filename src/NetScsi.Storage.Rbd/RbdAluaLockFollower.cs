@@ -20,7 +20,8 @@ public sealed class RbdAluaLockFollower : IAsyncDisposable
     private readonly IReadOnlyList<(ushort Id, AsymmetricAccessState NonOwnerState)> _peers;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
-    private bool _owner;
+    private volatile bool _owner;
+    private int _handovers;
 
     /// <param name="device">The image.</param>
     /// <param name="registry">The unit's groups: <paramref name="localGroup"/> and the peers.</param>
@@ -28,9 +29,12 @@ public sealed class RbdAluaLockFollower : IAsyncDisposable
     /// <param name="nonOwnerState">This gateway's state while it does not hold the lock.</param>
     /// <param name="peers">The other gateways' groups, each with its state while it does not hold the lock.</param>
     /// <param name="pollInterval">How often to look (default 500 ms).</param>
+    /// <param name="target">The target's name, for the metrics' <c>target</c> tag (<see cref="RbdMeter"/>).</param>
+    /// <param name="lun">The LUN number, for the metrics' <c>lun</c> tag.</param>
     public RbdAluaLockFollower(RbdBlockDevice device, TargetPortGroupRegistry registry, ushort localGroup, AsymmetricAccessState nonOwnerState,
-        IReadOnlyList<(ushort Id, AsymmetricAccessState NonOwnerState)> peers, TimeSpan? pollInterval = null)
+        IReadOnlyList<(ushort Id, AsymmetricAccessState NonOwnerState)> peers, TimeSpan? pollInterval = null, string target = "", int lun = 0)
     {
+        ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(peers);
@@ -44,15 +48,23 @@ public sealed class RbdAluaLockFollower : IAsyncDisposable
         _nonOwnerState = nonOwnerState;
         _peers = peers;
         PollInterval = pollInterval ?? TimeSpan.FromMilliseconds(500);
+        MetricTags = [new("target", target), new("lun", lun.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("image", device.Name)];
         Poll();
         _loop = Task.Run(RunAsync);
+        RbdMeter.Add(this);
     }
 
     /// <summary>How often ownership is checked.</summary>
     public TimeSpan PollInterval { get; }
 
     /// <summary>Lock handovers seen: how often this gateway gained or lost the lock (taking it at start counts).</summary>
-    public int Handovers { get; private set; }
+    public int Handovers => Volatile.Read(ref _handovers);
+
+    /// <summary>Whether this gateway held the lock at the last poll.</summary>
+    public bool IsOwner => _owner;
+
+    /// <summary>The metrics' tags (target, lun, image), built once.</summary>
+    internal KeyValuePair<string, object?>[] MetricTags { get; }
 
     /// <summary>The last error polling met (the cluster out of reach), or null.</summary>
     public Exception? LastError { get; private set; }
@@ -107,7 +119,7 @@ public sealed class RbdAluaLockFollower : IAsyncDisposable
         if (owner != _owner)
         {
             _owner = owner;
-            Handovers++;
+            Interlocked.Increment(ref _handovers);
             OwnershipChanged?.Invoke(owner);
         }
         foreach ((ushort id, AsymmetricAccessState peerNonOwner) in _peers)
@@ -120,6 +132,7 @@ public sealed class RbdAluaLockFollower : IAsyncDisposable
     /// <summary>Stops polling (before the device is disposed).</summary>
     public async ValueTask DisposeAsync()
     {
+        RbdMeter.Remove(this);
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();

@@ -1,4 +1,5 @@
 #if !NO_CEPH
+using System.Diagnostics.Metrics;
 using NetScsi.Scsi.Alua;
 
 namespace NetScsi.Storage.Rbd.Tests;
@@ -52,6 +53,70 @@ public sealed class RbdAluaLockFollowerTests(CephCluster cluster)
         Assert.True(Volatile.Read(ref changes) > before);
         Assert.Equal(1, secondFollower.Handovers);
         await second.WriteAsync(0, new byte[512], forceUnitAccess: false);
+    }
+
+    /// <summary>What an exporter collecting <see cref="RbdMeter"/> sees for one target: "instrument lun" → value.</summary>
+    private static Dictionary<string, long> Collect(string target)
+    {
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == RbdMeter.Name)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string? t = null, lun = null, image = null;
+            foreach (var tag in tags)
+            {
+                switch (tag.Key)
+                {
+                    case "target": t = (string?)tag.Value; break;
+                    case "lun": lun = (string?)tag.Value; break;
+                    case "image": image = (string?)tag.Value; break;
+                }
+            }
+            if (t == target)
+            {
+                Assert.StartsWith("rbd/alua-metrics-", image);
+                seen[$"{instrument.Name} {lun}"] = value;
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return seen;
+    }
+
+    [Fact]
+    public async Task Metrics_ReportEachFollowersHandoversAndOwnership_AndForgetAClosedOne()
+    {
+        RbdImageOptions options = cluster.Image($"alua-metrics-{Guid.NewGuid():N}");
+        RbdBlockDevice.CreateImage(options, 4 << 20);
+        RbdBlockDevice first = RbdBlockDevice.Open(options);
+        await using RbdBlockDevice second = RbdBlockDevice.Open(options);
+        string target = $"iqn.2026-12.test:{Guid.NewGuid():N}";
+        RbdAluaLockFollower firstFollower = new(first, Registry(1, 2), 1, AsymmetricAccessState.Standby, [(2, AsymmetricAccessState.Standby)],
+            TimeSpan.FromMilliseconds(100), target, lun: 1);
+        await using RbdAluaLockFollower secondFollower = new(second, Registry(2, 1), 2, AsymmetricAccessState.Standby, [(1, AsymmetricAccessState.Standby)],
+            TimeSpan.FromMilliseconds(100), target, lun: 2);
+
+        var seen = Collect(target);
+        Assert.Equal(1, seen["lock_handovers 1"]);
+        Assert.Equal(1, seen["lock_owner 1"]);
+        Assert.Equal(0, seen["lock_handovers 2"]);
+        Assert.Equal(0, seen["lock_owner 2"]);
+
+        await firstFollower.DisposeAsync();
+        await first.DisposeAsync();
+        await WaitForAsync(() => secondFollower.IsOwner, TimeSpan.FromSeconds(10));
+
+        seen = Collect(target);
+        Assert.False(seen.ContainsKey("lock_owner 1"));
+        Assert.Equal(1, seen["lock_handovers 2"]);
+        Assert.Equal(1, seen["lock_owner 2"]);
     }
 
     [Fact]

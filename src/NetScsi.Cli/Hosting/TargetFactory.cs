@@ -118,7 +118,7 @@ internal static class TargetFactory
                 device = new DelayControlledBlockDevice(device, lun.Number!.Value, Path.GetFullPath(control), loggerFactory.CreateLogger<DelayControlledBlockDevice>());
             }
 
-            var registry = CreateAlua(alua, lun.Number!.Value, device, loggerFactory.CreateLogger("NetScsi.Alua"), out watcher);
+            var registry = CreateAlua(alua, targetIqn, lun.Number!.Value, device, loggerFactory.CreateLogger("NetScsi.Alua"), out watcher);
             var unit = CreateUnit(lun, device, registry);
             if (lun.Kind != LunKind.Rbd)
             {
@@ -152,7 +152,7 @@ internal static class TargetFactory
     private static IBlockDevice UnwrapDelay(IBlockDevice device) => device is DelayControlledBlockDevice delayed ? delayed.Inner : device;
 
     /// <summary>The LUN's target port groups (null without ALUA); with follow-lock, the follower that drives them.</summary>
-    private static TargetPortGroupRegistry? CreateAlua(AluaConfig? alua, int lunNumber, IBlockDevice device, ILogger logger, out IAsyncDisposable? watcher)
+    private static TargetPortGroupRegistry? CreateAlua(AluaConfig? alua, string targetIqn, int lunNumber, IBlockDevice device, ILogger logger, out IAsyncDisposable? watcher)
     {
         watcher = null;
         if (alua?.Local is not { } local)
@@ -173,7 +173,7 @@ internal static class TargetFactory
         if (alua.FollowLock && UnwrapDelay(device) is RbdBlockDevice rbd)
         {
             var follower = new RbdAluaLockFollower(rbd, registry, local.Id, alua.LocalState,
-                alua.Peers.Select(p => (p.Id, alua.PeerState(p))).ToList());
+                alua.Peers.Select(p => (p.Id, alua.PeerState(p))).ToList(), target: targetIqn, lun: lunNumber);
             follower.OwnershipChanged += owner => logger.LogInformation(
                 "lun {Lun}: {What} the exclusive lock of {Image}; target port group {Group} is now {State}", lunNumber,
                 owner ? "took" : "lost", rbd.Name, local.Id, AsymmetricAccessStates.Name(owner ? AsymmetricAccessState.ActiveOptimized : alua.LocalState));

@@ -65,6 +65,16 @@ stop_daemons() {  # $1 = signal (TERM: graceful, memstore saves to disk ~7 s; KI
   done
 }
 
+kill_strays() {  # daemons of this cluster whose pid file is gone (a run killed before it could stop them): by CEPH_CONF
+  local e pid
+  for e in /proc/[0-9]*/environ; do
+    pid=${e#/proc/}; pid=${pid%/environ}
+    case "$(cat "/proc/$pid/comm" 2>/dev/null)" in ceph-mon|ceph-osd) ;; *) continue ;; esac
+    { tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qxF "CEPH_CONF=$D/ceph.conf" || continue
+    kill -9 "$pid" 2>/dev/null && ts "killed stray $(cat "/proc/$pid/comm" 2>/dev/null || echo daemon) (pid $pid)"
+  done
+}
+
 rss() {
   local f pid
   for f in "$D"/run/*.pid; do
@@ -208,6 +218,6 @@ case "${1:-start}" in
   stop)    stop_daemons ;;
   status)  ceph -s; rss ;;
   bench)   bench ;;
-  cleanup) stop_daemons KILL; rm -rf "$D"; ts "removed $D" ;;
+  cleanup) stop_daemons KILL; kill_strays; rm -rf "$D"; ts "removed $D" ;;
   *) echo "usage: $0 start|stop|status|bench|cleanup" >&2; exit 2 ;;
 esac

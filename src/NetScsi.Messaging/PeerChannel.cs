@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi;
 using NetScsi.Scsi.Commands;
@@ -179,10 +178,9 @@ internal sealed class PeerChannel
     internal sealed class Slot
     {
         private readonly PeerChannel _owner;
-        private readonly Action _onCompleted;
+        private readonly ReusableCommandAwaiter _completion;
         private readonly byte[] _cdb = new byte[ReadMessageDataCdb.Length];
         private readonly byte[] _buffer;
-        private ConfiguredValueTaskAwaitable<ScsiResult>.ConfiguredValueTaskAwaiter _awaiter;
         private SlotWork _work;
         private RequestState? _request;
         private int _cdbLength;
@@ -194,7 +192,7 @@ internal sealed class PeerChannel
         {
             _owner = owner;
             _buffer = new byte[bufferSize];
-            _onCompleted = OnCompleted;
+            _completion = new ReusableCommandAwaiter(Finish);
         }
 
         public PeerChannel Owner => _owner;
@@ -261,32 +259,7 @@ internal sealed class PeerChannel
                 Finish(default, e);
                 return;
             }
-            _awaiter = command.ConfigureAwait(false).GetAwaiter();
-            if (_awaiter.IsCompleted)
-            {
-                OnCompleted();
-            }
-            else
-            {
-                _awaiter.UnsafeOnCompleted(_onCompleted);
-            }
-        }
-
-        private void OnCompleted()
-        {
-            ScsiResult result;
-            try
-            {
-                result = _awaiter.GetResult();
-            }
-            catch (Exception e)
-            {
-                _awaiter = default;
-                Finish(default, e);
-                return;
-            }
-            _awaiter = default;
-            Finish(result, null);
+            _completion.Start(command);
         }
 
         private void Finish(ScsiResult result, Exception? failure)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi;
@@ -321,14 +320,13 @@ public sealed partial class PeerLink : IAsyncDisposable
     private sealed class PendingSend
     {
         private readonly PeerLink _owner;
-        private readonly Action _onCompleted;
-        private ConfiguredValueTaskAwaitable<ScsiResult>.ConfiguredValueTaskAwaiter _awaiter;
+        private readonly ReusableCommandAwaiter _completion;
 
         public PendingSend(PeerLink owner, int bufferSize)
         {
             _owner = owner;
             Buffer = new byte[bufferSize];
-            _onCompleted = OnCompleted;
+            _completion = new ReusableCommandAwaiter((result, failure) => _owner.Complete(this, result, failure));
         }
 
         public byte[] Buffer { get; set; }
@@ -341,34 +339,6 @@ public sealed partial class PeerLink : IAsyncDisposable
 
         public bool Retried { get; set; }
 
-        public void Start(ValueTask<ScsiResult> command)
-        {
-            _awaiter = command.ConfigureAwait(false).GetAwaiter();
-            if (_awaiter.IsCompleted)
-            {
-                OnCompleted();
-            }
-            else
-            {
-                _awaiter.UnsafeOnCompleted(_onCompleted);
-            }
-        }
-
-        private void OnCompleted()
-        {
-            ScsiResult result;
-            try
-            {
-                result = _awaiter.GetResult();
-            }
-            catch (Exception e)
-            {
-                _awaiter = default;
-                _owner.Complete(this, default, e);
-                return;
-            }
-            _awaiter = default;
-            _owner.Complete(this, result, null);
-        }
+        public void Start(ValueTask<ScsiResult> command) => _completion.Start(command);
     }
 }

@@ -33,15 +33,7 @@ fi
 work=$(mktemp -d /tmp/netscsi-nobounce.XXXXXX)
 export CEPH_DIR=$work/ceph
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export MON_PORT=$(python3 -c '
-import socket
-while True:
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    try:
-        b = socket.socket(); b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-')
+export MON_PORT=$("$root/tests/ceph/ceph-one-node.sh" free-mon-port)
 export IMAGE_MB=${IMAGE_MB:-256}
 export CEPH_CONF=$CEPH_DIR/ceph.conf
 pids=()

@@ -10,6 +10,7 @@
 #         ceph-one-node.sh status    # ceph -s + RSS of the daemons
 #         ceph-one-node.sh stop      # stop daemons (by pid file), keep data
 #         ceph-one-node.sh cleanup   # stop + remove the directory
+#         ceph-one-node.sh free-mon-port   # print a free port P with P+1 free too (for MON_PORT)
 # Env:    MON_PORT (msgr2, default 3300; msgr1 is MON_PORT+1) so that several clusters can run at once
 #         CEPH_DIR (default ${TMPDIR:-/tmp}/netscsi-ceph)  OBJECTSTORE=memstore|bluestore (default memstore)
 #         MEMSTORE_BYTES (default 4 GiB)  MEMSTORE_PAGE_SET=true|false (default true)
@@ -219,5 +220,14 @@ case "${1:-start}" in
   status)  ceph -s; rss ;;
   bench)   bench ;;
   cleanup) stop_daemons KILL; kill_strays; rm -rf "$D"; ts "removed $D" ;;
-  *) echo "usage: $0 start|stop|status|bench|cleanup" >&2; exit 2 ;;
+  free-mon-port) python3 -c '
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    try:
+        b = socket.socket(); b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+' ;;
+  *) echo "usage: $0 start|stop|status|bench|cleanup|free-mon-port" >&2; exit 2 ;;
 esac

@@ -17,15 +17,7 @@ fi
 
 export CEPH_DIR=$(mktemp -d /tmp/netscsi-rbd-conformance.XXXXXX)
 # Two free consecutive ports for the monitor (msgr2 and msgr1).
-export MON_PORT=$(python3 -c '
-import socket
-while True:
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    try:
-        b = socket.socket(); b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-')
+export MON_PORT=$("$root/tests/ceph/ceph-one-node.sh" free-mon-port)
 export IMAGE_MB=${IMAGE_MB:-512}
 cleanup() { "$root/tests/ceph/ceph-one-node.sh" cleanup >/dev/null 2>&1 || true; }
 trap cleanup EXIT

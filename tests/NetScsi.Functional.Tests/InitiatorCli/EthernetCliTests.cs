@@ -148,8 +148,8 @@ public sealed class EthernetCliTests
         string lun = Path.Combine(dir, "lun.img");
         try
         {
-            var target = await TargetProcess.StartAsync(net, "--lun", $"file:{lun},size=256M");
-            byte[] data = new byte[96 << 20];
+            var target = await TargetProcess.StartAsync(net, "--lun", $"file:{lun},size=512M");
+            byte[] data = new byte[256 << 20];
             new Random(9).NextBytes(data);
             string input = Path.Combine(dir, "in.bin");
             string output = Path.Combine(dir, "out.bin");
@@ -157,7 +157,9 @@ public sealed class EthernetCliTests
             string url = $"eth://{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
 
             Task<CommandResult> write = net.RunInitiatorAsync("write", url, "-i", input, "--timeout", "60s");
-            await Task.Delay(1500);
+            // Killed once the first 8 MiB have landed in the LUN's file (the write goes in LBA order): mid-write by
+            // what the target did, not by a clock that a fast or a loaded machine would beat.
+            await WaitUntilWrittenAsync(lun, data, 8 << 20, write);
             Assert.False(write.IsCompleted, "the write finished before the kill: nothing was proven");
             await target.KillAsync();
             await Task.Delay(1000);
@@ -173,6 +175,34 @@ public sealed class EthernetCliTests
         finally
         {
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Waits until the 4 KiB before offset <paramref name="upTo"/> of <paramref name="data"/> are in the file.</summary>
+    private static async Task WaitUntilWrittenAsync(string path, byte[] data, int upTo, Task writer)
+    {
+        // Read by dd: the target holds .NET's advisory lock on its LUN file, which a FileStream here would respect.
+        var expected = data.AsMemory(upTo - 4096, 4096);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!writer.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the write never reached the LUN's file");
+            var start = new ProcessStartInfo("dd") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in (string[])[$"if={path}", "bs=4096", $"skip={(upTo / 4096) - 1}", "count=1", "status=none"])
+            {
+                start.ArgumentList.Add(a);
+            }
+            using (Process dd = Process.Start(start)!)
+            {
+                var probe = new MemoryStream();
+                await dd.StandardOutput.BaseStream.CopyToAsync(probe);
+                await dd.WaitForExitAsync();
+                if (probe.Length == 4096 && probe.GetBuffer().AsSpan(0, 4096).SequenceEqual(expected.Span))
+                {
+                    return;
+                }
+            }
+            await Task.Delay(5);
         }
     }
 

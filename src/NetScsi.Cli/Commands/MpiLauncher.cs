@@ -167,7 +167,8 @@ internal sealed class MpiLauncher
         var arguments = new List<string>();
         if (Path.GetFileNameWithoutExtension(process) == "dotnet")
         {
-            arguments.Add(typeof(MpiLauncher).Assembly.Location);
+            // Run as `dotnet netscsi.dll`: never a single-file app, so the assembly sits in the app directory.
+            arguments.Add(Path.Combine(AppContext.BaseDirectory, typeof(MpiLauncher).Assembly.GetName().Name + ".dll"));
         }
         return (process, arguments);
     }

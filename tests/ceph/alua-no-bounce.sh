@@ -25,32 +25,9 @@ while [ $# -gt 0 ]; do
 done
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-if ! command -v ceph-mon >/dev/null || ! command -v ceph-osd >/dev/null || ! command -v rbd >/dev/null; then
-    echo "alua no bounce: SKIPPED (ceph-mon/ceph-osd/rbd not installed: apt-get install -y ceph-mon ceph-osd ceph-common)"
-    exit 0
-fi
-
-work=$(mktemp -d /tmp/netscsi-nobounce.XXXXXX)
-export CEPH_DIR=$work/ceph
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export MON_PORT=$("$root/tests/ceph/ceph-one-node.sh" free-mon-port)
-export IMAGE_MB=${IMAGE_MB:-256}
-export CEPH_CONF=$CEPH_DIR/ceph.conf
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-    "$root/tests/ceph/ceph-one-node.sh" cleanup >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-"$root/tests/ceph/ceph-one-node.sh" start >"$work/ceph-start.log" 2>&1 || { cat "$work/ceph-start.log" >&2; exit 1; }
-bin=$work/bin
-dotnet build -c Release "$root/src/NetScsi.Cli" -o "$bin" -nologo -v quiet >/dev/null
-netscsi=$bin/netscsi
+NAME="alua no bounce"
+. "$root/tests/ceph/gateway-test-lib.sh"
 iqn=iqn.2026-12.org.netscsi:nobounce
-lun=rbd:rbd/lun0,conf=$CEPH_CONF
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
 
 serve() {  # $1 port, $2 tpg, $3 peer, $4 metrics port, $5 log
     "$netscsi" target serve --listen "127.0.0.1:$1" --iqn "$iqn" --lun "$lun" --tpg "$2" --peer-tpg "$3" --alua-follow-lock \

@@ -51,12 +51,14 @@ public sealed class ControlSocketCliTests : IDisposable
         string config = Path.Combine(_work, "target.json");
         await File.WriteAllTextAsync(config, $$"""{"portals":["127.0.0.1:0"],"targets":[{"iqn":"{{Iqn}}","luns":["memory:16M"]}]}""");
         await using var target = await NetScsiTargetProcess.StartAsync(_work, "--config", config, "--log-level", "information", "--control-socket", Socket);
-        await NetScsiAsync("target", "portal", "list", "--control-socket", Socket);
+        // The control socket answers only once SIGHUP is handled (ControlSocketService registers it first).
+        var ready = await NetScsiAsync("target", "portal", "list", "--control-socket", Socket);
+        Assert.True(ready.ExitCode == 0, ready.Describe() + target.Describe());
         await File.WriteAllTextAsync(config, $$"""{"portals":["127.0.0.1:0"],"targets":[{"iqn":"{{Iqn}}","luns":["memory:16M","memory:4M"]}]}""");
 
         (await ToolRunner.RunAsync("kill", "-HUP", target.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))).AssertSuccess();
 
-        await WaitForLunsAsync([0, 1]);
+        await WaitForLunsAsync([0, 1], target);
         // The file's port 0 is the port already bound: the portal stays.
         (await ToolRunner.RunAsync("iscsi-ls", $"iscsi://127.0.0.1:{target.Port}")).AssertSuccess();
         await File.WriteAllTextAsync(config, "{\"targets\": [");
@@ -64,13 +66,14 @@ public sealed class ControlSocketCliTests : IDisposable
         var reload = await NetScsiAsync("target", "reload", "--control-socket", Socket);
         Assert.Equal(1, reload.ExitCode);
         Assert.Contains("target.json", reload.Stderr, StringComparison.Ordinal);
-        await WaitForLunsAsync([0, 1]);
+        await WaitForLunsAsync([0, 1], target);
         Assert.False(target.HasExited, target.Describe());
     }
 
-    private async Task WaitForLunsAsync(int[] expected)
+    // Generous: on a loaded 2-core machine every `netscsi target lun list` is a process start of its own.
+    private async Task WaitForLunsAsync(int[] expected, NetScsiTargetProcess target)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
             var listed = await NetScsiAsync("target", "lun", "list", "--control-socket", Socket, "--json");
@@ -81,7 +84,7 @@ public sealed class ControlSocketCliTests : IDisposable
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"LUNs {string.Join(',', numbers)}, expected {string.Join(',', expected)}");
+            Assert.True(DateTime.UtcNow < deadline, $"LUNs {string.Join(',', numbers)}, expected {string.Join(',', expected)}\n{target.Describe()}");
             await Task.Delay(100);
         }
     }

@@ -33,6 +33,18 @@ public sealed class IscsiTargetOptions
     /// <summary>MaxOutstandingR2T we offer (RFC 7143 §13.17).</summary>
     public int MaxOutstandingR2T { get; set; } = 8;
 
+    /// <summary>
+    /// DataPDUInOrder we answer (RFC 7143 §13.18, OR): false (No) accepts the Data-Out of a sequence in any order,
+    /// placed by offset; the outcome is Yes whenever the initiator asks for Yes, as libiscsi and Linux do.
+    /// </summary>
+    public bool DataPduInOrder { get; set; }
+
+    /// <summary>
+    /// DataSequenceInOrder we answer (RFC 7143 §13.19, OR): false (No) accepts the Data-Out sequences of a write's
+    /// outstanding R2Ts in any order.
+    /// </summary>
+    public bool DataSequenceInOrder { get; set; }
+
     /// <summary>Idle time after which the target pings with NOP-In; zero disables pings.</summary>
     public TimeSpan NopInInterval { get; set; } = TimeSpan.FromSeconds(5);
 

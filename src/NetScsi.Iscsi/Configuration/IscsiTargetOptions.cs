@@ -54,6 +54,13 @@ public sealed class IscsiTargetOptions
     /// <summary>Time a login may take before the connection is dropped (RFC 7143 §6.1: login timeout).</summary>
     public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// On a graceful stop, how long the target waits for initiators to log out after asking them to (AsyncEvent 1,
+    /// RFC 7143 §11.9.1, with this many whole seconds in Parameter3) before it announces the drop (AsyncEvent 2) and
+    /// closes what is left. Zero closes at once without asking.
+    /// </summary>
+    public TimeSpan LogoutGracePeriod { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Limits on connections in login and on sessions per target and per initiator address.</summary>
     public IscsiTargetLimits Limits { get; } = new();
 

@@ -33,6 +33,18 @@ public sealed class IscsiTargetOptions
     /// <summary>MaxOutstandingR2T we offer (RFC 7143 §13.17).</summary>
     public int MaxOutstandingR2T { get; set; } = 8;
 
+    /// <summary>
+    /// DataPDUInOrder we answer (RFC 7143 §13.18, OR): false (No) accepts the Data-Out of a sequence in any order,
+    /// placed by offset; the outcome is Yes whenever the initiator asks for Yes, as libiscsi and Linux do.
+    /// </summary>
+    public bool DataPduInOrder { get; set; }
+
+    /// <summary>
+    /// DataSequenceInOrder we answer (RFC 7143 §13.19, OR): false (No) accepts the Data-Out sequences of a write's
+    /// outstanding R2Ts in any order.
+    /// </summary>
+    public bool DataSequenceInOrder { get; set; }
+
     /// <summary>Idle time after which the target pings with NOP-In; zero disables pings.</summary>
     public TimeSpan NopInInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -41,6 +53,13 @@ public sealed class IscsiTargetOptions
 
     /// <summary>Time a login may take before the connection is dropped (RFC 7143 §6.1: login timeout).</summary>
     public TimeSpan LoginTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// On a graceful stop, how long the target waits for initiators to log out after asking them to (AsyncEvent 1,
+    /// RFC 7143 §11.9.1, with this many whole seconds in Parameter3) before it announces the drop (AsyncEvent 2) and
+    /// closes what is left. Zero closes at once without asking.
+    /// </summary>
+    public TimeSpan LogoutGracePeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Limits on connections in login and on sessions per target and per initiator address.</summary>
     public IscsiTargetLimits Limits { get; } = new();

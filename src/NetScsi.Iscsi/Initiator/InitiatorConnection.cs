@@ -75,6 +75,9 @@ internal sealed class InitiatorConnection : IInitiatorDataMoverHandler
 
     public bool PingRequested;
 
+    /// <summary>The target asked for a logout on this connection (AsyncEvent 1); one is queued.</summary>
+    public bool LogoutRequested;
+
     public Task SendLoop { get; set; } = Task.CompletedTask;
 
     /// <summary>True once we decided to close it (logout, recovery, dispose): its loops end quietly.</summary>

@@ -371,7 +371,11 @@ public sealed partial class IscsiSession
         }
     }
 
-    /// <summary>Asynchronous Message (RFC 7143 §11.9): a target that wants us gone is served by reconnecting.</summary>
+    /// <summary>
+    /// Asynchronous Message (RFC 7143 §11.9.1). AsyncEvent 1: we log out at once (within Parameter3 seconds) and
+    /// re-open the session after DefaultTime2Wait. AsyncEvent 2/3: the target is dropping the connection; we drop it
+    /// first and reconnect after its Time2Wait (Parameter2). Commands the target did not answer are re-issued.
+    /// </summary>
     private void HandleAsyncMessage(InitiatorConnection connection, ReadOnlySpan<byte> bhs)
     {
         var pdu = AsyncMessagePdu.Parse(bhs);
@@ -382,9 +386,17 @@ public sealed partial class IscsiSession
         }
 
         LogAsyncEvent(_logger, pdu.Event.ToString());
-        if (pdu.Event is AsyncEvent.RequestLogout or AsyncEvent.DroppingConnection or AsyncEvent.DroppingAllConnections)
+        switch (pdu.Event)
         {
-            throw new IscsiConnectionException($"The target announced {pdu.Event}; the session will be re-established.");
+            case AsyncEvent.RequestLogout:
+                LogOutOnRequest(connection, TimeSpan.FromSeconds(Math.Max((int)pdu.Parameter3, 1)));
+                break;
+            case AsyncEvent.DroppingConnection or AsyncEvent.DroppingAllConnections:
+                lock (_lock)
+                {
+                    _reconnectDelay = TimeSpan.FromSeconds(pdu.Parameter2);
+                }
+                throw new IscsiConnectionException($"The target announced {pdu.Event} (Time2Wait {pdu.Parameter2} s); the session will be re-established.");
         }
     }
 

@@ -7,6 +7,49 @@ public sealed partial class IscsiSession
 {
     private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// AsyncEvent 1 (RFC 7143 §11.9.1): queues a Logout (close the session) ahead of everything else, and once it is
+    /// answered (or <paramref name="within"/> has passed) re-opens the session after DefaultTime2Wait, re-issuing
+    /// whatever the target had not answered. Called on the receive loop.
+    /// </summary>
+    private void LogOutOnRequest(InitiatorConnection connection, TimeSpan within)
+    {
+        InitiatorCommand logout;
+        short version;
+        lock (_lock)
+        {
+            if (connection != _connection || _state != IscsiSessionState.Running || connection.LogoutRequested)
+            {
+                return;
+            }
+
+            connection.LogoutRequested = true;
+            _reconnectDelay = TimeSpan.FromSeconds(Parameters.DefaultTime2Wait);
+            logout = RentLocked(CommandKind.Logout);
+            logout.Itt = AllocateIttLocked();
+            logout.State = CommandState.Pending;
+            version = logout.Version;
+            _immediate.Enqueue(logout);
+        }
+
+        connection.SendSignal.Set();
+        _ = Task.Run(() => ReopenAfterLogoutAsync(connection, logout, version, within));
+    }
+
+    private async Task ReopenAfterLogoutAsync(InitiatorConnection connection, InitiatorCommand logout, short version, TimeSpan within)
+    {
+        try
+        {
+            await new ValueTask<ScsiResult>(logout, version).AsTask().WaitAsync(within, _time).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or IscsiConnectionException or ObjectDisposedException)
+        {
+            LogLogoutFailed(_logger, e.Message);
+        }
+
+        OnConnectionFailed(connection, new IscsiConnectionException("The target asked for a logout; the session is re-opened after Time2Wait."));
+    }
+
     /// <summary>Forces a session re-open (task management escalation, NOP timeout).</summary>
     private void ForceReconnect(InitiatorConnection connection, string reason) =>
         OnConnectionFailed(connection, new IscsiConnectionException(reason));
@@ -122,7 +165,14 @@ public sealed partial class IscsiSession
             Complete(command, default, error);
         }
 
-        TimeSpan delay = TimeSpan.Zero;
+        // RFC 7143 §11.9.1: after a logout the target asked for, or a drop it announced, wait its Time2Wait first.
+        TimeSpan delay;
+        lock (_lock)
+        {
+            delay = _reconnectDelay;
+            _reconnectDelay = TimeSpan.Zero;
+        }
+
         Exception last = cause;
         while (true)
         {

@@ -62,6 +62,9 @@ public sealed partial class IscsiSession : IAsyncDisposable
     private long _nextIssueId;
     private long _nextSubmitSequence;
     private int _recoveries;
+
+    /// <summary>How long the next recovery waits before reconnecting (a Time2Wait the target gave us, §11.9.1).</summary>
+    private TimeSpan _reconnectDelay;
     private Task _watchdog = Task.CompletedTask;
     private Task _recovery = Task.CompletedTask;
 

@@ -68,6 +68,18 @@ public sealed class IscsiSessionOptions
     /// <summary>MaxOutstandingR2T we offer (RFC 7143 §13.17).</summary>
     public int MaxOutstandingR2T { get; set; } = 16;
 
+    /// <summary>
+    /// DataPDUInOrder we offer (RFC 7143 §13.18, OR). false (No) lets the target send the Data-In of a sequence in any
+    /// order: they are placed by BufferOffset. The default asks for Yes, as the peers we meet expect.
+    /// </summary>
+    public bool DataPduInOrder { get; set; } = true;
+
+    /// <summary>
+    /// DataSequenceInOrder we offer (RFC 7143 §13.19, OR). false (No) lets the target send Data-In sequences and R2Ts
+    /// in any order: R2Ts are answered in the order they arrive, whatever their offsets.
+    /// </summary>
+    public bool DataSequenceInOrder { get; set; } = true;
+
     /// <summary>DefaultTime2Wait we offer (RFC 7143 §13.15).</summary>
     public int DefaultTime2Wait { get; set; } = 2;
 

@@ -23,6 +23,12 @@ public sealed class TargetLoginPolicy
 
     public ushort TargetPortalGroupTag { get; init; } = 1;
 
+    /// <summary>Our DataPDUInOrder value (RFC 7143 §13.18, OR): false when we place Data-Out PDUs in any order.</summary>
+    public bool DataPduInOrder { get; init; }
+
+    /// <summary>Our DataSequenceInOrder value (RFC 7143 §13.19, OR): false when we take Data-Out sequences in any order.</summary>
+    public bool DataSequenceInOrder { get; init; }
+
     /// <summary>
     /// Our InitialR2T value (RFC 7143 §13.10, OR): false lets the initiator choose unsolicited data;
     /// true forces R2T for every burst.
@@ -60,6 +66,8 @@ public sealed class TargetLoginPolicy
             MaxBurstLength = options.MaxBurstLength,
             FirstBurstLength = options.FirstBurstLength,
             MaxOutstandingR2T = options.MaxOutstandingR2T,
+            DataPduInOrder = options.DataPduInOrder,
+            DataSequenceInOrder = options.DataSequenceInOrder,
             TargetPortalGroupTag = options.TargetPortalGroupTag,
         };
     }
@@ -76,8 +84,8 @@ public sealed class TargetLoginPolicy
         Text.TextKeyTable.DefaultTime2Wait => DefaultTime2Wait.ToString(System.Globalization.CultureInfo.InvariantCulture),
         Text.TextKeyTable.DefaultTime2Retain => DefaultTime2Retain.ToString(System.Globalization.CultureInfo.InvariantCulture),
         Text.TextKeyTable.MaxOutstandingR2T => Math.Clamp(MaxOutstandingR2T, 1, 65535).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        Text.TextKeyTable.DataPduInOrder => Text.TextValues.Yes, // we only handle in-order data
-        Text.TextKeyTable.DataSequenceInOrder => Text.TextValues.Yes,
+        Text.TextKeyTable.DataPduInOrder => Text.TextValues.FormatBoolean(DataPduInOrder),
+        Text.TextKeyTable.DataSequenceInOrder => Text.TextValues.FormatBoolean(DataSequenceInOrder),
         Text.TextKeyTable.ErrorRecoveryLevel => "0", // session recovery only
         Text.TextKeyTable.TaskReporting => "RFC3720",
         Text.TextKeyTable.IscsiProtocolLevel => "1", // RFC 7143; RFC 7144 features (level 2) are not implemented

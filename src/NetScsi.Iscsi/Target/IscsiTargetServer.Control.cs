@@ -187,13 +187,39 @@ public sealed partial class IscsiTargetServer
         LogSessionEnded(_logger, session.Parameters.InitiatorName, session.Tsih, "dropped by the administrator");
         if (session.Connection is { } connection)
         {
-            connection.Close();
+            // RFC 7143 §11.9.1 AsyncEvent 3: the initiator learns why and when it may come back (Time2Wait).
+            _ = AnnounceThenCloseAsync(connection);
         }
         else
         {
             EndSession(session);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Asks the session with TSIH <paramref name="tsih"/> to log out within <paramref name="seconds"/>
+    /// (AsyncEvent 1, RFC 7143 §11.9.1), as before maintenance; false when there is no such session in full feature phase.
+    /// </summary>
+    public async Task<bool> RequestLogoutAsync(ushort tsih, int seconds)
+    {
+        TargetSession? session;
+        lock (_lock)
+        {
+            _sessions.TryGetValue(tsih, out session);
+        }
+        if (session?.Connection is not { IsFullFeature: true } connection)
+        {
+            return false;
+        }
+        await connection.RequestLogoutAsync(seconds).ConfigureAwait(false);
+        return true;
+    }
+
+    private static async Task AnnounceThenCloseAsync(TargetConnection connection)
+    {
+        await connection.AnnounceDropAsync(allConnections: true).ConfigureAwait(false);
+        connection.Close();
     }
 
     /// <summary>Starts listening on one more portal (through the transport of its kind). Returns the bound portal.</summary>

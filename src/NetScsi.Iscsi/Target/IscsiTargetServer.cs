@@ -157,10 +157,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     /// <summary>Stops accepting, ends every connection, waits for them, and flushes the logical units.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
-        if (!_stopping.IsCancellationRequested)
-        {
-            _stopping.Cancel();
-        }
+        bool first = !_stopping.IsCancellationRequested;
         List<IDataMoverListener> listeners;
         List<Task> loops;
         List<TargetConnection> connections;
@@ -168,13 +165,26 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         {
             listeners = new(_listeners);
             loops = new(_acceptLoops);
-            connections = new(_connections);
         }
         foreach (var listener in listeners)
         {
             await listener.DisposeAsync().ConfigureAwait(false);
         }
+        if (first)
+        {
+            // No new connections now; the open ones are asked to log out before stopping ends them all.
+            lock (_lock)
+            {
+                connections = new(_connections);
+            }
+            await AskForLogoutsAsync(connections, cancellationToken).ConfigureAwait(false);
+            _stopping.Cancel();
+        }
         await Task.WhenAll(loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            connections = new(_connections);
+        }
         foreach (var connection in connections)
         {
             connection.Close();
@@ -193,6 +203,49 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// RFC 7143 §11.9.1: asks every full-feature connection to log out (AsyncEvent 1), waits up to
+    /// <see cref="IscsiTargetOptions.LogoutGracePeriod"/> for them to, then announces the drop (AsyncEvent 2) on those
+    /// still open. The caller closes what is left.
+    /// </summary>
+    private async Task AskForLogoutsAsync(List<TargetConnection> connections, CancellationToken cancellationToken)
+    {
+        TimeSpan grace = _options.LogoutGracePeriod;
+        List<TargetConnection> asked = connections.FindAll(c => c.IsFullFeature && !c.Closed.IsCancellationRequested);
+        if (grace <= TimeSpan.Zero || asked.Count == 0)
+        {
+            return;
+        }
+        int seconds = (int)Math.Max(1, Math.Ceiling(grace.TotalSeconds));
+        foreach (TargetConnection connection in asked)
+        {
+            await connection.RequestLogoutAsync(seconds).ConfigureAwait(false);
+        }
+        LogAskedForLogout(_logger, asked.Count, seconds);
+
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        waiting.CancelAfter(grace);
+        try
+        {
+            await Task.WhenAll(asked.Select(c => Task.Delay(Timeout.Infinite, c.Closed).ContinueWith(static _ => { }, TaskScheduler.Default)))
+                .WaitAsync(waiting.Token).ConfigureAwait(false);
+            return;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        foreach (TargetConnection connection in asked)
+        {
+            if (!connection.Closed.IsCancellationRequested)
+            {
+                await connection.AnnounceDropAsync(allConnections: false).ConfigureAwait(false);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asked {Count} connection(s) to log out within {Seconds} s")]
+    private static partial void LogAskedForLogout(ILogger logger, int count, int seconds);
 
     public async ValueTask DisposeAsync()
     {

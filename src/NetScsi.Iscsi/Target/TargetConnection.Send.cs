@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Iscsi.Session;
 using NetScsi.Scsi;
 using NetScsi.Transport;
 
@@ -191,5 +192,41 @@ internal sealed partial class TargetConnection
             ttt = ++_nextPingTag;
         }
         return ttt;
+    }
+}
+
+internal sealed partial class TargetConnection
+{
+    /// <summary>Whether the connection is in full feature phase (asynchronous messages may be sent on it).</summary>
+    public bool IsFullFeature => Volatile.Read(ref _fullFeature);
+
+    /// <summary>
+    /// Asynchronous Message, AsyncEvent 1 (RFC 7143 §11.9.1): asks the initiator to log out within
+    /// <paramref name="seconds"/> (Parameter3). Nothing is sent before full feature phase or once closing.
+    /// </summary>
+    public ValueTask RequestLogoutAsync(int seconds) => !IsFullFeature ? default : SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new AsyncMessagePdu
+    {
+        Event = AsyncEvent.RequestLogout,
+        Parameter3 = (ushort)Math.Clamp(seconds, 0, ushort.MaxValue),
+    });
+
+    /// <summary>
+    /// Asynchronous Message, AsyncEvent 2 (this connection) or 3 (all of the session's connections) (RFC 7143 §11.9.1):
+    /// the target is about to drop it; Parameter1 names the CID (event 2), Parameter2 is Time2Wait, Parameter3 Time2Retain.
+    /// </summary>
+    public ValueTask AnnounceDropAsync(bool allConnections)
+    {
+        if (!IsFullFeature)
+        {
+            return default;
+        }
+        IscsiSessionParameters? parameters = Session?.Parameters;
+        return SendWithStatSNAsync(ReadOnlyMemory<byte>.Empty, new AsyncMessagePdu
+        {
+            Event = allConnections ? AsyncEvent.DroppingAllConnections : AsyncEvent.DroppingConnection,
+            Parameter1 = allConnections ? (ushort)0 : _cid,
+            Parameter2 = (ushort)Math.Clamp(parameters?.DefaultTime2Wait ?? 2, 0, 3600),
+            Parameter3 = (ushort)Math.Clamp(parameters?.DefaultTime2Retain ?? 0, 0, 3600),
+        });
     }
 }

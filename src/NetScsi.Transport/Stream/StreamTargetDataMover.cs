@@ -9,7 +9,9 @@ namespace NetScsi.Transport;
 
 /// <summary>
 /// A target's data mover over a byte stream: Data-In PDUs for Put_Data, R2Ts for Get_Data, and the Data-Out they
-/// bring placed in the write's buffer (RFC 7143 §11.7-11.8), with DataPDUInOrder and DataSequenceInOrder.
+/// bring placed in the write's buffer (RFC 7143 §11.7-11.8). With DataPDUInOrder=No the Data-Out of a sequence may
+/// come in any order and is placed by its offset, each byte once; R2Ts go out several at a time (MaxOutstandingR2T)
+/// and are answered in whatever order the initiator likes.
 /// </summary>
 public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
 {
@@ -140,6 +142,10 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
         int immediate = (int)immediateData.Length;
         immediateData.CopyTo(task.DataBuffer.Span);
         task.Stream.Reset(expected, Math.Max(unsolicitedEnd, immediate));
+        if (!Parameters.DataPduInOrder)
+        {
+            _ = task.Stream.Received.TryAdd(0, immediate);
+        }
         task.ReceivedLength = immediate;
         task.WaitingForData = immediate < expected;
         if (!task.WaitingForData)
@@ -255,11 +261,14 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
         int offset = (int)Math.Min(pdu.BufferOffset, int.MaxValue);
         int length = frame.DataSegmentLength;
         bool unsolicited = pdu.TargetTransferTag == Bhs.ReservedTag;
+        bool anyOrder = !Parameters.DataPduInOrder;
         int slot = -1;
         DataOutError? error;
         if (unsolicited)
         {
-            error = CheckSequence(offset, length, pdu.DataSN, task.ReceivedLength, state.UnsolicitedEnd, state.NextUnsolicitedDataSN);
+            error = anyOrder
+                ? CheckPlacement(ref state.Received, offset, length, 0, state.UnsolicitedEnd)
+                : CheckSequence(offset, length, pdu.DataSN, task.ReceivedLength, state.UnsolicitedEnd, state.NextUnsolicitedDataSN);
         }
         else
         {
@@ -271,7 +280,9 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
             else
             {
                 ref R2TState r2t = ref state.R2Ts![slot];
-                error = CheckSequence(offset, length, pdu.DataSN, r2t.Offset + r2t.Received, r2t.Offset + r2t.Length, r2t.NextDataSN);
+                error = anyOrder
+                    ? CheckPlacement(ref state.Received, offset, length, r2t.Offset, r2t.Offset + r2t.Length)
+                    : CheckSequence(offset, length, pdu.DataSN, r2t.Offset + r2t.Received, r2t.Offset + r2t.Length, r2t.NextDataSN);
             }
         }
         if (error is { } reason)
@@ -321,6 +332,23 @@ public class StreamTargetDataMover : StreamDataMover, ITargetDataMover
             return DataOutError.DataOffset;
         }
         return length > sequenceEnd - offset ? DataOutError.TooMuchData : null;
+    }
+
+    /// <summary>
+    /// DataPDUInOrder=No (RFC 7143 §13.18): a PDU may land anywhere in what its sequence asked for, in any order, but
+    /// only where nothing has landed yet (a byte twice would count twice towards the end of the write). Records it.
+    /// </summary>
+    private static DataOutError? CheckPlacement(ref ReceivedRanges received, int offset, int length, int sequenceStart, int sequenceEnd)
+    {
+        if (offset < sequenceStart || offset > sequenceEnd)
+        {
+            return DataOutError.DataOffset;
+        }
+        if (length > sequenceEnd - offset)
+        {
+            return DataOutError.TooMuchData;
+        }
+        return received.TryAdd(offset, offset + length) ? null : DataOutError.DataOffset;
     }
 
     private static ValueTask<bool> ContinueAfter(ValueTask wanted)

@@ -32,6 +32,7 @@ internal sealed class TargetFixture : IAsyncDisposable
             target.Luns.Add(new LunMapping(i, new BlockLogicalUnit(device, new LogicalUnitOptions())));
         }
         options.Targets.Add(target);
+        options.LogoutGracePeriod = TimeSpan.Zero; // raw clients do not answer AsyncEvent 1; tests that want it set it
         configure?.Invoke(options);
         loggerFactory ??= Environment.GetEnvironmentVariable("NETSCSI_TEST_LOG") is null
             ? NullLoggerFactory.Instance

@@ -19,6 +19,8 @@ declare -A packages=(
     # A one-node Ceph cluster for the RBD LUN tests.
     [ceph-mon]=ceph-mon [ceph-osd]=ceph-osd [rbd]=ceph-common
     [ip]=iproute2 [ping]=iputils-ping [iperf3]=iperf3
+    # The reference AoE target and tools, for the AoE client tests.
+    [vblade]=vblade [aoe-stat]=aoetools
 )
 # qemu-block-extra has no command of its own: its iSCSI block driver is a file.
 missing=()

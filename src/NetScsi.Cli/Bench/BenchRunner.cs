@@ -43,8 +43,7 @@ internal sealed record BenchResult(
 /// </summary>
 internal sealed class BenchRunner
 {
-    private readonly IReadOnlyList<IscsiSession> _sessions;
-    private readonly ulong _lun;
+    private readonly IReadOnlyList<IBenchTarget> _sessions;
     private readonly BenchPattern _pattern;
     private readonly int _ioBytes;
     private readonly uint _ioBlocks;
@@ -59,10 +58,15 @@ internal sealed class BenchRunner
     private volatile bool _measuring;
     private LiveSampler? _live;
 
-    public BenchRunner(IReadOnlyList<IscsiSession> sessions, ulong lun, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth, bool pooledReads)
+    /// <param name="pooledReads">Reads into rented arrays; every target must then be an <see cref="IPooledReadBenchTarget"/>.</param>
+    public BenchRunner(IReadOnlyList<IBenchTarget> sessions, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth, bool pooledReads)
     {
+        if (pooledReads && !sessions.All(s => s is IPooledReadBenchTarget))
+        {
+            throw new ArgumentException("Pooled reads need targets that rent their read buffers.", nameof(pooledReads));
+        }
+
         _sessions = sessions;
-        _lun = lun;
         _pattern = pattern;
         _ioBytes = ioBytes;
         _ioBlocks = (uint)(ioBytes / lunBlockSize);
@@ -156,7 +160,7 @@ internal sealed class BenchRunner
             cpuAtEnd.UserTime - cpuAtStart.UserTime, cpuAtEnd.PrivilegedTime - cpuAtStart.PrivilegedTime);
     }
 
-    private sealed class Worker(BenchRunner runner, IscsiSession session)
+    private sealed class Worker(BenchRunner runner, IBenchTarget session)
     {
         public LatencyHistogram Histogram { get; } = new();
 
@@ -167,7 +171,6 @@ internal sealed class BenchRunner
         public async Task RunAsync(CancellationToken cancellationToken)
         {
             var pattern = runner._pattern;
-            ulong lun = runner._lun;
             uint blocks = runner._ioBlocks;
             long slots = runner._slots;
             bool pooledReads = runner._pooledReads;
@@ -188,15 +191,15 @@ internal sealed class BenchRunner
                 long start = Stopwatch.GetTimestamp();
                 if (write)
                 {
-                    await session.WriteAsync(lun, lba, writeMemory, fua: false, cancellationToken).ConfigureAwait(false);
+                    await session.WriteAsync(lba, writeMemory, cancellationToken).ConfigureAwait(false);
                 }
                 else if (pooledReads)
                 {
-                    (await session.ReadPooledAsync(lun, lba, blocks, cancellationToken).ConfigureAwait(false)).Dispose();
+                    await ((IPooledReadBenchTarget)session).ReadPooledAsync(lba, blocks, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    await session.ReadAsync(lun, lba, blocks, readMemory, cancellationToken).ConfigureAwait(false);
+                    await session.ReadAsync(lba, blocks, readMemory, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (!runner._measuring)

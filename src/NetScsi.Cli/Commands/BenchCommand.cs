@@ -7,6 +7,7 @@ using NetScsi.Cli.Initiator;
 using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Parsing;
 using NetScsi.Iscsi.Initiator;
+using NetScsi.Transport.Aoe.Client;
 using Spectre.Console;
 
 namespace NetScsi.Cli.Commands;
@@ -16,7 +17,7 @@ internal sealed class BenchCommand
 {
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
-    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
+    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN, NODE[/LUN] (LUN 0 when omitted) or aoe://IFACE/SHELF.SLOT" };
     private readonly Option<BenchPattern> _pattern = new("--pattern", "--rw")
     {
         Description = "read, write, randread, randwrite or randrw (50/50) [default: randread]. Write patterns destroy the LUN's data",
@@ -108,7 +109,13 @@ internal sealed class BenchCommand
 
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
+        string spec = parseResult.GetValue(_target)!;
+        if (AoeTargets.IsAoe(spec))
+        {
+            return await ExecuteAoeAsync(spec, parseResult, cancellationToken).ConfigureAwait(false);
+        }
+
+        var target = TargetResolver.ResolveTarget(spec, _options.Read(parseResult));
         // The workers' continuations only record a latency and submit the next I/O: safe to run on the
         // receive loop, which saves a thread hop per I/O and batches the resubmissions.
         target.Options.InlineCompletions = true;
@@ -149,24 +156,8 @@ internal sealed class BenchCommand
                 await session.ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);
             }
 
-            if (ioBytes % capacity.BlockSize != 0)
-            {
-                throw CliException.Usage($"--block-size {ioBytes} is not a multiple of the LUN's {capacity.BlockSize}-byte blocks");
-            }
-
-            long lunBytes = checked((long)capacity.BlockCount * capacity.BlockSize);
-            long region = Math.Min(size ?? lunBytes, lunBytes);
-            if (region < ioBytes)
-            {
-                throw CliException.Usage($"the LUN (or --size) is smaller than one {ioBytes}-byte I/O");
-            }
-
-            var runner = new BenchRunner(sessions, target.Lun, pattern, (int)ioBytes, capacity.BlockSize, region, queueDepth, pooledReads);
-            bool json = parseResult.GetValue(_json);
-            // On a terminal a line each second; piped or with --json, only the report.
-            Action<BenchInterval>? live = _context.OutputIsTerminal && !json ? interval => WriteLiveLine(interval, ioBytes) : null;
-            var result = await runner.RunAsync(rampTime, duration, cancellationToken, live).ConfigureAwait(false);
-            await ReportAsync(json, pattern, ioBytes, queueDepth, sessionCount, pooledReads, result).ConfigureAwait(false);
+            var targets = sessions.ConvertAll(s => (IBenchTarget)new IscsiBenchTarget(s, target.Lun));
+            await RunAsync(parseResult, targets, capacity.BlockSize, capacity.BlockCount, pooledReads, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -174,6 +165,64 @@ internal sealed class BenchCommand
         }
 
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// Over AoE: one device per --sessions (each its own socket and tags), completions on the receive thread;
+    /// reads land in each worker's buffer (AoE copies from the frame anyway), so --buffers is fixed.
+    /// </summary>
+    private async Task<int> ExecuteAoeAsync(string spec, ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        var settings = _options.Read(parseResult);
+        int sessionCount = parseResult.GetValue(_sessions);
+        var devices = new List<AoeDevice>();
+        try
+        {
+            for (int i = 0; i < sessionCount; i++)
+            {
+                devices.Add(await AoeTargets.OpenAsync(spec, settings, cancellationToken, inlineCompletions: true).ConfigureAwait(false));
+            }
+
+            var targets = devices.ConvertAll(d => (IBenchTarget)new AoeBenchTarget(d));
+            await RunAsync(parseResult, targets, AoeDevice.SectorSize, devices[0].SectorCount, pooledReads: false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var device in devices)
+            {
+                await device.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private async Task RunAsync(ParseResult parseResult, List<IBenchTarget> targets, int blockSize, ulong blockCount, bool pooledReads, CancellationToken cancellationToken)
+    {
+        var pattern = parseResult.GetValue(_pattern);
+        long ioBytes = parseResult.GetValue(_blockSize);
+        int queueDepth = parseResult.GetValue(_queueDepth);
+        var duration = TimeSpan.FromSeconds(parseResult.GetValue(_seconds));
+        var rampTime = TimeSpan.FromSeconds(parseResult.GetValue(_rampTime));
+        long? size = parseResult.GetValue(_size);
+        if (ioBytes % blockSize != 0)
+        {
+            throw CliException.Usage($"--block-size {ioBytes} is not a multiple of the LUN's {blockSize}-byte blocks");
+        }
+
+        long lunBytes = checked((long)blockCount * blockSize);
+        long region = Math.Min(size ?? lunBytes, lunBytes);
+        if (region < ioBytes)
+        {
+            throw CliException.Usage($"the LUN (or --size) is smaller than one {ioBytes}-byte I/O");
+        }
+
+        var runner = new BenchRunner(targets, pattern, (int)ioBytes, blockSize, region, queueDepth, pooledReads);
+        bool json = parseResult.GetValue(_json);
+        // On a terminal a line each second; piped or with --json, only the report.
+        Action<BenchInterval>? live = _context.OutputIsTerminal && !json ? interval => WriteLiveLine(interval, ioBytes) : null;
+        var result = await runner.RunAsync(rampTime, duration, cancellationToken, live).ConfigureAwait(false);
+        await ReportAsync(json, pattern, ioBytes, queueDepth, targets.Count, pooledReads, result).ConfigureAwait(false);
     }
 
     private void WriteLiveLine(BenchInterval interval, long ioBytes)

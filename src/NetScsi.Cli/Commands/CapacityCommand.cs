@@ -10,7 +10,7 @@ internal sealed class CapacityCommand
 {
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
-    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
+    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN, NODE[/LUN] (LUN 0 when omitted) or aoe://IFACE/SHELF.SLOT" };
     private readonly Option<bool> _json = new("--json") { Description = "Print JSON instead of a table" };
 
     public CapacityCommand(CliContext context)
@@ -26,7 +26,13 @@ internal sealed class CapacityCommand
 
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
+        string spec = parseResult.GetValue(_target)!;
+        if (AoeTargets.IsAoe(spec))
+        {
+            return await ExecuteAoeAsync(spec, parseResult, cancellationToken).ConfigureAwait(false);
+        }
+
+        var target = TargetResolver.ResolveTarget(spec, _options.Read(parseResult));
         var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
         Iscsi.Initiator.ReadCapacityResult capacity;
         Provisioning provisioning;
@@ -60,6 +66,21 @@ internal sealed class CapacityCommand
         Output.AddRow(table, "UNMAP", provisioning.Unmap ? "yes" : "no");
         Output.AddRow(table, "WRITE SAME (UNMAP)", provisioning.WriteSame16Unmap ? "yes" : "no");
         Output.Console(_context).Write(table);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>An AoE device: its IDENTIFY DEVICE size and the Query Config reply.</summary>
+    private async Task<int> ExecuteAoeAsync(string spec, ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        await using var device = await AoeTargets.OpenAsync(spec, _options.Read(parseResult), cancellationToken).ConfigureAwait(false);
+        var described = AoeTargets.Describe(device);
+        if (parseResult.GetValue(_json))
+        {
+            await Output.WriteJsonAsync(_context, described, CliOutputJsonContext.Default.AoeDeviceJson).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        AoeTargets.WriteTable(_context, described, device.SectorsPerFrame);
         return ExitCodes.Success;
     }
 }

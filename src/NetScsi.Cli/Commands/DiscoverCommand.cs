@@ -2,7 +2,9 @@ using System.CommandLine;
 using NetScsi.Cli.Initiator;
 using NetScsi.Cli.Json.Output;
 using NetScsi.Cli.Nodes;
+using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Parsing;
+using NetScsi.Transport.Aoe.Client;
 using Spectre.Console;
 
 namespace NetScsi.Cli.Commands;
@@ -12,7 +14,7 @@ internal sealed class DiscoverCommand
 {
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
-    private readonly Argument<string> _portal = new("portal") { Description = "HOST[:PORT] (IPv6 in brackets), an iscsi:// URL or a node name" };
+    private readonly Argument<string> _portal = new("portal") { Description = "HOST[:PORT] (IPv6 in brackets), an iscsi:// URL, a node name, eth:IFACE or aoe:IFACE (AoE broadcast Query Config)" };
     private readonly Option<bool> _json = new("--json") { Description = "Print JSON instead of a table" };
     private readonly Option<bool> _save = new("--save") { Description = "Save each target as a node record named after its IQN (credentials and digest flags included)" };
 
@@ -30,7 +32,13 @@ internal sealed class DiscoverCommand
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         var settings = _options.Read(parseResult);
-        var portal = TargetResolver.ResolvePortal(parseResult.GetValue(_portal)!, settings);
+        string spec = parseResult.GetValue(_portal)!;
+        if (AoeUrl.IsAoePortal(spec))
+        {
+            return await ExecuteAoeAsync(spec, settings, parseResult, cancellationToken).ConfigureAwait(false);
+        }
+
+        var portal = TargetResolver.ResolvePortal(spec, settings);
         var targets = await Connections.DiscoverAsync(portal, cancellationToken).ConfigureAwait(false);
 
         var saved = new List<string>();
@@ -111,6 +119,67 @@ internal sealed class DiscoverCommand
             console.WriteLine($"Saved node {name} ({settings.Nodes.PathOf(name)})");
         }
 
+        return ExitCodes.Success;
+    }
+
+    /// <summary>How long the broadcast Query Config collects replies.</summary>
+    private static readonly TimeSpan AoeDiscoveryWait = TimeSpan.FromMilliseconds(1000);
+
+    /// <summary>
+    /// <c>discover aoe:IFACE</c>: every device that answers a broadcast Query Config, then its size from IDENTIFY
+    /// DEVICE (a device that does not answer that within a few seconds is listed with the error).
+    /// </summary>
+    private async Task<int> ExecuteAoeAsync(string spec, InitiatorSettings settings, ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        if (!AoeUrl.TryParsePortal(spec, out var iface, out var error))
+        {
+            throw CliException.Usage($"invalid portal '{spec}': {error}");
+        }
+
+        if (parseResult.GetValue(_save))
+        {
+            throw CliException.Usage("--save keeps iSCSI node records; an AoE device is named by its URL (aoe://IFACE/SHELF.SLOT)");
+        }
+
+        var found = await AoeTargets.DiscoverAsync(iface, AoeDiscoveryWait, cancellationToken).ConfigureAwait(false);
+        var devices = new List<AoeDeviceJson>();
+        var identifySettings = settings with { Timeout = settings.Timeout ?? TimeSpan.FromSeconds(3) };
+        foreach (var config in found)
+        {
+            var url = new AoeUrl(iface, config.Shelf, config.Slot);
+            try
+            {
+                await using var device = await AoeTargets.OpenAsync(url.ToString(), identifySettings, cancellationToken).ConfigureAwait(false);
+                devices.Add(AoeTargets.Describe(url, config, device.Identity, null));
+            }
+            catch (CliException e)
+            {
+                devices.Add(AoeTargets.Describe(url, config, null, e.Message));
+            }
+        }
+
+        if (parseResult.GetValue(_json))
+        {
+            await Output.WriteJsonAsync(_context, new AoeDiscoverJson(iface, devices), CliOutputJsonContext.Default.AoeDiscoverJson).ConfigureAwait(false);
+            return devices.Count == 0 ? ExitCodes.ConnectFailure : ExitCodes.Success;
+        }
+
+        var console = Output.Console(_context);
+        if (devices.Count == 0)
+        {
+            await _context.Error.WriteLineAsync($"netscsi: error: no AoE device answers a broadcast Query Config on {iface}").ConfigureAwait(false);
+            return ExitCodes.ConnectFailure;
+        }
+
+        var table = Output.Table(_context, "Device", "MAC", "Size", "Model", "Buffers", "Sectors/frame", "Config string");
+        foreach (var d in devices)
+        {
+            Output.AddRow(table, "e" + d.Device, d.Mac, d.SizeBytes is ulong bytes ? Output.Size((long)bytes) : d.Error ?? "-", d.Model ?? "",
+                d.BufferCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                d.SectorsPerCommand.ToString(System.Globalization.CultureInfo.InvariantCulture), d.ConfigString);
+        }
+
+        console.Write(table);
         return ExitCodes.Success;
     }
 }

@@ -11,7 +11,7 @@ internal sealed class LsCommand
 {
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
-    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN[/LUN] or a node name (the LUN is ignored)" };
+    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN[/LUN], a node name (the LUN is ignored) or aoe://IFACE/SHELF.SLOT" };
     private readonly Option<bool> _json = new("--json") { Description = "Print JSON instead of a table" };
 
     public LsCommand(CliContext context)
@@ -29,7 +29,13 @@ internal sealed class LsCommand
 
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
+        string spec = parseResult.GetValue(_target)!;
+        if (AoeTargets.IsAoe(spec))
+        {
+            return await ExecuteAoeAsync(spec, parseResult, cancellationToken).ConfigureAwait(false);
+        }
+
+        var target = TargetResolver.ResolveTarget(spec, _options.Read(parseResult));
         var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
         var infos = new List<LunInfo>();
         try
@@ -93,6 +99,26 @@ internal sealed class LsCommand
             Output.AddRow(table, cells);
         }
 
+        console.Write(table);
+        return ExitCodes.Success;
+    }
+
+    /// <summary>An AoE device is one disk: its line, from Query Config and IDENTIFY DEVICE.</summary>
+    private async Task<int> ExecuteAoeAsync(string spec, ParseResult parseResult, CancellationToken cancellationToken)
+    {
+        await using var device = await AoeTargets.OpenAsync(spec, _options.Read(parseResult), cancellationToken).ConfigureAwait(false);
+        var d = AoeTargets.Describe(device);
+        if (parseResult.GetValue(_json))
+        {
+            await Output.WriteJsonAsync(_context, d, CliOutputJsonContext.Default.AoeDeviceJson).ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+
+        var console = Output.Console(_context);
+        console.WriteLine($"AoE device {d.Url} at {d.Mac}");
+        var table = Output.Table(_context, "Device", "Type", "Size", "Sector", "Model", "Serial", "Firmware", "Config string");
+        Output.AddRow(table, "e" + d.Device, "disk", Output.Size((long)d.SizeBytes!.Value), d.SectorSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            d.Model ?? "", d.Serial ?? "", d.Firmware ?? "", d.ConfigString);
         console.Write(table);
         return ExitCodes.Success;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
 using NetScsi.Cli.Parsing;
+using NetScsi.Transport.Aoe.Client;
 
 namespace NetScsi.Cli.Commands;
 
@@ -13,7 +14,7 @@ internal sealed class WriteCommand
 
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
-    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
+    private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN, NODE[/LUN] (LUN 0 when omitted) or aoe://IFACE/SHELF.SLOT" };
     private readonly Option<ulong> _lba = new("--lba") { Description = "First block [default: 0]", HelpName = "N", CustomParser = r => NumberParser.Whole(r, "--lba", 0UL, ulong.MaxValue) };
     private readonly Option<string> _input = new("--input", "-i") { Description = "File to write; its size must be a whole number of blocks", HelpName = "FILE", Required = true };
     private readonly Option<bool> _fua = new("--fua") { Description = "Force unit access: every WRITE reaches stable storage before it completes" };
@@ -31,10 +32,16 @@ internal sealed class WriteCommand
 
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
+        string spec = parseResult.GetValue(_target)!;
         ulong lba = parseResult.GetValue(_lba);
         string path = parseResult.GetValue(_input)!;
         bool fua = parseResult.GetValue(_fua);
+        if (AoeTargets.IsAoe(spec))
+        {
+            return await ExecuteAoeAsync(spec, parseResult, lba, path, fua, cancellationToken).ConfigureAwait(false);
+        }
+
+        var target = TargetResolver.ResolveTarget(spec, _options.Read(parseResult));
         await using var file = LocalFiles.OpenRead(path);
         long length = LocalFiles.Length(file, path);
 
@@ -70,6 +77,46 @@ internal sealed class WriteCommand
         finally
         {
             await Connections.CloseAsync(session).ConfigureAwait(false);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// An AoE device: a megabyte of WRITE SECTORS (EXT) frames at a time. ATA PIO writes have no FUA bit, so --fua
+    /// becomes a FLUSH CACHE (EXT) after each megabyte.
+    /// </summary>
+    private async Task<int> ExecuteAoeAsync(string spec, ParseResult parseResult, ulong lba, string path, bool fua, CancellationToken cancellationToken)
+    {
+        await using var file = LocalFiles.OpenRead(path);
+        long length = LocalFiles.Length(file, path);
+        if (length == 0 || length % AoeDevice.SectorSize != 0)
+        {
+            throw CliException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"'{path}' is {length} bytes: not a whole number of 512-byte sectors (pad it, e.g. truncate -s %512)"));
+        }
+
+        await using var device = await AoeTargets.OpenAsync(spec, _options.Read(parseResult), cancellationToken).ConfigureAwait(false);
+        ulong sectors = (ulong)(length / AoeDevice.SectorSize);
+        if (lba >= device.SectorCount || sectors > device.SectorCount - lba)
+        {
+            throw CliException.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"{sectors} sectors at --lba {lba} run past the end of {device} ({device.SectorCount} sectors)"));
+        }
+
+        byte[] buffer = new byte[ChunkBytes];
+        for (ulong done = 0; done < sectors;)
+        {
+            int n = (int)Math.Min((ulong)(ChunkBytes / AoeDevice.SectorSize), sectors - done);
+            int bytes = n * AoeDevice.SectorSize;
+            await LocalFiles.ReadExactlyAsync(file, buffer.AsMemory(0, bytes), path, cancellationToken).ConfigureAwait(false);
+            await device.WriteAsync(lba + done, buffer.AsMemory(0, bytes), cancellationToken).ConfigureAwait(false);
+            if (fua)
+            {
+                await device.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            done += (ulong)n;
         }
 
         return ExitCodes.Success;

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using NetScsi.Cli.Configuration;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Login;
+using NetScsi.Transport.Aoe.Client;
 
 namespace NetScsi.Cli.Initiator;
 
@@ -39,6 +40,8 @@ internal static class InitiatorErrors
         return e switch
         {
             CliException cli => cli,
+            AoeException { IsTimeout: true } aoe => new CliException(ExitCodes.ConnectFailure, prefix + aoe.Message, e),
+            AoeException aoe => new CliException(ExitCodes.ScsiError, prefix + aoe.Message, e),
             ScsiCommandException scsi => new CliException(ExitCodes.ScsiError, $"{prefix}SCSI command failed: {scsi.Message}", e),
             IscsiCommandTimeoutException => new CliException(ExitCodes.TargetMisbehaved, $"{prefix}the target did not answer a command in time (--timeout); it was aborted", e),
             IscsiConnectionException conn => new CliException(ExitCodes.ConnectFailure, $"{prefix}{conn.Message}", e),

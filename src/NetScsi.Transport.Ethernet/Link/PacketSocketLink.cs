@@ -51,9 +51,9 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
     /// <summary>Frames the kernel would not take (ENOBUFS, a full queue): the protocol retransmits them.</summary>
     public long SendDrops { get; private set; }
 
-    /// <summary>Opens the link on <paramref name="interfaceName"/>.</summary>
+    /// <summary>Opens the link on <paramref name="interfaceName"/>, seeing frames of <paramref name="etherType"/> only (AoE's 0x88A2 for its transport).</summary>
     /// <exception cref="EthernetLinkException">No such interface, no permission (root or CAP_NET_RAW needed), or a failed call.</exception>
-    public static PacketSocketLink Open(string interfaceName, int batchCapacity)
+    public static PacketSocketLink Open(string interfaceName, int batchCapacity, ushort etherType = EthernetHeader.NetScsiEtherType)
     {
         if (!IsSupported)
         {
@@ -71,7 +71,7 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
             throw new EthernetLinkException($"there is no network interface '{interfaceName}'", Marshal.GetLastPInvokeError());
         }
 
-        int fd = Socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, HostToNetwork(EthernetHeader.NetScsiEtherType));
+        int fd = Socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, HostToNetwork(etherType));
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -86,7 +86,7 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
             var address = new SockAddrLl
             {
                 Family = AF_PACKET,
-                Protocol = HostToNetwork(EthernetHeader.NetScsiEtherType),
+                Protocol = HostToNetwork(etherType),
                 InterfaceIndex = (int)index,
             };
             if (Bind(fd, &address, (uint)sizeof(SockAddrLl)) != 0)

@@ -11,6 +11,8 @@ namespace NetScsi.Cli.Json.Output;
 [JsonSerializable(typeof(CapacityJson))]
 [JsonSerializable(typeof(LsJson))]
 [JsonSerializable(typeof(DiscoverJson))]
+[JsonSerializable(typeof(AoeDiscoverJson))]
+[JsonSerializable(typeof(AoeDeviceJson))]
 [JsonSerializable(typeof(CopyJson))]
 [JsonSerializable(typeof(BenchJson))]
 [JsonSerializable(typeof(NodeListJson))]

@@ -5,8 +5,8 @@ using static NetScsi.Transport.Ethernet.PacketInterop;
 namespace NetScsi.Transport.Ethernet;
 
 /// <summary>
-/// An AF_PACKET socket (SOCK_RAW) bound to one interface and to EtherType 0x88B5, so that the kernel hands it our
-/// frames only (binding to a protocol filters in the kernel as a BPF program would); batched with
+/// An AF_PACKET socket (SOCK_RAW) bound to one interface and to one EtherType (0x88B5, or AoE's 0x88A2 for the AoE
+/// target), so that the kernel hands it our frames only (binding to a protocol filters in the kernel as a BPF program would); batched with
 /// <c>recvmmsg</c>/<c>sendmmsg</c> over pinned buffers whose message headers are built once, and an <c>eventfd</c>
 /// that wakes the poller's <c>poll</c>. Needs root or CAP_NET_RAW.
 /// </summary>
@@ -51,9 +51,9 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
     /// <summary>Frames the kernel would not take (ENOBUFS, a full queue): the protocol retransmits them.</summary>
     public long SendDrops { get; private set; }
 
-    /// <summary>Opens the link on <paramref name="interfaceName"/>.</summary>
+    /// <summary>Opens the link on <paramref name="interfaceName"/> for frames of <paramref name="etherType"/>.</summary>
     /// <exception cref="EthernetLinkException">No such interface, no permission (root or CAP_NET_RAW needed), or a failed call.</exception>
-    public static PacketSocketLink Open(string interfaceName, int batchCapacity)
+    public static PacketSocketLink Open(string interfaceName, int batchCapacity, ushort etherType = EthernetHeader.NetScsiEtherType)
     {
         if (!IsSupported)
         {
@@ -71,7 +71,7 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
             throw new EthernetLinkException($"there is no network interface '{interfaceName}'", Marshal.GetLastPInvokeError());
         }
 
-        int fd = Socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, HostToNetwork(EthernetHeader.NetScsiEtherType));
+        int fd = Socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, HostToNetwork(etherType));
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -86,7 +86,7 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
             var address = new SockAddrLl
             {
                 Family = AF_PACKET,
-                Protocol = HostToNetwork(EthernetHeader.NetScsiEtherType),
+                Protocol = HostToNetwork(etherType),
                 InterfaceIndex = (int)index,
             };
             if (Bind(fd, &address, (uint)sizeof(SockAddrLl)) != 0)

@@ -41,7 +41,7 @@ cat > "$work/target.sh" <<TARGET
 set -u
 mode=\$1
 serve() {
-    "$work/bin/netscsi" target serve --listen "aoe:\$AOE_TAP,shelf=7" --lun "file:$lun,size=256M,slot=3" \
+    "$work/bin/netscsi" target serve --listen "aoe:\$AOE_TAP,shelf=7" --lun "file:$lun,size=256M,slot=3" --control-socket "$work/control.sock" \
         --log-level information > >(tee -a "$work/serve.log") 2>&1 &
     pid=\$!
     for _ in \$(seq 300); do grep -q 'AoE shelf' "$work/serve.log" 2>/dev/null && break; kill -0 \$pid 2>/dev/null || break; sleep 0.05; done

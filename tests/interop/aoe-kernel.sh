@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 harness=${NETSCSI_AOE_HARNESS:-$root/../shared/tools/aoe-guest/run.sh}
 [ -x "$harness" ] || { echo "aoe-guest harness not found at $harness (set NETSCSI_AOE_HARNESS)" >&2; exit 2; }
 V=AOE-KERNEL
-verdict() { echo "$V: $*"; [ "$1" = PASS ]; exit $?; }
+verdict() { echo "$V: $*"; case "$1" in PASS*) exit 0 ;; esac; exit 1; }
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] || variants=(plain restart)
 for v in "${variants[@]}"; do

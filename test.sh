@@ -123,13 +123,35 @@ else
     fi
 fi
 
+# The Linux kernel's AoE driver against `target serve --listen aoe:...` (../shared/tools/aoe-guest, one QEMU guest per
+# variant): plain, and with the target killed and restarted during the guest's dd. 2-5 minutes under TCG.
+aoe_passed=0
+if [ "${NETSCSI_SKIP_KERNEL:-0}" = 1 ]; then
+    echo "kernel aoe driver: SKIPPED (NETSCSI_SKIP_KERNEL=1)"
+elif [ ! -x ../shared/tools/aoe-guest/run.sh ] && [ -z "${NETSCSI_AOE_HARNESS:-}" ]; then
+    echo "kernel aoe driver: SKIPPED (no harness at ../shared/tools/aoe-guest; set NETSCSI_AOE_HARNESS)"
+elif [ "$(id -u)" -ne 0 ]; then
+    echo "kernel aoe driver: SKIPPED (the VM harness needs root)"
+else
+    for mode in plain restart; do
+        if tests/interop/aoe-kernel.sh "$mode" >"$results/aoe-kernel-$mode.log" 2>&1; then
+            aoe_passed=$((aoe_passed + 1))
+            echo "kernel aoe driver ($mode): PASS $(grep -m1 'dd_write_MBps' "$results/aoe-kernel-$mode.log" | grep -o 'dd_write_MBps=[0-9.]* .*dd_read_MBps=[0-9.]*')"
+        else
+            status=1
+            echo "kernel aoe driver ($mode): FAIL (log: $results/aoe-kernel-$mode.log)"
+            grep -E 'AOE-KERNEL|AOE-GUEST|FAIL' "$results/aoe-kernel-$mode.log" | tail -5
+        fi
+    done
+fi
+
 passed=$(grep -ho 'outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
 failed=$(grep -ho 'outcome="Failed"' "$results"/*.trx 2>/dev/null | wc -l)
 for summary in "$results/conformance.txt" "$results/conformance-rbd.txt" "$results/conformance-alua.txt"; do
     [ -f "$summary" ] || continue
     passed=$((passed + $(awk '/^TOTAL/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed=/) { sub(/passed=/, "", $i); print $i } }' "$summary")))
 done
-passed=$((passed + kernel_passed + package_passed + alua_passed))
+passed=$((passed + kernel_passed + package_passed + alua_passed + aoe_passed))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$passed passed, $failed failed"
 exit "$status"

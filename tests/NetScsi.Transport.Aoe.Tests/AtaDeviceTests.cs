@@ -27,7 +27,7 @@ public sealed class AtaDeviceTests
     [Fact]
     public async Task WriteSectorsExt_ThenReadSectorsExt_ReturnsTheData()
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
         byte[] data = Pattern(17 * 512, 3);
 
         AtaCompletion written = await ata.ExecuteAsync(Request(AtaOpcode.WriteSectorsExt, 4000, 17, flags: AtaFlags.Extended | AtaFlags.Write), data, new byte[FrameRoom]);
@@ -49,7 +49,7 @@ public sealed class AtaDeviceTests
         var device = NewDevice();
         byte[] data = Pattern(512, 9);
         await device.WriteAsync(0x0000_0801, data, forceUnitAccess: false);
-        var ata = new AtaDevice(device);
+        var ata = new AtaHarness(device);
         byte[] back = new byte[FrameRoom];
 
         // The Linux driver sends lba3 = 0xE0 | LBA bits 24-27 for 28-bit commands.
@@ -63,7 +63,7 @@ public sealed class AtaDeviceTests
     public async Task WriteSectors28Bit_WritesWhereTheLowNibbleOfLba3Says()
     {
         var device = new MemoryBlockDevice(0x0100_0010L * 512, 512);
-        var ata = new AtaDevice(device);
+        var ata = new AtaHarness(device);
         byte[] data = Pattern(512, 1);
 
         AtaCompletion written = await ata.ExecuteAsync(Request(AtaOpcode.WriteSectors, 0xE100_0004, 1, flags: AtaFlags.Write), data, new byte[FrameRoom]);
@@ -82,7 +82,7 @@ public sealed class AtaDeviceTests
     [InlineData(AtaOpcode.ReadSectors, 0x0FFF_FFFF, 1)]
     public async Task Transfer_PastTheLastSector_EndsWithIdNotFound(byte opcode, ulong lba, byte count)
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(opcode, lba, count), new byte[FrameRoom], new byte[FrameRoom]);
 
@@ -99,7 +99,7 @@ public sealed class AtaDeviceTests
     [InlineData(AtaOpcode.WriteSectorsExt, 18)]
     public async Task Transfer_LargerThanTheFrameCarries_IsRefusedWithBadArgument(byte opcode, byte count)
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(opcode, 0, count), new byte[FrameRoom], new byte[FrameRoom]);
 
@@ -111,7 +111,7 @@ public sealed class AtaDeviceTests
     public async Task Write_WithLessDataThanItsCount_IsRefusedAndWritesNothing()
     {
         var device = NewDevice();
-        var ata = new AtaDevice(device);
+        var ata = new AtaHarness(device);
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(AtaOpcode.WriteSectorsExt, 0, 2, flags: AtaFlags.Write), Pattern(1023, 5), new byte[FrameRoom]);
         byte[] back = new byte[1024];
@@ -124,7 +124,7 @@ public sealed class AtaDeviceTests
     [Fact]
     public async Task Write_ToAReadOnlyDevice_IsAborted()
     {
-        var ata = new AtaDevice(NewDevice(readOnly: true));
+        var ata = new AtaHarness(NewDevice(readOnly: true));
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(AtaOpcode.WriteSectorsExt, 0, 1), new byte[512], new byte[FrameRoom]);
 
@@ -137,7 +137,7 @@ public sealed class AtaDeviceTests
     {
         var faulty = new FaultyBlockDevice(NewDevice());
         faulty.FailReads(10);
-        var ata = new AtaDevice(faulty);
+        var ata = new AtaHarness(faulty);
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(AtaOpcode.ReadSectorsExt, 8, 4), ReadOnlyMemory<byte>.Empty, new byte[FrameRoom]);
 
@@ -151,7 +151,7 @@ public sealed class AtaDeviceTests
     {
         var faulty = new FaultyBlockDevice(NewDevice());
         faulty.FailWrites(3);
-        var ata = new AtaDevice(faulty);
+        var ata = new AtaHarness(faulty);
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(AtaOpcode.WriteSectors, 0xE000_0000, 4), new byte[2048], new byte[FrameRoom]);
 
@@ -164,7 +164,7 @@ public sealed class AtaDeviceTests
     public async Task Flush_ThatFails_IsAbortedAndOneThatWorks_IsGood(byte opcode)
     {
         var faulty = new FaultyBlockDevice(NewDevice());
-        var ata = new AtaDevice(faulty);
+        var ata = new AtaHarness(faulty);
 
         AtaCompletion good = await ata.ExecuteAsync(Request(opcode, count: 0), ReadOnlyMemory<byte>.Empty, new byte[FrameRoom]);
         faulty.FailFlushes = true;
@@ -178,7 +178,7 @@ public sealed class AtaDeviceTests
     [Fact]
     public async Task CheckPowerMode_SaysActiveOrIdle()
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(AtaOpcode.CheckPowerMode, count: 0), ReadOnlyMemory<byte>.Empty, new byte[FrameRoom]);
 
@@ -194,7 +194,7 @@ public sealed class AtaDeviceTests
     [InlineData(0x06)] // DATA SET MANAGEMENT
     public async Task UnsupportedCommand_IsAbortedWithoutData(byte opcode)
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(opcode), new byte[512], new byte[FrameRoom]);
 
@@ -207,7 +207,7 @@ public sealed class AtaDeviceTests
     [Fact]
     public async Task SetFeatures_DisableWriteCache_ClearsWord85Bit5AndEnableSetsItAgain()
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
         byte[] page = new byte[FrameRoom];
 
         AtaCompletion off = await ata.ExecuteAsync(Request(AtaOpcode.SetFeatures, feature: SetFeaturesSubcommand.DisableWriteCache), ReadOnlyMemory<byte>.Empty, page);
@@ -233,7 +233,7 @@ public sealed class AtaDeviceTests
     [InlineData(0x00, 0, false)]
     public async Task SetFeatures_AcceptsWhatAPlainDiskDoesAndAbortsTheRest(byte feature, byte count, bool accepted)
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(AtaOpcode.SetFeatures, count: count, feature: feature), ReadOnlyMemory<byte>.Empty, new byte[FrameRoom]);
 
@@ -243,7 +243,7 @@ public sealed class AtaDeviceTests
     [Fact]
     public async Task Identify_WithLessThan512OctetsOfRoom_IsRefusedWithBadArgument()
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
 
         AtaCompletion completion = await ata.ExecuteAsync(Request(AtaOpcode.IdentifyDevice), ReadOnlyMemory<byte>.Empty, new byte[511]);
 
@@ -253,7 +253,7 @@ public sealed class AtaDeviceTests
     [Fact]
     public async Task ReadsAndWrites_OnADeviceThatCompletesSynchronously_AllocateNothing()
     {
-        var ata = new AtaDevice(NewDevice());
+        var ata = new AtaHarness(NewDevice());
         byte[] data = Pattern(8 * 512, 2);
         byte[] room = new byte[FrameRoom];
         AoeAtaHeader write = Request(AtaOpcode.WriteSectorsExt, 64, 8, flags: AtaFlags.Extended | AtaFlags.Write);
@@ -277,5 +277,5 @@ public sealed class AtaDeviceTests
 
     [Fact]
     public void Device_With4096OctetBlocks_IsRejected() =>
-        Assert.Throws<ArgumentException>(() => new AtaDevice(new MemoryBlockDevice(1 << 20, 4096)));
+        Assert.Throws<ArgumentException>(() => new AtaHarness(new MemoryBlockDevice(1 << 20, 4096)));
 }

@@ -63,7 +63,7 @@ public sealed class HostileFrameTests
     public void RandomAtaFrames_AreReadWithoutThrowingAndAnsweredWithinOneFrame()
     {
         var device = new MemoryBlockDevice(8192L * 512, 512);
-        var ata = new AtaDevice(device);
+        var ata = new AtaHarness(device);
         byte[] response = new byte[Mtu + EthernetHeader.Length];
         int answered = 0;
         Check.One(Configuration(), Prop.ForAll(AtaFrames().ToArbitrary(), frame =>

@@ -9,7 +9,7 @@ public sealed class IdentifyDeviceTests
 {
     private static async Task<(byte[] Page, AtaCompletion Completion)> IdentifyAsync(IBlockDevice device, string model = "NETSCSI VIRTUAL-DISK")
     {
-        var ata = new AtaDevice(device, model, "0001");
+        var ata = new AtaHarness(device, model, "0001");
         byte[] page = new byte[17 * 512];
         AtaCompletion completion = await ata.ExecuteAsync(
             new AoeAtaHeader { CommandStatus = AtaOpcode.IdentifyDevice, SectorCount = 1, Lba = 0xA0_000000 }, ReadOnlyMemory<byte>.Empty, page);

@@ -27,7 +27,7 @@ internal sealed class TargetServeCommand
 
     private readonly Option<Portal[]> _listen = new("--listen", "-l")
     {
-        Description = "Portal to listen on, ADDR[:PORT] (IPv6 in brackets); repeatable [default: 127.0.0.1:3260]",
+        Description = "Portal to listen on, ADDR[:PORT] (IPv6 in brackets), eth:IFACE, or aoe:IFACE,shelf=S (ATA over Ethernet: LUN n is slot n); repeatable [default: 127.0.0.1:3260]",
         HelpName = "ADDR:PORT",
         CustomParser = ParseEach<Portal>((string s, out Portal? v, out string? e) => PortalParser.TryParse(s, out v, out e)),
     };

@@ -54,6 +54,9 @@ internal sealed class LunConfig
     /// </summary>
     public string? DelayControlPath { get; set; }
 
+    /// <summary>The AoE slot (minor address, 0..254) the LUN answers as on <c>aoe:</c> portals; null = its LUN number.</summary>
+    public int? AoeSlot { get; set; }
+
     /// <summary>How the user wrote it (spec string or config location), for error messages.</summary>
     public string? Source { get; set; }
 }

@@ -10,6 +10,7 @@ internal sealed class DefaultTargetRunnerFactory : ITargetRunnerFactory
     public async Task<ITargetRunner> CreateAsync(ServeConfiguration configuration, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var built = await TargetFactory.BuildAsync(configuration, loggerFactory).ConfigureAwait(false);
-        return new IscsiTargetRunner(new IscsiTargetServer(built.Options, loggerFactory), built);
+        return new IscsiTargetRunner(new IscsiTargetServer(built.Options, loggerFactory), built,
+            configuration.Portals.OfType<Transport.Aoe.AoePortal>().ToList(), loggerFactory.CreateLogger("NetScsi.Aoe"));
     }
 }

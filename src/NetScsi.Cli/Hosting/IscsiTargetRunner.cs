@@ -3,6 +3,7 @@ using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Control;
 using NetScsi.Iscsi.Target;
 using NetScsi.Transport;
+using NetScsi.Transport.Aoe;
 
 namespace NetScsi.Cli.Hosting;
 
@@ -11,26 +12,52 @@ internal sealed class IscsiTargetRunner : ITargetRunner
 {
     private readonly IscsiTargetServer _server;
     private readonly BuiltTarget _built;
+    private readonly IReadOnlyList<AoePortal> _aoePortals;
+    private readonly ILogger _logger;
+    private AoeExports? _aoe;
 
-    public IscsiTargetRunner(IscsiTargetServer server, BuiltTarget built)
+    public IscsiTargetRunner(IscsiTargetServer server, BuiltTarget built, IReadOnlyList<AoePortal>? aoePortals = null, ILogger? logger = null)
     {
         _server = server;
         _built = built;
+        _aoePortals = aoePortals ?? [];
+        _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     }
 
     public IReadOnlyList<ServedTarget> Targets => _built.Targets;
 
-    public IReadOnlyList<Portal> ListeningPortals => _server.ListeningPortals;
+    public IReadOnlyList<Portal> ListeningPortals => _aoe is null ? _server.ListeningPortals : [.. _server.ListeningPortals, .. _aoePortals];
 
-    public Task StartAsync(CancellationToken cancellationToken) => _server.StartAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _server.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (_aoePortals.Count > 0)
+        {
+            _aoe = await AoeExports.StartAsync(_aoePortals, _built.Luns, _logger, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public TargetController? CreateController(ServeConfiguration running, ControlSettings settings, ILoggerFactory loggerFactory) =>
         new(_server, _built, running, settings.ReloadSource, settings.ConfigPath, loggerFactory);
 
-    public Task StopAsync(CancellationToken cancellationToken) => _server.StopAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // AoE first: its requests in flight finish on units the server is about to flush.
+        if (_aoe is { } aoe)
+        {
+            await aoe.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _server.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
+        if (_aoe is { } aoe)
+        {
+            await aoe.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _server.DisposeAsync().ConfigureAwait(false);
 
         foreach (var lun in _built.Luns)

@@ -42,7 +42,11 @@ internal static class TargetFactory
 
             foreach (var portal in configuration.Portals)
             {
-                options.Portals.Add(portal);
+                // AoE portals are not iSCSI's: AoeExports serves them over the same logical units.
+                if (portal is not Transport.Aoe.AoePortal)
+                {
+                    options.Portals.Add(portal);
+                }
             }
 
             foreach (var transport in CliTransports.All)

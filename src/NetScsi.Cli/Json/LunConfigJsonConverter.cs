@@ -12,7 +12,7 @@ namespace NetScsi.Cli.Json;
 /// </summary>
 internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
 {
-    private const string KnownProperties = "lun, file, memory, rbd, conf, id, size, blockSize, readOnly, removable, createDirs, sparse, delayControl";
+    private const string KnownProperties = "lun, file, memory, rbd, conf, id, size, blockSize, readOnly, removable, createDirs, sparse, delayControl, slot";
 
     public override LunConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -140,6 +140,16 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
                     lun.Removable = ReadBool(ref reader, name);
                     break;
 
+                case "slot":
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int slot) || slot is < 0 or > Parsing.LunSpecParser.MaxAoeSlot)
+                    {
+                        throw new ConfigJsonException($"'slot' (the AoE slot) must be a number in 0..{Parsing.LunSpecParser.MaxAoeSlot}");
+                    }
+
+                    lun.AoeSlot = slot;
+                    break;
+
                 case "createDirs":
                     reader.Read();
                     lun.CreateDirectories = ReadBool(ref reader, name);
@@ -253,6 +263,11 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
         if (value.DelayControlPath is { } control)
         {
             writer.WriteString("delayControl", control);
+        }
+
+        if (value.AoeSlot is int aoeSlot)
+        {
+            writer.WriteNumber("slot", aoeSlot);
         }
 
         writer.WriteEndObject();

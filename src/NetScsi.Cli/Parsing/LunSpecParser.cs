@@ -19,6 +19,9 @@ internal static class LunSpecParser
 {
     public const int MaxLunNumber = 16383;
 
+    /// <summary>AoE minor addresses 0..254 (255 is the broadcast slot).</summary>
+    public const int MaxAoeSlot = 254;
+
     public static bool TryParse(string spec, [NotNullWhen(true)] out LunConfig? lun, [NotNullWhen(false)] out string? error)
     {
         lun = null;
@@ -130,6 +133,22 @@ internal static class LunSpecParser
                     result.BlockSize = blockSize;
                     break;
 
+                case "slot":
+                    // The AoE slot (minor address) the LUN answers as on aoe: portals; default: its LUN number.
+                    if (!RequireValue(spec, name, value, out error))
+                    {
+                        return false;
+                    }
+
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var slot) || slot > MaxAoeSlot)
+                    {
+                        error = $"invalid LUN spec '{spec}': AoE slot '{value}' must be 0..{MaxAoeSlot}";
+                        return false;
+                    }
+
+                    result.AoeSlot = slot;
+                    break;
+
                 case "lun":
                     if (!RequireValue(spec, name, value, out error))
                     {
@@ -213,9 +232,9 @@ internal static class LunSpecParser
                     error = $"invalid LUN spec '{spec}': unknown option '{name}' for a {kindText.ToLowerInvariant()} LUN"
                         + result.Kind switch
                         {
-                            LunKind.File => " (known: size, block-size, readonly, removable, create-dirs, lun, delay-control)",
-                            LunKind.Rbd => " (known: conf, id, block-size, readonly, removable, lun, delay-control; the size is the image's)",
-                            _ => " (known: block-size, readonly, removable, sparse, lun, delay-control; the size follows 'memory:')",
+                            LunKind.File => " (known: size, block-size, readonly, removable, create-dirs, lun, slot, delay-control)",
+                            LunKind.Rbd => " (known: conf, id, block-size, readonly, removable, lun, slot, delay-control; the size is the image's)",
+                            _ => " (known: block-size, readonly, removable, sparse, lun, slot, delay-control; the size follows 'memory:')",
                         };
                     return false;
             }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using NetScsi.Transport;
+using NetScsi.Transport.Aoe;
 using NetScsi.Transport.Ethernet;
 using NetScsi.Transport.Tcp;
 
@@ -22,6 +23,20 @@ internal static class PortalParser
     {
         portal = null;
         var s = text.Trim();
+        if (s.StartsWith(AoePortal.TransportName + ":", StringComparison.OrdinalIgnoreCase))
+        {
+            // ATA over Ethernet: aoe:IFACE,shelf=S exports the LUNs as slots of shelf S (not an iSCSI portal).
+            if (!AoePortal.TryParse(s, out var aoe, out var aoeError))
+            {
+                error = $"invalid portal '{text}': {aoeError}";
+                return false;
+            }
+
+            portal = aoe;
+            error = null;
+            return true;
+        }
+
         if (s.StartsWith(EthernetTransport.TransportName + ":", StringComparison.OrdinalIgnoreCase))
         {
             // Raw Ethernet: eth:IFACE, an interface to listen on (the MAC is the interface's own).

@@ -5,8 +5,8 @@ using static NetScsi.Transport.Ethernet.PacketInterop;
 namespace NetScsi.Transport.Ethernet;
 
 /// <summary>
-/// An AF_PACKET socket (SOCK_RAW) bound to one interface and to EtherType 0x88B5, so that the kernel hands it our
-/// frames only (binding to a protocol filters in the kernel as a BPF program would); batched with
+/// An AF_PACKET socket (SOCK_RAW) bound to one interface and to one EtherType (0x88B5, or AoE's 0x88A2 for the AoE
+/// target), so that the kernel hands it our frames only (binding to a protocol filters in the kernel as a BPF program would); batched with
 /// <c>recvmmsg</c>/<c>sendmmsg</c> over pinned buffers whose message headers are built once, and an <c>eventfd</c>
 /// that wakes the poller's <c>poll</c>. Needs root or CAP_NET_RAW.
 /// </summary>

@@ -43,7 +43,7 @@ internal sealed record BenchResult(
 /// </summary>
 internal sealed class BenchRunner
 {
-    private readonly IReadOnlyList<IscsiSession> _sessions;
+    private readonly IReadOnlyList<IScsiBlockIo> _sessions;
     private readonly ulong _lun;
     private readonly BenchPattern _pattern;
     private readonly int _ioBytes;
@@ -59,7 +59,7 @@ internal sealed class BenchRunner
     private volatile bool _measuring;
     private LiveSampler? _live;
 
-    public BenchRunner(IReadOnlyList<IscsiSession> sessions, ulong lun, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth, bool pooledReads)
+    public BenchRunner(IReadOnlyList<IScsiBlockIo> sessions, ulong lun, BenchPattern pattern, int ioBytes, int lunBlockSize, long regionBytes, int queueDepth, bool pooledReads)
     {
         _sessions = sessions;
         _lun = lun;
@@ -156,7 +156,7 @@ internal sealed class BenchRunner
             cpuAtEnd.UserTime - cpuAtStart.UserTime, cpuAtEnd.PrivilegedTime - cpuAtStart.PrivilegedTime);
     }
 
-    private sealed class Worker(BenchRunner runner, IscsiSession session)
+    private sealed class Worker(BenchRunner runner, IScsiBlockIo session)
     {
         public LatencyHistogram Histogram { get; } = new();
 

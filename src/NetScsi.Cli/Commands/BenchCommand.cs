@@ -16,6 +16,7 @@ internal sealed class BenchCommand
 {
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
+    private readonly PathOptions _paths;
     private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN or NODE[/LUN] (LUN 0 when omitted)" };
     private readonly Option<BenchPattern> _pattern = new("--pattern", "--rw")
     {
@@ -63,6 +64,8 @@ internal sealed class BenchCommand
             _target, _pattern, _blockSize, _queueDepth, _seconds, _rampTime, _sessions, _size, _buffers, _json,
         };
         _options.AddTo(Command);
+        _paths = new PathOptions(context);
+        _paths.AddTo(Command);
         _buffers.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<string>() is not ("pooled" or "fixed"))
@@ -130,10 +133,10 @@ internal sealed class BenchCommand
 
         // Enough CmdSN window is the target's business; enough pooled commands and a command timeout that
         // a deep queue cannot trip on a slow target are ours.
-        var sessions = new List<IscsiSession>();
+        var sessions = new List<IScsiBlockIo>();
         try
         {
-            var connects = Enumerable.Range(0, sessionCount).Select(_ => Connections.ConnectAsync(target, cancellationToken)).ToArray();
+            var connects = Enumerable.Range(0, sessionCount).Select(_ => _paths.ConnectAsync(parseResult, target, cancellationToken)).ToArray();
             try
             {
                 await Task.WhenAll(connects).ConfigureAwait(false);
@@ -170,7 +173,7 @@ internal sealed class BenchCommand
         }
         finally
         {
-            await Task.WhenAll(sessions.Select(Connections.CloseAsync)).ConfigureAwait(false);
+            await Task.WhenAll(sessions.Select(PathOptions.CloseAsync)).ConfigureAwait(false);
         }
 
         return ExitCodes.Success;

@@ -40,6 +40,14 @@ internal sealed class LsCommand
             MultipathSession multipath = await _paths.ConnectMultipathAsync(parseResult, target, cancellationToken).ConfigureAwait(false);
             paths = multipath.Paths;
             await PathOptions.CloseAsync(multipath).ConfigureAwait(false);
+            // The listing goes through a path that is up: the URL's portal may be the dead one.
+            if (paths.FirstOrDefault(p => p.Up) is { } up && up.Portal != target.Options.Portal?.ToString()
+                && Hosting.CliTransports.Tcp.TryParsePortal(up.Portal, IscsiUrl.DefaultPort, out var portal, out _))
+            {
+                var options = target.Options.Clone();
+                options.Portal = portal;
+                target = target with { Options = options, Portal = up.Portal };
+            }
         }
 
         var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);

@@ -80,6 +80,16 @@ else
     echo "alua no bounce: FAIL (log: $results/alua-no-bounce.log)"
     grep -E 'FAIL' "$results/alua-no-bounce.log" | tail -5
 fi
+# The multipath initiator writes 192 MiB across a kill -9 of the active gateway, reads it back equal; failover <= 10 s
+# (docs/scale-out.md#multipath-initiator).
+if tests/ceph/multipath-failover.sh >"$results/multipath-failover.log" 2>&1; then
+    grep -q SKIPPED "$results/multipath-failover.log" || alua_passed=$((alua_passed + 1))
+    grep -E '^(failover|multipath failover)' "$results/multipath-failover.log"
+else
+    status=1
+    echo "multipath failover: FAIL (log: $results/multipath-failover.log)"
+    grep -E 'FAIL' "$results/multipath-failover.log" | tail -5
+fi
 
 # Packaging: the .NET tool and the self-contained single-file binary, installed and run.
 package_passed=0

@@ -4,7 +4,7 @@ using NetScsi.Transport.Aoe.Client;
 
 namespace NetScsi.Cli.Bench;
 
-/// <summary>What a bench worker drives: an iSCSI session's LUN or an AoE device, in the LUN's blocks.</summary>
+/// <summary>What a bench worker drives: an iSCSI LUN (over one session or several paths)'s LUN or an AoE device, in the LUN's blocks.</summary>
 internal interface IBenchTarget
 {
     /// <summary>Reads into <paramref name="buffer"/>.</summary>
@@ -19,7 +19,7 @@ internal interface IPooledReadBenchTarget : IBenchTarget
     ValueTask ReadPooledAsync(ulong lba, uint blocks, CancellationToken cancellationToken);
 }
 
-internal sealed class IscsiBenchTarget(IscsiSession session, ulong lun) : IPooledReadBenchTarget
+internal sealed class IscsiBenchTarget(IScsiBlockIo session, ulong lun) : IPooledReadBenchTarget
 {
     public ValueTask ReadAsync(ulong lba, uint blocks, Memory<byte> buffer, CancellationToken cancellationToken) =>
         session.ReadAsync(lun, lba, blocks, buffer, cancellationToken);

@@ -17,6 +17,7 @@ internal sealed class BenchCommand
 {
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
+    private readonly PathOptions _paths;
     private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN, NODE[/LUN] (LUN 0 when omitted) or aoe://IFACE/SHELF.SLOT" };
     private readonly Option<BenchPattern> _pattern = new("--pattern", "--rw")
     {
@@ -64,6 +65,8 @@ internal sealed class BenchCommand
             _target, _pattern, _blockSize, _queueDepth, _seconds, _rampTime, _sessions, _size, _buffers, _json,
         };
         _options.AddTo(Command);
+        _paths = new PathOptions(context);
+        _paths.AddTo(Command);
         _buffers.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<string>() is not ("pooled" or "fixed"))
@@ -112,6 +115,7 @@ internal sealed class BenchCommand
         string spec = parseResult.GetValue(_target)!;
         if (AoeTargets.IsAoe(spec))
         {
+            _paths.RefuseFor(parseResult, spec);
             return await ExecuteAoeAsync(spec, parseResult, cancellationToken).ConfigureAwait(false);
         }
 
@@ -126,21 +130,15 @@ internal sealed class BenchCommand
         {
             Environment.SetEnvironmentVariable(InlineSocketCompletions, "1");
         }
-        var pattern = parseResult.GetValue(_pattern);
-        long ioBytes = parseResult.GetValue(_blockSize);
-        int queueDepth = parseResult.GetValue(_queueDepth);
         int sessionCount = parseResult.GetValue(_sessions);
-        var duration = TimeSpan.FromSeconds(parseResult.GetValue(_seconds));
-        var rampTime = TimeSpan.FromSeconds(parseResult.GetValue(_rampTime));
-        long? size = parseResult.GetValue(_size);
         bool pooledReads = parseResult.GetValue(_buffers) == "pooled";
 
         // Enough CmdSN window is the target's business; enough pooled commands and a command timeout that
         // a deep queue cannot trip on a slow target are ours.
-        var sessions = new List<IscsiSession>();
+        var sessions = new List<IScsiBlockIo>();
         try
         {
-            var connects = Enumerable.Range(0, sessionCount).Select(_ => Connections.ConnectAsync(target, cancellationToken)).ToArray();
+            var connects = Enumerable.Range(0, sessionCount).Select(_ => _paths.ConnectAsync(parseResult, target, cancellationToken)).ToArray();
             try
             {
                 await Task.WhenAll(connects).ConfigureAwait(false);
@@ -161,7 +159,7 @@ internal sealed class BenchCommand
         }
         finally
         {
-            await Task.WhenAll(sessions.Select(Connections.CloseAsync)).ConfigureAwait(false);
+            await Task.WhenAll(sessions.Select(PathOptions.CloseAsync)).ConfigureAwait(false);
         }
 
         return ExitCodes.Success;

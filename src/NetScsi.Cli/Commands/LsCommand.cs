@@ -2,6 +2,7 @@ using System.CommandLine;
 using NetScsi.Cli.Initiator;
 using NetScsi.Cli.Json.Output;
 using NetScsi.Iscsi.Initiator;
+using NetScsi.Iscsi.Initiator.Multipath;
 using Spectre.Console;
 
 namespace NetScsi.Cli.Commands;
@@ -11,6 +12,7 @@ internal sealed class LsCommand
 {
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
+    private readonly PathOptions _paths;
     private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN[/LUN], a node name (the LUN is ignored) or aoe://IFACE/SHELF.SLOT" };
     private readonly Option<bool> _json = new("--json") { Description = "Print JSON instead of a table" };
 
@@ -20,6 +22,8 @@ internal sealed class LsCommand
         _options = new InitiatorOptions(context);
         Command = new Command("ls", "List a target's LUNs: type, size, vendor and product") { _target, _json };
         _options.AddTo(Command);
+        _paths = new PathOptions(context);
+        _paths.AddTo(Command);
         Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
     }
 
@@ -32,10 +36,27 @@ internal sealed class LsCommand
         string spec = parseResult.GetValue(_target)!;
         if (AoeTargets.IsAoe(spec))
         {
+            _paths.RefuseFor(parseResult, spec);
             return await ExecuteAoeAsync(spec, parseResult, cancellationToken).ConfigureAwait(false);
         }
 
         var target = TargetResolver.ResolveTarget(spec, _options.Read(parseResult));
+        IReadOnlyList<MultipathPathStatus>? paths = null;
+        if (_paths.Any(parseResult))
+        {
+            MultipathSession multipath = await _paths.ConnectMultipathAsync(parseResult, target, cancellationToken).ConfigureAwait(false);
+            paths = multipath.Paths;
+            await PathOptions.CloseAsync(multipath).ConfigureAwait(false);
+            // The listing goes through a path that is up: the URL's portal may be the dead one.
+            if (paths.FirstOrDefault(p => p.Up) is { } up && up.Portal != target.Options.Portal?.ToString()
+                && Hosting.CliTransports.Tcp.TryParsePortal(up.Portal, IscsiUrl.DefaultPort, out var portal, out _))
+            {
+                var options = target.Options.Clone();
+                options.Portal = portal;
+                target = target with { Options = options, Portal = up.Portal };
+            }
+        }
+
         var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
         var infos = new List<LunInfo>();
         try
@@ -72,7 +93,8 @@ internal sealed class LsCommand
             await Output.WriteJsonAsync(_context, new LsJson(target.Portal, target.TargetName, infos.ConvertAll(info => new LsLunJson(
                 info.Lun, Output.DeviceType(info.Inquiry!.PeripheralDeviceType), info.Inquiry.PeripheralDeviceType,
                 info.Capacity is { } c ? c.BlockCount * (ulong)c.BlockSize : null, info.Capacity?.BlockCount, info.Capacity?.BlockSize,
-                info.Inquiry.VendorId, info.Inquiry.ProductId, info.Inquiry.ProductRevision, info.Error, info.Alua))),
+                info.Inquiry.VendorId, info.Inquiry.ProductId, info.Inquiry.ProductRevision, info.Error, info.Alua)))
+                { Paths = paths?.Select(p => new LsPathJson(p.Portal, p.Up, p.Group, p.State is { } st ? Scsi.Alua.AsymmetricAccessStates.Name(st) : null, p.InUse)).ToList() },
                 CliOutputJsonContext.Default.LsJson).ConfigureAwait(false);
             return ExitCodes.Success;
         }
@@ -100,6 +122,19 @@ internal sealed class LsCommand
         }
 
         console.Write(table);
+        if (paths is not null)
+        {
+            // Multipath: each path of the URL's LUN; commands go to the one marked in use.
+            var pathTable = Output.Table(_context, ["Path", "Session", "Group", "ALUA state", "In use"]);
+            foreach (var p in paths)
+            {
+                Output.AddRow(pathTable, [p.Portal, p.Up ? "up" : "down", p.Group?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                    p.State is { } st ? Scsi.Alua.AsymmetricAccessStates.Name(st) : p.Up ? "no ALUA" : "-", p.InUse ? "*" : ""]);
+            }
+
+            console.Write(pathTable);
+        }
+
         return ExitCodes.Success;
     }
 

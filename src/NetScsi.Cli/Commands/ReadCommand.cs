@@ -15,6 +15,7 @@ internal sealed class ReadCommand
 
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
+    private readonly PathOptions _paths;
     private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN, NODE[/LUN] (LUN 0 when omitted) or aoe://IFACE/SHELF.SLOT" };
     private readonly Option<ulong> _lba = new("--lba") { Description = "First block [default: 0]", HelpName = "N", CustomParser = r => NumberParser.Whole(r, "--lba", 0UL, ulong.MaxValue) };
     private readonly Option<ulong> _blocks = new("--blocks") { Description = "Number of blocks", HelpName = "M", Required = true, CustomParser = r => NumberParser.Whole(r, "--blocks", 1UL, uint.MaxValue) };
@@ -26,6 +27,8 @@ internal sealed class ReadCommand
         _options = new InitiatorOptions(context);
         Command = new Command("read", "Read blocks from a LUN to a file or stdout") { _target, _lba, _blocks, _output };
         _options.AddTo(Command);
+        _paths = new PathOptions(context);
+        _paths.AddTo(Command);
         Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
     }
 
@@ -39,12 +42,13 @@ internal sealed class ReadCommand
         string? path = parseResult.GetValue(_output);
         if (AoeTargets.IsAoe(spec))
         {
+            _paths.RefuseFor(parseResult, spec);
             return await ExecuteAoeAsync(spec, parseResult, lba, blocks, path, cancellationToken).ConfigureAwait(false);
         }
 
         var target = TargetResolver.ResolveTarget(spec, _options.Read(parseResult));
 
-        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        var session = await _paths.ConnectAsync(parseResult, target, cancellationToken).ConfigureAwait(false);
         Stream? file = null;
         try
         {
@@ -76,7 +80,7 @@ internal sealed class ReadCommand
                 await file.DisposeAsync().ConfigureAwait(false);
             }
 
-            await Connections.CloseAsync(session).ConfigureAwait(false);
+            await PathOptions.CloseAsync(session).ConfigureAwait(false);
         }
 
         return ExitCodes.Success;

@@ -14,6 +14,7 @@ internal sealed class WriteCommand
 
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
+    private readonly PathOptions _paths;
     private readonly Argument<string> _target = new("target") { Description = "iscsi://HOST[:PORT]/TARGET-IQN/LUN, NODE[/LUN] (LUN 0 when omitted) or aoe://IFACE/SHELF.SLOT" };
     private readonly Option<ulong> _lba = new("--lba") { Description = "First block [default: 0]", HelpName = "N", CustomParser = r => NumberParser.Whole(r, "--lba", 0UL, ulong.MaxValue) };
     private readonly Option<string> _input = new("--input", "-i") { Description = "File to write; its size must be a whole number of blocks", HelpName = "FILE", Required = true };
@@ -25,6 +26,8 @@ internal sealed class WriteCommand
         _options = new InitiatorOptions(context);
         Command = new Command("write", "Write a file to a LUN at a block address (destroys what was there)") { _target, _lba, _input, _fua };
         _options.AddTo(Command);
+        _paths = new PathOptions(context);
+        _paths.AddTo(Command);
         Command.SetAction((parseResult, cancellationToken) => CommandRunner.RunAsync(context, () => ExecuteAsync(parseResult, cancellationToken), cancellationToken));
     }
 
@@ -38,6 +41,7 @@ internal sealed class WriteCommand
         bool fua = parseResult.GetValue(_fua);
         if (AoeTargets.IsAoe(spec))
         {
+            _paths.RefuseFor(parseResult, spec);
             return await ExecuteAoeAsync(spec, parseResult, lba, path, fua, cancellationToken).ConfigureAwait(false);
         }
 
@@ -45,7 +49,7 @@ internal sealed class WriteCommand
         await using var file = LocalFiles.OpenRead(path);
         long length = LocalFiles.Length(file, path);
 
-        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        var session = await _paths.ConnectAsync(parseResult, target, cancellationToken).ConfigureAwait(false);
         try
         {
             var capacity = await session.ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);
@@ -76,7 +80,7 @@ internal sealed class WriteCommand
         }
         finally
         {
-            await Connections.CloseAsync(session).ConfigureAwait(false);
+            await PathOptions.CloseAsync(session).ConfigureAwait(false);
         }
 
         return ExitCodes.Success;

@@ -33,7 +33,7 @@ public enum IscsiSessionState
 /// by session reinstatement (same ISID, TSIH 0, §6.3.5) and every unfinished command is re-issued,
 /// until <see cref="IscsiSessionOptions.ReplacementTimeout"/> expires.
 /// </summary>
-public sealed partial class IscsiSession : IAsyncDisposable
+public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
 {
     private const int MaxPooled = 1024;
 
@@ -106,6 +106,13 @@ public sealed partial class IscsiSession : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Raised with (LUN, ASC, ASCQ) for each UNIT ATTENTION a command gets, before the conveniences retry it: how a
+    /// caller hears of, say, ASYMMETRIC ACCESS STATE CHANGED (2Ah/06h) that the retry would otherwise hide. Runs on the
+    /// receive loop; keep it short.
+    /// </summary>
+    public event Action<ulong, byte, byte>? UnitAttention;
 
     /// <summary>The session's state.</summary>
     public IscsiSessionState State
@@ -366,6 +373,13 @@ public sealed partial class IscsiSession : IAsyncDisposable
     /// </summary>
     private static void Complete(InitiatorCommand command, in ScsiResult result, Exception? error)
     {
+        if (error is null && result.Response == 0 && result.Status == ScsiStatus.CheckCondition
+            && command.Owner.UnitAttention is { } handler && result.TryDecodeSense(out SenseKey key, out byte asc, out byte ascq) && key == SenseKey.UnitAttention
+            && ScsiTargetDevice.TryDecodeLun(command.LunField, out int lun))
+        {
+            handler((ulong)lun, asc, ascq);
+        }
+
         if (command.CheckStatus && error is null && !result.IsGood)
         {
             if (ShouldRetry(result, command.Attempts) && command.Owner.TryResubmit(command))

@@ -186,5 +186,6 @@ public sealed class IscsiSessionOptions
 
     internal bool UsesMutualChap => MutualChapSecret is not null;
 
-    internal IscsiSessionOptions Clone() => (IscsiSessionOptions)MemberwiseClone();
+    /// <summary>A copy of these options (lists shared: they are replaced, never changed in place).</summary>
+    public IscsiSessionOptions Clone() => (IscsiSessionOptions)MemberwiseClone();
 }

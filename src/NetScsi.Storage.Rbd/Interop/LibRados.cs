@@ -42,4 +42,14 @@ internal static partial class LibRados
 
     [LibraryImport(Library, EntryPoint = "rados_ioctx_get_id")]
     public static partial long IoctxGetId(nint ioctx);
+
+    /// <summary>
+    /// rados_notify2: sends a notification to every watcher of an object and waits up to timeoutMs for their acks;
+    /// the reply (free it with <see cref="BufferFree"/>) lists who acked and who timed out. -ETIMEDOUT when one did not.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "rados_notify2", StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int Notify2(nint ioctx, string objectName, byte* buffer, int length, ulong timeoutMs, out byte* reply, out nuint replyLength);
+
+    [LibraryImport(Library, EntryPoint = "rados_buffer_free")]
+    public static unsafe partial void BufferFree(byte* buffer);
 }

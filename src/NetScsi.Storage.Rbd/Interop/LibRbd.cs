@@ -88,6 +88,10 @@ internal static unsafe partial class LibRbd
     [LibraryImport(Library, EntryPoint = "rbd_lock_acquire")]
     public static partial int LockAcquire(nint image, int lockMode);
 
+    /// <summary>rbd_lock_break: removes another client's lock; with rbd_blocklist_on_break_lock (the default) it blocklists that client first.</summary>
+    [LibraryImport(Library, EntryPoint = "rbd_lock_break", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int LockBreak(nint image, int lockMode, string lockOwner);
+
     [LibraryImport(Library, EntryPoint = "rbd_lock_get_owners")]
     public static partial int LockGetOwners(nint image, out int lockMode, nint* lockOwners, ref nuint maxLockOwners);
 

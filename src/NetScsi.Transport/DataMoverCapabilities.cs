@@ -19,4 +19,10 @@ public sealed record DataMoverCapabilities
 
     /// <summary>Whether the mover places data by RDMA: RDMAExtensions=Yes is offered and accepted (RFC 7145 §6.3).</summary>
     public bool RdmaExtensions { get; init; }
+
+    /// <summary>
+    /// RFC 7145 §6.7: the unsolicited control PDUs (beyond the command window) this mover's posted receives can take;
+    /// 0 declares no limit. Only an RDMA mover has one.
+    /// </summary>
+    public long MaxOutstandingUnexpectedPdus { get; init; }
 }

@@ -478,6 +478,15 @@ public sealed class InitiatorLoginStateMachine
             {
                 Offer(keys, key, LocalValue(key)!);
             }
+
+            if (_capabilities.RdmaExtensions)
+            {
+                // RFC 7145 §6.3-§6.5 over an RDMA mover. MaxOutstandingUnexpectedPDUs is not offered: LIO answers it
+                // NotUnderstood; a target that offers it gets our answer.
+                Offer(keys, TextKeyTable.RdmaExtensions, TextValues.Yes);
+                Offer(keys, TextKeyTable.InitiatorRecvDataSegmentLength, LocalValue(TextKeyTable.InitiatorRecvDataSegmentLength)!);
+                Offer(keys, TextKeyTable.TargetRecvDataSegmentLength, LocalValue(TextKeyTable.TargetRecvDataSegmentLength)!);
+            }
         }
 
         return keys;
@@ -516,6 +525,10 @@ public sealed class InitiatorLoginStateMachine
         TextKeyTable.IscsiProtocolLevel => "1",
         TextKeyTable.TaskReporting => "RFC3720",
         TextKeyTable.RdmaExtensions => TextValues.FormatBoolean(_capabilities.RdmaExtensions),
+        TextKeyTable.InitiatorRecvDataSegmentLength when _capabilities.RdmaExtensions => _parameters.InitiatorMaxRecvDataSegmentLength.ToString(CultureInfo.InvariantCulture),
+        TextKeyTable.TargetRecvDataSegmentLength when _capabilities.RdmaExtensions => ClampLength(Math.Min(_options.MaxRecvDataSegmentLength, _capabilities.MaxDataSegmentLength)).ToString(CultureInfo.InvariantCulture),
+        TextKeyTable.MaxOutstandingUnexpectedPdus when _capabilities.RdmaExtensions =>
+            Math.Clamp(_capabilities.MaxOutstandingUnexpectedPdus, 0, uint.MaxValue).ToString(CultureInfo.InvariantCulture),
         _ => null,
     };
 

@@ -71,9 +71,11 @@ internal sealed class OperationalKeyNegotiator
             return null;
         }
 
-        if ((IsDiscovery && definition.IrrelevantInDiscovery) || (!IsLeadingConnection && definition.Use == TextKeyUse.LeadingOnly))
+        if ((IsDiscovery && definition.IrrelevantInDiscovery) || (!IsLeadingConnection && definition.Use == TextKeyUse.LeadingOnly)
+            || (definition.IrrelevantWithoutRdma && !_policy.RdmaExtensions))
         {
-            // RFC 7143 §13 "Irrelevant when: SessionType=Discovery"; LO keys on a non-leading connection (§6.2).
+            // RFC 7143 §13 "Irrelevant when: SessionType=Discovery"; LO keys on a non-leading connection (§6.2);
+            // RFC 7145 §6 "Irrelevant when: RDMAExtensions=No": our AND value is No, so the result is No.
             if (!definition.IsDeclarative)
             {
                 response.Add(key, TextValues.Irrelevant);

@@ -50,6 +50,15 @@ public sealed class TargetLoginPolicy
     /// <summary>Our RDMAExtensions value (RFC 7145 §6.3, AND): Yes only over a mover that places data by RDMA.</summary>
     public bool RdmaExtensions { get; init; }
 
+    /// <summary>
+    /// RFC 7145 §6.7 MaxOutstandingUnexpectedPDUs: the unsolicited control PDUs we can take beyond the command window
+    /// (the mover's posted receives); 0 = no limit. Offered only over an RDMA mover.
+    /// </summary>
+    public long MaxOutstandingUnexpectedPdus { get; init; }
+
+    /// <summary>The largest data segment we send in one iSER SEND (RFC 7145 §6.5, Minimum with the initiator's value).</summary>
+    public int MaxSendDataSegmentLength { get; init; } = 262144;
+
     /// <summary>CHAP algorithms we allow; the first of the initiator's CHAP_A list that is here wins.</summary>
     public IReadOnlyList<ChapAlgorithm> ChapAlgorithms { get; init; } = Chap.AllAlgorithms;
 
@@ -63,6 +72,8 @@ public sealed class TargetLoginPolicy
             MaxRecvDataSegmentLength = Math.Min(options.MaxRecvDataSegmentLength, capabilities.MaxDataSegmentLength),
             Digests = capabilities.Digests ? ["CRC32C", "None"] : ["None"],
             RdmaExtensions = capabilities.RdmaExtensions,
+            MaxOutstandingUnexpectedPdus = capabilities.MaxOutstandingUnexpectedPdus,
+            MaxSendDataSegmentLength = Math.Min(options.MaxRecvDataSegmentLength, capabilities.MaxDataSegmentLength),
             MaxBurstLength = options.MaxBurstLength,
             FirstBurstLength = options.FirstBurstLength,
             MaxOutstandingR2T = options.MaxOutstandingR2T,
@@ -90,6 +101,10 @@ public sealed class TargetLoginPolicy
         Text.TextKeyTable.TaskReporting => "RFC3720",
         Text.TextKeyTable.IscsiProtocolLevel => "1", // RFC 7143; RFC 7144 features (level 2) are not implemented
         Text.TextKeyTable.RdmaExtensions => Text.TextValues.FormatBoolean(RdmaExtensions),
+        Text.TextKeyTable.TargetRecvDataSegmentLength when RdmaExtensions => Clamp(MaxRecvDataSegmentLength),
+        Text.TextKeyTable.InitiatorRecvDataSegmentLength when RdmaExtensions => Clamp(MaxSendDataSegmentLength),
+        Text.TextKeyTable.MaxOutstandingUnexpectedPdus when RdmaExtensions =>
+            Math.Clamp(MaxOutstandingUnexpectedPdus, 0, uint.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture),
         _ => null,
     };
 

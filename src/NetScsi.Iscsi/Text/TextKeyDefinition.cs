@@ -14,6 +14,7 @@ namespace NetScsi.Iscsi.Text;
 /// <param name="Max">Largest numeric value.</param>
 /// <param name="MaxValueLength">Largest value in bytes.</param>
 /// <param name="IrrelevantInDiscovery">"Irrelevant when: SessionType=Discovery".</param>
+/// <param name="IrrelevantWithoutRdma">RFC 7145 §6: "Irrelevant when: RDMAExtensions=No" (the iSER keys).</param>
 /// <param name="Values">The values a list or enumerated key may take; null = any.</param>
 /// <param name="ObsoleteAnswer">For the keys RFC 7143 §13.25 obsoletes: the fixed answer.</param>
 public sealed record TextKeyDefinition(
@@ -31,7 +32,8 @@ public sealed record TextKeyDefinition(
     int MaxValueLength = 255,
     bool IrrelevantInDiscovery = false,
     IReadOnlyList<string>? Values = null,
-    string? ObsoleteAnswer = null)
+    string? ObsoleteAnswer = null,
+    bool IrrelevantWithoutRdma = false)
 {
     public bool IsDeclarative => Result == TextKeyResultFunction.Declarative;
 

@@ -40,6 +40,12 @@ public enum TextKeyResultFunction
     /// <summary>Numeric maximum (§6.2.2).</summary>
     Max,
 
+    /// <summary>
+    /// Numeric minimum where 0 means "no limit" (RFC 7145 §6.7, MaxOutstandingUnexpectedPDUs): the smaller of two
+    /// non-zero values, the other value when one side says 0, 0 when both do.
+    /// </summary>
+    MinOrZero,
+
     /// <summary>Handled by a dedicated protocol (CHAP, SendTargets), not by a result function.</summary>
     Special,
 }

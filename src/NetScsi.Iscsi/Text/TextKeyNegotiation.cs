@@ -54,6 +54,20 @@ public static class TextKeyNegotiation
                 return true;
             }
 
+            case TextKeyResultFunction.MinOrZero:
+            {
+                if (!TryParseInRange(definition, offered, out ulong theirs) || !TextValues.TryParseNumber(local, out ulong ours))
+                {
+                    return false;
+                }
+
+                // RFC 7145 §6.7: 0 declares no limit, so it yields to any limit the other side has.
+                ours = ours == 0 ? 0 : Math.Clamp(ours, definition.Min, definition.Max);
+                ulong result = theirs == 0 ? ours : ours == 0 ? theirs : Math.Min(theirs, ours);
+                answer = result.ToString(CultureInfo.InvariantCulture);
+                return true;
+            }
+
             case TextKeyResultFunction.ListFirst:
             {
                 if (!TextValues.TrySplitList(offered, out string[] items))
@@ -113,5 +127,6 @@ public static class TextKeyNegotiation
 
     /// <summary>Parses a numeric value and checks it against the key's range.</summary>
     public static bool TryParseInRange(TextKeyDefinition definition, string value, out ulong result) =>
-        TextValues.TryParseNumber(value, out result) && result >= definition.Min && result <= definition.Max;
+        TextValues.TryParseNumber(value, out result)
+        && ((result >= definition.Min && result <= definition.Max) || (result == 0 && definition.Result == TextKeyResultFunction.MinOrZero));
 }

@@ -9,7 +9,7 @@ using V = NetScsi.Iscsi.Text.TextKeyValueType;
 namespace NetScsi.Iscsi.Text;
 
 /// <summary>
-/// Every key of RFC 7143 §12 and §13 (plus RDMAExtensions of RFC 7145 §6.3) with its negotiation
+/// Every key of RFC 7143 §12 and §13 (plus the iSER keys of RFC 7145 §6) with its negotiation
 /// rules. Private and public extension keys (X-…, X#…, §13.22) are not listed: a responder answers
 /// them NotUnderstood.
 /// </summary>
@@ -56,6 +56,9 @@ public static class TextKeyTable
     public const string ChapN = "CHAP_N";
     public const string ChapR = "CHAP_R";
     public const string RdmaExtensions = "RDMAExtensions";
+    public const string TargetRecvDataSegmentLength = "TargetRecvDataSegmentLength";
+    public const string InitiatorRecvDataSegmentLength = "InitiatorRecvDataSegmentLength";
+    public const string MaxOutstandingUnexpectedPdus = "MaxOutstandingUnexpectedPDUs";
 
     private static readonly string[] s_digests = ["CRC32C", "None"];
     private static readonly string[] s_sessionTypes = ["Discovery", "Normal"];
@@ -148,8 +151,17 @@ public static class TextKeyTable
         new(ChapN, "RFC 7143 §12.1.3", V.Text, F.Special, Use.LoginOnly, Stage.Security, Senders.Both, Scope.Connection, null, MaxValueLength: 511),
         new(ChapR, "RFC 7143 §12.1.3", V.Binary, F.Special, Use.LoginOnly, Stage.Security, Senders.Both, Scope.Connection, null, MaxValueLength: 2 + (2 * 1024)),
 
-        // RFC 7145 §6.3 (iSER): LO, AND, default No. We have no RDMA mover yet, so the answer is No.
-        new(RdmaExtensions, "RFC 7145 §6.3", V.Boolean, F.And, Use.LeadingOnly, Stage.Operational, Senders.Both, Scope.Session, "No"),
+        // RFC 7145 §6.3 (iSER): LO, both, SW, AND, default No; irrelevant on discovery sessions. Each side's value
+        // comes from its data mover (DataMoverCapabilities.RdmaExtensions): Yes only over an RDMA mover.
+        new(RdmaExtensions, "RFC 7145 §6.3", V.Boolean, F.And, Use.LeadingOnly, Stage.Operational, Senders.Both, Scope.Session, "No", IrrelevantInDiscovery: true),
+
+        // RFC 7145 §6.4-§6.5: IO, both, CO, Minimum, 512..2^24-1, default 8192; irrelevant when RDMAExtensions=No.
+        // With RDMAExtensions=Yes they replace MaxRecvDataSegmentLength (§6.2), one for each direction.
+        new(TargetRecvDataSegmentLength, "RFC 7145 §6.4", V.Numeric, F.Min, Use.LoginOnly, Stage.Operational, Senders.Both, Scope.Connection, "8192", 512, MaxDataLength, IrrelevantInDiscovery: true, IrrelevantWithoutRdma: true),
+        new(InitiatorRecvDataSegmentLength, "RFC 7145 §6.5", V.Numeric, F.Min, Use.LoginOnly, Stage.Operational, Senders.Both, Scope.Connection, "8192", 512, MaxDataLength, IrrelevantInDiscovery: true, IrrelevantWithoutRdma: true),
+
+        // RFC 7145 §6.7: LO, both, SW; 2..2^32-1 or 0 (no limit), default 0; the smaller limit wins, 0 yields.
+        new(MaxOutstandingUnexpectedPdus, "RFC 7145 §6.7", V.Numeric, F.MinOrZero, Use.LeadingOnly, Stage.Operational, Senders.Both, Scope.Session, "0", 2, uint.MaxValue, IrrelevantInDiscovery: true, IrrelevantWithoutRdma: true),
     ];
 
     private static readonly FrozenDictionary<string, TextKeyDefinition> s_byName =

@@ -52,7 +52,9 @@ public abstract class AoeClientCliTests
         byte[] back = await File.ReadAllBytesAsync(output);
         Assert.True(data.AsSpan().SequenceEqual(back), "what was read back differs from what was written");
 
-        // And it is in the target's file, where the write said.
+        // And it is in the target's file, where the write said (the target stopped first: NetScsi holds its LUN files
+        // locked while it serves them).
+        net.StopTarget();
         byte[] lun = await File.ReadAllBytesAsync(net.LunPath);
         Assert.True(lun.AsSpan(77 * 512, data.Length).SequenceEqual(data), "the LUN file does not hold the written bytes at LBA 77");
         Assert.True(lun.AsSpan(0, 77 * 512).IndexOfAnyExcept((byte)0) < 0, "bytes before LBA 77 were touched");

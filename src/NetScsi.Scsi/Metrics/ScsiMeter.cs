@@ -13,21 +13,25 @@ public static class ScsiMeter
 
     internal static readonly Meter Meter = new(Name);
 
-    internal static readonly Counter<long> Commands =
-        Meter.CreateCounter<long>("commands", "{command}", "SCSI commands completed");
+    // The counters are totals each LunMetrics keeps itself (an Interlocked add per command) and a listener reads when it
+    // collects: an exporter's per-measurement callback (prometheus-net's adapter looks the labelled child up on every
+    // call) then runs once per scrape, not once per command. Only the duration is a measurement per command.
+    internal static readonly ObservableCounter<long> Commands =
+        Meter.CreateObservableCounter("commands", () => LunMetrics.Observe(LunMetrics.Counter.Commands), "{command}", "SCSI commands completed");
 
-    internal static readonly Counter<long> ReadBytes =
-        Meter.CreateCounter<long>("read_bytes", "By", "Bytes returned to initiators (Data-In)");
+    internal static readonly ObservableCounter<long> ReadBytes =
+        Meter.CreateObservableCounter("read_bytes", () => LunMetrics.Observe(LunMetrics.Counter.ReadBytes), "By", "Bytes returned to initiators (Data-In)");
 
-    internal static readonly Counter<long> WrittenBytes =
-        Meter.CreateCounter<long>("written_bytes", "By", "Bytes written by initiators (Data-Out) of commands that succeeded");
+    internal static readonly ObservableCounter<long> WrittenBytes =
+        Meter.CreateObservableCounter("written_bytes", () => LunMetrics.Observe(LunMetrics.Counter.WrittenBytes), "By",
+            "Bytes written by initiators (Data-Out) of commands that succeeded");
 
     internal static readonly Histogram<double> Duration =
         Meter.CreateHistogram<double>("command_duration_seconds", "s", "Time the logical unit took to execute a command");
 
-    internal static readonly Counter<long> Errors =
-        Meter.CreateCounter<long>("errors", "{command}", "Commands that ended in CHECK CONDITION, by sense key");
+    internal static readonly ObservableCounter<long> Errors =
+        Meter.CreateObservableCounter("errors", LunMetrics.ObserveErrors, "{command}", "Commands that ended in CHECK CONDITION, by sense key");
 
-    internal static readonly Counter<long> Busy =
-        Meter.CreateCounter<long>("busy", "{command}", "Commands answered BUSY or TASK SET FULL");
+    internal static readonly ObservableCounter<long> Busy =
+        Meter.CreateObservableCounter("busy", () => LunMetrics.Observe(LunMetrics.Counter.Busy), "{command}", "Commands answered BUSY or TASK SET FULL");
 }

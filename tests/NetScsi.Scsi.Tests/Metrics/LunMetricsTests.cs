@@ -3,7 +3,7 @@ using NetScsi.Scsi.Metrics;
 
 namespace NetScsi.Scsi.Tests.Metrics;
 
-/// <summary>What a LUN records per command, seen by a listener as an exporter would see it.</summary>
+/// <summary>What a LUN records per command, seen by a listener as an exporter would see it (totals when it collects).</summary>
 public sealed class LunMetricsTests : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -48,10 +48,11 @@ public sealed class LunMetricsTests : IDisposable
         var task = new ScsiTask { Direction = DataDirection.Read, ExpectedDataTransferLength = 4096, DataInLength = 4096 };
 
         metrics.Complete(task, LunMetrics.Start());
+        _listener.RecordObservableInstruments();
 
         Assert.Contains(("commands", 1L, "target=iqn.2026-11.test:metrics,lun=3"), _longs);
         Assert.Contains(("read_bytes", 4096L, "target=iqn.2026-11.test:metrics,lun=3"), _longs);
-        Assert.DoesNotContain(_longs, m => m.Instrument == "written_bytes");
+        Assert.DoesNotContain(_longs, m => m.Instrument == "written_bytes" && m.Tags.EndsWith("lun=3", StringComparison.Ordinal));
         Assert.Equal(1, _durations);
     }
 
@@ -63,9 +64,10 @@ public sealed class LunMetricsTests : IDisposable
         task.CheckCondition(SenseKey.IllegalRequest, 0x21, 0x00);
 
         metrics.Complete(task, 0);
+        _listener.RecordObservableInstruments();
 
         Assert.Contains(("errors", 1L, "target=iqn.2026-11.test:metrics,lun=0,sense_key=IllegalRequest"), _longs);
-        Assert.DoesNotContain(_longs, m => m.Instrument == "written_bytes");
+        Assert.DoesNotContain(_longs, m => m.Instrument == "written_bytes" && m.Tags.EndsWith("lun=0", StringComparison.Ordinal));
     }
 
     [Fact]

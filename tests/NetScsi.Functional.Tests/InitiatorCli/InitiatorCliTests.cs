@@ -253,6 +253,17 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
         Assert.DoesNotContain("   at ", run.Error);
     }
 
+    [Theory]
+    [InlineData("ls")]
+    [InlineData("bench")]
+    public async Task PathWithAnAoeDevice_Exits2BeforeOpeningIt(string command)
+    {
+        var run = await Cli(command, "aoe://no-such-if0/1.2", "--path", "127.0.0.1");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--path applies to iSCSI LUNs", run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
     [Fact]
     public async Task BadOption_Exits2()
     {

@@ -29,19 +29,6 @@ NAME="alua no bounce"
 . "$root/tests/ceph/gateway-test-lib.sh"
 iqn=iqn.2026-12.org.netscsi:nobounce
 
-serve() {  # $1 port, $2 tpg, $3 peer, $4 metrics port, $5 log
-    "$netscsi" target serve --listen "127.0.0.1:$1" --iqn "$iqn" --lun "$lun" --tpg "$2" --peer-tpg "$3" --alua-follow-lock \
-        --metrics "127.0.0.1:$4" --log-level warning >"$5" 2>&1 &
-    pids+=($!)
-    last_pid=$!
-    for _ in $(seq 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && curl -sf "http://127.0.0.1:$4/metrics" >/dev/null; then return 0; fi
-        kill -0 "$last_pid" 2>/dev/null || { echo "gateway on port $1 exited:" >&2; cat "$5" >&2; return 1; }
-        sleep 0.1
-    done
-    return 1
-}
-
 # The value of one of the follower's series on a gateway: $1 metrics port, $2 metric name; "missing" when absent.
 metric() {
     local text
@@ -52,9 +39,9 @@ metric() {
 }
 
 p1=$(free_port); p2=$(free_port); m1=$(free_port); m2=$(free_port)
-serve "$p1" 1 2 "$m1" "$work/gw1.log"
+serve "$p1" 1 2 "$work/gw1.log" "$m1"
 sleep 1  # gateway 1 takes the lock first
-serve "$p2" 2 1 "$m2" "$work/gw2.log"
+serve "$p2" 2 1 "$work/gw2.log" "$m2"
 sleep 1  # gateway 2's first polls
 
 h1_before=$(metric "$m1" netscsi_rbd_lock_handovers); h2_before=$(metric "$m2" netscsi_rbd_lock_handovers)

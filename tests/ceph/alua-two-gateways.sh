@@ -33,19 +33,6 @@ iqn=iqn.2026-12.org.netscsi:alua
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc | awk '{ printf "%.1f", $1 }'; }
 
-serve() {  # $1 port, $2 tpg, $3 peer, $4 log
-    "$netscsi" target serve --listen "127.0.0.1:$1" --iqn "$iqn" --lun "$lun" --tpg "$2" --peer-tpg "$3" --alua-follow-lock \
-        --log-level warning >"$4" 2>&1 &
-    pids+=($!)
-    last_pid=$!
-    for _ in $(seq 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        kill -0 "$last_pid" 2>/dev/null || { echo "gateway on port $1 exited:" >&2; cat "$4" >&2; return 1; }
-        sleep 0.1
-    done
-    return 1
-}
-
 # "STATE-OF-THIS-PATH STATE-OF-GROUP-1 STATE-OF-GROUP-2" from netscsi ls --json, or "error".
 states() {
     "$netscsi" ls --json --timeout 3s "iscsi://127.0.0.1:$1/$iqn" 2>/dev/null | python3 -c '

@@ -25,3 +25,20 @@ netscsi=$work/bin/netscsi
 lun=rbd:rbd/lun0,conf=$CEPH_CONF
 failed=0
 fail() { echo "FAIL: $*"; failed=1; }
+
+# A gateway on the image following its lock: $1 port, $2 its TPG, $3 the peer's TPG, $4 log, [$5 metrics port].
+# Waits until it listens (and serves /metrics when asked for); its pid is $last_pid.
+serve() {
+    local metrics=()
+    [ -n "${5:-}" ] && metrics=(--metrics "127.0.0.1:$5")
+    "$netscsi" target serve --listen "127.0.0.1:$1" --iqn "$iqn" --lun "$lun" --tpg "$2" --peer-tpg "$3" --alua-follow-lock \
+        "${metrics[@]}" --log-level warning >"$4" 2>&1 &
+    pids+=($!)
+    last_pid=$!
+    for _ in $(seq 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && { [ -z "${5:-}" ] || curl -sf "http://127.0.0.1:$5/metrics" >/dev/null; }; then return 0; fi
+        kill -0 "$last_pid" 2>/dev/null || { echo "gateway on port $1 exited:" >&2; cat "$4" >&2; return 1; }
+        sleep 0.1
+    done
+    return 1
+}

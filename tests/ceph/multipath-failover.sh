@@ -32,27 +32,14 @@ NAME="multipath failover"
 . "$root/tests/ceph/gateway-test-lib.sh"
 iqn=iqn.2026-12.org.netscsi:multipath
 
-serve() {  # $1 port, $2 tpg, $3 peer, $4 metrics port, $5 log
-    "$netscsi" target serve --listen "127.0.0.1:$1" --iqn "$iqn" --lun "$lun" --tpg "$2" --peer-tpg "$3" --alua-follow-lock \
-        --metrics "127.0.0.1:$4" --log-level warning >"$5" 2>&1 &
-    pids+=($!)
-    last_pid=$!
-    for _ in $(seq 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && curl -sf "http://127.0.0.1:$4/metrics" >/dev/null; then return 0; fi
-        kill -0 "$last_pid" 2>/dev/null || { echo "gateway on port $1 exited:" >&2; cat "$5" >&2; return 1; }
-        sleep 0.1
-    done
-    return 1
-}
-
 written_bytes() {  # $1 metrics port: the sum of netscsi_scsi_written_bytes, 0 when unreadable
     curl -sf "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^netscsi_scsi_written_bytes/ { s += $NF } END { printf "%d", s + 0 }'
 }
 
 p1=$(free_port); p2=$(free_port); m1=$(free_port); m2=$(free_port)
-serve "$p1" 1 2 "$m1" "$work/gw1.log"; gw1=$last_pid
+serve "$p1" 1 2 "$work/gw1.log" "$m1"; gw1=$last_pid
 sleep 1  # gateway 1 takes the lock first
-serve "$p2" 2 1 "$m2" "$work/gw2.log"
+serve "$p2" 2 1 "$work/gw2.log" "$m2"
 url="iscsi://127.0.0.1:$p1/$iqn/0"
 paths=(--path "127.0.0.1:$p2")
 

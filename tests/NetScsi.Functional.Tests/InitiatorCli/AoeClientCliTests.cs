@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
+using NetScsi.Functional.Tests.Support;
+
 namespace NetScsi.Functional.Tests.InitiatorCli;
 
 /// <summary>Which AoE target the client runs against.</summary>
@@ -119,12 +121,12 @@ public abstract class AoeClientCliTests
             var net = new AoeNet($"{Environment.ProcessId % 10000}v{Interlocked.Increment(ref s_next)}");
             try
             {
-                Ip($"netns add {net.TargetNamespace}");
-                Ip($"netns add {net.InitiatorNamespace}");
-                Ip($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace}");
-                Ip($"-n {net.TargetNamespace} link set {net.TargetInterface} up");
-                Ip($"-n {net.InitiatorNamespace} link set {net.InitiatorInterface} up");
-                net.TargetMac = Ip($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+                IpCommand.Run($"netns add {net.TargetNamespace}");
+                IpCommand.Run($"netns add {net.InitiatorNamespace}");
+                IpCommand.Run($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace}");
+                IpCommand.Run($"-n {net.TargetNamespace} link set {net.TargetInterface} up");
+                IpCommand.Run($"-n {net.InitiatorNamespace} link set {net.InitiatorInterface} up");
+                net.TargetMac = IpCommand.Run($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
                 await using (var lun = File.Create(net.LunPath))
                 {
                     lun.SetLength((long)megabytes << 20);
@@ -236,27 +238,10 @@ public abstract class AoeClientCliTests
         {
             StopTarget();
             _target?.Dispose();
-            TryIp($"netns del {TargetNamespace}");
-            TryIp($"netns del {InitiatorNamespace}");
+            IpCommand.TryRun($"netns del {TargetNamespace}");
+            IpCommand.TryRun($"netns del {InitiatorNamespace}");
             File.Delete(LunPath);
             System.IO.Directory.Delete(Directory, recursive: true);
-        }
-
-        private static string Ip(string arguments)
-        {
-            using Process process = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            string output = process.StandardOutput.ReadToEnd();
-            string error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return process.ExitCode == 0
-                ? output
-                : throw new InvalidOperationException($"ip {arguments}: {error.Trim()} (these tests need root and network namespaces, as CI has)");
-        }
-
-        private static void TryIp(string arguments)
-        {
-            using Process process = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardError = true })!;
-            process.WaitForExit();
         }
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 
+using NetScsi.Functional.Tests.Support;
+
 namespace NetScsi.Functional.Tests.InitiatorCli;
 
 /// <summary>
@@ -244,25 +246,25 @@ public sealed class EthernetCliTests
             var net = new Namespaces($"{Environment.ProcessId % 10000}n{Interlocked.Increment(ref s_next)}");
             try
             {
-                Ip($"netns add {net.TargetNamespace}");
-                Ip($"netns add {net.InitiatorNamespace}");
+                IpCommand.Run($"netns add {net.TargetNamespace}");
+                IpCommand.Run($"netns add {net.InitiatorNamespace}");
                 if (relay)
                 {
                     (string a, string b) = net.RelayInterfaces;
-                    Ip($"netns add {net.RelayNamespace}");
-                    Ip($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {a} mtu {mtu} netns {net.RelayNamespace}");
-                    Ip($"link add {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace} type veth peer name {b} mtu {mtu} netns {net.RelayNamespace}");
-                    Ip($"-n {net.RelayNamespace} link set {a} up");
-                    Ip($"-n {net.RelayNamespace} link set {b} up");
+                    IpCommand.Run($"netns add {net.RelayNamespace}");
+                    IpCommand.Run($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {a} mtu {mtu} netns {net.RelayNamespace}");
+                    IpCommand.Run($"link add {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace} type veth peer name {b} mtu {mtu} netns {net.RelayNamespace}");
+                    IpCommand.Run($"-n {net.RelayNamespace} link set {a} up");
+                    IpCommand.Run($"-n {net.RelayNamespace} link set {b} up");
                 }
                 else
                 {
-                    Ip($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace}");
+                    IpCommand.Run($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace}");
                 }
 
-                Ip($"-n {net.TargetNamespace} link set {net.TargetInterface} up");
-                Ip($"-n {net.InitiatorNamespace} link set {net.InitiatorInterface} up");
-                net.TargetMac = Ip($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+                IpCommand.Run($"-n {net.TargetNamespace} link set {net.TargetInterface} up");
+                IpCommand.Run($"-n {net.InitiatorNamespace} link set {net.InitiatorInterface} up");
+                net.TargetMac = IpCommand.Run($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
                 return net;
             }
             catch
@@ -302,26 +304,9 @@ public sealed class EthernetCliTests
 
         public void Dispose()
         {
-            TryIp($"netns del {TargetNamespace}");
-            TryIp($"netns del {InitiatorNamespace}");
-            TryIp($"netns del {RelayNamespace}");
-        }
-
-        private static string Ip(string arguments)
-        {
-            using Process process = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            string output = process.StandardOutput.ReadToEnd();
-            string error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return process.ExitCode == 0
-                ? output
-                : throw new InvalidOperationException($"ip {arguments}: {error.Trim()} (these tests need root and network namespaces, as CI has)");
-        }
-
-        private static void TryIp(string arguments)
-        {
-            using Process process = Process.Start(new ProcessStartInfo("ip", arguments) { RedirectStandardError = true })!;
-            process.WaitForExit();
+            IpCommand.TryRun($"netns del {TargetNamespace}");
+            IpCommand.TryRun($"netns del {InitiatorNamespace}");
+            IpCommand.TryRun($"netns del {RelayNamespace}");
         }
     }
 

@@ -155,6 +155,20 @@ else
     done
 fi
 
+# Name every failed xunit test beside the totals, so the tail of the log says what failed.
+for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    python3 - "$trx" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if result.get("outcome") != "Failed":
+        continue
+    message = result.find("t:Output/t:ErrorInfo/t:Message", ns)
+    first = (message.text or "").strip().splitlines()[0][:300] if message is not None and message.text else ""
+    print(f"FAILED {result.get('testName')}: {first}")
+PY
+done
 passed=$(grep -ho 'outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
 failed=$(grep -ho 'outcome="Failed"' "$results"/*.trx 2>/dev/null | wc -l)
 for summary in "$results/conformance.txt" "$results/conformance-rbd.txt" "$results/conformance-alua.txt"; do

@@ -355,17 +355,25 @@ public sealed partial class IscsiSession
         }
 
         InitiatorCommand? command = null;
+        bool reissue = false;
         lock (_lock)
         {
             if (_active.TryGetValue(itt, out InitiatorCommand? found) && opcode is IscsiOpcode.ScsiCommand or IscsiOpcode.TaskManagementRequest or IscsiOpcode.LogoutRequest)
             {
                 _active.Remove(itt);
-                found.State = CommandState.Done;
+                // §11.9.1: a command that crossed the target's logout request ("waiting for logout") did not run; it
+                // goes again, with a new ITT and CmdSN, on the session re-opened after the logout.
+                reissue = pdu.Reason == RejectReason.WaitingForLogout && opcode is IscsiOpcode.ScsiCommand && connection.LogoutRequested;
+                found.State = reissue ? CommandState.Detached : CommandState.Done;
                 command = found;
             }
         }
 
-        if (command is not null)
+        if (reissue)
+        {
+            Requeue([command!]);
+        }
+        else if (command is not null)
         {
             Complete(command, default, new IscsiProtocolException($"The target rejected the {opcode} PDU: {pdu.Reason}."));
         }

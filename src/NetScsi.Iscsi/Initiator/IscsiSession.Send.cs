@@ -240,8 +240,9 @@ public sealed partial class IscsiSession
                 return true;
             }
 
-            // RFC 7143 §4.2.2.1: never send a CmdSN beyond MaxCmdSN.
-            while (_pending.Count > 0 && SerialNumber.LessOrEqual(_cmdSN, _maxCmdSN))
+            // RFC 7143 §4.2.2.1: never send a CmdSN beyond MaxCmdSN. §11.9.1: once the target has asked for a logout,
+            // no new command goes on this connection; the queued ones wait for the session re-opened after it.
+            while (_pending.Count > 0 && SerialNumber.LessOrEqual(_cmdSN, _maxCmdSN) && !connection.LogoutRequested)
             {
                 InitiatorCommand command = _pending.Dequeue();
                 if (command.State != CommandState.Pending)

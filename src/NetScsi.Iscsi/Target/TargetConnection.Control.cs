@@ -263,6 +263,7 @@ internal sealed partial class TargetConnection
         bool closing = response == LogoutResponse.ClosedSuccessfully;
         if (closing && Session is { } session)
         {
+            _loggingOut = true;
             // §11.14: commands still waiting for Data-Out will never get it, nor will commands held behind a CmdSN
             // hole see it fill; the rest finish first, and that wait happens beside the receive side, which stops
             // once the response is out.

@@ -37,6 +37,17 @@ internal sealed partial class TargetConnection
 
         try
         {
+            if (_loggingOut || session.IsClosed)
+            {
+                // §11.14: after a Logout that ends the session the initiator sends no new command; one that comes
+                // anyway (sent before it read our AsyncEvent 1, or racing its own Logout) is not taken, and "waiting
+                // for logout" (§11.9.1) tells it to issue the command again on the session it opens next.
+                DiscardUnsolicitedData(pdu);
+                await SendRejectAsync(RejectReason.WaitingForLogout, frame.Header).ConfigureAwait(false);
+                session.CompleteUnregistered(pdu.CmdSN, pdu.Immediate, held);
+                return true;
+            }
+
             int immediate = frame.DataSegmentLength;
             if (immediate > 0 && (!pdu.Write || !_parameters.ImmediateData || immediate > _parameters.FirstBurstLength || immediate > pdu.ExpectedDataTransferLength))
             {
@@ -52,8 +63,10 @@ internal sealed partial class TargetConnection
             var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, pdu.Immediate, held, bufferLength, _mover.BufferPool, out bool overBudget);
             if (command is null)
             {
-                // §11.2.1.8 / §11.17.1: an ITT still in use by a live task: "task in progress".
-                await SendRejectAsync(RejectReason.TaskInProgress, frame.Header).ConfigureAwait(false);
+                // §11.2.1.8 / §11.17.1: an ITT still in use by a live task: "task in progress"; or the session ended
+                // since the check above: "waiting for logout", as there.
+                DiscardUnsolicitedData(pdu);
+                await SendRejectAsync(session.IsClosed ? RejectReason.WaitingForLogout : RejectReason.TaskInProgress, frame.Header).ConfigureAwait(false);
                 session.CompleteUnregistered(pdu.CmdSN, pdu.Immediate, held);
                 return true;
             }

@@ -25,6 +25,9 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
 
     private IscsiSessionParameters _parameters = new();
     private bool _fullFeature;
+
+    /// <summary>A Logout that ends this connection (and its session) was received: no new command is taken (receive loop only).</summary>
+    private bool _loggingOut;
     private uint _statSN;
     private uint _nextPingTag;
     private uint _pendingPingTag = Bhs.ReservedTag;

@@ -322,6 +322,18 @@ internal sealed partial class TargetSession : INexusTaskSet
         }
     }
 
+    /// <summary>True once the session has ended (<see cref="Close"/>): it takes no new command from then on.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closed;
+            }
+        }
+    }
+
     public bool TryGetCommand(uint itt, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TargetCommand? command)
     {
         lock (_lock)

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using NetScsi.Functional.Tests.Support;
 using NetScsi.Iscsi.Initiator;
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
+using NetScsi.Scsi.Emulation;
+using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Functional.Tests.Target;
 
@@ -100,6 +103,48 @@ public sealed class AsyncMessageTests
         await session.ReadAsync(0, 16, 128, back).AsTask().WaitAsync(s_timeout);
         Assert.Equal(data, back);
         Assert.Equal(1, session.RecoveryCount);
+    }
+
+    [Fact]
+    public async Task LogoutRequest_AWriteIssuedWhileTheTargetDrains_WaitsForTheReopenedSession_InsteadOfCrossingTheLogout()
+    {
+        // §11.9.1: once asked to log out, the initiator issues no new command on that connection (a target may reject
+        // one "waiting for logout", and ours does). A write issued while the target drains a slow one before answering
+        // the Logout waits, and goes on the session re-opened after Time2Wait; nothing fails.
+        var device = new DelayBlockDevice(new MemoryBlockDevice(16L * 1024 * 1024, 512));
+        await using var relayed = await RelayedTarget.StartAsync([], o =>
+        {
+            o.Targets[0].Luns.Clear();
+            o.Targets[0].Luns.Add(new LunMapping(0, new BlockLogicalUnit(device, new LogicalUnitOptions())));
+        });
+        await using IscsiSession session = await relayed.ConnectAsync();
+        await session.TestUnitReadyAsync(0).AsTask().WaitAsync(s_timeout);
+        device.WriteDelay = TimeSpan.FromMilliseconds(600);
+        byte[] slow = Pattern(4096, 4);
+        Task slowWrite = session.WriteAsync(0, 0, slow).AsTask();
+        await Task.Delay(100);
+
+        Assert.True(await relayed.Server.RequestLogoutAsync(session.Tsih, 5));
+        var watch = Stopwatch.StartNew();
+        while (relayed.Relay.Count(0, RelayDirection.ToTarget, IscsiOpcode.LogoutRequest) == 0)
+        {
+            Assert.True(watch.Elapsed < s_timeout, "the initiator did not log out");
+            await Task.Delay(5);
+        }
+
+        device.WriteDelay = TimeSpan.Zero;
+        byte[] late = Pattern(4096, 5);
+        await session.WriteAsync(0, 64, late).AsTask().WaitAsync(s_timeout);
+        await slowWrite.WaitAsync(s_timeout);
+
+        Assert.Equal(0, relayed.Relay.Count(0, RelayDirection.ToInitiator, IscsiOpcode.Reject));
+        Assert.True(relayed.Relay.Count(1, RelayDirection.ToTarget, IscsiOpcode.ScsiCommand) >= 1, "the late write went on the new connection");
+        Assert.Equal(1, session.RecoveryCount);
+        var back = new byte[4096];
+        await session.ReadAsync(0, 0, 8, back).AsTask().WaitAsync(s_timeout);
+        Assert.Equal(slow, back);
+        await session.ReadAsync(0, 64, 8, back).AsTask().WaitAsync(s_timeout);
+        Assert.Equal(late, back);
     }
 
     [Fact]

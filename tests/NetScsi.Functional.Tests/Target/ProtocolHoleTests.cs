@@ -1,5 +1,8 @@
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Pdus;
 using NetScsi.Scsi;
+using NetScsi.Scsi.Emulation;
+using NetScsi.Scsi.Storage;
 
 namespace NetScsi.Functional.Tests.Target;
 
@@ -444,6 +447,41 @@ public sealed class ProtocolHoleTests
         Assert.Equal(IscsiOpcode.LogoutResponse, Bhs.GetOpcode(reply));
         Assert.Equal(LogoutResponse.CidNotFound, (LogoutResponse)reply[2]);
         await AssertSessionWorksAsync(client);
+    }
+
+    [Fact]
+    public async Task Command_SentAfterALogoutThatEndsTheSession_IsRejectedAsWaitingForLogout_WhileTheRunningOneFinishes()
+    {
+        // RFC 7143 §11.14: no new command after a Logout that closes the session; §11.9.1: one that comes anyway is
+        // rejected "waiting for logout" (so the initiator issues it again on its next session), not run and not
+        // "task in progress". The READ already running (300 ms) is answered before the Logout is.
+        await using var fixture = await TargetFixture.StartAsync(o =>
+        {
+            o.Targets[0].Luns.Clear();
+            o.Targets[0].Luns.Add(new LunMapping(0, new BlockLogicalUnit(
+                new DelayBlockDevice(new MemoryBlockDevice(1 << 20, 512), readDelay: TimeSpan.FromMilliseconds(300)), new LogicalUnitOptions())));
+        });
+        await using var client = await fixture.LoginAsync();
+        var read = client.BuildScsiCommand(TestCdbs.Read10(0, 1), 512, true, false, 0);
+        await client.SendAsync(read);
+        var logout = new byte[Bhs.Length];
+        new LogoutRequestPdu { Immediate = true, Reason = LogoutReason.CloseSession, InitiatorTaskTag = client.NextItt++, CmdSN = client.CmdSN, ExpStatSN = client.ExpStatSN }.WriteTo(logout);
+        var tur = client.BuildScsiCommand(new byte[6], 0, false, false, 0);
+        await client.SendRawAsync(client.Frame(logout, default).Concat(client.Frame(tur, default)).ToArray());
+
+        var seen = new List<(IscsiOpcode Opcode, uint Itt, byte[] Header, byte[] Data)>();
+        while (seen.Count == 0 || seen[^1].Opcode != IscsiOpcode.LogoutResponse)
+        {
+            var (header, data) = await ReceiveAsync(client);
+            seen.Add((Bhs.GetOpcode(header), Bhs.GetInitiatorTaskTag(header), header, data));
+        }
+
+        var reject = Assert.Single(seen, p => p.Opcode == IscsiOpcode.Reject);
+        Assert.Equal(RejectReason.WaitingForLogout, RejectPdu.Parse(reject.Header).Reason);
+        Assert.Equal(tur, reject.Data);
+        Assert.DoesNotContain(seen, p => p.Itt == Bhs.GetInitiatorTaskTag(tur) && p.Opcode != IscsiOpcode.Reject);
+        Assert.Contains(seen, p => p.Itt == Bhs.GetInitiatorTaskTag(read) && p.Opcode is IscsiOpcode.ScsiResponse or IscsiOpcode.DataIn);
+        Assert.Equal(LogoutResponse.ClosedSuccessfully, (LogoutResponse)seen[^1].Header[2]);
     }
 
     [Fact]

@@ -39,6 +39,10 @@ public sealed class AoeTarget : IAsyncDisposable
     private Request[] _done;
     private Request[] _draining;
     private int _doneCount;
+    private readonly Request[] _sending;
+    private int _sendingCount;
+    private int _pollerThreadId;
+    private int _pollerWaiting;
     private readonly byte[] _configScratch = new byte[AoeConfigHeader.MaxConfigStringLength];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _poller;
@@ -76,6 +80,7 @@ public sealed class AoeTarget : IAsyncDisposable
         _freeCount = buffers;
         _done = new Request[buffers];
         _draining = new Request[buffers];
+        _sending = new Request[options.BatchFrames];
         _poller = new Thread(Poll) { IsBackground = true, Name = $"aoe {link.Name} e{shelf}" };
     }
 
@@ -206,6 +211,7 @@ public sealed class AoeTarget : IAsyncDisposable
 
     private void Poll()
     {
+        _pollerThreadId = Environment.CurrentManagedThreadId;
         try
         {
             while (!_stop)
@@ -221,7 +227,15 @@ public sealed class AoeTarget : IAsyncDisposable
                 Flush();
                 if (received == 0 && drained == 0)
                 {
-                    _link.Wait(200);
+                    // Completions on other threads wake the link only while this flag is up (an eventfd write per
+                    // request costs as much as the request); the exchange orders it before the second look.
+                    Interlocked.Exchange(ref _pollerWaiting, 1);
+                    if (Volatile.Read(ref _doneCount) == 0)
+                    {
+                        _link.Wait(200);
+                    }
+
+                    Volatile.Write(ref _pollerWaiting, 0);
                 }
             }
 
@@ -458,6 +472,11 @@ public sealed class AoeTarget : IAsyncDisposable
             _nexuses.Add(header.Source, nexus);
         }
 
+        if (_freeCount == 0 && _sendingCount > 0)
+        {
+            Flush(); // buffers whose responses wait in the send batch come back once it is sent
+        }
+
         if (_freeCount == 0 || slot.InFlight >= _options.BufferCount)
         {
             BufferOverruns++;
@@ -508,6 +527,14 @@ public sealed class AoeTarget : IAsyncDisposable
             _link.Send(_send);
             _send.Count = 0;
         }
+
+        for (int i = 0; i < _sendingCount; i++)
+        {
+            _free[_freeCount++] = _sending[i];
+            _sending[i] = null!;
+        }
+
+        _sendingCount = 0;
     }
 
     /// <summary>Moves the finished requests' responses into the send batch and their buffers back to the free list.</summary>
@@ -533,30 +560,52 @@ public sealed class AoeTarget : IAsyncDisposable
         {
             Request request = batch[i];
             batch[i] = null!;
-            if (request.ResponseLength > 0)
-            {
-                Span<byte> frame = NextSendSlot(out int index);
-                request.Buffer.AsSpan(0, request.ResponseLength).CopyTo(frame);
-                _send.SetLength(index, request.ResponseLength);
-            }
-
-            request.Slot!.InFlight--;
-            request.Slot = null;
-            _free[_freeCount++] = request;
+            Send(request);
         }
 
         return count;
     }
 
-    /// <summary>Any thread: a request has its response (or none); the poller sends it.</summary>
+    /// <summary>
+    /// Poller thread: a finished request's response goes into the send batch as it is, from the request's own pinned
+    /// buffer (not copied); the buffer is free again once the batch has been sent.
+    /// </summary>
+    private void Send(Request request)
+    {
+        request.Slot!.InFlight--;
+        request.Slot = null;
+        if (request.ResponseLength == 0)
+        {
+            _free[_freeCount++] = request;
+            return;
+        }
+
+        NextSendSlot(out int index);
+        _send.SetExternal(index, request.Buffer, request.ResponseLength);
+        _sending[_sendingCount++] = request;
+    }
+
+    /// <summary>
+    /// A request has its response (or none). On the poller (the unit answered at once, as a file on tmpfs does) it is
+    /// queued to send there and then; from any other thread it is handed over, waking the poller only if it sleeps.
+    /// </summary>
     private void Completed(Request request)
     {
+        if (Environment.CurrentManagedThreadId == _pollerThreadId)
+        {
+            Send(request);
+            return;
+        }
+
         lock (_doneLock)
         {
             _done[_doneCount++] = request;
         }
 
-        _link.Wake();
+        if (Interlocked.CompareExchange(ref _pollerWaiting, 0, 1) == 1)
+        {
+            _link.Wake();
+        }
     }
 
     private sealed class Slot(byte number, AtaDevice ata, AoeConfigString config, AoeMacList mask, AoeMacList reserve)

@@ -137,6 +137,56 @@ public sealed class AoeTargetTests : IAsyncLifetime
         Assert.Equal(tags.Count, answered.Count);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ManyReadsInFlight_EachAnswerCarriesItsOwnSectors_WhetherTheUnitAnswersAtOnceOrLater(bool delayed)
+    {
+        // Responses are sent from the buffers their requests came in: none may be reused (or overwritten by another
+        // read) before its frame has left, whether the unit completes on the poller (memory) or on a timer thread.
+        const ushort shelf = 9;
+        var memory = new MemoryBlockDevice(Sectors * 512, 512, identity: "mem:aoe-c");
+        byte[] pattern = new byte[Sectors * 512];
+        for (int sector = 0; sector < Sectors; sector++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(pattern.AsSpan(sector * 512), sector);
+        }
+
+        await memory.WriteAsync(0, pattern, forceUnitAccess: false);
+        IBlockDevice device = delayed ? new DelayBlockDevice(memory, readDelay: TimeSpan.FromMilliseconds(2)) : memory;
+        await using AoeTarget target = await AoeTarget.StartAsync(_segment.CreatePort("second target"), shelf,
+            [new AoeSlotDefinition(0, new BlockLogicalUnit(device, new LogicalUnitOptions()))], new AoeTargetOptions());
+        var expected = new Dictionary<uint, int>();
+        for (int round = 0; round < 4; round++)
+        {
+            for (int i = 0; i < 48; i++)
+            {
+                int first = ((round * 48) + i) * 17;
+                expected.Add(Send(_host, Ata(shelf, 0, AtaOpcode.ReadSectorsExt, (ulong)first, 17, AtaFlags.Extended)), first);
+            }
+        }
+
+        var answered = new Dictionary<uint, bool>();
+        long deadline = Environment.TickCount64 + 10_000;
+        while (answered.Count + Volatile.Read(ref target.BufferOverruns) < expected.Count && Environment.TickCount64 < deadline)
+        {
+            foreach (byte[] frame in ReceiveSome(_host, 50))
+            {
+                uint tag = BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(20));
+                if (expected.TryGetValue(tag, out int first) && frame.Length == AoeAtaHeader.DataOffset + (17 * 512))
+                {
+                    answered[tag] = Enumerable.Range(0, 17).All(k =>
+                        BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(AoeAtaHeader.DataOffset + (k * 512))) == first + k);
+                }
+            }
+        }
+
+        Assert.Equal(expected.Count, answered.Count + target.BufferOverruns);
+        Assert.True(answered.Count >= 64, $"{answered.Count} answered");
+        Assert.All(answered, pair => Assert.True(pair.Value, $"tag {pair.Key:x}: sectors of another read"));
+        Assert.Null(target.Failure);
+    }
+
     [Fact]
     public void WriteToAReadOnlyLun_IsAbortedByTheScsiLayer()
     {

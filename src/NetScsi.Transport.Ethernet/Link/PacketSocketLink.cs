@@ -183,6 +183,7 @@ internal sealed unsafe class PacketSocketLink : IFrameLink
         PrepareHeaders(batch, ref _sendBatch, _sendHeaders, _sendVectors, batch.Capacity);
         for (int i = 0; i < batch.Count; i++)
         {
+            _sendVectors[i].Base = batch.Address(i);
             _sendVectors[i].Length = (nuint)batch.LengthOf(i);
         }
 

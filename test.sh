@@ -169,8 +169,9 @@ for result in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns
     print(f"FAILED {result.get('testName')}: {first}")
 PY
 done
-passed=$(grep -ho 'outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
-failed=$(grep -ho 'outcome="Failed"' "$results"/*.trx 2>/dev/null | wc -l)
+# Test results only: a failed run's <ResultSummary> says outcome="Failed" too, and is not a test.
+passed=$(grep -ho '<UnitTestResult [^>]*outcome="Passed"' "$results"/*.trx 2>/dev/null | wc -l)
+failed=$(grep -ho '<UnitTestResult [^>]*outcome="Failed"' "$results"/*.trx 2>/dev/null | wc -l)
 for summary in "$results/conformance.txt" "$results/conformance-rbd.txt" "$results/conformance-alua.txt"; do
     [ -f "$summary" ] || continue
     passed=$((passed + $(awk '/^TOTAL/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed=/) { sub(/passed=/, "", $i); print $i } }' "$summary")))

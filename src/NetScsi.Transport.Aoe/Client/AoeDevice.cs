@@ -36,7 +36,7 @@ public sealed class AoeDevice : IAsyncDisposable
     private readonly int _mtuSectors;
     private AoeIoOperation? _current;
     private MacAddress _target = MacAddress.Broadcast;
-    private int _window = 1;
+    private AoeCongestionWindow _window = new(1);
     private int _sectorsPerFrame = 1;
     private bool _lba48 = true;
     private long _nextDeadline = long.MaxValue;
@@ -80,8 +80,14 @@ public sealed class AoeDevice : IAsyncDisposable
     /// <summary>Sectors per frame: the smaller of the target's limit and (MTU - 36) / 512.</summary>
     public int SectorsPerFrame => _sectorsPerFrame;
 
-    /// <summary>Frames in flight at most.</summary>
-    public int MaxOutstanding => _window;
+    /// <summary>Frames in flight at most: the target's buffer count, or the configured cap.</summary>
+    public int MaxOutstanding => _window.Maximum;
+
+    /// <summary>Frames that may be in flight now: <see cref="MaxOutstanding"/>, less after loss (see <see cref="AoeCongestionWindow"/>).</summary>
+    public int Window => _window.Current;
+
+    /// <summary>Times a timed-out frame shrank the window.</summary>
+    public long WindowReductions => _window.Reductions;
 
     /// <summary>Frames sent again after a timeout.</summary>
     public long Retransmissions => _table.Retransmissions;
@@ -121,7 +127,7 @@ public sealed class AoeDevice : IAsyncDisposable
             var config = device._config!;
             device._target = config.Address;
             int window = options.MaxOutstanding > 0 ? options.MaxOutstanding : config.BufferCount;
-            device._window = Math.Clamp(window, 1, AoeTagTable.MaxCapacity);
+            device._window = new AoeCongestionWindow(Math.Clamp(window, 1, AoeTagTable.MaxCapacity));
             device._sectorsPerFrame = config.SectorsPerCommand == 0 ? device._mtuSectors : Math.Min(config.SectorsPerCommand, device._mtuSectors);
             byte[] page = new byte[AtaIdentifyData.Length];
             await device.RunAsync(AoeOperationKind.Identify, 0, 1, page, cancellationToken).ConfigureAwait(false);
@@ -297,7 +303,7 @@ public sealed class AoeDevice : IAsyncDisposable
             }
 
             var operation = _current;
-            while (!operation.FullySubmitted && _table.InFlight < _window && _table.TryAcquire(out int slot, out _))
+            while (!operation.FullySubmitted && _table.InFlight < _window.Current && _table.TryAcquire(out int slot, out _))
             {
                 int count = operation.Kind is AoeOperationKind.Read or AoeOperationKind.Write
                     ? Math.Min(_sectorsPerFrame, operation.Units - operation.NextUnit)
@@ -402,6 +408,8 @@ public sealed class AoeDevice : IAsyncDisposable
             return;
         }
 
+        _window.OnReply();
+
         var operation = _slotOperation[slot]!;
         _slotOperation[slot] = null;
         operation.Outstanding--;
@@ -488,6 +496,7 @@ public sealed class AoeDevice : IAsyncDisposable
             int slot = _expired[i];
             if (_table.OnTimeout(slot, now) == AoeTimeoutAction.Retransmit)
             {
+                _window.OnLoss(_table.FirstSentOf(slot), now);
                 WriteFrame(slot);
                 continue;
             }

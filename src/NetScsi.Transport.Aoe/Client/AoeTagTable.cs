@@ -79,6 +79,9 @@ internal sealed class AoeTagTable
 
     public int TransmissionsOf(int slot) => _transmissions[slot];
 
+    /// <summary>When the frame in <paramref name="slot"/> first went out.</summary>
+    public long FirstSentOf(int slot) => _firstSent[slot];
+
     /// <summary>Takes a free slot and gives it a fresh tag; false when every slot is in flight.</summary>
     public bool TryAcquire(out int slot, out uint tag)
     {

@@ -38,7 +38,7 @@ public sealed class ReceiveNeverStallsTests
     }
 
     [Fact]
-    public async Task Logout_WaitingOnAHeldWrite_DoesNotDelayAReadOnTheConnection()
+    public async Task Logout_WaitingOnAHeldWrite_StillAnswersACommandSentAfterIt_AtOnce()
     {
         var gate = new WriteGate();
         await using var fixture = await StartAsync(gate);
@@ -48,10 +48,15 @@ public sealed class ReceiveNeverStallsTests
         await client.SendAsync(HeldWrite(client, out uint writeItt), new byte[512]);
         await gate.Entered.WaitAsync(s_prompt);
         await client.SendAsync(Logout(client));
-        await client.SendAsync(client.BuildScsiCommand(TestCdbs.Read10(0, 8), 4096, read: true, write: false, 0));
+        var read = client.BuildScsiCommand(TestCdbs.Read10(0, 8), 4096, read: true, write: false, 0);
+        await client.SendAsync(read);
 
-        var (first, _) = await ReceiveSkippingNopAsync(client);
-        Assert.Equal(IscsiOpcode.DataIn, Bhs.GetOpcode(first));
+        // RFC 7143 §11.14: no new command after a Logout that ends the session; the one that comes anyway is answered
+        // while the Logout still waits for the held write: rejected "waiting for logout" (§11.9.1), not left unread.
+        var (first, rejected) = await ReceiveSkippingNopAsync(client);
+        Assert.Equal(IscsiOpcode.Reject, Bhs.GetOpcode(first));
+        Assert.Equal(RejectReason.WaitingForLogout, RejectPdu.Parse(first).Reason);
+        Assert.Equal(read, rejected);
 
         gate.Release();
         var (write, _) = await ReceiveSkippingNopAsync(client);

@@ -11,15 +11,15 @@ using Spectre.Console;
 namespace NetScsi.Cli.Commands;
 
 /// <summary>
-/// <c>netscsi copy SRC DST</c>: local file or block device ⇄ LUN, or LUN → LUN, with sparse
-/// detection, optional verification, and a progress bar on a terminal.
+/// <c>netscsi copy SRC DST</c>: local file or block device ⇄ LUN or AoE device, or between two of those, with
+/// sparse detection, optional verification, and a progress bar on a terminal.
 /// </summary>
 internal sealed class CopyCommand
 {
     private readonly CliContext _context;
     private readonly InitiatorOptions _options;
-    private readonly Argument<string> _source = new("source") { Description = "iscsi:// URL, NODE[/LUN], or a local file or block device" };
-    private readonly Argument<string> _destination = new("destination") { Description = "iscsi:// URL, NODE[/LUN], or a local file (created or truncated) or block device" };
+    private readonly Argument<string> _source = new("source") { Description = "iscsi:// URL, NODE[/LUN], aoe://IFACE/SHELF.SLOT, or a local file or block device" };
+    private readonly Argument<string> _destination = new("destination") { Description = "iscsi:// URL, NODE[/LUN], aoe://IFACE/SHELF.SLOT, or a local file (created or truncated) or block device" };
     private readonly Option<bool> _verify = new("--verify") { Description = "Read both sides back and compare; exit 6 on a difference" };
     private readonly Option<bool> _noSparse = new("--no-sparse") { Description = "Write zero ranges as data instead of WRITE SAME/UNMAP (or holes)" };
     private readonly Option<long> _chunkSize = new("--chunk-size")
@@ -37,7 +37,7 @@ internal sealed class CopyCommand
     {
         _context = context;
         _options = new InitiatorOptions(context);
-        Command = new Command("copy", "Copy between a local file/device and a LUN, or LUN to LUN (all-zero ranges become WRITE SAME/UNMAP)")
+        Command = new Command("copy", "Copy between a local file/device and a LUN or AoE device, or between two of those (all-zero ranges become WRITE SAME/UNMAP on a LUN)")
         {
             _source, _destination, _verify, _noSparse, _chunkSize, _queueDepth, _json,
         };
@@ -54,8 +54,8 @@ internal sealed class CopyCommand
     }
 
     /// <summary>
-    /// URL → LUN; an existing node record (NAME or NAME/LUN) with no local file of that name → LUN;
-    /// anything else is a local path.
+    /// URL (iscsi://, eth:// or aoe://) → LUN or AoE device; an existing node record (NAME or NAME/LUN) with no local
+    /// file of that name → LUN; anything else is a local path.
     /// </summary>
     internal static bool IsLun(string spec, InitiatorSettings settings)
     {
@@ -74,8 +74,13 @@ internal sealed class CopyCommand
         return settings.Nodes.Exists(name);
     }
 
-    private async Task<ICopyEndpoint> OpenAsync(string spec, InitiatorSettings settings, bool write, CancellationToken cancellationToken)
+    private static async Task<ICopyEndpoint> OpenAsync(string spec, InitiatorSettings settings, bool write, CancellationToken cancellationToken)
     {
+        if (AoeTargets.IsAoe(spec))
+        {
+            return await AoeEndpoint.OpenAsync(spec, settings, cancellationToken).ConfigureAwait(false);
+        }
+
         if (IsLun(spec, settings))
         {
             return await LunEndpoint.OpenAsync(TargetResolver.ResolveTarget(spec, settings), cancellationToken).ConfigureAwait(false);
@@ -91,7 +96,16 @@ internal sealed class CopyCommand
         string destinationSpec = parseResult.GetValue(_destination)!;
         if (!IsLun(sourceSpec, settings) && !IsLun(destinationSpec, settings))
         {
-            throw CliException.Usage("one side of the copy must be a LUN (an iscsi:// URL or a node name); use cp for file to file");
+            throw CliException.Usage("one side of the copy must be a LUN or an AoE device (an iscsi:// or aoe:// URL, or a node name); use cp for file to file");
+        }
+
+        // A malformed aoe:// URL on either side is a usage error before the other side is opened (or a file created).
+        foreach (string spec in (string[])[sourceSpec, destinationSpec])
+        {
+            if (AoeTargets.IsAoe(spec))
+            {
+                AoeTargets.Parse(spec);
+            }
         }
 
         await using var source = await OpenAsync(sourceSpec, settings, write: false, cancellationToken).ConfigureAwait(false);

@@ -7,8 +7,6 @@ namespace NetScsi.Cli.Copy;
 /// <summary>A local regular file or block device, with positional I/O (RandomAccess).</summary>
 internal sealed partial class FileEndpoint : ICopyEndpoint
 {
-    private static readonly byte[] s_zeros = new byte[1024 * 1024];
-
     private readonly FileStream _stream;
     private readonly SafeFileHandle _handle;
     private readonly bool _isDevice;
@@ -100,13 +98,7 @@ internal sealed partial class FileEndpoint : ICopyEndpoint
             return ZeroMethod.Hole;
         }
 
-        for (long done = 0; done < length;)
-        {
-            int n = (int)Math.Min(s_zeros.Length, length - done);
-            await WriteAsync(offset + done, s_zeros.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-            done += n;
-        }
-
+        await CopyEndpoints.WriteZeroDataAsync(this, offset, length, cancellationToken).ConfigureAwait(false);
         return ZeroMethod.Data;
     }
 
@@ -114,11 +106,7 @@ internal sealed partial class FileEndpoint : ICopyEndpoint
     {
         if (_isDevice)
         {
-            if (length > Length)
-            {
-                throw CliException.Usage($"the source ({length} bytes) does not fit on '{Name}' ({Length} bytes)");
-            }
-
+            CopyEndpoints.EnsureFits(length, Length, $"'{Name}'");
             return ValueTask.CompletedTask;
         }
 

@@ -1,15 +1,15 @@
 namespace NetScsi.Cli.Copy;
 
-/// <summary>One side of <c>netscsi copy</c>: a LUN or a local file/block device, addressed in bytes.</summary>
+/// <summary>One side of <c>netscsi copy</c>: a LUN, an AoE device or a local file/block device, addressed in bytes.</summary>
 internal interface ICopyEndpoint : IAsyncDisposable
 {
     /// <summary>What to call it in messages (a URL without secrets, or the path).</summary>
     string Name { get; }
 
-    /// <summary>Size in bytes (capacity for a LUN or a block device, file length for a file).</summary>
+    /// <summary>Size in bytes (capacity for a LUN, an AoE device or a block device, file length for a file).</summary>
     long Length { get; }
 
-    /// <summary>Writes and zero ranges must be multiples of this (the LUN's block size; 1 for a file).</summary>
+    /// <summary>Writes and zero ranges must be multiples of this (the LUN's block size, 512 for AoE; 1 for a file).</summary>
     int BlockSize { get; }
 
     /// <summary>Reads exactly buffer.Length bytes at offset (zeros past the end of a file).</summary>
@@ -38,6 +38,9 @@ internal enum ZeroMethod
     /// <summary>A hole left in a freshly truncated local file.</summary>
     Hole,
 
-    /// <summary>Zeros written as ordinary data (no cheaper way).</summary>
+    /// <summary>
+    /// Zeros written as ordinary data: no cheaper way (a block device, an AoE device, which has no WRITE SAME or
+    /// UNMAP, or a LUN that refuses both).
+    /// </summary>
     Data,
 }

@@ -1,4 +1,3 @@
-using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Initiator;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi;
@@ -19,7 +18,6 @@ internal sealed class LunEndpoint : ICopyEndpoint
     private readonly ulong _lun;
     private readonly Provisioning _provisioning;
     private readonly byte[] _zeroBlock;
-    private readonly byte[] _zeros;
     private int _mode;
 
     private LunEndpoint(string name, IscsiSession session, ulong lun, ReadCapacityResult capacity, Provisioning provisioning)
@@ -31,7 +29,6 @@ internal sealed class LunEndpoint : ICopyEndpoint
         Length = checked((long)capacity.BlockCount * capacity.BlockSize);
         _provisioning = provisioning;
         _zeroBlock = new byte[capacity.BlockSize];
-        _zeros = new byte[Math.Max(capacity.BlockSize, 1024 * 1024 / capacity.BlockSize * capacity.BlockSize)];
         _mode = (int)ZeroMethod.WriteSameUnmap;
     }
 
@@ -89,11 +86,7 @@ internal sealed class LunEndpoint : ICopyEndpoint
 
     public ValueTask PrepareDestinationAsync(long length, CancellationToken cancellationToken)
     {
-        if (length > Length)
-        {
-            throw CliException.Usage($"the source ({length} bytes) does not fit on {Name} ({Length} bytes)");
-        }
-
+        CopyEndpoints.EnsureFits(length, Length, Name);
         return ValueTask.CompletedTask;
     }
 
@@ -181,13 +174,7 @@ internal sealed class LunEndpoint : ICopyEndpoint
 
     private async ValueTask<bool> WriteZeroDataAsync(long offset, long length, CancellationToken cancellationToken)
     {
-        for (long done = 0; done < length;)
-        {
-            int n = (int)Math.Min(_zeros.Length, length - done);
-            await WriteAsync(offset + done, _zeros.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-            done += n;
-        }
-
+        await CopyEndpoints.WriteZeroDataAsync(this, offset, length, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

@@ -457,7 +457,8 @@ public sealed class AoeDevice : IAsyncDisposable
         if ((status & (AtaStatus.Error | AtaStatus.DeviceFault)) != 0)
         {
             operation.Fail(new AoeException(string.Create(CultureInfo.InvariantCulture,
-                $"{this} failed {Describe(operation, slot)}: ATA status {registers.CommandStatus:X2}h, error {registers.ErrorFeature:X2}h ({(AtaError)registers.ErrorFeature})")));
+                $"{this} failed {Describe(operation, slot)}: ATA status {registers.CommandStatus:X2}h, error {registers.ErrorFeature:X2}h ({(AtaError)registers.ErrorFeature})"),
+                ataError: (AtaError)registers.ErrorFeature));
             return;
         }
 

@@ -53,6 +53,7 @@ public sealed partial class BadInputMessageTests : IClassFixture<CliTargetFixtur
         { "write missing input file", ["write", "{open}", "-i", "{dir}/missing.bin"], ExitCodes.RuntimeFailure },
         { "write to a read-only LUN", ["write", "{readonly}", "-i", "{dir}/block.bin"], ExitCodes.ScsiError },
         { "copy without destination", ["copy", "a"], ExitCodes.Usage },
+        { "copy to a malformed AoE URL", ["copy", "{dir}/block.bin", "aoe://eth0/1"], ExitCodes.Usage },
         { "bench bad queue depth", ["bench", "{open}", "--queue-depth", "-5"], ExitCodes.Usage },
         { "bench zero seconds", ["bench", "{open}", "--seconds", "0"], ExitCodes.Usage },
         { "node without sub-command", ["node"], ExitCodes.Usage },

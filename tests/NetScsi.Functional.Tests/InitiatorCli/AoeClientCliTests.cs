@@ -87,6 +87,78 @@ public abstract class AoeClientCliTests
         Assert.Contains("no AoE device answers", none.Error);
     }
 
+    private protected async Task CopyFileToDeviceLandsInTheTargetsFileZeroRangesWrittenAsZerosAsync()
+    {
+        // The device holds other bytes first: only zeros actually written can clear the zero range.
+        byte[] before = RandomBytes(16 << 20, seed: 7);
+        using var net = await AoeNet.StartAsync(Target, mtu: 9000, megabytes: 16, image: before);
+
+        // 1 MiB of data, 2 MiB of zeros, 1 MiB + 100 bytes of data: the last sector is zero-padded on the device.
+        byte[] source = new byte[(4 << 20) + 100];
+        RandomBytes(1 << 20, seed: 8).CopyTo(source, 0);
+        RandomBytes((1 << 20) + 100, seed: 9).CopyTo(source, 3 << 20);
+        string input = Path.Combine(net.Directory, "in.img");
+        await File.WriteAllBytesAsync(input, source);
+
+        var copy = await net.RunAsync("copy", input, net.Url, "--verify", "--json");
+        Ok(copy);
+        var json = JsonDocument.Parse(copy.Output).RootElement;
+        Assert.Equal(source.Length, json.GetProperty("bytes").GetInt64());
+        Assert.Equal((2L << 20) + 512, json.GetProperty("data_bytes").GetInt64());
+        var byMethod = json.GetProperty("zero_bytes_by_method");
+        Assert.Equal(["zero_data"], byMethod.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(2L << 20, byMethod.GetProperty("zero_data").GetInt64());
+        Assert.True(json.GetProperty("verified").GetBoolean());
+
+        net.StopTarget();
+        byte[] lun = await File.ReadAllBytesAsync(net.LunPath);
+        int padded = (source.Length + 511) / 512 * 512;
+        Assert.True(lun.AsSpan(0, source.Length).SequenceEqual(source), "the LUN file does not hold the copied file");
+        Assert.True(lun.AsSpan(1 << 20, 2 << 20).IndexOfAnyExcept((byte)0) < 0, "the zero range was not written as zeros");
+        Assert.True(lun.AsSpan(source.Length, padded - source.Length).IndexOfAnyExcept((byte)0) < 0, "the last sector is not zero-padded");
+        Assert.True(lun.AsSpan(padded).SequenceEqual(before.AsSpan(padded)), "sectors past the copy were touched");
+    }
+
+    private protected async Task CopyDeviceToFileEqualsTheTargetsFileAsync()
+    {
+        // MTU 1500: two sectors a frame, 512 frames per 1 MiB chunk.
+        byte[] image = RandomBytes(8 << 20, seed: 10);
+        image.AsSpan(2 << 20, 3 << 20).Clear();
+        using var net = await AoeNet.StartAsync(Target, mtu: 1500, megabytes: 8, image: image);
+        string output = Path.Combine(net.Directory, "out.img");
+
+        var copy = await net.RunAsync("copy", net.Url, output, "--verify", "--json");
+        Ok(copy);
+        var json = JsonDocument.Parse(copy.Output).RootElement;
+        Assert.Equal(8L << 20, json.GetProperty("bytes").GetInt64());
+        Assert.Equal(3L << 20, json.GetProperty("zero_bytes_by_method").GetProperty("hole").GetInt64());
+        byte[] copied = await File.ReadAllBytesAsync(output);
+        Assert.True(image.AsSpan().SequenceEqual(copied), "the copied file differs from the target's file");
+    }
+
+    private protected async Task CopyFileLargerThanTheDeviceExits2AndWritesNothingAsync()
+    {
+        using var net = await AoeNet.StartAsync(Target, mtu: 9000, megabytes: 4);
+        string input = Path.Combine(net.Directory, "in.img");
+        await File.WriteAllBytesAsync(input, RandomBytes((4 << 20) + 512, seed: 11));
+
+        var copy = await net.RunAsync("copy", input, net.Url);
+        Assert.Equal(2, copy.ExitCode);
+        Assert.Contains($"the source ({(4 << 20) + 512} bytes) does not fit on {net.Url} ({4 << 20} bytes)", copy.Error);
+        Assert.DoesNotContain("   at ", copy.Error);
+
+        net.StopTarget();
+        byte[] lun = await File.ReadAllBytesAsync(net.LunPath);
+        Assert.True(lun.AsSpan().IndexOfAnyExcept((byte)0) < 0, "a refused copy wrote to the device");
+    }
+
+    private static byte[] RandomBytes(int length, int seed)
+    {
+        byte[] data = new byte[length];
+        new Random(seed).NextBytes(data);
+        return data;
+    }
+
     private static void Ok(CommandResult run) => Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
 
     internal sealed record CommandResult(int ExitCode, string Output, string Error);
@@ -116,7 +188,8 @@ public abstract class AoeClientCliTests
         public string TargetMac { get; private set; } = "";
         public string Url => $"aoe://{InitiatorInterface}/3.1";
 
-        public static async Task<AoeNet> StartAsync(AoeTargetKind kind, int mtu, int megabytes)
+        /// <param name="image">The LUN file's first bytes (zeros otherwise, and after them).</param>
+        public static async Task<AoeNet> StartAsync(AoeTargetKind kind, int mtu, int megabytes, byte[]? image = null)
         {
             var net = new AoeNet($"{Environment.ProcessId % 10000}v{Interlocked.Increment(ref s_next)}");
             try
@@ -129,6 +202,11 @@ public abstract class AoeClientCliTests
                 net.TargetMac = IpCommand.Run($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
                 await using (var lun = File.Create(net.LunPath))
                 {
+                    if (image is not null)
+                    {
+                        await lun.WriteAsync(image);
+                    }
+
                     lun.SetLength((long)megabytes << 20);
                 }
 
@@ -259,6 +337,15 @@ public sealed class AoeClientAgainstVbladeTests : AoeClientCliTests
 
     [AoeNamespaceFact(NeedsVblade = true)]
     public Task VbladeGone_TheIoFailsAfterTheTimeout_WithOneMessage() => TargetGoneTheIoFailsAfterTheTimeoutWithOneMessageAsync();
+
+    [AoeNamespaceFact(NeedsVblade = true)]
+    public Task Copy_FileToDevice_AgainstVblade_LandsInTheTargetsFile_ZeroRangesWrittenAsZeros() => CopyFileToDeviceLandsInTheTargetsFileZeroRangesWrittenAsZerosAsync();
+
+    [AoeNamespaceFact(NeedsVblade = true)]
+    public Task Copy_DeviceToFile_AgainstVblade_EqualsTheTargetsFile() => CopyDeviceToFileEqualsTheTargetsFileAsync();
+
+    [AoeNamespaceFact(NeedsVblade = true)]
+    public Task Copy_FileLargerThanTheDevice_AgainstVblade_Exits2_AndWritesNothing() => CopyFileLargerThanTheDeviceExits2AndWritesNothingAsync();
 }
 
 /// <summary>The client against NetScsi's own AoE export (<c>target serve --listen aoe:</c>).</summary>
@@ -274,4 +361,13 @@ public sealed class AoeClientAgainstNetScsiTargetTests : AoeClientCliTests
 
     [AoeNamespaceFact]
     public Task NetScsiExportGone_TheIoFailsAfterTheTimeout_WithOneMessage() => TargetGoneTheIoFailsAfterTheTimeoutWithOneMessageAsync();
+
+    [AoeNamespaceFact]
+    public Task Copy_FileToDevice_AgainstNetScsiExport_LandsInTheTargetsFile_ZeroRangesWrittenAsZeros() => CopyFileToDeviceLandsInTheTargetsFileZeroRangesWrittenAsZerosAsync();
+
+    [AoeNamespaceFact]
+    public Task Copy_DeviceToFile_AgainstNetScsiExport_EqualsTheTargetsFile() => CopyDeviceToFileEqualsTheTargetsFileAsync();
+
+    [AoeNamespaceFact]
+    public Task Copy_FileLargerThanTheDevice_AgainstNetScsiExport_Exits2_AndWritesNothing() => CopyFileLargerThanTheDeviceExits2AndWritesNothingAsync();
 }

@@ -264,6 +264,28 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
         Assert.DoesNotContain("   at ", run.Error);
     }
 
+    // Where the other side is a valid aoe:// URL, its interface does not exist: opening it would fail with exit 3 (1
+    // without CAP_NET_RAW), so exit 2 shows the malformed destination was refused before the source was opened.
+    [Theory]
+    [InlineData("aoe://no-such-if0/1", "{out}", "'1' is not SHELF.SLOT")]
+    [InlineData("{in}", "aoe://no-such-if0/1.x", "'1.x' is not SHELF.SLOT")]
+    [InlineData("aoe://no-such-if0/1.2", "aoe://no-such-if0/65535.1", "broadcast addresses")]
+    [InlineData("aoe://no-such-interface-name/1.2", "{out}", "is not an interface name")]
+    public async Task Copy_InvalidAoeUrl_Exits2BeforeEitherSideIsOpened(string source, string destination, string fragment)
+    {
+        string input = Path.Combine(_dir, "in.bin");
+        string output = Path.Combine(_dir, "out.bin");
+        await File.WriteAllBytesAsync(input, RandomBytes(4096));
+        string Expand(string spec) => spec.Replace("{in}", input, StringComparison.Ordinal).Replace("{out}", output, StringComparison.Ordinal);
+
+        var run = await Cli("copy", Expand(source), Expand(destination));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("invalid AoE URL", run.Error);
+        Assert.Contains(fragment, run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+        Assert.False(File.Exists(output), "the local destination was created for a copy that was refused");
+    }
+
     [Fact]
     public async Task BadOption_Exits2()
     {

@@ -462,6 +462,7 @@ public sealed class ProtocolHoleTests
                 new DelayBlockDevice(new MemoryBlockDevice(1 << 20, 512), readDelay: TimeSpan.FromMilliseconds(300)), new LogicalUnitOptions())));
         });
         await using var client = await fixture.LoginAsync();
+        await AssertSessionWorksAsync(client); // takes the power-on unit attention, so the READ below really reads
         var read = client.BuildScsiCommand(TestCdbs.Read10(0, 1), 512, true, false, 0);
         await client.SendAsync(read);
         var logout = new byte[Bhs.Length];

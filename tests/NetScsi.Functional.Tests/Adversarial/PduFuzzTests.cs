@@ -14,6 +14,7 @@ namespace NetScsi.Functional.Tests.Adversarial;
 /// target sent must parse, the target must log no error, and the managed heap must stay below a bound. Short mode in
 /// CI; <c>NETSCSI_ADVERSARIAL=long</c> runs 100,000 cases (docs/reliability.md).
 /// </summary>
+[Collection(MeasuresTheHeapCollection.Name)]
 public sealed class PduFuzzTests(ITestOutputHelper output)
 {
     private const int CasesPerBatch = 12;

@@ -27,7 +27,8 @@ public sealed class InitiatorLoginStateMachine
     private readonly IscsiSessionOptions _options;
     private readonly SessionType _sessionType;
     private readonly RandomNumberGenerator _random;
-    private readonly IscsiSessionParameters _parameters = new();
+    private readonly IscsiSessionParameters _parameters;
+    private readonly bool _leading;
     private readonly Dictionary<string, string> _offers = new(StringComparer.Ordinal);
     private readonly TextAccumulator _accumulator = new();
 
@@ -55,7 +56,12 @@ public sealed class InitiatorLoginStateMachine
     /// <param name="sessionType">Normal (needs <see cref="IscsiSessionOptions.TargetName"/>) or Discovery.</param>
     /// <param name="random">Source of the mutual-CHAP challenge; the system CSPRNG when null.</param>
     /// <param name="capabilities">What the connection's data mover lets the login negotiate (a byte stream's, when null).</param>
-    public InitiatorLoginStateMachine(IscsiSessionOptions options, SessionType sessionType = SessionType.Normal, RandomNumberGenerator? random = null, DataMoverCapabilities? capabilities = null)
+    /// <param name="leadingParameters">
+    /// Null for a leading login. For a connection added to a running session (RFC 7143 §6.3.1, a non-zero TSIH): the
+    /// session's negotiated values, which stay in force; then only connection-scoped keys are negotiated and no
+    /// leading-only key is sent (RFC 7143 §13: "LO").
+    /// </param>
+    public InitiatorLoginStateMachine(IscsiSessionOptions options, SessionType sessionType = SessionType.Normal, RandomNumberGenerator? random = null, DataMoverCapabilities? capabilities = null, IscsiSessionParameters? leadingParameters = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _capabilities = capabilities ?? DataMoverCapabilities.Stream;
@@ -74,15 +80,46 @@ public sealed class InitiatorLoginStateMachine
             throw new ArgumentException("Mutual CHAP needs the one-way CHAP credentials (ChapUser, ChapSecret) too.", nameof(options));
         }
 
+        if (leadingParameters is not null && sessionType != SessionType.Normal)
+        {
+            throw new ArgumentException("Only a normal session adds connections.", nameof(sessionType));
+        }
+
         _options = options;
         _sessionType = sessionType;
         _random = random ?? RandomNumberGenerator.Create();
+        _leading = leadingParameters is null;
+        _parameters = NewParameters(leadingParameters);
         _parameters.SessionType = sessionType;
         _parameters.InitiatorName = options.InitiatorName;
         _parameters.InitiatorAlias = options.InitiatorAlias;
         _parameters.TargetName = options.TargetName;
         _parameters.InitiatorMaxRecvDataSegmentLength = ClampLength(Math.Min(options.MaxRecvDataSegmentLength, _capabilities.MaxDataSegmentLength));
     }
+
+    /// <summary>
+    /// A connection's parameters: the defaults for a leading login; for a non-leading one the session's values with
+    /// the connection-scoped ones (digests, the target's MaxRecvDataSegmentLength) back at their defaults.
+    /// </summary>
+    private static IscsiSessionParameters NewParameters(IscsiSessionParameters? leading)
+    {
+        if (leading is null)
+        {
+            return new IscsiSessionParameters();
+        }
+
+        IscsiSessionParameters p = leading.Clone();
+        p.HeaderDigest = false;
+        p.DataDigest = false;
+        p.TargetMaxRecvDataSegmentLength = 8192;
+        p.NegotiatedKeys.RemoveAll(static pair => !IsLeadingOnly(pair.Key));
+        return p;
+    }
+
+    private static bool IsLeadingOnly(string key) => TextKeyTable.TryGet(key, out TextKeyDefinition definition) && definition.Use == TextKeyUse.LeadingOnly;
+
+    /// <summary>True for the leading login of a session; false for a connection added to it.</summary>
+    public bool IsLeading => _leading;
 
     /// <summary>The final response arrived: the connection is in full-feature phase.</summary>
     public bool IsComplete => _phase == Phase.Complete;
@@ -127,9 +164,15 @@ public sealed class InitiatorLoginStateMachine
             keys.Add(TextKeyTable.InitiatorAlias, _options.InitiatorAlias);
         }
 
-        keys.Add(TextKeyTable.SessionType, _sessionType == SessionType.Discovery ? "Discovery" : "Normal");
+        if (_leading)
+        {
+            // RFC 7143 §13.21: SessionType is leading-only; a connection added to a session is of its type.
+            keys.Add(TextKeyTable.SessionType, _sessionType == SessionType.Discovery ? "Discovery" : "Normal");
+        }
+
         if (_sessionType == SessionType.Normal)
         {
+            // RFC 7143 §13.4: in the first Login Request of every connection of a normal session.
             keys.Add(TextKeyTable.TargetName, _options.TargetName!);
         }
 
@@ -373,6 +416,13 @@ public sealed class InitiatorLoginStateMachine
                 continue;
             }
 
+            if (!_leading && definition.Use == TextKeyUse.LeadingOnly)
+            {
+                // RFC 7143 §13: a leading-only key has no place in a non-leading login; the session's value stands.
+                next.Add(pair.Key, TextValues.Irrelevant);
+                continue;
+            }
+
             // A target offer (RFC 7143 §6.2: we are the responder now).
             string? local = LocalValue(pair.Key);
             if (local is null || definition.IsObsolete)
@@ -474,16 +524,24 @@ public sealed class InitiatorLoginStateMachine
         keys.Add(TextKeyTable.MaxRecvDataSegmentLength, _parameters.InitiatorMaxRecvDataSegmentLength.ToString(CultureInfo.InvariantCulture));
         if (_sessionType == SessionType.Normal)
         {
-            foreach (string key in s_normalSessionKeys)
+            if (_leading)
             {
-                Offer(keys, key, LocalValue(key)!);
+                // Session-wide (leading-only) keys: a non-leading login keeps the values the leading one settled.
+                foreach (string key in s_normalSessionKeys)
+                {
+                    Offer(keys, key, LocalValue(key)!);
+                }
             }
 
             if (_capabilities.RdmaExtensions)
             {
                 // RFC 7145 §6.3-§6.5 over an RDMA mover. MaxOutstandingUnexpectedPDUs is not offered: LIO answers it
-                // NotUnderstood; a target that offers it gets our answer.
-                Offer(keys, TextKeyTable.RdmaExtensions, TextValues.Yes);
+                // NotUnderstood; a target that offers it gets our answer. RDMAExtensions itself is leading-only.
+                if (_leading)
+                {
+                    Offer(keys, TextKeyTable.RdmaExtensions, TextValues.Yes);
+                }
+
                 Offer(keys, TextKeyTable.InitiatorRecvDataSegmentLength, LocalValue(TextKeyTable.InitiatorRecvDataSegmentLength)!);
                 Offer(keys, TextKeyTable.TargetRecvDataSegmentLength, LocalValue(TextKeyTable.TargetRecvDataSegmentLength)!);
             }
@@ -511,7 +569,7 @@ public sealed class InitiatorLoginStateMachine
     {
         TextKeyTable.HeaderDigest => Digests(_options.HeaderDigest),
         TextKeyTable.DataDigest => Digests(_options.DataDigest),
-        TextKeyTable.MaxConnections => "1",
+        TextKeyTable.MaxConnections => _options.Connections.ToString(CultureInfo.InvariantCulture),
         TextKeyTable.InitialR2T => TextValues.FormatBoolean(_options.InitialR2T),
         TextKeyTable.ImmediateData => TextValues.FormatBoolean(_options.ImmediateData),
         TextKeyTable.MaxBurstLength => ClampLength(_options.MaxBurstLength).ToString(CultureInfo.InvariantCulture),

@@ -53,6 +53,31 @@ public sealed class IscsiSessionOptions
     /// <summary>Our MaxRecvDataSegmentLength declaration (RFC 7143 §13.12).</summary>
     public int MaxRecvDataSegmentLength { get; set; } = 262144;
 
+    /// <summary>Most connections a session may have (RFC 7143 §13.2).</summary>
+    public const int MaxConnectionsLimit = 16;
+
+    /// <summary>
+    /// How many connections the session opens (MC/S, RFC 7143 §4.2.2, §6.3): offered as MaxConnections on the leading
+    /// login; then <c>min(Connections, negotiated MaxConnections)</c> in total, each extra one logged in with the
+    /// session's ISID and TSIH. 1 (the default) to <see cref="MaxConnectionsLimit"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside 1..16.</exception>
+    public int Connections
+    {
+        get => _connections;
+        set
+        {
+            if (value is < 1 or > MaxConnectionsLimit)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"Connections must be 1 to {MaxConnectionsLimit} (connections per session).");
+            }
+
+            _connections = value;
+        }
+    }
+
+    private int _connections = 1;
+
     /// <summary>MaxBurstLength we offer (RFC 7143 §13.13).</summary>
     public int MaxBurstLength { get; set; } = 16776192;
 

@@ -12,9 +12,18 @@ internal sealed record LoginOutcome(IscsiSessionParameters Parameters, ushort Ts
 internal static class LoginExchange
 {
     /// <param name="capabilities">What the connection's data mover lets the login negotiate.</param>
-    public static async Task<LoginOutcome> RunAsync(LoginChannel channel, DataMoverCapabilities capabilities, IscsiSessionOptions options, SessionType type, ulong isid, uint cmdSN, CancellationToken cancellationToken)
+    /// <param name="tsih">0 for a leading login (a new session, or its reinstatement); the session's TSIH to add a connection to it (RFC 7143 §6.3.1).</param>
+    /// <param name="cid">The connection's CID, unique within the session (RFC 7143 §11.12.7).</param>
+    /// <param name="leadingParameters">With a non-zero <paramref name="tsih"/>: the session's negotiated values.</param>
+    public static async Task<LoginOutcome> RunAsync(LoginChannel channel, DataMoverCapabilities capabilities, IscsiSessionOptions options, SessionType type, ulong isid, uint cmdSN, CancellationToken cancellationToken,
+        ushort tsih = 0, ushort cid = 0, IscsiSessionParameters? leadingParameters = null)
     {
-        var machine = new InitiatorLoginStateMachine(options, type, capabilities: capabilities);
+        if ((tsih != 0) != (leadingParameters is not null))
+        {
+            throw new ArgumentException("A non-leading login needs both the session's TSIH and its parameters.", nameof(leadingParameters));
+        }
+
+        var machine = new InitiatorLoginStateMachine(options, type, capabilities: capabilities, leadingParameters: leadingParameters);
         InitiatorLoginRequest? request = machine.Start();
         uint expStatSN = 0;
         uint expCmdSN = cmdSN;
@@ -33,9 +42,9 @@ internal static class LoginExchange
                 VersionMin = 0,
                 DataSegmentLength = data.Length,
                 Isid = isid,
-                Tsih = 0,
+                Tsih = tsih,
                 InitiatorTaskTag = itt,
-                Cid = 0,
+                Cid = cid,
                 CmdSN = cmdSN,
                 ExpStatSN = expStatSN,
             }.WriteTo(header);
@@ -68,6 +77,12 @@ internal static class LoginExchange
                 Tsih = pdu.Tsih,
                 Data = responseData,
             });
+        }
+
+        if (tsih != 0 && machine.Tsih != tsih)
+        {
+            // RFC 7143 §11.13.4: the final response of a login that adds a connection carries the session's TSIH.
+            throw new IscsiProtocolException($"the target answered a login to session TSIH {tsih} with TSIH {machine.Tsih}");
         }
 
         return new LoginOutcome(machine.Parameters, machine.Tsih, expStatSN, expCmdSN, maxCmdSN, machine.TargetAlias, machine.Authentication);

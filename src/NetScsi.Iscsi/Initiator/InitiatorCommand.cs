@@ -77,6 +77,12 @@ internal sealed class InitiatorCommand : DataTask, IValueTaskSource<ScsiResult>,
 
     public uint CmdSN;
 
+    /// <summary>
+    /// The connection a SCSI command was issued on, while it is: its Data-Out, R2Ts and response belong there (connection
+    /// allegiance, RFC 7143 §7). Null when not on the wire.
+    /// </summary>
+    public InitiatorConnection? Connection;
+
     /// <summary>Unique per issue (first send and every re-issue): lets late events recognise a stale command.</summary>
     public long IssueId
     {
@@ -123,6 +129,7 @@ internal sealed class InitiatorCommand : DataTask, IValueTaskSource<ScsiResult>,
         WriteData = default;
         Itt = Bhs.ReservedTag;
         CmdSN = 0;
+        Connection = null;
         IssueId = 0;
         SentTimestamp = 0;
         DataInReceived = 0;

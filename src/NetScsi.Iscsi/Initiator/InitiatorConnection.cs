@@ -15,14 +15,39 @@ internal sealed class InitiatorConnection : IInitiatorDataMoverHandler
     private IscsiSession? _session;
     private int _closing;
 
-    public InitiatorConnection(IInitiatorDataMover mover)
+    public InitiatorConnection(IInitiatorDataMover mover, ushort cid = 0)
     {
         Mover = mover;
+        Cid = cid;
         Channel = new LoginChannel(mover);
         Receiving = ReceiveAsync();
     }
 
     public IInitiatorDataMover Mover { get; }
+
+    /// <summary>The connection's CID within its session (RFC 7143 §11.12.7): 0 for the leading connection, then 1, 2, ...</summary>
+    public ushort Cid { get; }
+
+    /// <summary>The session runs commands on it (one of its current connections); under the session lock.</summary>
+    public bool Attached;
+
+    /// <summary>SCSI commands issued on this connection and not yet answered (connection allegiance, RFC 7143 §7); under the session lock.</summary>
+    public int Outstanding;
+
+    /// <summary>SCSI commands ever issued on this connection: lets tests and tools see how the load spread.</summary>
+    public long Issued;
+
+    /// <summary>TTTs of the target's NOP-In pings to answer: on this connection, the one they came on (RFC 7143 §11.18); under the session lock.</summary>
+    public readonly Queue<uint> NopReplies = new();
+
+    /// <summary>Immediate requests that must go on this connection (a Logout); under the session lock.</summary>
+    public readonly Queue<InitiatorCommand> Controls = new();
+
+    /// <summary>Work was queued from this connection's receive loop; the loop sends it before it would wait for more input.</summary>
+    public bool SubmittedWhileReceiving;
+
+    /// <summary>Batches the receive loop handled since work was first held back.</summary>
+    public int HeldBatches;
 
     /// <summary>The login and discovery exchange (before full feature phase).</summary>
     public LoginChannel Channel { get; }
@@ -190,15 +215,15 @@ internal sealed class InitiatorConnection : IInitiatorDataMoverHandler
 
     public void OnDataInPlaced(DataTask task, in DataInPdu pdu) => _session!.FinishDataIn((InitiatorCommand)task, pdu);
 
-    public DataTask? OnR2T(in ReadyToTransferPdu pdu) => _session?.AcceptR2T(pdu);
+    public DataTask? OnR2T(in ReadyToTransferPdu pdu) => _session?.AcceptR2T(this, pdu);
 
     public void OnSolicitedDataQueued() => _session?.WakeSender(this);
 
     public void OnReceiveIdle(bool moreReady) => _session?.OnReceiveIdle(this, moreReady);
 
-    public void OnReceiveBatchStart() => _session?.OnReceiveBatchStart();
+    public void OnReceiveBatchStart() => _session?.OnReceiveBatchStart(this);
 
     public void OnReceiveBatchEnd() => _session?.OnReceiveBatchEnd();
 
-    public bool ExpectsLoneAnswer => _session?.ExpectsLoneAnswer ?? false;
+    public bool ExpectsLoneAnswer => _session?.ExpectsLoneAnswer(this) ?? false;
 }

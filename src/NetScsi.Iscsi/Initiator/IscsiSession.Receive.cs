@@ -28,17 +28,25 @@ public sealed partial class IscsiSession
     /// </summary>
     internal void OnReceiveIdle(InitiatorConnection connection, bool moreReady)
     {
-        if (_submittedWhileReceiving && (!moreReady || ++_heldBatches >= MaxHeldBatches))
+        if (connection.SubmittedWhileReceiving && (!moreReady || ++connection.HeldBatches >= MaxHeldBatches))
         {
-            _submittedWhileReceiving = false;
-            _heldBatches = 0;
+            connection.SubmittedWhileReceiving = false;
+            connection.HeldBatches = 0;
             SendFromReceiveLoop(connection);
         }
     }
 
-    internal void OnReceiveBatchStart() => t_receiving = this;
+    internal void OnReceiveBatchStart(InitiatorConnection connection)
+    {
+        t_receiving = this;
+        t_receivingConnection = connection;
+    }
 
-    internal void OnReceiveBatchEnd() => t_receiving = null;
+    internal void OnReceiveBatchEnd()
+    {
+        t_receiving = null;
+        t_receivingConnection = null;
+    }
 
     /// <summary>
     /// When exactly one command is out and nothing else queued, its answer is the only thing to wait for, and from a
@@ -46,20 +54,20 @@ public sealed partial class IscsiSession
     /// that can poll does before it sleeps. With more commands out, answers arrive in batches and one wake-up serves
     /// many. The counts are read without the lock: a stale one costs one poll too many or too few, nothing more.
     /// </summary>
-    internal bool ExpectsLoneAnswer => _active.Count == 1 && _pending.Count == 0;
+    /// <remarks>With several connections, the one command must also be on <paramref name="connection"/>.</remarks>
+    internal bool ExpectsLoneAnswer(InitiatorConnection connection) =>
+        _active.Count == 1 && _pending.Count == 0 && (_connections.Length == 1 || connection.Outstanding == 1);
 
     /// <summary>The session whose receive loop runs on this thread right now (between reads), else null.</summary>
     [ThreadStatic]
     private static IscsiSession? t_receiving;
 
+    /// <summary>The connection of that receive loop.</summary>
+    [ThreadStatic]
+    private static InitiatorConnection? t_receivingConnection;
+
     /// <summary>Most receive batches the loop handles while holding work it queued, when responses keep arriving.</summary>
     private const int MaxHeldBatches = 4;
-
-    /// <summary>Work was queued from this session's receive loop; the loop sends it before it would wait for more input.</summary>
-    private bool _submittedWhileReceiving;
-
-    /// <summary>Batches handled since work was first held back.</summary>
-    private int _heldBatches;
 
     /// <summary>
     /// New work is queued: on the receive loop's thread, note it for the end of the batch; elsewhere, wake
@@ -69,7 +77,8 @@ public sealed partial class IscsiSession
     {
         if (t_receiving == this)
         {
-            _submittedWhileReceiving = true;
+            // That loop's connection sends it (or, with several connections, hands it to the least loaded one).
+            t_receivingConnection!.SubmittedWhileReceiving = true;
         }
         else
         {
@@ -147,7 +156,7 @@ public sealed partial class IscsiSession
             _maxCmdSN = maxCmdSN;
             if (wasClosed && _pending.Count > 0)
             {
-                WakeSender(_connection);
+                WakeSender(_connections.Length == 1 ? _connection : LeastLoadedLocked());
             }
         }
     }
@@ -155,6 +164,19 @@ public sealed partial class IscsiSession
     private InitiatorCommand? FindScsiLocked(uint itt)
     {
         return _active.TryGetValue(itt, out InitiatorCommand? command) && command.Kind == CommandKind.Scsi ? command : null;
+    }
+
+    /// <summary>
+    /// The command's PDUs must arrive on the connection it was issued on (connection allegiance, RFC 7143 §7); one that
+    /// comes on another is a protocol error, recovered at ERL 0 by re-opening the session. Also keeps each command's
+    /// buffer written by one receive loop only.
+    /// </summary>
+    private static void CheckAllegiance(InitiatorCommand command, InitiatorConnection connection, string what)
+    {
+        if (command.Connection != connection)
+        {
+            throw new IscsiConnectionException($"The target sent a {what} for ITT 0x{command.Itt:x8} on connection CID {connection.Cid}, not on CID {command.Connection?.Cid} where the command was issued (RFC 7143 §7).");
+        }
     }
 
     /// <summary>
@@ -181,6 +203,7 @@ public sealed partial class IscsiSession
             return null;
         }
 
+        CheckAllegiance(command, connection, "Data-In");
         if ((long)pdu.BufferOffset + pdu.DataSegmentLength > command.DataInLength)
         {
             throw new IscsiConnectionException($"Data-In at offset {pdu.BufferOffset} length {pdu.DataSegmentLength} exceeds the expected length {command.DataInLength}.");
@@ -225,6 +248,7 @@ public sealed partial class IscsiSession
                 return false;
             }
 
+            ReleaseConnectionLocked(command);
             command.State = CommandState.Done;
             return true;
         }
@@ -247,6 +271,7 @@ public sealed partial class IscsiSession
             return;
         }
 
+        CheckAllegiance(command, connection, "SCSI Response");
         ReadOnlyMemory<byte> sense = ReadOnlyMemory<byte>.Empty;
         if (data.Length >= 2)
         {
@@ -267,13 +292,22 @@ public sealed partial class IscsiSession
     }
 
     /// <summary>R2T (RFC 7143 §11.8): the window it carries, and the command it asks data of (the mover queues the data).</summary>
-    internal InitiatorCommand? AcceptR2T(in ReadyToTransferPdu pdu)
+    internal InitiatorCommand? AcceptR2T(InitiatorConnection connection, in ReadyToTransferPdu pdu)
     {
+        InitiatorCommand? command;
         lock (_lock)
         {
             UpdateWindowLocked(pdu.ExpCmdSN, pdu.MaxCmdSN);
-            return FindScsiLocked(pdu.InitiatorTaskTag);
+            command = FindScsiLocked(pdu.InitiatorTaskTag);
         }
+
+        // The Data-Out it asks for goes on this connection's mover: the command's own (§7).
+        if (command is not null)
+        {
+            CheckAllegiance(command, connection, "R2T");
+        }
+
+        return command;
     }
 
     /// <summary>NOP-In (RFC 7143 §11.19): the answer to our ping, or a ping of the target's to answer.</summary>
@@ -295,7 +329,8 @@ public sealed partial class IscsiSession
 
             if (pdu.TargetTransferTag != Bhs.ReservedTag)
             {
-                _nopReplies.Enqueue(pdu.TargetTransferTag);
+                // RFC 7143 §11.18: the answer goes on the connection the ping came on.
+                connection.NopReplies.Enqueue(pdu.TargetTransferTag);
                 WakeSender(connection);
             }
         }
@@ -361,6 +396,7 @@ public sealed partial class IscsiSession
             if (_active.TryGetValue(itt, out InitiatorCommand? found) && opcode is IscsiOpcode.ScsiCommand or IscsiOpcode.TaskManagementRequest or IscsiOpcode.LogoutRequest)
             {
                 _active.Remove(itt);
+                ReleaseConnectionLocked(found);
                 // §11.9.1: a command that crossed the target's logout request ("waiting for logout") did not run; it
                 // goes again, with a new ITT and CmdSN, on the session re-opened after the logout.
                 reissue = pdu.Reason == RejectReason.WaitingForLogout && opcode is IscsiOpcode.ScsiCommand && connection.LogoutRequested;

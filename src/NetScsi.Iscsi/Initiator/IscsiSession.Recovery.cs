@@ -10,7 +10,8 @@ public sealed partial class IscsiSession
     /// <summary>
     /// AsyncEvent 1 (RFC 7143 §11.9.1): queues a Logout (close the session) ahead of everything else, and once it is
     /// answered (or <paramref name="within"/> has passed) re-opens the session after DefaultTime2Wait, re-issuing
-    /// whatever the target had not answered. Called on the receive loop.
+    /// whatever the target had not answered. Called on the receive loop. With several connections the whole session
+    /// is logged out (the simplest correct answer at ERL 0): no connection takes new commands from here on.
     /// </summary>
     private void LogOutOnRequest(InitiatorConnection connection, TimeSpan within)
     {
@@ -18,18 +19,22 @@ public sealed partial class IscsiSession
         short version;
         lock (_lock)
         {
-            if (connection != _connection || _state != IscsiSessionState.Running || connection.LogoutRequested)
+            if (!connection.Attached || _state != IscsiSessionState.Running || connection.LogoutRequested)
             {
                 return;
             }
 
-            connection.LogoutRequested = true;
+            foreach (InitiatorConnection each in _connections)
+            {
+                each.LogoutRequested = true;
+            }
+
             _reconnectDelay = TimeSpan.FromSeconds(Parameters.DefaultTime2Wait);
             logout = RentLocked(CommandKind.Logout);
             logout.Itt = AllocateIttLocked();
             logout.State = CommandState.Pending;
             version = logout.Version;
-            _immediate.Enqueue(logout);
+            connection.Controls.Enqueue(logout);
         }
 
         connection.SendSignal.Set();
@@ -54,44 +59,52 @@ public sealed partial class IscsiSession
     private void ForceReconnect(InitiatorConnection connection, string reason) =>
         OnConnectionFailed(connection, new IscsiConnectionException(reason));
 
-    /// <summary>The connection is gone: start session recovery once (RFC 7143 §6.3.5, ERL 0).</summary>
+    /// <summary>
+    /// A connection is gone: start session recovery once (RFC 7143 §6.3.5, ERL 0). With several connections, all of
+    /// them go: at ERL 0 a connection's commands cannot move to another (§7.2), so the session is re-instated whole.
+    /// </summary>
     private void OnConnectionFailed(InitiatorConnection connection, Exception error)
     {
+        InitiatorConnection[] old;
         lock (_lock)
         {
-            if (connection != _connection || _state != IscsiSessionState.Running)
+            if (!connection.Attached || _state != IscsiSessionState.Running)
             {
                 connection.BeginClose();
-                if (connection == _connection && _state == IscsiSessionState.Closing)
+                if (connection.Attached && _state == IscsiSessionState.Closing && connection == (_logoutConnection ?? _connection))
                 {
-                    // Lost while logging out: nothing to recover.
-                    _connection = null;
-                    _recovery = Task.Run(() => CloseLostAsync(connection, error));
+                    // Lost while logging out: nothing to recover. (The others may close first: the target ends them
+                    // on a session Logout, §11.14.1.)
+                    InitiatorConnection[] closing = DetachAllLocked();
+                    _recovery = Task.Run(() => CloseLostAsync(closing, error));
+                }
+                else if (connection.Attached && _state == IscsiSessionState.Closing)
+                {
+                    connection.Attached = false;
                 }
 
                 return;
             }
 
             _state = IscsiSessionState.Recovering;
-            _connection = null;
             Interlocked.Increment(ref _recoveries);
-            connection.BeginClose();
-            _recovery = Task.Run(() => RecoverAsync(connection, error));
+            old = DetachAllLocked();
+            _recovery = Task.Run(() => RecoverAsync(old, error));
         }
 
-        LogConnectionLost(_logger, error.Message);
+        LogConnectionLost(_logger, connection.Cid, old.Length, error.Message);
     }
 
-    private async Task CloseLostAsync(InitiatorConnection connection, Exception error)
+    private async Task CloseLostAsync(InitiatorConnection[] connections, Exception error)
     {
-        await connection.CloseAsync().ConfigureAwait(false);
+        await CloseAllAsync(connections).ConfigureAwait(false);
         FailAll(new IscsiConnectionException("The connection was lost during logout.", error));
     }
 
-    private async Task RecoverAsync(InitiatorConnection old, Exception cause)
+    private async Task RecoverAsync(InitiatorConnection[] old, Exception cause)
     {
         long lostAt = _time.GetTimestamp();
-        await old.CloseAsync().ConfigureAwait(false);
+        await CloseAllAsync(old).ConfigureAwait(false);
 
         // The old loops have stopped: nothing else touches the ITT table's buffers now.
         List<InitiatorCommand> failNow = new();
@@ -112,7 +125,6 @@ public sealed partial class IscsiSession
             }
 
             _active.Clear();
-            _nopReplies.Clear();
             foreach (List<InitiatorCommand> orphans in _lastDetached.Values)
             {
                 foreach (InitiatorCommand command in orphans)
@@ -146,6 +158,7 @@ public sealed partial class IscsiSession
                 }
 
                 command.State = CommandState.Pending;
+                command.Connection = null;
                 _pending.Enqueue(command);
             }
 
@@ -202,7 +215,8 @@ public sealed partial class IscsiSession
             try
             {
                 using var attempt = new CancellationTokenSource(remaining, _time);
-                (InitiatorConnection connection, LoginOutcome login) = await ConnectAndLoginAsync(attempt.Token).ConfigureAwait(false);
+                (InitiatorConnection connection, LoginOutcome login) = await ConnectAndLoginAsync(0, null, attempt.Token).ConfigureAwait(false);
+                int generation;
                 lock (_lock)
                 {
                     if (_state != IscsiSessionState.Recovering)
@@ -213,9 +227,13 @@ public sealed partial class IscsiSession
                     }
 
                     StartConnectionLocked(connection, login);
+                    generation = _generation;
                 }
 
                 LogReinstated(_logger, _options.TargetName!, Isid, Tsih);
+
+                // Then the extra connections again (MC/S); commands already flow on the leading one meanwhile.
+                await AddConnectionsAsync(generation, _disposed.Token).ConfigureAwait(false);
                 return;
             }
             catch (IscsiLoginException e) when (e.IsPermanent)
@@ -288,15 +306,21 @@ public sealed partial class IscsiSession
         List<(InitiatorCommand Command, long IssueId, InitiatorConnection Connection)>? expired = null;
         lock (_lock)
         {
-            InitiatorConnection? connection = _connection;
-            if (connection is null || _state != IscsiSessionState.Running)
+            InitiatorConnection? leading = _connection;
+            if (leading is null || _state != IscsiSessionState.Running)
             {
                 return;
             }
 
             long now = _time.GetTimestamp();
-            if (_options.NopInterval > TimeSpan.Zero)
+            // Keepalive per connection (each idle one is pinged on its own); an unanswered ping fails the session (ERL 0).
+            foreach (InitiatorConnection connection in _options.NopInterval > TimeSpan.Zero ? _connections : [])
             {
+                if (failed is not null)
+                {
+                    break;
+                }
+
                 if (connection.PingItt != Bhs.ReservedTag)
                 {
                     if (_time.GetElapsedTime(connection.PingSentTimestamp, now) > _options.NopTimeout)
@@ -322,7 +346,7 @@ public sealed partial class IscsiSession
                         && _time.GetElapsedTime(command.SentTimestamp, now) > _options.CommandTimeout)
                     {
                         command.Escalating = true;
-                        (expired ??= new()).Add((command, command.IssueId, connection));
+                        (expired ??= new()).Add((command, command.IssueId, command.Connection ?? leading));
                     }
                 }
             }
@@ -344,8 +368,8 @@ public sealed partial class IscsiSession
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection lost: {Reason}; recovering the session")]
-    private static partial void LogConnectionLost(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Connection CID {Cid} lost: {Reason}; recovering the session ({Count} connection(s) closed)")]
+    private static partial void LogConnectionLost(ILogger logger, int cid, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session to {Target} re-established (ISID {Isid:x12}, TSIH {Tsih})")]
     private static partial void LogReinstated(ILogger logger, string target, ulong isid, ushort tsih);

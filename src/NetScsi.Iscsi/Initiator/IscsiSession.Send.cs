@@ -174,9 +174,10 @@ public sealed partial class IscsiSession
         bool more;
         lock (_lock)
         {
-            more = connection == _connection && !connection.IsClosing
-                && (_nopReplies.Count > 0 || connection.PingRequested || _immediate.Count > 0 || connection.Mover.HasSolicitedData
-                    || (_pending.Count > 0 && SerialNumber.LessOrEqual(_cmdSN, _maxCmdSN)));
+            more = connection.Attached && !connection.IsClosing
+                && (connection.NopReplies.Count > 0 || connection.PingRequested || connection.Controls.Count > 0 || _immediate.Count > 0
+                    || connection.Mover.HasSolicitedData
+                    || (_pending.Count > 0 && SerialNumber.LessOrEqual(_cmdSN, _maxCmdSN) && TakesNewCommandsLocked(connection, wake: true)));
         }
 
         if (more)
@@ -190,15 +191,15 @@ public sealed partial class IscsiSession
         work = default;
         lock (_lock)
         {
-            if (connection != _connection || connection.IsClosing || _state is not (IscsiSessionState.Running or IscsiSessionState.Closing))
+            if (!connection.Attached || connection.IsClosing || _state is not (IscsiSessionState.Running or IscsiSessionState.Closing))
             {
                 return false;
             }
 
-            if (_nopReplies.Count > 0)
+            if (connection.NopReplies.Count > 0)
             {
                 work.Kind = WorkKind.NopReply;
-                work.TargetTransferTag = _nopReplies.Dequeue();
+                work.TargetTransferTag = connection.NopReplies.Dequeue();
                 work.CmdSN = _cmdSN;
                 return true;
             }
@@ -212,11 +213,12 @@ public sealed partial class IscsiSession
                 return true;
             }
 
-            if (_immediate.Count > 0)
+            if (connection.Controls.Count > 0 || _immediate.Count > 0)
             {
                 // Task management and logout go as immediate commands: they carry CmdSN without
-                // advancing it and are not held back by the window (RFC 7143 §4.2.2.1).
-                InitiatorCommand control = _immediate.Dequeue();
+                // advancing it and are not held back by the window (RFC 7143 §4.2.2.1). Task management goes on any
+                // connection of the session (§7); a Logout on the one it names.
+                InitiatorCommand control = connection.Controls.Count > 0 ? connection.Controls.Dequeue() : _immediate.Dequeue();
                 control.State = CommandState.Active;
                 control.CmdSN = _cmdSN;
                 control.IssueId = ++_nextIssueId;
@@ -240,9 +242,10 @@ public sealed partial class IscsiSession
                 return true;
             }
 
-            // RFC 7143 §4.2.2.1: never send a CmdSN beyond MaxCmdSN. §11.9.1: once the target has asked for a logout,
-            // no new command goes on this connection; the queued ones wait for the session re-opened after it.
-            while (_pending.Count > 0 && SerialNumber.LessOrEqual(_cmdSN, _maxCmdSN) && !connection.LogoutRequested)
+            // RFC 7143 §4.2.2.1: never send a CmdSN beyond MaxCmdSN (the window is the session's, over all its
+            // connections). §11.9.1: once the target has asked for a logout, no new command goes on this connection; the
+            // queued ones wait for the session re-opened after it.
+            while (_pending.Count > 0 && SerialNumber.LessOrEqual(_cmdSN, _maxCmdSN) && TakesNewCommandsLocked(connection, wake: true))
             {
                 InitiatorCommand command = _pending.Dequeue();
                 if (command.State != CommandState.Pending)
@@ -265,6 +268,9 @@ public sealed partial class IscsiSession
                 command.DataInReceived = 0;
                 command.Escalating = false;
                 command.SentTimestamp = _time.GetTimestamp();
+                command.Connection = connection;
+                connection.Outstanding++;
+                connection.Issued++;
                 _active[command.Itt] = command;
                 work.Kind = WorkKind.Command;
                 work.Command = command;

@@ -73,6 +73,8 @@ public sealed partial class IscsiSession
             request.RefCmdSN = refCmdSN;
             request.Itt = AllocateIttLocked();
             request.State = CommandState.Pending;
+            // RFC 7143 §7: task management may go on any connection of the session; the leading one is woken, and
+            // whichever sender looks first takes it.
             _immediate.Enqueue(request);
             connection = _connection;
         }
@@ -148,6 +150,7 @@ public sealed partial class IscsiSession
                     foreach (InitiatorCommand victim in victims)
                     {
                         _active.Remove(victim.Itt);
+                        ReleaseConnectionLocked(victim);
                         victim.State = CommandState.Detached;
                     }
 
@@ -213,7 +216,7 @@ public sealed partial class IscsiSession
                 _pending.Enqueue(command);
             }
 
-            _connection?.SendSignal.Set();
+            LeastLoadedLocked()?.SendSignal.Set();
         }
     }
 
@@ -228,7 +231,7 @@ public sealed partial class IscsiSession
             if (command.State == CommandState.Pending)
             {
                 // The sender skips it and completes it as cancelled.
-                _connection?.SendSignal.Set();
+                LeastLoadedLocked()?.SendSignal.Set();
                 return;
             }
 

@@ -28,10 +28,12 @@ public enum IscsiSessionState
 }
 
 /// <summary>
-/// An iSCSI initiator session (RFC 7143) with one connection, ErrorRecoveryLevel 0: thread-safe,
-/// asynchronous, many commands outstanding within the CmdSN window. A lost connection is replaced
-/// by session reinstatement (same ISID, TSIH 0, §6.3.5) and every unfinished command is re-issued,
-/// until <see cref="IscsiSessionOptions.ReplacementTimeout"/> expires.
+/// An iSCSI initiator session (RFC 7143), ErrorRecoveryLevel 0: thread-safe, asynchronous, many commands
+/// outstanding within the CmdSN window, over one connection or several (<see cref="IscsiSessionOptions.Connections"/>,
+/// MC/S §4.2.2: commands spread over the connections, each command's exchange staying on its connection, §7).
+/// A lost connection fails the session's connections and is replaced by session reinstatement (same ISID, TSIH 0,
+/// §6.3.5), then the extra connections again; every unfinished command is re-issued, until
+/// <see cref="IscsiSessionOptions.ReplacementTimeout"/> expires.
 /// </summary>
 public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
 {
@@ -46,13 +48,22 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
     private readonly Dictionary<uint, InitiatorCommand> _active = new();
     private readonly Queue<InitiatorCommand> _pending = new();
     private readonly Queue<InitiatorCommand> _immediate = new();
-    private readonly Queue<uint> _nopReplies = new();
     private readonly Stack<InitiatorCommand> _pool = new();
     private readonly Dictionary<ulong, int> _blockSizes = new();
     private readonly CancellationTokenSource _disposed = new();
 
     private IscsiSessionState _state;
+    /// <summary>The leading connection (CID 0) of the current login; null while there is none.</summary>
     private InitiatorConnection? _connection;
+
+    /// <summary>Every connection commands run on now, the leading one first; replaced (never changed in place) under the lock.</summary>
+    private InitiatorConnection[] _connections = [];
+
+    /// <summary>Counts session (re)instatements: an extra connection's login that finishes for an older one is dropped.</summary>
+    private int _generation;
+
+    /// <summary>The connection the session's Logout went on; the others may close before its answer.</summary>
+    private InitiatorConnection? _logoutConnection;
     private IscsiSessionParameters _parameters;
     private Exception? _failure;
     private uint _cmdSN;
@@ -126,6 +137,33 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
         }
     }
 
+    /// <summary>How many connections the session has now (1 unless <see cref="IscsiSessionOptions.Connections"/> asked for more and the target agreed).</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _connections.Length;
+            }
+        }
+    }
+
+    /// <summary>SCSI commands issued on each current connection so far, by CID order (the leading connection first).</summary>
+    public long[] CommandsIssuedPerConnection()
+    {
+        lock (_lock)
+        {
+            var counts = new long[_connections.Length];
+            for (int i = 0; i < counts.Length; i++)
+            {
+                counts[i] = _connections[i].Issued;
+            }
+
+            return counts;
+        }
+    }
+
     /// <summary>How many times the connection was lost and replaced.</summary>
     public int RecoveryCount => Volatile.Read(ref _recoveries);
 
@@ -155,14 +193,17 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
         options = options.Clone();
         ulong isid = options.Isid ?? RandomIsid();
         var session = new IscsiSession(options, isid & 0xFFFF_FFFF_FFFF);
-        (InitiatorConnection connection, LoginOutcome login) = await session.ConnectAndLoginAsync(cancellationToken).ConfigureAwait(false);
+        (InitiatorConnection connection, LoginOutcome login) = await session.ConnectAndLoginAsync(0, null, cancellationToken).ConfigureAwait(false);
+        int generation;
         lock (session._lock)
         {
             session.StartConnectionLocked(connection, login);
+            generation = session._generation;
         }
 
         session._watchdog = session.WatchdogAsync();
         LogLoggedIn(session._logger, session.TargetName, session.Isid, session.Tsih);
+        await session.AddConnectionsAsync(generation, cancellationToken).ConfigureAwait(false);
         return session;
     }
 
@@ -184,12 +225,15 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
         return isid;
     }
 
-    private async Task<(InitiatorConnection Connection, LoginOutcome Login)> ConnectAndLoginAsync(CancellationToken cancellationToken)
+    /// <summary>Connects and logs in one connection: the leading one (<paramref name="leading"/> null, TSIH 0), or one more of the session (§6.3.1).</summary>
+    /// <param name="cid">The connection's CID.</param>
+    /// <param name="leading">For an added connection: the session's negotiated values (its TSIH goes in the login).</param>
+    private async Task<(InitiatorConnection Connection, LoginOutcome Login)> ConnectAndLoginAsync(ushort cid, IscsiSessionParameters? leading, CancellationToken cancellationToken)
     {
         using var timeout = new CancellationTokenSource(_options.LoginTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token, _disposed.Token);
         IInitiatorDataMover mover = await _connector.ConnectAsync(_portal, linked.Token).ConfigureAwait(false);
-        var connection = new InitiatorConnection(mover);
+        var connection = new InitiatorConnection(mover, cid);
         try
         {
             uint cmdSN;
@@ -201,11 +245,23 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
             LoginOutcome outcome;
             try
             {
-                outcome = await LoginExchange.RunAsync(connection.Channel, mover.Capabilities, _options, SessionType.Normal, Isid, cmdSN, linked.Token).ConfigureAwait(false);
+                outcome = await LoginExchange.RunAsync(connection.Channel, mover.Capabilities, _options, SessionType.Normal, Isid, cmdSN, linked.Token,
+                    leading is null ? (ushort)0 : Tsih, cid, leading).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 throw new IscsiConnectionException($"The login did not complete within {_options.LoginTimeout.TotalSeconds:0.#} s.");
+            }
+
+            if (leading is not null)
+            {
+                // The session's values stay the leading login's; the window only moves forward (§4.2.2.1).
+                lock (_lock)
+                {
+                    UpdateWindowLocked(outcome.ExpCmdSN, outcome.MaxCmdSN);
+                }
+
+                return (connection, outcome);
             }
 
             Tsih = outcome.Tsih;
@@ -227,16 +283,135 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
         }
     }
 
-    /// <summary>Full feature phase on a logged-in connection: the session takes its PDUs and sends on it.</summary>
+    /// <summary>Full feature phase on a logged-in leading connection: the session takes its PDUs and sends on it.</summary>
     private void StartConnectionLocked(InitiatorConnection connection, LoginOutcome login)
     {
         _connection = connection;
+        _connections = [connection];
+        _generation++;
+        _logoutConnection = null;
         _state = IscsiSessionState.Running;
-        _submittedWhileReceiving = false;
-        _heldBatches = 0;
+        EnableConnectionLocked(connection, login);
+    }
+
+    private void EnableConnectionLocked(InitiatorConnection connection, LoginOutcome login)
+    {
+        connection.Attached = true;
         connection.EnableDatamover(login, _time.GetTimestamp(), this);
         connection.SendLoop = Task.Run(() => SendLoopAsync(connection));
         connection.SendSignal.Set();
+    }
+
+    /// <summary>
+    /// MC/S (RFC 7143 §6.3.1): after the leading login, logs in connections 1, 2, ... up to
+    /// <c>min(Connections, negotiated MaxConnections)</c>, each with the session's ISID and TSIH. A failed one is
+    /// not fatal: the session runs with the connections it has. Stops when the session was re-instated meanwhile.
+    /// </summary>
+    private async Task AddConnectionsAsync(int generation, CancellationToken cancellationToken)
+    {
+        int wanted;
+        IscsiSessionParameters leading;
+        lock (_lock)
+        {
+            wanted = Math.Min(_options.Connections, _parameters.MaxConnections);
+            leading = _parameters;
+        }
+
+        for (int cid = 1; cid < wanted; cid++)
+        {
+            try
+            {
+                (InitiatorConnection connection, LoginOutcome login) = await ConnectAndLoginAsync((ushort)cid, leading, cancellationToken).ConfigureAwait(false);
+                bool attached;
+                lock (_lock)
+                {
+                    attached = generation == _generation && _state == IscsiSessionState.Running;
+                    if (attached)
+                    {
+                        _connections = [.. _connections, connection];
+                        EnableConnectionLocked(connection, login);
+                    }
+                }
+
+                if (!attached)
+                {
+                    await connection.CloseAsync().ConfigureAwait(false);
+                    return;
+                }
+
+                LogConnectionAdded(_logger, cid, wanted);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or IscsiLoginException or IscsiProtocolException or TimeoutException)
+            {
+                LogConnectionAddFailed(_logger, cid, e.Message, ConnectionCount);
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The connection that should take the next command: the least loaded of those that take commands (the first of
+    /// equals), or null when none does.
+    /// </summary>
+    private InitiatorConnection? LeastLoadedLocked()
+    {
+        InitiatorConnection[] all = _connections;
+        if (all.Length == 1)
+        {
+            return all[0];
+        }
+
+        InitiatorConnection? least = null;
+        foreach (InitiatorConnection candidate in all)
+        {
+            if (!candidate.IsClosing && !candidate.LogoutRequested && (least is null || candidate.Outstanding < least.Outstanding))
+            {
+                least = candidate;
+            }
+        }
+
+        return least;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="connection"/> takes a new command now: with several connections, only while it carries no
+    /// more than the least loaded one (commands spread evenly, §4.2.2); otherwise <paramref name="wake"/> wakes that one.
+    /// §11.9.1: once the target asked for a logout, no new command goes on the connection.
+    /// </summary>
+    private bool TakesNewCommandsLocked(InitiatorConnection connection, bool wake)
+    {
+        if (connection.LogoutRequested)
+        {
+            return false;
+        }
+
+        if (_connections.Length == 1)
+        {
+            return true;
+        }
+
+        InitiatorConnection? least = LeastLoadedLocked();
+        if (least is null || least == connection || connection.Outstanding <= least.Outstanding)
+        {
+            return true;
+        }
+
+        if (wake)
+        {
+            least.SendSignal.Set();
+        }
+
+        return false;
+    }
+
+    /// <summary>A command left the wire (answered, rejected, ended by task management): its connection carries one less.</summary>
+    private static void ReleaseConnectionLocked(InitiatorCommand command)
+    {
+        if (command.Connection is { } connection)
+        {
+            connection.Outstanding--;
+            command.Connection = null;
+        }
     }
 
     /// <summary>
@@ -284,6 +459,7 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
         }
 
         InitiatorCommand command;
+        InitiatorConnection? sender;
         lock (_lock)
         {
             ThrowIfNotAcceptingLocked();
@@ -309,10 +485,11 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
             command.State = CommandState.Pending;
             _pending.Enqueue(command);
             version = command.Version;
+            sender = _connections.Length == 1 ? _connection : LeastLoadedLocked();
         }
 
         // From a continuation on our receive loop (InlineCompletions) the command goes out after the loop's batch.
-        WakeSender(_connection);
+        WakeSender(sender);
         return command;
     }
 
@@ -418,9 +595,9 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
             command.SubmitSequence = _nextSubmitSequence++;
             command.State = CommandState.Pending;
             _pending.Enqueue(command);
+            LeastLoadedLocked()?.SendSignal.Set();
         }
 
-        _connection?.SendSignal.Set();
         return true;
     }
 
@@ -438,6 +615,7 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
 
             _state = _state == IscsiSessionState.Running ? IscsiSessionState.Closing : IscsiSessionState.Closed;
             connection = _connection;
+            _logoutConnection = connection;
         }
 
         try
@@ -451,7 +629,9 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
                     logout = RentLocked(CommandKind.Logout);
                     logout.Itt = AllocateIttLocked();
                     logout.State = CommandState.Pending;
-                    _immediate.Enqueue(logout);
+
+                    // RFC 7143 §11.14.1: one Logout (close the session) on one connection; the target closes the others.
+                    connection.Controls.Enqueue(logout);
                 }
 
                 connection.SendSignal.Set();
@@ -501,7 +681,7 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
     /// <summary>Ends the session: stops timers and recovery, closes the connection, fails whatever is left.</summary>
     private async Task ShutdownAsync(Exception reason)
     {
-        InitiatorConnection? connection;
+        InitiatorConnection[] connections;
         lock (_lock)
         {
             if (_state != IscsiSessionState.Failed)
@@ -509,8 +689,7 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
                 _state = IscsiSessionState.Closed;
             }
 
-            connection = _connection;
-            _connection = null;
+            connections = DetachAllLocked();
         }
 
         if (!_disposed.IsCancellationRequested)
@@ -518,10 +697,7 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
             await _disposed.CancelAsync().ConfigureAwait(false);
         }
 
-        if (connection is not null)
-        {
-            await connection.CloseAsync().ConfigureAwait(false);
-        }
+        await CloseAllAsync(connections).ConfigureAwait(false);
 
         try
         {
@@ -532,6 +708,36 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
         }
 
         FailAll(reason);
+    }
+
+    /// <summary>Takes every connection out of the session (they take no more work) and starts closing them.</summary>
+    private InitiatorConnection[] DetachAllLocked()
+    {
+        InitiatorConnection[] connections = _connections;
+        _connections = [];
+        _connection = null;
+        foreach (InitiatorConnection connection in connections)
+        {
+            connection.Attached = false;
+            connection.BeginClose();
+            connection.NopReplies.Clear();
+
+            // A Logout still waiting for its connection fails or is dropped with the other immediate requests.
+            while (connection.Controls.Count > 0)
+            {
+                _immediate.Enqueue(connection.Controls.Dequeue());
+            }
+        }
+
+        return connections;
+    }
+
+    private static async Task CloseAllAsync(InitiatorConnection[] connections)
+    {
+        foreach (InitiatorConnection connection in connections)
+        {
+            await connection.CloseAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Fails every command still queued or in the ITT table.</summary>
@@ -565,6 +771,7 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
             foreach (InitiatorCommand command in failed)
             {
                 command.State = CommandState.Done;
+                command.Connection = null;
             }
         }
 
@@ -593,6 +800,12 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Logged in to {Target} (ISID {Isid:x12}, TSIH {Tsih})")]
     private static partial void LogLoggedIn(ILogger logger, string target, ulong isid, ushort tsih);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection CID {Cid} added to the session ({Wanted} wanted)")]
+    private static partial void LogConnectionAdded(ILogger logger, int cid, int wanted);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not add connection CID {Cid}: {Message}; the session runs with {Count} connection(s)")]
+    private static partial void LogConnectionAddFailed(ILogger logger, int cid, string message, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Logout did not complete cleanly: {Message}")]
     private static partial void LogLogoutFailed(ILogger logger, string message);

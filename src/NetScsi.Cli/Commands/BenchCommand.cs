@@ -155,7 +155,9 @@ internal sealed class BenchCommand
             }
 
             var targets = sessions.ConvertAll(s => (IBenchTarget)new IscsiBenchTarget(s, target.Lun));
-            await RunAsync(parseResult, targets, capacity.BlockSize, capacity.BlockCount, pooledReads, cancellationToken).ConfigureAwait(false);
+            // Connections per session the target granted (MC/S); a multipath session's paths each asked for --connections.
+            int connections = sessions[0] is IscsiSession single ? single.ConnectionCount : target.Options.Connections;
+            await RunAsync(parseResult, targets, capacity.BlockSize, capacity.BlockCount, pooledReads, connections, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -182,7 +184,7 @@ internal sealed class BenchCommand
             }
 
             var targets = devices.ConvertAll(d => (IBenchTarget)new AoeBenchTarget(d));
-            await RunAsync(parseResult, targets, AoeDevice.SectorSize, devices[0].SectorCount, pooledReads: false, cancellationToken).ConfigureAwait(false);
+            await RunAsync(parseResult, targets, AoeDevice.SectorSize, devices[0].SectorCount, pooledReads: false, connections: 1, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -195,7 +197,7 @@ internal sealed class BenchCommand
         return ExitCodes.Success;
     }
 
-    private async Task RunAsync(ParseResult parseResult, List<IBenchTarget> targets, int blockSize, ulong blockCount, bool pooledReads, CancellationToken cancellationToken)
+    private async Task RunAsync(ParseResult parseResult, List<IBenchTarget> targets, int blockSize, ulong blockCount, bool pooledReads, int connections, CancellationToken cancellationToken)
     {
         var pattern = parseResult.GetValue(_pattern);
         long ioBytes = parseResult.GetValue(_blockSize);
@@ -220,7 +222,7 @@ internal sealed class BenchCommand
         // On a terminal a line each second; piped or with --json, only the report.
         Action<BenchInterval>? live = _context.OutputIsTerminal && !json ? interval => WriteLiveLine(interval, ioBytes) : null;
         var result = await runner.RunAsync(rampTime, duration, cancellationToken, live).ConfigureAwait(false);
-        await ReportAsync(json, pattern, ioBytes, queueDepth, targets.Count, pooledReads, result).ConfigureAwait(false);
+        await ReportAsync(json, pattern, ioBytes, queueDepth, targets.Count, connections, pooledReads, result).ConfigureAwait(false);
     }
 
     private void WriteLiveLine(BenchInterval interval, long ioBytes)
@@ -232,14 +234,14 @@ internal sealed class BenchCommand
         _context.Output.Flush();
     }
 
-    private async Task ReportAsync(bool json, BenchPattern pattern, long ioBytes, int queueDepth, int sessions, bool pooledReads, BenchResult result)
+    private async Task ReportAsync(bool json, BenchPattern pattern, long ioBytes, int queueDepth, int sessions, int connections, bool pooledReads, BenchResult result)
     {
         var latency = result.Latency;
         double Us(double ticks) => Math.Round(LatencyHistogram.TicksToMicroseconds(ticks), 1);
         if (json)
         {
             await Output.WriteJsonAsync(_context, new BenchJson(
-                BenchPatterns.Name(pattern), ioBytes, queueDepth, sessions, pooledReads ? "pooled" : "fixed",
+                BenchPatterns.Name(pattern), ioBytes, queueDepth, sessions, connections, pooledReads ? "pooled" : "fixed",
                 Math.Round(result.Elapsed.TotalSeconds, 3), result.Ios, result.ReadIos, result.WriteIos,
                 Math.Round(result.Iops, 1), Math.Round(result.MegabytesPerSecond, 2), Math.Round(result.MebibytesPerSecond, 2),
                 new BenchLatencyJson(
@@ -252,7 +254,7 @@ internal sealed class BenchCommand
 
         var table = Output.Table(_context, "Metric", "Value");
         Output.AddRow(table, "Pattern", string.Create(CultureInfo.InvariantCulture,
-            $"{BenchPatterns.Name(pattern)}, {Output.Size(ioBytes)} I/Os, queue depth {queueDepth} x {sessions} session(s), {(pooledReads ? "pooled" : "fixed")} buffers, {result.Elapsed.TotalSeconds:0.0} s"));
+            $"{BenchPatterns.Name(pattern)}, {Output.Size(ioBytes)} I/Os, queue depth {queueDepth} x {sessions} session(s) of {connections} connection(s), {(pooledReads ? "pooled" : "fixed")} buffers, {result.Elapsed.TotalSeconds:0.0} s"));
         Output.AddRow(table, "IOPS", Output.Number(result.Iops, "0"));
         if (pattern == BenchPattern.RandRw)
         {

@@ -33,7 +33,7 @@ internal sealed class CapacityCommand
         }
 
         var target = TargetResolver.ResolveTarget(spec, _options.Read(parseResult));
-        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        var session = await Connections.ConnectAsync(target, cancellationToken, _context.Error).ConfigureAwait(false);
         Iscsi.Initiator.ReadCapacityResult capacity;
         Provisioning provisioning;
         try

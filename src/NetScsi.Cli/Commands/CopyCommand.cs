@@ -74,7 +74,7 @@ internal sealed class CopyCommand
         return settings.Nodes.Exists(name);
     }
 
-    private static async Task<ICopyEndpoint> OpenAsync(string spec, InitiatorSettings settings, bool write, CancellationToken cancellationToken)
+    private async Task<ICopyEndpoint> OpenAsync(string spec, InitiatorSettings settings, bool write, CancellationToken cancellationToken)
     {
         if (AoeTargets.IsAoe(spec))
         {
@@ -83,7 +83,7 @@ internal sealed class CopyCommand
 
         if (IsLun(spec, settings))
         {
-            return await LunEndpoint.OpenAsync(TargetResolver.ResolveTarget(spec, settings), cancellationToken).ConfigureAwait(false);
+            return await LunEndpoint.OpenAsync(TargetResolver.ResolveTarget(spec, settings), cancellationToken, _context.Error).ConfigureAwait(false);
         }
 
         return FileEndpoint.Open(spec, write);

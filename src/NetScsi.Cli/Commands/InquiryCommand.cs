@@ -27,7 +27,7 @@ internal sealed class InquiryCommand
     private async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
         var target = TargetResolver.ResolveTarget(parseResult.GetValue(_target)!, _options.Read(parseResult));
-        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        var session = await Connections.ConnectAsync(target, cancellationToken, _context.Error).ConfigureAwait(false);
         Iscsi.Initiator.InquiryData inquiry;
         string? serial;
         IReadOnlyList<string> designators;

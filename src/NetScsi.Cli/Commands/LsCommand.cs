@@ -57,7 +57,7 @@ internal sealed class LsCommand
             }
         }
 
-        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        var session = await Connections.ConnectAsync(target, cancellationToken, _context.Error).ConfigureAwait(false);
         var infos = new List<LunInfo>();
         try
         {

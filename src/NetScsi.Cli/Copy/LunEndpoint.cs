@@ -38,9 +38,9 @@ internal sealed class LunEndpoint : ICopyEndpoint
 
     public int BlockSize { get; }
 
-    public static async Task<LunEndpoint> OpenAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    public static async Task<LunEndpoint> OpenAsync(ResolvedTarget target, CancellationToken cancellationToken, TextWriter? report = null)
     {
-        var session = await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+        var session = await Connections.ConnectAsync(target, cancellationToken, report).ConfigureAwait(false);
         try
         {
             var capacity = await session.ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);

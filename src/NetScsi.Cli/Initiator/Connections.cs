@@ -1,3 +1,4 @@
+using System.Globalization;
 using NetScsi.Iscsi.Initiator;
 
 namespace NetScsi.Cli.Initiator;
@@ -5,16 +6,28 @@ namespace NetScsi.Cli.Initiator;
 /// <summary>Connect and discover with failures turned into <see cref="Configuration.CliException"/>s that say where and why.</summary>
 internal static class Connections
 {
-    public static async Task<IscsiSession> ConnectAsync(ResolvedTarget target, CancellationToken cancellationToken)
+    /// <param name="target">Where, and the session options.</param>
+    /// <param name="cancellationToken">Cancels the connect and login.</param>
+    /// <param name="report">Where to say how many connections the session got, when <c>--connections</c> asked for more than one.</param>
+    public static async Task<IscsiSession> ConnectAsync(ResolvedTarget target, CancellationToken cancellationToken, TextWriter? report = null)
     {
+        IscsiSession session;
         try
         {
-            return await IscsiSession.ConnectAsync(target.Options, cancellationToken).ConfigureAwait(false);
+            session = await IscsiSession.ConnectAsync(target.Options, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw InitiatorErrors.Connect(e, target, discovery: false, cancellationToken);
         }
+
+        if (report is not null && target.Options.Connections > 1)
+        {
+            report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"netscsi: session TSIH {session.Tsih} to {target.Portal}: {session.ConnectionCount} connection(s) (asked {target.Options.Connections}, the target's MaxConnections {session.Parameters.MaxConnections})"));
+        }
+
+        return session;
     }
 
     public static async Task<IReadOnlyList<DiscoveredTarget>> DiscoverAsync(ResolvedTarget portal, CancellationToken cancellationToken)

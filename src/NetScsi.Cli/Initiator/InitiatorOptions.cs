@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using NetScsi.Cli.Configuration;
 using NetScsi.Cli.Nodes;
 using NetScsi.Cli.Parsing;
+using NetScsi.Iscsi.Initiator;
 using NetScsi.Iscsi.Login;
 
 namespace NetScsi.Cli.Initiator;
@@ -19,6 +20,9 @@ internal sealed record InitiatorSettings(
 {
     /// <summary>CHAP_A values to offer, in order; null = the library default (SHA-256, SHA-1, MD5).</summary>
     public IReadOnlyList<ChapAlgorithm>? ChapAlgorithms { get; init; }
+
+    /// <summary>Connections per session (MC/S) to ask for; null = one.</summary>
+    public int? Connections { get; init; }
 }
 
 /// <summary>
@@ -69,6 +73,13 @@ internal sealed class InitiatorOptions
         HelpName = "LIST",
     };
 
+    private readonly Option<int?> _connections = new("--connections")
+    {
+        Description = "Connections per session (MC/S, RFC 7143): offered as MaxConnections; the target's answer caps it [default: 1]",
+        HelpName = "N",
+        CustomParser = r => NumberParser.Whole(r, "--connections", 1, IscsiSessionOptions.MaxConnectionsLimit),
+    };
+
     private readonly Option<TimeSpan?> _timeout = new("--timeout")
     {
         Description = "Connect/login and per-command timeout, seconds or 500ms/2m [default: 30s]",
@@ -115,6 +126,7 @@ internal sealed class InitiatorOptions
             command.Options.Add(_chap);
             command.Options.Add(_mutualChap);
             command.Options.Add(_chapAlgorithms);
+            command.Options.Add(_connections);
             command.Options.Add(_timeout);
         }
 
@@ -131,6 +143,7 @@ internal sealed class InitiatorOptions
         NodeStore.Locate(parseResult.GetValue(_nodeDir), _context.GetEnvironmentVariable))
     {
         ChapAlgorithms = parseResult.GetValue(_chapAlgorithms) is { } list ? ParseAlgorithms(list, out _) : null,
+        Connections = parseResult.GetValue(_connections),
     };
 
     private static List<ChapAlgorithm>? ParseAlgorithms(string list, out string? error)

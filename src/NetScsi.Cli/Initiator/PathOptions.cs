@@ -66,7 +66,7 @@ internal sealed class PathOptions
     {
         if (!Any(parseResult))
         {
-            return await Connections.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+            return await Connections.ConnectAsync(target, cancellationToken, _context.Error).ConfigureAwait(false);
         }
 
         return await ConnectMultipathAsync(parseResult, target, cancellationToken).ConfigureAwait(false);

@@ -200,6 +200,7 @@ internal static class TargetResolver
         options.ChapAlgorithms = settings.ChapAlgorithms ?? options.ChapAlgorithms;
         options.HeaderDigest = settings.HeaderDigest ?? options.HeaderDigest;
         options.DataDigest = settings.DataDigest ?? options.DataDigest;
+        options.Connections = settings.Connections ?? options.Connections;
         if (settings.Chap is not null)
         {
             options.ChapUser = settings.Chap.User;

@@ -169,6 +169,37 @@ public sealed class InitiatorCliTests(CliTargetFixture target) : IClassFixture<C
     }
 
     [Fact]
+    public async Task Bench_Connections4_AgainstAOneConnectionTarget_ReportsTheConnectionsItGot()
+    {
+        // NetScsi's target answers MaxConnections=1: the session runs on one connection, and says so.
+        var run = await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "randread", "--queue-depth", "4", "--seconds", "0.3",
+            "--connections", "4", "--json");
+        var json = Json(run);
+        Assert.Equal(1, json.GetProperty("connections").GetInt32());
+        Assert.Equal(1, json.GetProperty("sessions").GetInt32());
+        Assert.Contains("1 connection(s) (asked 4, the target's MaxConnections 1)", run.Error);
+
+        var human = Ok(await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--queue-depth", "2", "--seconds", "0.3"));
+        Assert.Contains("1 session(s) of 1 connection(s)", human.Output);
+    }
+
+    [Theory]
+    [InlineData("bench", "0")]
+    [InlineData("bench", "17")]
+    [InlineData("capacity", "many")]
+    [InlineData("copy", "-2")]
+    public async Task Connections_OutOfRange_Exits2WithOneMessage(string command, string value)
+    {
+        string[] args = command == "copy"
+            ? ["copy", target.Url(CliTargetFixture.Open, 0), Path.Combine(_dir, "out.bin"), "--connections", value]
+            : [command, target.Url(CliTargetFixture.Open, 0), "--connections", value];
+        var run = await Cli(args);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"--connections '{value}': expected a whole number from 1 to 16", run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    [Fact]
     public async Task Bench_Json_ReportsProcessCpuOverTheWindow_AndItsCostPerIo()
     {
         var json = Json(await Cli("bench", target.Url(CliTargetFixture.Open, 0), "--pattern", "randread", "--block-size", "4k",

@@ -8,6 +8,7 @@ internal sealed record BenchJson(
     long BlockSize,
     int QueueDepth,
     int Sessions,
+    int Connections,
     string Buffers,
     double Seconds,
     long Ios,

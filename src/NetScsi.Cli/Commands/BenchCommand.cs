@@ -161,7 +161,7 @@ internal sealed class BenchCommand
         }
         finally
         {
-            await Task.WhenAll(sessions.Select(PathOptions.CloseAsync)).ConfigureAwait(false);
+            await Task.WhenAll(sessions.Select(s => PathOptions.CloseAsync(s, _context.Error))).ConfigureAwait(false);
         }
 
         return ExitCodes.Success;

@@ -45,7 +45,7 @@ internal sealed class LunEndpoint : ICopyEndpoint
         {
             var capacity = await session.ReadCapacityAsync(target.Lun, cancellationToken).ConfigureAwait(false);
             var provisioning = await ScsiQueries.ProvisioningAsync(session, target.Lun, cancellationToken).ConfigureAwait(false);
-            return new LunEndpoint(target.Url(), session, target.Lun, capacity, provisioning);
+            return new LunEndpoint(target.Url(), session, target.Lun, capacity, provisioning) { Report = report };
         }
         catch
         {
@@ -110,7 +110,10 @@ internal sealed class LunEndpoint : ICopyEndpoint
         }
     }
 
-    public async ValueTask DisposeAsync() => await Connections.CloseAsync(_session).ConfigureAwait(false);
+    public async ValueTask DisposeAsync() => await Connections.CloseAsync(_session, Report).ConfigureAwait(false);
+
+    /// <summary>Where closing lists the commands per connection (a session of several).</summary>
+    private TextWriter? Report { get; init; }
 
     /// <returns>False when the unit refuses WRITE SAME(16) with UNMAP (ILLEGAL REQUEST).</returns>
     private async ValueTask<bool> WriteSameAsync(long offset, long length, CancellationToken cancellationToken)

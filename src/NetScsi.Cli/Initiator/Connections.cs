@@ -44,8 +44,17 @@ internal static class Connections
     }
 
     /// <summary>Logs out, ignoring failures: the work is done, and a target that drops the logout should not fail the command.</summary>
-    public static async Task CloseAsync(IscsiSession session)
+    /// <param name="session">The session.</param>
+    /// <param name="report">Where to list the commands each connection carried, for a session of several.</param>
+    public static async Task CloseAsync(IscsiSession session, TextWriter? report = null)
     {
+        long[] issued = session.CommandsIssuedPerConnection();
+        if (report is not null && issued.Length > 1)
+        {
+            report.WriteLine("netscsi: session TSIH " + session.Tsih.ToString(CultureInfo.InvariantCulture) + ": SCSI commands per connection (CID 0, 1, ...): "
+                + string.Join(", ", issued.Select(n => n.ToString(CultureInfo.InvariantCulture))));
+        }
+
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));

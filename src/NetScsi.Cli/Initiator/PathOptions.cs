@@ -112,12 +112,15 @@ internal sealed class PathOptions
     }
 
     /// <summary>Logs out and closes a session from <see cref="ConnectAsync"/>.</summary>
-    public static async Task CloseAsync(IScsiBlockIo io)
+    public static Task CloseAsync(IScsiBlockIo io) => CloseAsync(io, report: null);
+
+    /// <summary>Logs out and closes a session from <see cref="ConnectAsync"/>; with <paramref name="report"/>, lists the commands per connection of a session of several.</summary>
+    public static async Task CloseAsync(IScsiBlockIo io, TextWriter? report)
     {
         switch (io)
         {
             case IscsiSession session:
-                await Connections.CloseAsync(session).ConfigureAwait(false);
+                await Connections.CloseAsync(session, report).ConfigureAwait(false);
                 break;
             case MultipathSession multipath:
                 try

@@ -147,11 +147,11 @@ internal sealed partial class TargetConnection
             }
             if (_pendingPingTag != Bhs.ReservedTag)
             {
-                // An unanswered ping condemns the connection only while commands are outstanding: the
-                // initiator must be reading then. Some initiators (libiscsi's synchronous API) read an
-                // idle connection only when they next use it; a peer that vanished while idle is
-                // found by TCP keepalive instead.
-                if (_time.GetElapsedTime(_pingSentTimestamp, now) > timeout && (Session?.InFlight ?? 0) > 0)
+                // An unanswered ping condemns the connection only while commands are outstanding on it (not merely
+                // on another connection of the session): the initiator must be reading it then. Some initiators
+                // (libiscsi's synchronous API) read an idle connection only when they next use it; a peer that
+                // vanished while idle is found by TCP keepalive instead.
+                if (_time.GetElapsedTime(_pingSentTimestamp, now) > timeout && Volatile.Read(ref CommandsInFlight) > 0)
                 {
                     LogPingTimeout(_logger, RemoteName);
                     Close();

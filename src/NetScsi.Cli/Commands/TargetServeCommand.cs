@@ -80,6 +80,13 @@ internal sealed class TargetServeCommand
         CustomParser = ParseQueueDepth,
     };
 
+    private readonly Option<int?> _maxConnections = new("--max-connections")
+    {
+        Description = $"Most connections one session may have (MC/S; MaxConnections, the initiator's offer if lower), 1..{ServeConfigurationValidator.MaxMaxConnections} [default: {ServeConfiguration.DefaultMaxConnections}]",
+        HelpName = "N",
+        CustomParser = result => ParseWholeNumber(result, "--max-connections", ServeConfigurationValidator.MaxMaxConnections),
+    };
+
     private readonly Option<string> _controlSocket = new("--control-socket")
     {
         Description = $"Unix socket for netscsi target lun/acl/chap/portal/session/saveconfig/reload (mode 0600) [default: {ControlSettings.DefaultSocketPath}]",
@@ -117,7 +124,7 @@ internal sealed class TargetServeCommand
         _context = context;
         Command = new Command("serve", "Serve iSCSI targets until interrupted (SIGINT/SIGTERM stop gracefully)")
         {
-            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _logLevel, _metrics, _tpg, _peerTpg, _aluaFollowLock, _controlSocket,
+            _config, _listen, _iqn, _alias, _lun, _chap, _mutualChap, _discoveryChap, _discoveryMutualChap, _acl, _queueDepth, _maxConnections, _logLevel, _metrics, _tpg, _peerTpg, _aluaFollowLock, _controlSocket,
         };
         _iqn.Validators.Add(result =>
         {
@@ -160,6 +167,7 @@ internal sealed class TargetServeCommand
             Metrics = parseResult.GetValue(_metrics),
             DiscoveryMutualChap = parseResult.GetValue(_discoveryMutualChap),
             QueueDepth = parseResult.GetValue(_queueDepth),
+            MaxConnections = parseResult.GetValue(_maxConnections),
             LogLevel = parseResult.GetValue(_logLevel),
             Tpg = parseResult.GetValue(_tpg),
             PeerTpgs = parseResult.GetValue(_peerTpg) ?? [],
@@ -234,16 +242,17 @@ internal sealed class TargetServeCommand
         return null;
     };
 
-    private static int? ParseQueueDepth(ArgumentResult result)
+    private static int? ParseQueueDepth(ArgumentResult result) => ParseWholeNumber(result, "--queue-depth", ServeConfigurationValidator.MaxQueueDepth);
+
+    private static int? ParseWholeNumber(ArgumentResult result, string option, int max)
     {
         var text = result.Tokens[^1].Value;
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-            && n is >= 1 and <= ServeConfigurationValidator.MaxQueueDepth)
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= max)
         {
             return n;
         }
 
-        result.AddError($"--queue-depth '{text}': expected a whole number 1..{ServeConfigurationValidator.MaxQueueDepth}");
+        result.AddError($"{option} '{text}': expected a whole number 1..{max}");
         return null;
     }
 

@@ -71,6 +71,11 @@ internal static partial class ConfigFileLoader
             config.QueueDepth = queueDepth;
         }
 
+        if (dto.MaxConnections is int maxConnections)
+        {
+            config.MaxConnections = maxConnections;
+        }
+
         if (dto.LogLevel is not null)
         {
             config.LogLevel = LogLevelParser.TryParse(dto.LogLevel, out var level)

@@ -20,6 +20,7 @@ internal static class ConfigFileWriter
         {
             Portals = [.. configuration.Portals],
             QueueDepth = configuration.QueueDepth,
+            MaxConnections = configuration.MaxConnections == ServeConfiguration.DefaultMaxConnections ? null : configuration.MaxConnections,
             LogLevel = configuration.LogLevel.ToString().ToLowerInvariant(),
             Metrics = configuration.Metrics is { } metrics ? MetricsEndpointParser.Format(metrics) : null,
             DiscoveryChap = ToDto(configuration.DiscoveryChap),

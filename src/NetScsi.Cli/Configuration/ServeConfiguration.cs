@@ -13,6 +13,9 @@ internal sealed class ServeConfiguration
 {
     public const int DefaultQueueDepth = 128;
 
+    /// <summary>Connections per session offered by default (MC/S, RFC 7143 §13.2).</summary>
+    public const int DefaultMaxConnections = 4;
+
     /// <summary>TCP portals to listen on.</summary>
     public List<Portal> Portals { get; } = new();
 
@@ -20,6 +23,9 @@ internal sealed class ServeConfiguration
 
     /// <summary>CmdSN window per session (commands outstanding).</summary>
     public int QueueDepth { get; set; } = DefaultQueueDepth;
+
+    /// <summary>Most connections per session (MaxConnections the target agrees to).</summary>
+    public int MaxConnections { get; set; } = DefaultMaxConnections;
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 

@@ -35,6 +35,11 @@ internal static class ServeConfigurationBuilder
             config.QueueDepth = queueDepth;
         }
 
+        if (flags.MaxConnections is int maxConnections)
+        {
+            config.MaxConnections = maxConnections;
+        }
+
         if (flags.LogLevel is { } logLevel)
         {
             config.LogLevel = logLevel;

@@ -13,6 +13,9 @@ internal static class ServeConfigurationValidator
     /// <summary>Bounds the per-session CmdSN window (and so the memory a session may pin).</summary>
     public const int MaxQueueDepth = 4096;
 
+    /// <summary>Most connections per session a target may offer (RFC 7143 §13.2 allows 65535; more is no use).</summary>
+    public const int MaxMaxConnections = 16;
+
     /// <param name="config">The merged configuration.</param>
     /// <param name="memoryCapacityBytes">What memory LUNs are checked against; null = this machine's RAM + swap.</param>
     public static ValidationResult Validate(ServeConfiguration config, long? memoryCapacityBytes = null)
@@ -23,6 +26,11 @@ internal static class ServeConfigurationValidator
         if (config.QueueDepth is < 1 or > MaxQueueDepth)
         {
             errors.Add($"queue depth {config.QueueDepth} is out of range 1..{MaxQueueDepth}");
+        }
+
+        if (config.MaxConnections is < 1 or > MaxMaxConnections)
+        {
+            errors.Add($"max connections {config.MaxConnections} is out of range 1..{MaxMaxConnections}");
         }
 
         if (config.Portals.Count == 0)

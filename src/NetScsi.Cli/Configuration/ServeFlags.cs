@@ -31,6 +31,8 @@ internal sealed record ServeFlags
 
     public int? QueueDepth { get; init; }
 
+    public int? MaxConnections { get; init; }
+
     public LogLevel? LogLevel { get; init; }
 
     public TpgSpec? Tpg { get; init; }

@@ -576,6 +576,11 @@ internal sealed partial class TargetController
             plan.NeedsRestart.Add("queueDepth");
         }
 
+        if (desired.MaxConnections != _running.MaxConnections)
+        {
+            plan.NeedsRestart.Add("maxConnections");
+        }
+
         if (desired.LogLevel != _running.LogLevel)
         {
             plan.NeedsRestart.Add("logLevel");
@@ -598,6 +603,7 @@ internal sealed partial class TargetController
     private static void CopyRestartOnly(ServeConfiguration from, ServeConfiguration to)
     {
         to.QueueDepth = from.QueueDepth;
+        to.MaxConnections = from.MaxConnections;
         to.LogLevel = from.LogLevel;
         to.Metrics = from.Metrics;
         to.Limits.MaxConnectionsInLogin = from.Limits.MaxConnectionsInLogin;

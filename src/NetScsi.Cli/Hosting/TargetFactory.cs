@@ -26,6 +26,7 @@ internal static class TargetFactory
             var options = new IscsiTargetOptions
             {
                 QueueDepth = configuration.QueueDepth,
+                MaxConnections = configuration.MaxConnections,
                 DiscoveryChap = ToCredentials(configuration.DiscoveryChap),
                 DiscoveryMutualChap = ToCredentials(configuration.DiscoveryMutualChap),
             };

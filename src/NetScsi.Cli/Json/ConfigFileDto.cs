@@ -9,6 +9,8 @@ internal sealed class ConfigFileDto
 
     public int? QueueDepth { get; set; }
 
+    public int? MaxConnections { get; set; }
+
     public string? LogLevel { get; set; }
 
     public List<TargetDto>? Targets { get; set; }

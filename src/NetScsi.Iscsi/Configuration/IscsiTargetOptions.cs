@@ -30,6 +30,12 @@ public sealed class IscsiTargetOptions
 
     public int FirstBurstLength { get; set; } = 262144;
 
+    /// <summary>
+    /// Most connections one session may have (RFC 7143 §13.2, Minimum with the initiator's offer): MC/S. Initiators
+    /// that offer 1 (the Linux kernel, libiscsi) get 1.
+    /// </summary>
+    public int MaxConnections { get; set; } = 4;
+
     /// <summary>MaxOutstandingR2T we offer (RFC 7143 §13.17).</summary>
     public int MaxOutstandingR2T { get; set; } = 8;
 

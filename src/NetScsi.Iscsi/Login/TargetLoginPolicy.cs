@@ -23,6 +23,9 @@ public sealed class TargetLoginPolicy
 
     public ushort TargetPortalGroupTag { get; init; } = 1;
 
+    /// <summary>Most connections per session we agree to (RFC 7143 §13.2, Minimum).</summary>
+    public int MaxConnections { get; init; } = 4;
+
     /// <summary>Our DataPDUInOrder value (RFC 7143 §13.18, OR): false when we place Data-Out PDUs in any order.</summary>
     public bool DataPduInOrder { get; init; }
 
@@ -80,6 +83,7 @@ public sealed class TargetLoginPolicy
             DataPduInOrder = options.DataPduInOrder,
             DataSequenceInOrder = options.DataSequenceInOrder,
             TargetPortalGroupTag = options.TargetPortalGroupTag,
+            MaxConnections = options.MaxConnections,
         };
     }
 
@@ -87,7 +91,7 @@ public sealed class TargetLoginPolicy
     internal string? LocalValue(string key) => key switch
     {
         Text.TextKeyTable.HeaderDigest or Text.TextKeyTable.DataDigest => string.Join(',', Digests),
-        Text.TextKeyTable.MaxConnections => "1", // one connection per session: honest about what we do
+        Text.TextKeyTable.MaxConnections => Math.Clamp(MaxConnections, 1, 65535).ToString(System.Globalization.CultureInfo.InvariantCulture),
         Text.TextKeyTable.InitialR2T => Text.TextValues.FormatBoolean(InitialR2T),
         Text.TextKeyTable.ImmediateData => Text.TextValues.FormatBoolean(ImmediateData),
         Text.TextKeyTable.MaxBurstLength => Clamp(MaxBurstLength),

@@ -71,6 +71,29 @@ public sealed class IscsiSessionParameters
         return clone;
     }
 
+    /// <summary>
+    /// A connection added to a session (RFC 7143 §6.3.1, TSIH ≠ 0) negotiates only connection keys; the session-wide
+    /// ones (leading-only, §13) are the leading connection's. Copies those from <paramref name="leading"/>.
+    /// </summary>
+    public void AdoptSessionWide(IscsiSessionParameters leading)
+    {
+        ArgumentNullException.ThrowIfNull(leading);
+        MaxConnections = leading.MaxConnections;
+        InitialR2T = leading.InitialR2T;
+        ImmediateData = leading.ImmediateData;
+        MaxBurstLength = leading.MaxBurstLength;
+        FirstBurstLength = leading.FirstBurstLength;
+        DefaultTime2Wait = leading.DefaultTime2Wait;
+        DefaultTime2Retain = leading.DefaultTime2Retain;
+        MaxOutstandingR2T = leading.MaxOutstandingR2T;
+        DataPduInOrder = leading.DataPduInOrder;
+        DataSequenceInOrder = leading.DataSequenceInOrder;
+        ErrorRecoveryLevel = leading.ErrorRecoveryLevel;
+        IscsiProtocolLevel = leading.IscsiProtocolLevel;
+        TargetPortalGroupTag = leading.TargetPortalGroupTag;
+        InitiatorAlias ??= leading.InitiatorAlias;
+    }
+
     /// <summary>What the data mover needs of these values (RFC 5047 Enable_Datamover), seen from one side.</summary>
     /// <param name="ours">This side's MaxRecvDataSegmentLength declaration.</param>
     /// <param name="theirs">The peer's.</param>

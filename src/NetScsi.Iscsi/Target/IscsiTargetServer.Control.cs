@@ -72,7 +72,7 @@ public sealed partial class IscsiTargetServer
         foreach (var session in ended)
         {
             LogSessionEnded(_logger, session.Parameters.InitiatorName, session.Tsih, "its ACL was removed");
-            session.Connection?.Close();
+            session.CloseConnections();
         }
         return ended.Count;
     }
@@ -162,9 +162,9 @@ public sealed partial class IscsiTargetServer
             s.Parameters.InitiatorName,
             s.Isid,
             s.Tsih,
-            s.Connection is null ? 0 : 1,
-            s.Connection?.Portal?.ToString(),
-            s.Connection?.RemoteName,
+            s.ConnectionCount,
+            s.FirstConnection?.Portal?.ToString(),
+            s.FirstConnection?.RemoteName,
             s.Parameters.HeaderDigest,
             s.Parameters.DataDigest,
             s.Parameters.NegotiatedKeys.ToList(),
@@ -185,10 +185,11 @@ public sealed partial class IscsiTargetServer
             return false;
         }
         LogSessionEnded(_logger, session.Parameters.InitiatorName, session.Tsih, "dropped by the administrator");
-        if (session.Connection is { } connection)
+        if (session.FirstConnection is { } connection)
         {
-            // RFC 7143 §11.9.1 AsyncEvent 3: the initiator learns why and when it may come back (Time2Wait).
-            _ = AnnounceThenCloseAsync(connection);
+            // RFC 7143 §11.9.1 AsyncEvent 3: the initiator learns why and when it may come back (Time2Wait), on one
+            // connection for all of them.
+            _ = AnnounceThenCloseAsync(session, connection);
         }
         else
         {
@@ -208,18 +209,24 @@ public sealed partial class IscsiTargetServer
         {
             _sessions.TryGetValue(tsih, out session);
         }
-        if (session?.Connection is not { IsFullFeature: true } connection)
+        bool asked = false;
+        foreach (var connection in session?.Connections ?? [])
         {
-            return false;
+            // AsyncEvent 1 is about the connection it comes on (§11.9.1): each of the session's connections is asked.
+            if (connection.IsFullFeature)
+            {
+                await connection.RequestLogoutAsync(seconds).ConfigureAwait(false);
+                asked = true;
+            }
         }
-        await connection.RequestLogoutAsync(seconds).ConfigureAwait(false);
-        return true;
+        return asked;
     }
 
-    private static async Task AnnounceThenCloseAsync(TargetConnection connection)
+    private static async Task AnnounceThenCloseAsync(TargetSession session, TargetConnection connection)
     {
         await connection.AnnounceDropAsync(allConnections: true).ConfigureAwait(false);
         connection.Close();
+        session.CloseConnections();
     }
 
     /// <summary>Starts listening on one more portal (through the transport of its kind). Returns the bound portal.</summary>
@@ -268,9 +275,9 @@ public sealed partial class IscsiTargetServer
 /// <param name="Initiator">InitiatorName.</param>
 /// <param name="Isid">The initiator's session id (48 bits).</param>
 /// <param name="Tsih">Target session identifying handle.</param>
-/// <param name="Connections">Connections (MaxConnections = 1: 0 or 1).</param>
-/// <param name="Portal">The portal the connection came in on.</param>
-/// <param name="Remote">The initiator's address.</param>
+/// <param name="Connections">Connections of the session now (up to its MaxConnections).</param>
+/// <param name="Portal">The portal its first connection came in on.</param>
+/// <param name="Remote">The initiator's address on its first connection.</param>
 /// <param name="HeaderDigest">CRC32C on headers.</param>
 /// <param name="DataDigest">CRC32C on data.</param>
 /// <param name="Negotiated">The keys negotiated at login, in order.</param>

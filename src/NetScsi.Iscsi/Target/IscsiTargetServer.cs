@@ -394,7 +394,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
                     continue;
                 }
                 ofTarget += existing.Target == target ? 1 : 0;
-                fromAddress += address is not null && address.Equals(existing.Connection?.Admission?.Address) ? 1 : 0;
+                fromAddress += address is not null && address.Equals(existing.FirstConnection?.Admission?.Address) ? 1 : 0;
             }
             if (!_admission.AllowsSession(ofTarget, fromAddress, out var refusal))
             {
@@ -417,7 +417,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
             }
             ushort tsih = AllocateTsih();
             session = new TargetSession(this, target, GetDevice(target, acl), parameters, isid, tsih, firstCmdSN, _options.QueueDepth, _options.SessionBufferBudget, _loggerFactory.CreateLogger<TargetSession>());
-            session.Connection = connection;
+            session.TryAddConnection(connection, connection.Cid, out _);
             session.LunMetrics = _lunMetrics[target.Name];
             _sessions.Add(tsih, session);
             _taskManagers[target.Name].AddNexus(session);
@@ -426,7 +426,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         if (old is not null)
         {
             LogReinstated(_logger, parameters.InitiatorName, isid);
-            old.Connection?.Close();
+            old.CloseConnections();
             old.Close();
             // SAM-5 §6.3.4: the old I_T nexus ends here, before the new session's first command, not when the
             // old connection's close is eventually read (it has left the registry, so that finds nothing).
@@ -435,14 +435,35 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         return session;
     }
 
-    /// <summary>True if a session with this TSIH exists for the initiator (a login adding a connection).</summary>
-    internal bool SessionExists(ushort tsih, string initiatorName, ulong isid)
+    /// <summary>
+    /// A login with a session's TSIH adds a connection to it (RFC 7143 §6.3.1, MC/S): the session must be the
+    /// initiator's (same InitiatorName, ISID and target) and below its negotiated MaxConnections. A CID already in use
+    /// reinstates that connection (§6.3.4): the old one is closed, its tasks terminated (ERL 0), the session goes on.
+    /// The new connection takes the session-wide values of the leading login.
+    /// </summary>
+    internal (TargetSession? Session, LoginStatusCode Refusal) AddConnection(TargetConnection connection, SessionBindingRequest request)
     {
+        TargetSession? session;
+        TargetConnection? replaced;
         lock (_lock)
         {
-            return _sessions.TryGetValue(tsih, out var s) && s.Isid == isid
-                && string.Equals(s.Parameters.InitiatorName, initiatorName, StringComparison.Ordinal);
+            if (!_sessions.TryGetValue(request.Tsih, out session) || session.Isid != request.Isid || session.Target != request.Target
+                || !string.Equals(session.Parameters.InitiatorName, request.InitiatorName, StringComparison.Ordinal))
+            {
+                return (null, LoginStatusCode.SessionDoesNotExist);
+            }
+            if (!session.TryAddConnection(connection, request.Cid, out replaced))
+            {
+                return (null, LoginStatusCode.TooManyConnections);
+            }
         }
+        request.Parameters.AdoptSessionWide(session.Parameters);
+        if (replaced is not null)
+        {
+            LogConnectionReinstated(_logger, request.InitiatorName, request.Tsih, request.Cid);
+            replaced.Depart();
+        }
+        return (session, LoginStatusCode.Success);
     }
 
     /// <summary>A TSIH for a discovery session: unique among live sessions, never registered.</summary>
@@ -465,7 +486,22 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
         return _lastTsih;
     }
 
-    internal void OnConnectionClosed(TargetConnection connection, TargetSession session) => EndSession(session);
+    /// <summary>
+    /// A connection of <paramref name="session"/> ended. One that left on its own (Logout "close the connection", a
+    /// reinstated CID, a login that failed) leaves the others running, and the session ends with its last connection.
+    /// Any other loss fails the whole session (ErrorRecoveryLevel 0 recovers by session, RFC 7143 §7.1.5, §7.3.1): its
+    /// other connections are dropped and its tasks end; the initiator re-opens it.
+    /// </summary>
+    internal void OnConnectionClosed(TargetConnection connection, TargetSession session)
+    {
+        int left = session.RemoveConnection(connection);
+        if ((connection.Departing || !connection.IsFullFeature) && left > 0)
+        {
+            return;
+        }
+        EndSession(session);
+        session.CloseConnections();
+    }
 
     /// <summary>
     /// Ends a session: it leaves the registry, its tasks are aborted, and (once, however often this is
@@ -560,10 +596,7 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
     {
         foreach (var session in SessionsOf(target))
         {
-            if (session.Connection is { } connection && connection != requester)
-            {
-                connection.Close();
-            }
+            session.CloseConnections(except: requester);
         }
     }
 
@@ -581,6 +614,9 @@ public sealed partial class IscsiTargetServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection {Remote} failed")]
     private static partial void LogConnectionCrashed(ILogger logger, string remote, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection {Cid} of {Initiator} (TSIH {Tsih}) reinstated")]
+    private static partial void LogConnectionReinstated(ILogger logger, string initiator, ushort tsih, ushort cid);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session reinstated for {Initiator} ISID {Isid:x12}")]
     private static partial void LogReinstated(ILogger logger, string initiator, ulong isid);

@@ -85,11 +85,18 @@ internal sealed class TargetCommand : DataTask, IValueTaskSource<bool>
     /// <summary>The transport already decided the status (a refused command): skip the logical unit.</summary>
     public bool RunWithoutExecution;
 
+    /// <summary>
+    /// The connection the command arrived on (RFC 7143 §7.1.2, connection allegiance): its Data-Out, R2Ts and response
+    /// go on it and no other.
+    /// </summary>
+    public TargetConnection? Connection;
+
     public Memory<byte> Buffer => _buffer is null ? Memory<byte>.Empty : _buffer.AsMemory(0, Task.ExpectedDataTransferLength);
 
     /// <summary>Prepares a pooled instance for a new command; rents its data buffer from the connection's mover.</summary>
-    public void Begin(uint itt, uint cmdSN, int bufferLength, DataBufferPool pool)
+    public void Begin(TargetConnection connection, uint itt, uint cmdSN, int bufferLength, DataBufferPool pool)
     {
+        Connection = connection;
         InitiatorTaskTag = itt;
         CmdSN = cmdSN;
         _state = StateActive;

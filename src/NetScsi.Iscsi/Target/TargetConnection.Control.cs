@@ -147,11 +147,11 @@ internal sealed partial class TargetConnection
             }
             if (_pendingPingTag != Bhs.ReservedTag)
             {
-                // An unanswered ping condemns the connection only while commands are outstanding: the
-                // initiator must be reading then. Some initiators (libiscsi's synchronous API) read an
-                // idle connection only when they next use it; a peer that vanished while idle is
-                // found by TCP keepalive instead.
-                if (_time.GetElapsedTime(_pingSentTimestamp, now) > timeout && (Session?.InFlight ?? 0) > 0)
+                // An unanswered ping condemns the connection only while commands are outstanding on it (not merely
+                // on another connection of the session): the initiator must be reading it then. Some initiators
+                // (libiscsi's synchronous API) read an idle connection only when they next use it; a peer that
+                // vanished while idle is found by TCP keepalive instead.
+                if (_time.GetElapsedTime(_pingSentTimestamp, now) > timeout && Volatile.Read(ref CommandsInFlight) > 0)
                 {
                     LogPingTimeout(_logger, RemoteName);
                     Close();
@@ -245,6 +245,7 @@ internal sealed partial class TargetConnection
             return true;
         }
         var response = LogoutResponse.ClosedSuccessfully;
+        TargetConnection? other = null;
         if (pdu.Reason == LogoutReason.RemoveConnectionForRecovery)
         {
             // ERL 0 has no connection recovery (§11.15.1).
@@ -252,7 +253,10 @@ internal sealed partial class TargetConnection
         }
         else if (pdu.Reason == LogoutReason.CloseConnection && pdu.Cid != _cid)
         {
-            response = LogoutResponse.CidNotFound;
+            // §11.14.1: "close the connection" may name another connection of the session (MC/S), which is dropped
+            // from here; a CID the session does not have is "CID not found".
+            other = Session?.FindConnection(pdu.Cid);
+            response = other is null ? LogoutResponse.CidNotFound : response;
         }
         else if (pdu.Reason is not (LogoutReason.CloseSession or LogoutReason.CloseConnection))
         {
@@ -260,37 +264,55 @@ internal sealed partial class TargetConnection
             return true;
         }
 
+        if (other is not null)
+        {
+            // At ERL 0 the tasks allegiant to that connection cannot move (§7.1.2): they end with it; the session and
+            // this connection go on.
+            other.Depart();
+            await AnswerLogoutAsync(pdu.Immediate, pdu.InitiatorTaskTag, response).ConfigureAwait(false);
+            return true;
+        }
         bool closing = response == LogoutResponse.ClosedSuccessfully;
         if (closing && Session is { } session)
         {
             _loggingOut = true;
+            // Closing the last connection closes the session (§11.14.1).
+            bool wholeSession = pdu.Reason == LogoutReason.CloseSession || session.ConnectionCount <= 1;
+            Departing = !wholeSession;
             // §11.14: commands still waiting for Data-Out will never get it, nor will commands held behind a CmdSN
             // hole see it fill; the rest finish first, and that wait happens beside the receive side, which stops
-            // once the response is out.
-            session.Abort(static c => c.WaitingForData || c.Held);
-            RunBeside(AnswerLogoutWhenDrainedAsync(session, pdu.Immediate, pdu.InitiatorTaskTag));
+            // once the response is out. Logging out one connection touches only the commands that came on it.
+            session.Abort(c => (c.WaitingForData || c.Held) && (wholeSession || ReferenceEquals(c.Connection, this)));
+            RunBeside(AnswerLogoutWhenDrainedAsync(session, wholeSession, pdu.Immediate, pdu.InitiatorTaskTag));
             return true;
         }
         await AnswerLogoutAsync(pdu.Immediate, pdu.InitiatorTaskTag, response).ConfigureAwait(false);
         return !closing;
     }
 
-    private async Task AnswerLogoutWhenDrainedAsync(TargetSession session, bool immediate, uint itt)
+    private async Task AnswerLogoutWhenDrainedAsync(TargetSession session, bool wholeSession, bool immediate, uint itt)
     {
         var response = LogoutResponse.ClosedSuccessfully;
         try
         {
-            await session.WaitForDrainAsync().WaitAsync(s_logoutDrainTimeout, _time).ConfigureAwait(false);
+            await (wholeSession ? session.WaitForDrainAsync() : session.WaitForDrainAsync(this)).WaitAsync(s_logoutDrainTimeout, _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             response = LogoutResponse.CleanupFailed;
         }
-        // The session ends with this connection (one connection per session, ERL 0): the I_T nexus
-        // loss (SAM-5 §6.3.4: RESERVE(6) released, I_T NEXUS LOSS OCCURRED) is done before the
-        // response, so an initiator that reads "closed successfully" and goes on through another
-        // session never meets what this nexus held.
-        _server.EndSession(session);
+        if (wholeSession)
+        {
+            // The I_T nexus loss (SAM-5 §6.3.4: RESERVE(6) released, I_T NEXUS LOSS OCCURRED) is done before the
+            // response, so an initiator that reads "closed successfully" and goes on through another session never
+            // meets what this nexus held. The session's other connections go with it (§11.14.1).
+            _server.EndSession(session);
+            session.CloseConnections(except: this);
+        }
+        else
+        {
+            session.RemoveConnection(this);
+        }
         await AnswerLogoutAsync(immediate, itt, response).ConfigureAwait(false);
         StopReceiving();
     }

@@ -106,10 +106,14 @@ internal sealed partial class TargetConnection
         }
         if (!request.IsNewSession)
         {
-            // MaxConnections=1: a login naming an existing session would add a second connection.
-            return SessionBinding.Refuse(_server.SessionExists(request.Tsih, request.InitiatorName, request.Isid)
-                ? LoginStatusCode.TooManyConnections
-                : LoginStatusCode.SessionDoesNotExist);
+            // MC/S (RFC 7143 §6.3.1): a login naming an existing session adds this connection to it.
+            var (session, refusal) = _server.AddConnection(this, request);
+            if (session is null)
+            {
+                return SessionBinding.Refuse(refusal);
+            }
+            _pendingSession = session;
+            return SessionBinding.Accept(session.Tsih);
         }
         _pendingSession = _server.CreateSession(this, request.Target, request.Acl, request.Parameters, request.Isid, _discoveryExpCmdSN);
         // RFC 7143 §11.13.5: 0x0302 Out of resources, when a session limit (IscsiTargetLimits) is reached.

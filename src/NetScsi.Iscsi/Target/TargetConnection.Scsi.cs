@@ -60,7 +60,7 @@ internal sealed partial class TargetConnection
 
             bool tooLarge = pdu.ExpectedDataTransferLength > MaxCommandBufferLength;
             int bufferLength = tooLarge || !(pdu.Read || pdu.Write) ? 0 : (int)pdu.ExpectedDataTransferLength;
-            var command = session.BeginCommand(pdu.InitiatorTaskTag, pdu.CmdSN, pdu.Immediate, held, bufferLength, _mover.BufferPool, out bool overBudget);
+            var command = session.BeginCommand(this, pdu.InitiatorTaskTag, pdu.CmdSN, pdu.Immediate, held, bufferLength, _mover.BufferPool, out bool overBudget);
             if (command is null)
             {
                 // §11.2.1.8 / §11.17.1: an ITT still in use by a live task: "task in progress"; or the session ended
@@ -192,8 +192,9 @@ internal sealed partial class TargetConnection
     }
 
     /// <inheritdoc/>
+    /// <remarks>RFC 7143 §7.1.2: a task's Data-Out comes on its own connection; another connection's tag names no task here.</remarks>
     public DataTask? FindDataOutTask(uint initiatorTaskTag) =>
-        Session is { } session && session.TryGetCommand(initiatorTaskTag, out var command) ? command : null;
+        Session is { } session && session.TryGetCommand(initiatorTaskTag, out var command) && ReferenceEquals(command.Connection, this) ? command : null;
 
     /// <inheritdoc/>
     /// <remarks>RFC 5047 Data_Completion_Notify: the write runs.</remarks>

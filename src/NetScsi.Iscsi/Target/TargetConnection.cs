@@ -44,6 +44,26 @@ internal sealed partial class TargetConnection : ITargetDataMoverHandler
 
     public TargetSession? Session { get; private set; }
 
+    /// <summary>The connection's CID (RFC 7143 §11.12.4), from its first Login Request.</summary>
+    public ushort Cid => _cid;
+
+    /// <summary>Commands that arrived on this connection and are not finished; changed under the session's lock.</summary>
+    internal int CommandsInFlight;
+
+    /// <summary>
+    /// The connection leaves its session alone (Logout "close the connection", a CID reinstated, a login that never
+    /// reached full feature phase): its end does not end the session's other connections.
+    /// </summary>
+    internal bool Departing { get; private set; }
+
+    /// <summary>Closes this connection without ending its session (RFC 7143 §11.14 reason 1 from another connection, §6.3.4).</summary>
+    internal void Depart()
+    {
+        Departing = true;
+        Session?.Abort(c => ReferenceEquals(c.Connection, this));
+        Close();
+    }
+
     /// <summary>The data mover under this connection.</summary>
     public ITargetDataMover Mover => _mover;
 

@@ -11,9 +11,9 @@ using NetScsi.Transport;
 namespace NetScsi.Iscsi.Target;
 
 /// <summary>
-/// A normal iSCSI session on the target (RFC 7143 §4.4): the I_T nexus, the CmdSN window, the
-/// commands in flight, and the one connection (MaxConnections=1). Discovery sessions have no
-/// <see cref="TargetSession"/>; they never reach full-feature SCSI.
+/// A normal iSCSI session on the target (RFC 7143 §4.4): the I_T nexus, the session-wide CmdSN window, the
+/// commands in flight, and its connections (up to the negotiated MaxConnections, §4.2.2, each with its own StatSN).
+/// Discovery sessions have no <see cref="TargetSession"/>; they never reach full-feature SCSI.
 /// </summary>
 internal sealed partial class TargetSession : INexusTaskSet
 {
@@ -28,6 +28,8 @@ internal sealed partial class TargetSession : INexusTaskSet
     private uint _maxCmdSN;
     private int _inFlight;
     private TaskCompletionSource? _drained;
+    private List<(TargetConnection Connection, TaskCompletionSource Drained)>? _connectionDrains;
+    private readonly List<TargetConnection> _connections = new(1);
     private bool _closed;
     private ScsiTargetDevice _device;
     private IReadOnlyDictionary<int, LunMetrics> _lunMetrics = System.Collections.Frozen.FrozenDictionary<int, LunMetrics>.Empty;
@@ -96,7 +98,112 @@ internal sealed partial class TargetSession : INexusTaskSet
 
     public ushort Tsih { get; }
 
-    public TargetConnection? Connection { get; set; }
+    /// <summary>The session's connections now, in the order they logged in (the leading one first while it lasts).</summary>
+    public TargetConnection[] Connections
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _connections.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The first of <see cref="Connections"/>, or null.</summary>
+    public TargetConnection? FirstConnection
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _connections.Count > 0 ? _connections[0] : null;
+            }
+        }
+    }
+
+    public int ConnectionCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _connections.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds a connection (the leading one, or a login with this session's TSIH: RFC 7143 §6.3.1). A CID already in use
+    /// is connection reinstatement (§6.3.4): the old connection is handed back in <paramref name="replaced"/> for the
+    /// caller to close. False when the session already has MaxConnections connections, or has ended.
+    /// </summary>
+    public bool TryAddConnection(TargetConnection connection, ushort cid, out TargetConnection? replaced)
+    {
+        lock (_lock)
+        {
+            replaced = null;
+            if (_closed)
+            {
+                return false;
+            }
+            foreach (var existing in _connections)
+            {
+                if (existing.Cid == cid)
+                {
+                    replaced = existing;
+                }
+            }
+            if (replaced is null && _connections.Count >= Math.Max(1, Parameters.MaxConnections))
+            {
+                return false;
+            }
+            if (replaced is not null)
+            {
+                _connections.Remove(replaced);
+            }
+            _connections.Add(connection);
+            return true;
+        }
+    }
+
+    /// <summary>Takes a connection out of the session; returns how many are left.</summary>
+    public int RemoveConnection(TargetConnection connection)
+    {
+        lock (_lock)
+        {
+            _connections.Remove(connection);
+            return _connections.Count;
+        }
+    }
+
+    /// <summary>Drops every connection of the session but <paramref name="except"/> (RFC 5047 Connection_Terminate).</summary>
+    public void CloseConnections(TargetConnection? except = null)
+    {
+        foreach (var connection in Connections)
+        {
+            if (connection != except)
+            {
+                connection.Close();
+            }
+        }
+    }
+
+    /// <summary>The session's connection with this CID, or null.</summary>
+    public TargetConnection? FindConnection(ushort cid)
+    {
+        lock (_lock)
+        {
+            foreach (var connection in _connections)
+            {
+                if (connection.Cid == cid)
+                {
+                    return connection;
+                }
+            }
+            return null;
+        }
+    }
 
     public uint ExpCmdSN => Volatile.Read(ref _expCmdSN);
 
@@ -290,7 +397,7 @@ internal sealed partial class TargetSession : INexusTaskSet
     /// receives its data like any other, and <see cref="StartInOrder"/> keeps it from executing until ExpCmdSN reaches it.
     /// </para>
     /// </summary>
-    public TargetCommand? BeginCommand(uint itt, uint cmdSN, bool immediate, bool held, int bufferLength, DataBufferPool pool, out bool overBudget)
+    public TargetCommand? BeginCommand(TargetConnection connection, uint itt, uint cmdSN, bool immediate, bool held, int bufferLength, DataBufferPool pool, out bool overBudget)
     {
         lock (_lock)
         {
@@ -309,7 +416,7 @@ internal sealed partial class TargetSession : INexusTaskSet
             {
                 command = new TargetCommand(this);
             }
-            command.Begin(itt, cmdSN, bufferLength, pool);
+            command.Begin(connection, itt, cmdSN, bufferLength, pool);
             command.Immediate = immediate;
             if (held)
             {
@@ -318,6 +425,7 @@ internal sealed partial class TargetSession : INexusTaskSet
             }
             _commands.Add(itt, command);
             _inFlight++;
+            connection.CommandsInFlight++;
             return command;
         }
     }
@@ -372,7 +480,7 @@ internal sealed partial class TargetSession : INexusTaskSet
             command.Task.CheckCondition(SenseKey.HardwareError, 0x44, 0x00);
         }
 
-        return ReleaseTag(command) ? Connection : null;
+        return ReleaseTag(command) ? command.Connection : null;
     }
 
     /// <summary>
@@ -434,6 +542,15 @@ internal sealed partial class TargetSession : INexusTaskSet
             }
             _bufferedBytes -= released;
             _inFlight--;
+            if (command.Connection is { } connection)
+            {
+                connection.CommandsInFlight--;
+            }
+            if (_connectionDrains is not null)
+            {
+                SignalConnectionDrainedLocked(command.Connection);
+            }
+            command.Connection = null;
             command.SignalFinished();
             if (_closed)
             {
@@ -463,6 +580,39 @@ internal sealed partial class TargetSession : INexusTaskSet
             }
             _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return _drained.Task;
+        }
+    }
+
+    /// <summary>Waits until no command that arrived on <paramref name="connection"/> is in flight (Logout of one connection).</summary>
+    public Task WaitForDrainAsync(TargetConnection connection)
+    {
+        lock (_lock)
+        {
+            if (connection.CommandsInFlight == 0)
+            {
+                return Task.CompletedTask;
+            }
+            var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            (_connectionDrains ??= new()).Add((connection, drained));
+            return drained.Task;
+        }
+    }
+
+    // A command of the connection just left the ITT table (Finish): the connection's drain waiter, if any, may be done.
+    private void SignalConnectionDrainedLocked(TargetConnection? connection)
+    {
+        var drains = _connectionDrains!;
+        for (int i = drains.Count - 1; i >= 0; i--)
+        {
+            if (ReferenceEquals(drains[i].Connection, connection) && connection!.CommandsInFlight == 0)
+            {
+                drains[i].Drained.TrySetResult();
+                drains.RemoveAt(i);
+            }
+        }
+        if (drains.Count == 0)
+        {
+            _connectionDrains = null;
         }
     }
 
@@ -502,7 +652,7 @@ internal sealed partial class TargetSession : INexusTaskSet
         {
             foreach (var command in waiting)
             {
-                Connection?.EndDataOut(command);
+                command.Connection?.EndDataOut(command);
                 Finish(command, slideWindow: true);
             }
         }

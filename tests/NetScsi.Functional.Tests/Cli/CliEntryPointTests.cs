@@ -52,6 +52,7 @@ public sealed class CliEntryPointTests
     [InlineData("--chap", "nocolon", "--chap: expected USER:SECRET")]
     [InlineData("--mutual-chap", "u:", "--mutual-chap: CHAP secret is empty")]
     [InlineData("--queue-depth", "0", "--queue-depth '0'")]
+    [InlineData("--max-connections", "17", "--max-connections '17': expected a whole number 1..16")]
     [InlineData("--log-level", "verbose", "invalid log level 'verbose'")]
     [InlineData("--acl", "initiator1", "invalid ACL 'initiator1'")]
     public async Task Serve_BadFlagValue_Exits2NamingCulprit(string flag, string value, string fragment)

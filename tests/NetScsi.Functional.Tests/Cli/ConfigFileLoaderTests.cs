@@ -21,6 +21,7 @@ public sealed class ConfigFileLoaderTests
               // comments are allowed
               "portals": ["127.0.0.1:3260", "[::1]:3261"],
               "queueDepth": 64,
+              "maxConnections": 2,
               "logLevel": "debug",
               "targets": [
                 {
@@ -41,6 +42,7 @@ public sealed class ConfigFileLoaderTests
 
         Assert.Equal([new TcpPortal(new IPEndPoint(IPAddress.Loopback, 3260)), new TcpPortal(new IPEndPoint(IPAddress.IPv6Loopback, 3261))], config.Portals);
         Assert.Equal(64, config.QueueDepth);
+        Assert.Equal(2, config.MaxConnections);
         Assert.Equal(LogLevel.Debug, config.LogLevel);
         var target = Assert.Single(config.Targets);
         Assert.Equal("iqn.2026-11.org.example:disk1", target.Iqn);

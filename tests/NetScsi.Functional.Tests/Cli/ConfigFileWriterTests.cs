@@ -14,6 +14,7 @@ public sealed class ConfigFileWriterTests
             {
               "portals": ["127.0.0.1:3260", "[::1]:3261"],
               "queueDepth": 64,
+              "maxConnections": 2,
               "logLevel": "debug",
               "metrics": "127.0.0.1:9464",
               "discoveryChap": { "user": "seeker", "secret": "discovery-secret-1" },
@@ -43,6 +44,7 @@ public sealed class ConfigFileWriterTests
         Assert.Equal((2, LunKind.File, "/var/lib/netscsi/a.img", 1L << 30, 4096, true, true, true),
             (lun.Number!.Value, lun.Kind, lun.Path, lun.SizeBytes!.Value, lun.BlockSize, lun.ReadOnly, lun.Removable, lun.CreateDirectories));
         Assert.True(again.Targets[0].Luns[1].Sparse);
+        Assert.Equal(2, again.MaxConnections);
         Assert.Equal(("rbd", "lun5", "iscsi"), (again.Targets[0].Luns[2].RbdPool, again.Targets[0].Luns[2].RbdImage, again.Targets[0].Luns[2].RbdClientId));
         Assert.Equal("host1-secret-12", again.Targets[0].Acls[0].Chap!.Secret);
         Assert.Equal(7, again.Limits.MaxSessionsPerTarget);

@@ -90,9 +90,9 @@ public sealed class ServeConfigurationBuilderTests
     public void Merge_ScalarFlags_OverrideFile()
     {
         var config = ServeConfigurationBuilder.Build(
-            File("""{"queueDepth":16,"logLevel":"error"}"""),
-            new ServeFlags { QueueDepth = 32, LogLevel = LogLevel.Trace });
-        Assert.Equal((32, LogLevel.Trace), (config.QueueDepth, config.LogLevel));
+            File("""{"queueDepth":16,"maxConnections":2,"logLevel":"error"}"""),
+            new ServeFlags { QueueDepth = 32, MaxConnections = 8, LogLevel = LogLevel.Trace });
+        Assert.Equal((32, 8, LogLevel.Trace), (config.QueueDepth, config.MaxConnections, config.LogLevel));
     }
 
     [Fact]

@@ -80,6 +80,14 @@ public sealed class ServeConfigurationValidatorTests
     }
 
     [Fact]
+    public void Validate_MaxConnectionsOutOfRange_IsError()
+    {
+        var config = Config(Target("iqn.2026-11.org.a", Memory(0)));
+        config.MaxConnections = 0;
+        Assert.Contains("max connections 0 is out of range 1..16", ServeConfigurationValidator.Validate(config).Errors);
+    }
+
+    [Fact]
     public void Validate_DuplicatePortal_IsError()
     {
         var config = Config(Target("iqn.2026-11.org.a", Memory(0)));

@@ -35,6 +35,18 @@ internal sealed class RawIscsiClient : IAsyncDisposable
 
     public int MaxRecvDataSegmentLength { get; set; } = 8192;
 
+    /// <summary>The CID of this connection's Login Requests (MC/S: each connection of a session has its own).</summary>
+    public ushort Cid { get; set; }
+
+    /// <summary>
+    /// The TSIH <see cref="LoginAsync"/> sends: 0 opens a session, a session's TSIH adds this connection to it
+    /// (RFC 7143 §6.3.1). Set to the target's answer when the login completes.
+    /// </summary>
+    public ushort Tsih { get; set; }
+
+    /// <summary>The ISID <see cref="LoginAsync"/> sends.</summary>
+    public ulong Isid { get; set; } = 0x00023d000001;
+
     public static string Keys(params string[] pairs)
     {
         var sb = new StringBuilder();
@@ -154,6 +166,7 @@ internal sealed class RawIscsiClient : IAsyncDisposable
             NextStage = nsg,
             Isid = isid,
             Tsih = tsih,
+            Cid = Cid,
             InitiatorTaskTag = NextItt,
             CmdSN = CmdSN,
             ExpStatSN = ExpStatSN,
@@ -182,7 +195,7 @@ internal sealed class RawIscsiClient : IAsyncDisposable
             "SessionType=Normal",
             "AuthMethod=None",
         };
-        var first = await LoginStepAsync(0, 1, true, Keys(keys.ToArray()));
+        var first = await LoginStepAsync(0, 1, true, Keys(keys.ToArray()), Isid, Tsih);
         if (first.StatusClass != 0)
         {
             throw new InvalidOperationException($"Login failed: {first.StatusClass:x2}{first.StatusDetail:x2}");
@@ -196,11 +209,12 @@ internal sealed class RawIscsiClient : IAsyncDisposable
         };
         ops.AddRange(extraKeys);
         Dictionary<string, string> negotiated = new();
-        var second = await LoginStepAsync(1, 3, true, Keys(ops.ToArray()), onKeys: k => negotiated = k);
+        var second = await LoginStepAsync(1, 3, true, Keys(ops.ToArray()), Isid, Tsih, onKeys: k => negotiated = k);
         if (second.StatusClass != 0 || !second.Transit)
         {
-            throw new InvalidOperationException($"Operational login failed: {second.StatusClass:x2}{second.StatusDetail:x2}");
+            throw new IscsiLoginStatusException((ushort)((second.StatusClass << 8) | second.StatusDetail));
         }
+        Tsih = second.Tsih;
         if (digestsWanted)
         {
             HeaderDigest = negotiated.GetValueOrDefault("HeaderDigest") == "CRC32C";
@@ -235,4 +249,10 @@ internal sealed class RawIscsiClient : IAsyncDisposable
         await _pipe.Input.CompleteAsync();
         await _pipe.Output.CompleteAsync();
     }
+}
+
+/// <summary>A login the target refused, with its status class and detail (RFC 7143 §11.13.5).</summary>
+internal sealed class IscsiLoginStatusException(ushort status) : InvalidOperationException($"Operational login failed: {status:x4}")
+{
+    public ushort Status { get; } = status;
 }

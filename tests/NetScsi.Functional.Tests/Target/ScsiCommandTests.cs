@@ -15,7 +15,7 @@ public sealed class ScsiCommandTests
     private static byte[] Write10(uint lba, ushort blocks) => TestCdbs.Write10(lba, blocks);
 
     /// <summary>Collects Data-In payload and the final status for one command.</summary>
-    private static async Task<(byte Status, byte[] Data, byte[] Sense, uint Residual, bool Underflow, bool Overflow)> ReadResultAsync(RawIscsiClient client, int expected)
+    internal static async Task<(byte Status, byte[] Data, byte[] Sense, uint Residual, bool Underflow, bool Overflow)> ReadResultAsync(RawIscsiClient client, int expected)
     {
         var data = new byte[expected];
         int received = 0;

@@ -271,16 +271,25 @@ public sealed class TargetLoginStateMachineTests
     }
 
     [Fact]
-    public void MaxConnectionsAndErrorRecoveryLevel_AnswerOneAndZero()
+    public void MaxConnectionsAboveTheLimit_AnswersTheConfiguredFour_AndErrorRecoveryLevelZero()
     {
         TargetLoginStateMachine machine = Machine();
         LoginResponse response = machine.Process(Request(Operational, FullFeature, With("MaxConnections=8", "ErrorRecoveryLevel=2", "iSCSIProtocolLevel=2", "TaskReporting=FastAbort,RFC3720")));
-        Assert.Equal("1", Value(response, "MaxConnections"));
+        Assert.Equal("4", Value(response, "MaxConnections"));
         Assert.Equal("0", Value(response, "ErrorRecoveryLevel"));
         Assert.Equal("1", Value(response, "iSCSIProtocolLevel"));
         Assert.Equal("RFC3720", Value(response, "TaskReporting"));
-        Assert.Equal(1, machine.Parameters.MaxConnections);
+        Assert.Equal(4, machine.Parameters.MaxConnections);
         Assert.Equal(0, machine.Parameters.ErrorRecoveryLevel);
+    }
+
+    [Fact]
+    public void MaxConnectionsBelowTheLimit_TheInitiatorsOfferWins()
+    {
+        TargetLoginStateMachine machine = Machine();
+        LoginResponse response = machine.Process(Request(Operational, FullFeature, With("MaxConnections=2")));
+        Assert.Equal("2", Value(response, "MaxConnections"));
+        Assert.Equal(2, machine.Parameters.MaxConnections);
     }
 
     [Fact]

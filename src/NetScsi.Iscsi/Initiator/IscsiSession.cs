@@ -62,6 +62,9 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
     /// <summary>Counts session (re)instatements: an extra connection's login that finishes for an older one is dropped.</summary>
     private int _generation;
 
+    /// <summary>Where <see cref="LeastLoadedLocked"/> starts looking among equally loaded connections.</summary>
+    private uint _senderRotor;
+
     /// <summary>The connection the session's Logout went on; the others may close before its answer.</summary>
     private InitiatorConnection? _logoutConnection;
     private IscsiSessionParameters _parameters;
@@ -161,6 +164,49 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
             }
 
             return counts;
+        }
+    }
+
+    /// <summary>
+    /// Tests: tears down the transport of the connection with this CID as a network failure would (RFC 5047
+    /// Connection_Terminate), without telling the session first; false when there is no such connection.
+    /// </summary>
+    internal bool TerminateConnectionForTest(ushort cid)
+    {
+        InitiatorConnection? found = null;
+        lock (_lock)
+        {
+            foreach (InitiatorConnection connection in _connections)
+            {
+                if (connection.Cid == cid)
+                {
+                    found = connection;
+                }
+            }
+        }
+
+        found?.Mover.Terminate();
+        return found is not null;
+    }
+
+    /// <summary>Tests: the session's sequencing and each connection's and active command's state, as text.</summary>
+    internal string DescribeForTest()
+    {
+        lock (_lock)
+        {
+            var text = new System.Text.StringBuilder();
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"state {_state} cmdSN {_cmdSN} expCmdSN {_expCmdSN} maxCmdSN {_maxCmdSN} pending {_pending.Count} immediate {_immediate.Count}\n");
+            foreach (InitiatorConnection c in _connections)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"  CID {c.Cid}: attached {c.Attached} closing {c.IsClosing} outstanding {c.Outstanding} issued {c.Issued} sending {c.Sending} handedOver {c.HandedOverFlush is not null} solicited {c.Mover.HasSolicitedData} expStatSN {c.ExpStatSN} logoutRequested {c.LogoutRequested}\n");
+            }
+
+            foreach (InitiatorCommand command in _active.Values)
+            {
+                text.Append(System.Globalization.CultureInfo.InvariantCulture, $"  ITT 0x{command.Itt:x8} {command.Kind} CmdSN {command.CmdSN} CID {command.Connection?.Cid} state {command.State} sent {_time.GetElapsedTime(command.SentTimestamp).TotalMilliseconds:0} ms ago\n");
+            }
+
+            return text.ToString();
         }
     }
 
@@ -350,8 +396,9 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
     }
 
     /// <summary>
-    /// The connection that should take the next command: the least loaded of those that take commands (the first of
-    /// equals), or null when none does.
+    /// The connection that should take the next command: the least loaded of those that take commands, or null when
+    /// none does. Among equals the search starts one connection further each time, so a light load (ties) rotates
+    /// over the connections instead of always landing on the first.
     /// </summary>
     private InitiatorConnection? LeastLoadedLocked()
     {
@@ -362,8 +409,10 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
         }
 
         InitiatorConnection? least = null;
-        foreach (InitiatorConnection candidate in all)
+        int start = (int)(++_senderRotor % (uint)Math.Max(all.Length, 1));
+        for (int i = 0; i < all.Length; i++)
         {
+            InitiatorConnection candidate = all[(start + i) % all.Length];
             if (!candidate.IsClosing && !candidate.LogoutRequested && (least is null || candidate.Outstanding < least.Outstanding))
             {
                 least = candidate;

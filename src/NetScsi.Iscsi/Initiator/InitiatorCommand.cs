@@ -112,6 +112,10 @@ internal sealed class InitiatorCommand : DataTask, IValueTaskSource<ScsiResult>,
     public uint RefCmdSN;
     public List<InitiatorCommand>? Detached;
 
+    // Logout (RFC 7143 §11.14.1): close the session, or close the connection with this CID.
+    public LogoutReason LogoutReason;
+    public ushort LogoutCid;
+
     public short Version => _core.Version;
 
     public void Prepare(CommandKind kind)
@@ -143,6 +147,8 @@ internal sealed class InitiatorCommand : DataTask, IValueTaskSource<ScsiResult>,
         ReferencedTag = Bhs.ReservedTag;
         RefCmdSN = 0;
         Detached = null;
+        LogoutReason = LogoutReason.CloseSession;
+        LogoutCid = 0;
     }
 
     /// <inheritdoc/>

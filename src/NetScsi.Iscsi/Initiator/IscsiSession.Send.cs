@@ -36,6 +36,8 @@ public sealed partial class IscsiSession
         public TaskManagementFunction Function;
         public uint ReferencedTag;
         public uint RefCmdSN;
+        public LogoutReason LogoutReason;
+        public ushort LogoutCid;
     }
 
     /// <summary>
@@ -232,6 +234,8 @@ public sealed partial class IscsiSession
                 work.Function = control.Function;
                 work.ReferencedTag = control.ReferencedTag;
                 work.RefCmdSN = control.RefCmdSN;
+                work.LogoutReason = control.LogoutReason;
+                work.LogoutCid = control.LogoutCid;
                 return true;
             }
 
@@ -342,7 +346,8 @@ public sealed partial class IscsiSession
                     new LogoutRequestPdu
                     {
                         Immediate = true,
-                        Reason = LogoutReason.CloseSession,
+                        Reason = work.LogoutReason,
+                        Cid = work.LogoutCid,
                         InitiatorTaskTag = work.Itt,
                         CmdSN = work.CmdSN,
                         ExpStatSN = expStatSN,

@@ -699,6 +699,120 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
         }
     }
 
+    /// <summary>
+    /// Logs out one connection of a session of several (RFC 7143 §11.14, reason 1 "close the connection") and keeps the
+    /// session on the others: the connection takes no new command, its own finish (allegiance, §7: at ERL 0 they
+    /// cannot move), then its Logout goes on it and, answered, it closes. A failure re-opens the session as a lost
+    /// connection would.
+    /// </summary>
+    /// <param name="cid">The connection's CID (0 is the leading connection).</param>
+    /// <param name="cancellationToken">Stops waiting; the session is then re-opened, as after a lost connection.</param>
+    /// <exception cref="InvalidOperationException">No such connection, or it is the session's last: use <see cref="LogoutAsync"/>.</exception>
+    public async Task LogoutConnectionAsync(ushort cid, CancellationToken cancellationToken = default)
+    {
+        InitiatorConnection? connection = null;
+        lock (_lock)
+        {
+            foreach (InitiatorConnection candidate in _connections)
+            {
+                if (candidate.Cid == cid && !candidate.IsClosing)
+                {
+                    connection = candidate;
+                }
+            }
+
+            if (_state != IscsiSessionState.Running || connection is null)
+            {
+                throw new InvalidOperationException($"The session has no running connection CID {cid}.");
+            }
+
+            if (_connections.Length == 1)
+            {
+                throw new InvalidOperationException("That is the session's only connection: log the session out (LogoutAsync).");
+            }
+
+            // §11.9.1's rule for a connection being logged out: no new command on it; the others take them.
+            connection.LogoutRequested = true;
+            LeastLoadedLocked()?.SendSignal.Set();
+        }
+
+        InitiatorCommand? logout = null;
+        try
+        {
+            long started = _time.GetTimestamp();
+            while (true)
+            {
+                lock (_lock)
+                {
+                    if (!connection.Attached || _state != IscsiSessionState.Running)
+                    {
+                        return; // the session was re-opened meanwhile (without this connection's old self)
+                    }
+
+                    if (connection.Outstanding == 0)
+                    {
+                        logout = RentLocked(CommandKind.Logout);
+                        logout.Itt = AllocateIttLocked();
+                        logout.LogoutReason = LogoutReason.CloseConnection;
+                        logout.LogoutCid = cid;
+                        logout.State = CommandState.Pending;
+                        connection.Controls.Enqueue(logout);
+                        break;
+                    }
+                }
+
+                if (_time.GetElapsedTime(started) > TimeSpan.FromSeconds(30))
+                {
+                    throw new TimeoutException($"The commands on connection CID {cid} did not finish within 30 s.");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken).ConfigureAwait(false);
+            }
+
+            connection.SendSignal.Set();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            ScsiResult result = await new ValueTask<ScsiResult>(logout, logout.Version).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
+            if ((LogoutResponse)result.Response != LogoutResponse.ClosedSuccessfully)
+            {
+                throw new IscsiProtocolException($"The target answered the Logout of connection CID {cid} with {(LogoutResponse)result.Response}.");
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or TimeoutException or IscsiProtocolException)
+        {
+            LogLogoutFailed(_logger, e.Message);
+            OnConnectionFailed(connection, e);
+            throw;
+        }
+
+        // Answered: the connection is closing (HandleLogoutResponse began it); the session goes on without it.
+        lock (_lock)
+        {
+            if (connection.Attached)
+            {
+                connection.Attached = false;
+                var remaining = new InitiatorConnection[_connections.Length - 1];
+                int i = 0;
+                foreach (InitiatorConnection each in _connections)
+                {
+                    if (each != connection)
+                    {
+                        remaining[i++] = each;
+                    }
+                }
+
+                _connections = remaining;
+                if (_connection == connection)
+                {
+                    _connection = remaining[0];
+                }
+            }
+        }
+
+        await connection.CloseAsync().ConfigureAwait(false);
+        LogConnectionLoggedOut(_logger, cid, ConnectionCount);
+    }
+
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
         long deadline = _time.GetTimestamp();
@@ -855,6 +969,9 @@ public sealed partial class IscsiSession : IAsyncDisposable, IScsiBlockIo
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not add connection CID {Cid}: {Message}; the session runs with {Count} connection(s)")]
     private static partial void LogConnectionAddFailed(ILogger logger, int cid, string message, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connection CID {Cid} logged out; the session goes on with {Count} connection(s)")]
+    private static partial void LogConnectionLoggedOut(ILogger logger, int cid, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Logout did not complete cleanly: {Message}")]
     private static partial void LogLogoutFailed(ILogger logger, string message);

@@ -171,10 +171,20 @@ public sealed class InitiatorMultiConnectionTests
             o.Connections = 4;
             o.ReplacementTimeout = TimeSpan.FromSeconds(30);
         });
-        Task workload = VerifiedWorkloadAsync(session, writers: 16, rounds: 4);
-        await Task.Delay(50);
-        target.Server.DropTargetConnections(target.Target);
-        await workload;
+        int dropped = 0;
+        Task DropOnce(int writer, int round)
+        {
+            // Mid-workload: after some commands finished, while the other writers' are on the wire.
+            if (writer == 5 && round == 1 && Interlocked.Exchange(ref dropped, 1) == 0)
+            {
+                target.Server.DropTargetConnections(target.Target);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        Assert.Equal(16 * 4, await VerifiedWorkloadAsync(session, writers: 16, rounds: 4, DropOnce));
+        Assert.Equal(1, dropped);
         Assert.True(session.RecoveryCount >= 1);
         await WaitForAsync(() => session.State == IscsiSessionState.Running && session.ConnectionCount == 4, "four connections again");
         Assert.Equal(0, session.OutstandingCommands);
@@ -198,6 +208,40 @@ public sealed class InitiatorMultiConnectionTests
         await WaitForAsync(() => session.RecoveryCount >= 1 && session.State == IscsiSessionState.Running && session.ConnectionCount == 4, "the re-opened session");
         Assert.NotEqual(first, session.Tsih);
         Assert.Equal(4, Assert.Single(target.Server.GetSessions()).Connections);
+    }
+
+    [Fact]
+    public async Task LogoutConnection_ClosesThatConnectionOnly_AndTheSessionGoesOnOverTheOthers()
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync(o => o.Connections = 4);
+        Assert.Equal(4, session.ConnectionCount);
+        Task workload = VerifiedWorkloadAsync(session, writers: 8, rounds: 3);
+        await session.LogoutConnectionAsync(2).WaitAsync(s_timeout);
+        Assert.Equal(3, session.ConnectionCount);
+        await workload;
+
+        // The leading connection may go too; the session stays the same (same TSIH, no recovery).
+        ushort tsih = session.Tsih;
+        await session.LogoutConnectionAsync(0).WaitAsync(s_timeout);
+        Assert.Equal(2, session.ConnectionCount);
+        await WaitForAsync(() => target.Server.GetSessions() is [{ Connections: 2 }], "the target to drop the two connections");
+        long[] before = session.CommandsIssuedPerConnection();
+        Assert.Equal(4 * 2, await VerifiedWorkloadAsync(session, writers: 4, rounds: 2));
+        Assert.All(Delta(session.CommandsIssuedPerConnection(), before), count => Assert.True(count > 0));
+        Assert.Equal(tsih, session.Tsih);
+        Assert.Equal(0, session.RecoveryCount);
+        Assert.Equal(IscsiSessionState.Running, session.State);
+    }
+
+    [Fact]
+    public async Task LogoutConnection_OfTheOnlyConnection_IsRefused()
+    {
+        await using var target = await InitiatorTarget.StartAsync();
+        await using var session = await target.ConnectAsync();
+        await Assert.ThrowsAsync<InvalidOperationException>(() => session.LogoutConnectionAsync(0));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => session.LogoutConnectionAsync(5));
+        Assert.Equal(IscsiSessionState.Running, session.State);
     }
 
     [Fact]

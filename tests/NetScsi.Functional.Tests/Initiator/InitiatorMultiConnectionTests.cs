@@ -1,3 +1,4 @@
+using NetScsi.Iscsi.Configuration;
 using NetScsi.Iscsi.Initiator;
 using NetScsi.Scsi.Storage;
 
@@ -72,6 +73,45 @@ public sealed class InitiatorMultiConnectionTests
         var info = Assert.Single(target.Server.GetSessions());
         Assert.Equal(session.Tsih, info.Tsih);
         Assert.Equal(4, info.Connections);
+    }
+
+    [Fact]
+    public async Task Connections4_LoginRequests_LeadingHasTsih0AndCid0_OthersTheSessionsTsihNewCidsAndNoLeadingOnlyKey()
+    {
+        await using var target = await InitiatorTarget.StartAsync((_, definition) => definition.Chap = new ChapCredentials("mcs-user", "mcs-secret-1234"));
+        var recorder = new LoginRecordingConnector(target.Mover);
+        await using var session = await target.ConnectAsync(o =>
+        {
+            o.Connector = recorder;
+            o.Connections = 4;
+            o.ChapUser = "mcs-user";
+            o.ChapSecret = "mcs-secret-1234";
+        });
+        Assert.Equal(4, session.ConnectionCount);
+        Assert.Equal(LoginAuthentication.Chap, session.Authentication);
+
+        var byCid = recorder.Requests.GroupBy(r => r.Cid).OrderBy(g => g.Key).ToList();
+        Assert.Equal([0, 1, 2, 3], byCid.Select(g => (int)g.Key));
+        Assert.All(recorder.Requests, r => Assert.Equal(session.Isid, r.Isid));
+        Assert.All(byCid[0], r => Assert.Equal(0, r.Tsih));
+        string leading = string.Concat(byCid[0].Select(r => r.Keys));
+        Assert.Contains("MaxConnections=4", leading, StringComparison.Ordinal);
+        Assert.Contains("SessionType=Normal", leading, StringComparison.Ordinal);
+        foreach (var connection in byCid.Skip(1))
+        {
+            Assert.All(connection, r => Assert.Equal(session.Tsih, r.Tsih));
+            string keys = string.Concat(connection.Select(r => r.Keys));
+            Assert.Contains("InitiatorName=", keys, StringComparison.Ordinal);
+            Assert.Contains("TargetName=" + InitiatorTarget.TargetName, keys, StringComparison.Ordinal);
+            Assert.Contains("CHAP_R=", keys, StringComparison.Ordinal);
+            Assert.Contains("HeaderDigest=", keys, StringComparison.Ordinal);
+            Assert.Contains("MaxRecvDataSegmentLength=", keys, StringComparison.Ordinal);
+            foreach (string leadingOnly in new[] { "SessionType=", "MaxConnections=", "InitialR2T=", "ImmediateData=", "MaxBurstLength=", "FirstBurstLength=",
+                "MaxOutstandingR2T=", "DataPDUInOrder=", "DataSequenceInOrder=", "ErrorRecoveryLevel=", "DefaultTime2Wait=", "DefaultTime2Retain=" })
+            {
+                Assert.DoesNotContain(leadingOnly, keys, StringComparison.Ordinal);
+            }
+        }
     }
 
     [Fact]

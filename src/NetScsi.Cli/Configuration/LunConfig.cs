@@ -57,6 +57,12 @@ internal sealed class LunConfig
     /// <summary>The AoE slot (minor address, 0..254) the LUN answers as on <c>aoe:</c> portals; null = its LUN number.</summary>
     public int? AoeSlot { get; set; }
 
+    /// <summary>The slot's initial AoE MAC Mask List: null or empty = every initiator; else only these MACs see it.</summary>
+    public IReadOnlyList<Transport.Ethernet.MacAddress>? AoeMacMask { get; set; }
+
+    /// <summary>The slot's initial AoE config string (at most 1024 bytes); null = empty.</summary>
+    public string? AoeConfigString { get; set; }
+
     /// <summary>How the user wrote it (spec string or config location), for error messages.</summary>
     public string? Source { get; set; }
 }

@@ -40,7 +40,8 @@ internal sealed class AoeExports : IAsyncDisposable
                     throw CliException.Usage($"lun {lun.Config.Number} has {lun.Device.BlockSize}-byte blocks; AoE exports only 512-byte LUNs");
                 }
 
-                slots.Add(new AoeSlotDefinition((byte)slot, lun.Unit));
+                slots.Add(new AoeSlotDefinition((byte)slot, lun.Unit, lun.Config.AoeMacMask,
+                    lun.Config.AoeConfigString is { } text ? System.Text.Encoding.UTF8.GetBytes(text) : null));
             }
 
             foreach (var portal in portals)

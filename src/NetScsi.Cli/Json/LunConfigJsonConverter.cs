@@ -12,7 +12,10 @@ namespace NetScsi.Cli.Json;
 /// </summary>
 internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
 {
-    private const string KnownProperties = "lun, file, memory, rbd, conf, id, size, blockSize, readOnly, removable, createDirs, sparse, delayControl, slot";
+    private const string KnownProperties = "lun, file, memory, rbd, conf, id, size, blockSize, readOnly, removable, createDirs, sparse, delayControl, slot, macMask, configString";
+
+    /// <summary>Longest AoE config string (AoE r11 §3.2).</summary>
+    private const int MaxAoeConfigString = 1024;
 
     public override LunConfig Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -150,6 +153,21 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
                     lun.AoeSlot = slot;
                     break;
 
+                case "macMask":
+                    reader.Read();
+                    lun.AoeMacMask = ReadMacList(ref reader);
+                    break;
+
+                case "configString":
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String || System.Text.Encoding.UTF8.GetByteCount(reader.GetString()!) > MaxAoeConfigString)
+                    {
+                        throw new ConfigJsonException($"'configString' (the AoE config string) must be a string of at most {MaxAoeConfigString} bytes");
+                    }
+
+                    lun.AoeConfigString = reader.GetString();
+                    break;
+
                 case "createDirs":
                     reader.Read();
                     lun.CreateDirectories = ReadBool(ref reader, name);
@@ -270,6 +288,22 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
             writer.WriteNumber("slot", aoeSlot);
         }
 
+        if (value.AoeMacMask is { Count: > 0 } macMask)
+        {
+            writer.WriteStartArray("macMask");
+            foreach (var mac in macMask)
+            {
+                writer.WriteStringValue(mac.ToString());
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (value.AoeConfigString is { } configString)
+        {
+            writer.WriteString("configString", configString);
+        }
+
         writer.WriteEndObject();
     }
 
@@ -299,6 +333,40 @@ internal sealed class LunConfigJsonConverter : JsonConverter<LunConfig>
         }
 
         throw new ConfigJsonException($"'{property}' must be a size: a string like \"1G\" or a number of bytes");
+    }
+
+    /// <summary>The most MACs a slot's MAC Mask List holds on the target.</summary>
+    private static readonly int s_maxMacMask = new Transport.Aoe.AoeTargetOptions().MacMaskCapacity;
+
+    // The AoE MAC Mask List: an array of MAC strings ("02:00:5e:10:00:01").
+    private static List<Transport.Ethernet.MacAddress> ReadMacList(ref Utf8JsonReader reader)
+    {
+        const string Expected = "'macMask' (the AoE MAC Mask List) must be an array of MAC addresses like \"02:00:5e:10:00:01\"";
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new ConfigJsonException(Expected);
+        }
+
+        var list = new List<Transport.Ethernet.MacAddress>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.String || !Transport.Ethernet.MacAddress.TryParse(reader.GetString(), out var mac))
+            {
+                throw new ConfigJsonException(reader.TokenType == JsonTokenType.String ? $"{Expected} ('{reader.GetString()}' is not one)" : Expected);
+            }
+
+            if (list.Count == s_maxMacMask)
+            {
+                throw new ConfigJsonException($"'macMask' holds at most {s_maxMacMask} MAC addresses");
+            }
+
+            if (!list.Contains(mac))
+            {
+                list.Add(mac);
+            }
+        }
+
+        return list;
     }
 
     private static bool ReadBool(ref Utf8JsonReader reader, string property) => reader.TokenType switch

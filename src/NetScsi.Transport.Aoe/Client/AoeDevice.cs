@@ -30,6 +30,9 @@ public sealed class AoeDevice : IAsyncDisposable
     private readonly int[] _slotCount = new int[AoeTagTable.MaxCapacity];
     private readonly int[] _expired = new int[AoeTagTable.MaxCapacity];
     private readonly ConcurrentQueue<AoeIoOperation> _submitted = new();
+
+    /// <summary>I/Os taken out of <see cref="_submitted"/> to drop cancelled ones, in order; sent before it (poller only).</summary>
+    private readonly Queue<AoeIoOperation> _backlog = new();
     private readonly Stack<AoeIoOperation> _pool = new();
     private readonly Thread _poller;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,6 +45,7 @@ public sealed class AoeDevice : IAsyncDisposable
     private long _nextDeadline = long.MaxValue;
     private AoeTargetConfig? _config;
     private int _sleeping;
+    private int _cancelPending;
     private volatile bool _stopping;
     private volatile Exception? _fatal;
 
@@ -91,6 +95,9 @@ public sealed class AoeDevice : IAsyncDisposable
 
     /// <summary>Frames sent again after a timeout.</summary>
     public long Retransmissions => _table.Retransmissions;
+
+    /// <summary>Frames sent and not yet answered, given up or abandoned (read from the poller's table; a snapshot).</summary>
+    public int FramesInFlight => _table.InFlight;
 
     /// <summary>The smoothed round-trip time of replies to frames sent once.</summary>
     public TimeSpan SmoothedRtt => TimeSpan.FromSeconds(_table.Rtt.SmoothedRtt / (double)Stopwatch.Frequency);
@@ -186,7 +193,7 @@ public sealed class AoeDevice : IAsyncDisposable
 
         ObjectDisposedException.ThrowIf(_stopping, this);
         var operation = Rent();
-        operation.Start(kind, lba, units, buffer);
+        operation.Start(kind, lba, units, buffer, cancellationToken);
         var task = new ValueTask(operation, operation.Version);
         _submitted.Enqueue(operation);
         if (Volatile.Read(ref _sleeping) == 1)
@@ -195,6 +202,13 @@ public sealed class AoeDevice : IAsyncDisposable
         }
 
         return task;
+    }
+
+    /// <summary>A caller cancelled an I/O (any thread): the poller abandons it at its next turn.</summary>
+    internal void OnOperationCanceled()
+    {
+        Volatile.Write(ref _cancelPending, 1);
+        _link.Wake();
     }
 
     private AoeIoOperation Rent()
@@ -250,6 +264,11 @@ public sealed class AoeDevice : IAsyncDisposable
                 }
 
                 bool received = _receive.Count > 0;
+                if (Volatile.Read(ref _cancelPending) != 0)
+                {
+                    AbandonCancelled();
+                }
+
                 SubmitFrames(now);
                 CheckTimers(now);
                 FlushSend();
@@ -259,7 +278,7 @@ public sealed class AoeDevice : IAsyncDisposable
                 }
 
                 Interlocked.Exchange(ref _sleeping, 1);
-                if (_current is null && !_submitted.IsEmpty)
+                if (_current is null && (_backlog.Count > 0 || !_submitted.IsEmpty))
                 {
                     Volatile.Write(ref _sleeping, 0);
                     continue;
@@ -297,13 +316,22 @@ public sealed class AoeDevice : IAsyncDisposable
     {
         while (true)
         {
-            if (_current is null && !_submitted.TryDequeue(out _current))
+            if (_current is null && !_backlog.TryDequeue(out _current) && !_submitted.TryDequeue(out _current))
             {
                 return;
             }
 
             var operation = _current;
-            while (!operation.FullySubmitted && _table.InFlight < _window.Current && _table.TryAcquire(out int slot, out _))
+            if (operation.CancelRequested && operation.Outstanding == 0)
+            {
+                // Cancelled before any frame of it went out (or after all were abandoned): it ends here.
+                _current = null;
+                operation.Fail(new OperationCanceledException(operation.CancellationToken));
+                operation.Complete();
+                continue;
+            }
+
+            while (!operation.FullySubmitted && !operation.CancelRequested && _table.InFlight < _window.Current && _table.TryAcquire(out int slot, out _))
             {
                 int count = operation.Kind is AoeOperationKind.Read or AoeOperationKind.Write
                     ? Math.Min(_sectorsPerFrame, operation.Units - operation.NextUnit)
@@ -530,6 +558,68 @@ public sealed class AoeDevice : IAsyncDisposable
         _ => "Query Config",
     };
 
+    /// <summary>
+    /// Abandons the I/Os whose callers cancelled: their frames in flight give up their tags (a late reply is then
+    /// stale and ignored, as after a give-up), no more frames of theirs are sent, and each completes with
+    /// <see cref="OperationCanceledException"/> once it has nothing in flight. As with a SCSI task aborted mid-transfer,
+    /// a cancelled write may have reached the medium in part.
+    /// </summary>
+    private void AbandonCancelled()
+    {
+        Volatile.Write(ref _cancelPending, 0);
+        for (int slot = 0; slot < _slotOperation.Length; slot++)
+        {
+            if (_slotOperation[slot] is not { CancelRequested: true } operation)
+            {
+                continue;
+            }
+
+            _slotOperation[slot] = null;
+            _table.Release(slot);
+            operation.Fail(new OperationCanceledException(operation.CancellationToken));
+            if (--operation.Outstanding == 0)
+            {
+                if (ReferenceEquals(_current, operation))
+                {
+                    _current = null;
+                }
+
+                operation.Complete();
+            }
+        }
+
+        if (_current is { CancelRequested: true, Outstanding: 0 } current)
+        {
+            _current = null;
+            current.Fail(new OperationCanceledException(current.CancellationToken));
+            current.Complete();
+        }
+
+        // Queued I/Os behind one that cannot go out (a full window, a silent target) end now too, not when they reach the front.
+        int queued = _backlog.Count;
+        for (int i = 0; i < queued; i++)
+        {
+            KeepUnlessCancelled(_backlog.Dequeue());
+        }
+
+        while (_submitted.TryDequeue(out var operation))
+        {
+            KeepUnlessCancelled(operation);
+        }
+    }
+
+    private void KeepUnlessCancelled(AoeIoOperation operation)
+    {
+        if (operation.CancelRequested)
+        {
+            operation.Fail(new OperationCanceledException(operation.CancellationToken));
+            operation.Complete();
+            return;
+        }
+
+        _backlog.Enqueue(operation);
+    }
+
     private void FailEverything(Exception error)
     {
         for (int slot = 0; slot < _slotOperation.Length; slot++)
@@ -556,6 +646,12 @@ public sealed class AoeDevice : IAsyncDisposable
             _current = null;
             current.Fail(error);
             current.Complete();
+        }
+
+        while (_backlog.TryDequeue(out var waiting))
+        {
+            waiting.Fail(error);
+            waiting.Complete();
         }
 
         while (_submitted.TryDequeue(out var queued))

@@ -10,6 +10,8 @@ internal sealed class AoeIoOperation : IValueTaskSource
 {
     private readonly AoeDevice _owner;
     private ManualResetValueTaskSourceCore<bool> _core;
+    private CancellationTokenRegistration _registration;
+    private int _cancelRequested;
 
     public AoeIoOperation(AoeDevice owner, bool inlineCompletions)
     {
@@ -37,10 +39,16 @@ internal sealed class AoeIoOperation : IValueTaskSource
 
     public short Version => _core.Version;
 
+    /// <summary>The caller's token; cancelling it abandons the frames in flight (see <see cref="AoeDevice"/>).</summary>
+    public CancellationToken CancellationToken { get; private set; }
+
+    /// <summary>The caller cancelled: the poller abandons the I/O at its next turn.</summary>
+    public bool CancelRequested => Volatile.Read(ref _cancelRequested) != 0;
+
     /// <summary>True when every unit has been handed to a frame, or the I/O failed and sends no more.</summary>
     public bool FullySubmitted => NextUnit >= Units;
 
-    public void Start(AoeOperationKind kind, ulong lba, int units, Memory<byte> buffer)
+    public void Start(AoeOperationKind kind, ulong lba, int units, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         Kind = kind;
         Lba = lba;
@@ -49,6 +57,19 @@ internal sealed class AoeIoOperation : IValueTaskSource
         NextUnit = 0;
         Outstanding = 0;
         Error = null;
+        _cancelRequested = 0;
+        CancellationToken = cancellationToken;
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Only a token that can be cancelled costs a registration: the steady state without one allocates nothing.
+            _registration = cancellationToken.UnsafeRegister(static state => ((AoeIoOperation)state!).OnCanceled(), this);
+        }
+    }
+
+    private void OnCanceled()
+    {
+        Volatile.Write(ref _cancelRequested, 1);
+        _owner.OnOperationCanceled();
     }
 
     /// <summary>Records the first failure and stops further frames of this I/O.</summary>
@@ -60,6 +81,10 @@ internal sealed class AoeIoOperation : IValueTaskSource
 
     public void Complete()
     {
+        // Waits for a cancellation callback that is running, so none reaches this instance once it is pooled again.
+        _registration.Dispose();
+        _registration = default;
+        CancellationToken = default;
         if (Error is null)
         {
             _core.SetResult(true);

@@ -14,6 +14,36 @@ public sealed class ConfigFileLoaderTests
         Assert.Throws<CliException>(() => Parse(json)) is { ExitCode: 2 } e ? e.Message : throw new InvalidOperationException("exit code");
 
     [Fact]
+    public void AoeSlotSettings_MacMaskAndConfigString_AreReadFromTheLunObject()
+    {
+        var lun = Parse("""
+            { "targets": [ { "iqn": "iqn.2026-12.org.example:aoe", "luns": [
+              { "memory": "1M", "slot": 3, "macMask": ["02:00:5e:10:00:01", "02-00-5E-10-00-02", "02:00:5e:10:00:01"], "configString": "rack 4" } ] } ] }
+            """).Targets[0].Luns[0];
+        Assert.Equal(3, lun.AoeSlot);
+        Assert.Equal(["02:00:5e:10:00:01", "02:00:5e:10:00:02"], lun.AoeMacMask!.Select(m => m.ToString()));
+        Assert.Equal("rack 4", lun.AoeConfigString);
+    }
+
+    [Theory]
+    [InlineData("\"macMask\": \"02:00:5e:10:00:01\"", "'macMask' (the AoE MAC Mask List) must be an array of MAC addresses")]
+    [InlineData("\"macMask\": [\"02:00:5e:10:00\"]", "('02:00:5e:10:00' is not one)")]
+    [InlineData("\"macMask\": [7]", "must be an array of MAC addresses")]
+    [InlineData("\"configString\": 5", "'configString' (the AoE config string) must be a string of at most 1024 bytes")]
+    public void AoeSlotSettings_Malformed_AreOneClearError(string property, string fragment)
+    {
+        var message = ParseError($$"""{ "targets": [ { "iqn": "iqn.2026-12.org.example:aoe", "luns": [ { "memory": "1M", {{property}} } ] } ] }""");
+        Assert.Contains(fragment, message);
+    }
+
+    [Fact]
+    public void AoeConfigString_LongerThan1024Bytes_IsRefused()
+    {
+        var message = ParseError($$"""{ "targets": [ { "iqn": "iqn.2026-12.org.example:aoe", "luns": [ { "memory": "1M", "configString": "{{new string('x', 1025)}}" } ] } ] }""");
+        Assert.Contains("at most 1024 bytes", message);
+    }
+
+    [Fact]
     public void Config_FullExample_Parses()
     {
         var config = Parse("""

@@ -25,7 +25,7 @@ public sealed class ConfigFileWriterTests
                   "alias": "Disk one",
                   "luns": [
                     { "lun": 2, "file": "/var/lib/netscsi/a.img", "size": "1G", "blockSize": 4096, "readOnly": true, "removable": true, "createDirs": true },
-                    { "lun": 0, "memory": "64M", "sparse": true },
+                    { "lun": 0, "memory": "64M", "sparse": true, "slot": 9, "macMask": ["02:00:5e:10:00:01"], "configString": "rack 4" },
                     { "lun": 5, "rbd": "rbd/lun5", "conf": "/etc/ceph/ceph.conf", "id": "iscsi" }
                   ],
                   "chap": { "user": "alice", "secret": "alice-secret-12" },
@@ -44,6 +44,8 @@ public sealed class ConfigFileWriterTests
         Assert.Equal((2, LunKind.File, "/var/lib/netscsi/a.img", 1L << 30, 4096, true, true, true),
             (lun.Number!.Value, lun.Kind, lun.Path, lun.SizeBytes!.Value, lun.BlockSize, lun.ReadOnly, lun.Removable, lun.CreateDirectories));
         Assert.True(again.Targets[0].Luns[1].Sparse);
+        Assert.Equal(["02:00:5e:10:00:01"], again.Targets[0].Luns[1].AoeMacMask!.Select(m => m.ToString()));
+        Assert.Equal("rack 4", again.Targets[0].Luns[1].AoeConfigString);
         Assert.Equal(2, again.MaxConnections);
         Assert.Equal(("rbd", "lun5", "iscsi"), (again.Targets[0].Luns[2].RbdPool, again.Targets[0].Luns[2].RbdImage, again.Targets[0].Luns[2].RbdClientId));
         Assert.Equal("host1-secret-12", again.Targets[0].Acls[0].Chap!.Secret);

@@ -152,6 +152,32 @@ public abstract class AoeClientCliTests
         Assert.True(lun.AsSpan().IndexOfAnyExcept((byte)0) < 0, "a refused copy wrote to the device");
     }
 
+    /// <summary>
+    /// A config file's LUN object sets the slot's initial MAC Mask List and config string (NetScsi's export only): the
+    /// initiator whose MAC is listed sees the slot and its string; with only another MAC listed it sees nothing.
+    /// </summary>
+    private protected async Task ConfigFileMacMaskAndConfigStringAreTheSlotsFromTheStartAsync()
+    {
+        using (var listed = await AoeNet.StartAsync(Target, mtu: 1500, megabytes: 4, lunJson: mac => $$"""
+            "macMask": ["02:00:5e:00:00:01", "{{mac}}"], "configString": "rack 4, node 17"
+            """))
+        {
+            var discovered = await listed.RunAsync("discover", $"aoe:{listed.InitiatorInterface}", "--json");
+            Ok(discovered);
+            var device = JsonDocument.Parse(discovered.Output).RootElement.GetProperty("devices").EnumerateArray().Single();
+            Assert.Equal("3.1", device.GetProperty("device").GetString());
+            Assert.Equal("rack 4, node 17", device.GetProperty("config_string").GetString());
+            Ok(await listed.RunAsync("capacity", listed.Url));
+        }
+
+        using var other = await AoeNet.StartAsync(Target, mtu: 1500, megabytes: 4, lunJson: _ => """
+            "macMask": ["02:00:5e:00:00:01"]
+            """);
+        var none = await other.RunAsync("discover", $"aoe:{other.InitiatorInterface}");
+        Assert.Equal(3, none.ExitCode);
+        Assert.Contains("no AoE device answers", none.Error);
+    }
+
     private static byte[] RandomBytes(int length, int seed)
     {
         byte[] data = new byte[length];
@@ -186,10 +212,12 @@ public abstract class AoeClientCliTests
         public string Directory { get; }
         public string LunPath { get; }
         public string TargetMac { get; private set; } = "";
+        public string InitiatorMac { get; private set; } = "";
         public string Url => $"aoe://{InitiatorInterface}/3.1";
 
         /// <param name="image">The LUN file's first bytes (zeros otherwise, and after them).</param>
-        public static async Task<AoeNet> StartAsync(AoeTargetKind kind, int mtu, int megabytes, byte[]? image = null)
+        /// <param name="lunJson">NetScsi only: more properties of the LUN object in a config file, given the initiator's MAC.</param>
+        public static async Task<AoeNet> StartAsync(AoeTargetKind kind, int mtu, int megabytes, byte[]? image = null, Func<string, string>? lunJson = null)
         {
             var net = new AoeNet($"{Environment.ProcessId % 10000}v{Interlocked.Increment(ref s_next)}");
             try
@@ -200,6 +228,7 @@ public abstract class AoeClientCliTests
                 IpCommand.Run($"-n {net.TargetNamespace} link set {net.TargetInterface} up");
                 IpCommand.Run($"-n {net.InitiatorNamespace} link set {net.InitiatorInterface} up");
                 net.TargetMac = IpCommand.Run($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+                net.InitiatorMac = IpCommand.Run($"-n {net.InitiatorNamespace} -br link show {net.InitiatorInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
                 await using (var lun = File.Create(net.LunPath))
                 {
                     if (image is not null)
@@ -210,7 +239,7 @@ public abstract class AoeClientCliTests
                     lun.SetLength((long)megabytes << 20);
                 }
 
-                await net.StartTargetAsync(kind);
+                await net.StartTargetAsync(kind, lunJson?.Invoke(net.InitiatorMac));
                 return net;
             }
             catch
@@ -220,11 +249,21 @@ public abstract class AoeClientCliTests
             }
         }
 
-        private async Task StartTargetAsync(AoeTargetKind kind)
+        private async Task StartTargetAsync(AoeTargetKind kind, string? lunJson)
         {
+            string[] lun = ["--lun", $"file:{LunPath},slot=1"];
+            if (lunJson is not null)
+            {
+                string config = Path.Combine(Directory, "serve.json");
+                await File.WriteAllTextAsync(config, $$"""
+                    { "targets": [ { "iqn": "iqn.2026-12.org.netscsi:aoe-config", "luns": [ { "file": "{{LunPath}}", "slot": 1, {{lunJson}} } ] } ] }
+                    """);
+                lun = ["--config", config];
+            }
+
             string[] command = kind == AoeTargetKind.Vblade
                 ? ["vblade", "3", "1", TargetInterface, LunPath]
-                : [DotnetHost, NetScsiDll, "target", "serve", "--listen", $"aoe:{TargetInterface},shelf=3", "--lun", $"file:{LunPath},slot=1",
+                : [DotnetHost, NetScsiDll, "target", "serve", "--listen", $"aoe:{TargetInterface},shelf=3", .. lun,
                     "--control-socket", Path.Combine(Directory, "control.sock"), "--log-level", "information"];
             var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var start = NetnsStart(TargetNamespace, command);
@@ -370,4 +409,7 @@ public sealed class AoeClientAgainstNetScsiTargetTests : AoeClientCliTests
 
     [AoeNamespaceFact]
     public Task Copy_FileLargerThanTheDevice_AgainstNetScsiExport_Exits2_AndWritesNothing() => CopyFileLargerThanTheDeviceExits2AndWritesNothingAsync();
+
+    [AoeNamespaceFact]
+    public Task ConfigFile_MacMaskAndConfigString_AreTheSlotsFromTheStart_AnUnlistedMacSeesNothing() => ConfigFileMacMaskAndConfigStringAreTheSlotsFromTheStartAsync();
 }

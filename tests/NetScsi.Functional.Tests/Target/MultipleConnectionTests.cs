@@ -273,35 +273,29 @@ public sealed class MultipleConnectionTests
         Assert.Equal(IscsiOpcode.ReadyToTransfer, Bhs.GetOpcode(r2tHeader));
         var r2t = ReadyToTransferPdu.Parse(r2tHeader);
 
-        var dataOut = new byte[Bhs.Length];
-        new DataOutPdu
+        byte[] DataOut(RawIscsiClient on)
         {
-            Final = true,
-            InitiatorTaskTag = itt,
-            TargetTransferTag = r2t.TargetTransferTag,
-            ExpStatSN = b.ExpStatSN,
-            DataSN = 0,
-            BufferOffset = 0,
-            DataSegmentLength = payload.Length,
-        }.WriteTo(dataOut);
+            var pdu = new byte[Bhs.Length];
+            new DataOutPdu
+            {
+                Final = true,
+                InitiatorTaskTag = itt,
+                TargetTransferTag = r2t.TargetTransferTag,
+                ExpStatSN = on.ExpStatSN,
+                DataSN = 0,
+                BufferOffset = 0,
+                DataSegmentLength = payload.Length,
+            }.WriteTo(pdu);
+            return pdu;
+        }
 
         // §7.1.2: the task is allegiant to A; on B its tag names nothing.
-        await b.SendAsync(dataOut, payload);
+        await b.SendAsync(DataOut(b), payload);
         var (rejectHeader, _) = await b.ReceiveAsync();
         Assert.Equal(IscsiOpcode.Reject, Bhs.GetOpcode(rejectHeader));
         Assert.Equal(RejectReason.InvalidPduField, RejectPdu.Parse(rejectHeader).Reason);
 
-        new DataOutPdu
-        {
-            Final = true,
-            InitiatorTaskTag = itt,
-            TargetTransferTag = r2t.TargetTransferTag,
-            ExpStatSN = a.ExpStatSN,
-            DataSN = 0,
-            BufferOffset = 0,
-            DataSegmentLength = payload.Length,
-        }.WriteTo(dataOut);
-        await a.SendAsync(dataOut, payload);
+        await a.SendAsync(DataOut(a), payload);
         Assert.Equal(0, (await ScsiCommandTests.ReadResultAsync(a, 0)).Status);
         Assert.Equal(payload, await ReadAsync(b, cmdSN++, 16, payload.Length));
     }

@@ -43,6 +43,19 @@ internal sealed partial class TargetSession : INexusTaskSet
     /// </summary>
     private Dictionary<uint, TargetCommand?>? _outOfOrder;
 
+    /// <summary>
+    /// CmdSNs accepted as held (<see cref="TryAcceptCmdSN(uint, bool, bool, out bool)"/>) whose command is not in the
+    /// reorder buffer yet: ExpCmdSN may not pass one, since nothing would release its command afterwards. With several
+    /// connections the command that fills the hole can arrive on another one in between (MC/S).
+    /// </summary>
+    private HashSet<uint>? _reserved;
+
+    /// <summary>
+    /// SCSI commands accepted in order whose handler has not yet called <see cref="ReleaseHeld"/>: while one is, the
+    /// commands behind it wait for it to be handed on first, and only that call moves past them.
+    /// </summary>
+    private int _inOrderPending;
+
     public TargetSession(
         IscsiTargetServer server,
         TargetDefinition target,
@@ -245,9 +258,14 @@ internal sealed partial class TargetSession : INexusTaskSet
                 {
                     PassReceived();
                 }
+                else
+                {
+                    Interlocked.Increment(ref _inOrderPending);
+                }
                 return true;
             }
-            if (canHold && !_closed && SerialNumber.InWindow(cmdSN, _expCmdSN, _maxCmdSN) && _outOfOrder?.ContainsKey(cmdSN) != true)
+            if (canHold && !_closed && SerialNumber.InWindow(cmdSN, _expCmdSN, _maxCmdSN) && _outOfOrder?.ContainsKey(cmdSN) != true
+                && (_reserved ??= new HashSet<uint>(_queueDepth)).Add(cmdSN))
             {
                 held = true;
                 IscsiMeter.CmdSNHeld.Add(1);
@@ -301,7 +319,7 @@ internal sealed partial class TargetSession : INexusTaskSet
         {
             return;
         }
-        while (received.Remove(_expCmdSN, out var command))
+        while (_reserved?.Contains(_expCmdSN) != true && received.Remove(_expCmdSN, out var command))
         {
             _expCmdSN++;
             if (command is null)
@@ -323,6 +341,9 @@ internal sealed partial class TargetSession : INexusTaskSet
     /// </summary>
     public void ReleaseHeld()
     {
+        // The fence of the decrement orders it before the read below: a held command registered after a look at the
+        // count that still saw this command pending is in the reorder buffer by the time it is read here.
+        Interlocked.Decrement(ref _inOrderPending);
         if (Volatile.Read(ref _outOfOrder) is not { Count: > 0 })
         {
             return;
@@ -367,7 +388,21 @@ internal sealed partial class TargetSession : INexusTaskSet
         }
         lock (_lock)
         {
+            _reserved?.Remove(cmdSN);
             OutOfOrder()[cmdSN] = null;
+            PassIfNoneInOrderPending();
+        }
+    }
+
+    /// <summary>
+    /// A held CmdSN got its command (or was consumed) after ExpCmdSN may have reached it: moves on unless an in-order
+    /// command's handler will (its <see cref="ReleaseHeld"/>). The caller holds the lock.
+    /// </summary>
+    private void PassIfNoneInOrderPending()
+    {
+        if (Volatile.Read(ref _inOrderPending) == 0)
+        {
+            PassReceived();
         }
     }
 
@@ -418,14 +453,17 @@ internal sealed partial class TargetSession : INexusTaskSet
             }
             command.Begin(connection, itt, cmdSN, bufferLength, pool);
             command.Immediate = immediate;
-            if (held)
-            {
-                command.Held = true;
-                OutOfOrder()[cmdSN] = command;
-            }
             _commands.Add(itt, command);
             _inFlight++;
             connection.CommandsInFlight++;
+            if (held)
+            {
+                command.Held = true;
+                _reserved?.Remove(cmdSN);
+                OutOfOrder()[cmdSN] = command;
+                // Not started here even if ExpCmdSN reached it (its data and CDB come next): PassReceived only releases it.
+                PassIfNoneInOrderPending();
+            }
             return command;
         }
     }
@@ -533,6 +571,7 @@ internal sealed partial class TargetSession : INexusTaskSet
                 if (!_closed)
                 {
                     OutOfOrder()[command.CmdSN] = null;
+                    PassIfNoneInOrderPending();
                 }
             }
             else if (slideWindow && !command.Immediate)
@@ -699,6 +738,7 @@ internal sealed partial class TargetSession : INexusTaskSet
             _closed = true;
             // Held commands are still in the ITT table: the abort below drops them, and nothing is released any more.
             _outOfOrder?.Clear();
+            _reserved?.Clear();
             while (_pool.TryPop(out var idle))
             {
                 idle.Retire();

@@ -9,14 +9,13 @@ namespace NetScsi.Functional.Tests.Initiator;
 public sealed class McsTargetHoldRaceTests(ITestOutputHelper output)
 {
     /// <remarks>
-    /// Skipped: it exposes a race in the target (main at c732cf3): <c>TargetSession.TryAcceptCmdSN</c> decides "held" and
-    /// releases its lock, and <c>BeginCommand</c> puts the command into the reorder buffer later; if the in-order
-    /// command arrives on another connection in between, its <c>ReleaseHeld</c> finds nothing to release, ExpCmdSN
-    /// stops at the held command's CmdSN, and it and every later command wait forever (seen: the initiator's
-    /// ExpCmdSN 13192, CmdSN 13200, all eight commands in the target's in-flight count, none answered). Fails within
-    /// seconds without the skip; LIO runs the same workload.
+    /// It found a race in the target: <c>TargetSession.TryAcceptCmdSN</c> decided "held" and released its lock, and
+    /// <c>BeginCommand</c> put the command into the reorder buffer later; when the in-order command arrived on another
+    /// connection in between, its <c>ReleaseHeld</c> found nothing to release, ExpCmdSN stopped at the held command's
+    /// CmdSN, and it and every later command waited forever (the initiator's ExpCmdSN 13192, CmdSN 13200, all eight
+    /// commands in the target's in-flight count, none answered). It failed within seconds then.
     /// </remarks>
-    [Fact(Skip = "target race: a command held between TryAcceptCmdSN and BeginCommand is never released (TargetSession, not the initiator)")]
+    [Fact]
     public async Task Connections4_QueueDepth8InlineCompletions_EveryCommandIsAnswered()
     {
         await using var target = await InitiatorTarget.StartAsync();

@@ -9,7 +9,7 @@ namespace NetScsi.Functional.Tests.InitiatorCli;
 /// and removes (root, as in CI): the target serves a memory LUN on <c>eth:IFACE</c> in one namespace, the
 /// initiator commands in the other write and read it back through <c>eth://IFACE/MAC/IQN/LUN</c>.
 /// </summary>
-public sealed class EthernetCliTests
+public sealed class EthernetCliTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private const string Iqn = "iqn.2026-12.org.netscsi:eth-cli";
     private static int s_next;
@@ -259,6 +259,75 @@ public sealed class EthernetCliTests
             Ok(await net.RunInitiatorAsync(["write", url, "--lba", "64", "-i", abortedPath, .. chap]));
             Ok(await net.RunInitiatorAsync(["read", url, "--lba", "64", "--blocks", Blocks(aborted.Length), "-o", output, .. chap]));
             Assert.True(await FileHoldsAsync(output, aborted.AsMemory()), "the write after the abort came back altered");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task HostileFramesAndARandomFlood_FromTheInitiatorNamespace_AreDroppedAndCounted_AndTheTargetKeepsServing()
+    {
+        using var net = Namespaces.Create(1500);
+        string dir = Directory.CreateTempSubdirectory("netscsi-eth-").FullName;
+        try
+        {
+            await using var target = await TargetProcess.StartAsync(
+                net, new Dictionary<string, string> { ["NETSCSI_ETH_STATS"] = "1" },
+                "--lun", "memory:16M,sparse", "--metrics", "127.0.0.1:9464", "--control-socket", Path.Combine(dir, "control.sock"));
+            string url = $"eth://{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
+            byte[] data = new byte[1 << 20];
+            new Random(14).NextBytes(data);
+            string input = Path.Combine(dir, "in.bin");
+            string output = Path.Combine(dir, "out.bin");
+            await File.WriteAllBytesAsync(input, data);
+            Ok(await net.RunInitiatorAsync("write", url, "-i", input));
+            string metrics = await ScrapeAsync(net);
+            double Dropped(string text, string reason) => Metric(text, "netscsi_ethernet_frames_dropped", $"interface=\"{net.TargetInterface}\"", $"reason=\"{reason}\"");
+            (double malformed, double unknown, double wrongSource) = (Dropped(metrics, "malformed"), Dropped(metrics, "unknown_connection"), Dropped(metrics, "wrong_source"));
+            long rssBefore = target.RssKiB();
+
+            // A live session for the script to learn connection ids from, and to hold out while the frames land.
+            Task<CommandResult> bench = net.RunInitiatorAsync("bench", url, "--rw", "randread", "--bs", "4k", "--iodepth", "4", "--seconds", "8", "--json");
+            var hostile = await net.RunToolAsync(
+                net.InitiatorNamespace, "python3", Path.Combine(AppContext.BaseDirectory, "InitiatorCli", "eth-hostile-frames.py"),
+                net.InitiatorInterface, net.TargetMac, "--per-kind", "200", "--flood", "100000", "--seed", "5");
+            Ok(hostile);
+            var run = await bench;
+            Ok(run);
+            using (var report = System.Text.Json.JsonDocument.Parse(run.Output))
+            {
+                Assert.True(report.RootElement.GetProperty("ios").GetInt64() > 0, $"the bench under attack did no I/O: {run.Output}");
+            }
+
+            using var sentReport = System.Text.Json.JsonDocument.Parse(hostile.Output);
+            var sent = sentReport.RootElement.GetProperty("sent");
+            long Sent(params string[] kinds) => kinds.Sum(k => sent.GetProperty(k).GetInt64());
+
+            // Still serving, and correctly: a new session's write and read of 1 MiB.
+            new Random(15).NextBytes(data);
+            await File.WriteAllBytesAsync(input, data);
+            Ok(await net.RunInitiatorAsync("write", url, "--lba", "4096", "-i", input));
+            Ok(await net.RunInitiatorAsync("read", url, "--lba", "4096", "--blocks", "2048", "-o", output));
+            Assert.True(await FileHoldsAsync(output, data.AsMemory()), "after the hostile frames a write came back altered");
+
+            long rssAfter = target.RssKiB();
+            metrics = await ScrapeAsync(net);
+            double malformedAdded = Dropped(metrics, "malformed") - malformed;
+            Assert.True(Dropped(metrics, "unknown_connection") - unknown >= Sent("wrong_connection"), $"unknown connection ids not counted: {metrics}");
+            Assert.True(Dropped(metrics, "wrong_source") - wrongSource >= Sent("spoofed_source", "wrong_source_id"), $"spoofed sources not counted: {metrics}");
+            Assert.True(malformedAdded >= Sent("truncated", "bad_version", "bad_flags", "oversize", "group_source"), $"malformed frames not counted: {metrics}");
+            // The flood's random bytes are malformed but for a few in 256 (version 1): most of them must be counted
+            // too (the kernel may drop some of 100 000 before the target reads them).
+            Assert.True(malformedAdded >= Sent("truncated", "bad_version", "bad_flags", "oversize", "group_source") + (Sent("flood") / 2), $"the flood was not counted ({malformedAdded} malformed): {metrics}");
+            // Frames for the live connection far outside its window: the connection drops and counts them (its
+            // counters go to stderr, NETSCSI_ETH_STATS=1, when it ends).
+            await target.WaitForLogAsync(" outside ");
+            long outside = System.Text.RegularExpressions.Regex.Matches(target.Log, @" outside (\d+) ").Max(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(outside >= Sent("out_of_window"), $"the out-of-window frames were not counted: {target.Log}");
+            log.WriteLine($"sent {sent}; dropped since the start: malformed {malformedAdded}, unknown_connection {Dropped(metrics, "unknown_connection") - unknown}, wrong_source {Dropped(metrics, "wrong_source") - wrongSource}; outside the window {outside}; RSS {rssBefore} -> {rssAfter} KiB");
+            Assert.True(rssAfter - rssBefore < 64 * 1024, $"the target's RSS grew from {rssBefore} KiB to {rssAfter} KiB over {Sent("flood")} random frames");
         }
         finally
         {
@@ -538,6 +607,13 @@ public sealed class EthernetCliTests
                 Assert.True(DateTime.UtcNow < deadline, $"the target never logged '{text}' ({times}x): {Log}");
                 await Task.Delay(50);
             }
+        }
+
+        /// <summary>The target's VmRSS in KiB, from /proc.</summary>
+        public long RssKiB()
+        {
+            string line = File.ReadLines($"/proc/{_process.Id}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
         }
 
         /// <summary>SIGKILL, as a crash: nothing is flushed or closed by the target itself.</summary>

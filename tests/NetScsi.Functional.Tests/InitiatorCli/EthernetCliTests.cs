@@ -184,7 +184,7 @@ public sealed class EthernetCliTests(Xunit.Abstractions.ITestOutputHelper log)
     [InlineData(1500)]
     [InlineData(9000)]
     [InlineData(65535)]
-    public async Task OverEthernet_MutualChapLogsIn_WriteSameZerosItsRange_AndATimedOutWriteIsAborted_AndTheTargetGoesOnServing(int mtu)
+    public async Task OverEthernet_MutualChapLogsIn_WriteSameAndUnmapZeroTheirRanges_AndATimedOutWriteIsAborted_AndTheTargetGoesOnServing(int mtu)
     {
         using var net = Namespaces.Create(mtu);
         string dir = Directory.CreateTempSubdirectory("netscsi-eth-").FullName;
@@ -233,6 +233,12 @@ public sealed class EthernetCliTests(Xunit.Abstractions.ITestOutputHelper log)
 
             Ok(await net.RunInitiatorAsync(["read", url, "--blocks", Blocks(file.Length), "-o", output, .. chap]));
             Assert.True(await FileHoldsAsync(output, file.AsMemory()), "after WRITE SAME the LUN does not hold the file");
+
+            // UNMAP of the first 512 KiB (the LUN is thin and reports LBPRZ): it reads back as zeros, the rest as before.
+            Ok(await net.RunInitiatorAsync(["unmap", url, "--lba", "0", "--blocks", Blocks(512 * 1024), .. chap]));
+            file.AsSpan(0, 512 * 1024).Clear();
+            Ok(await net.RunInitiatorAsync(["read", url, "--blocks", Blocks(file.Length), "-o", output, .. chap]));
+            Assert.True(await FileHoldsAsync(output, file.AsMemory()), "after UNMAP the LUN does not hold zeros there and the file elsewhere");
 
             // An abort: the LUN holds the completion of writes (delay-control) and the initiator's --timeout runs
             // out: it sends ABORT TASK over the mover and the target ends the held task. (What the aborted write did

@@ -18,6 +18,7 @@ internal static class CliApplication
         new CapacityCommand(context).Command,
         new ReadCommand(context).Command,
         new WriteCommand(context).Command,
+        new UnmapCommand(context).Command,
         new CopyCommand(context).Command,
         new BenchCommand(context).Command,
         NodeCommand.Create(context),

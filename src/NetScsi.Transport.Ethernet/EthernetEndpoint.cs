@@ -67,6 +67,7 @@ internal sealed class EthernetEndpoint : IDisposable
         _sendBatch = new FrameBatch(batch, frameSize);
         _poller = new Thread(Run) { IsBackground = true, Name = $"netscsi-eth {link.Name}" };
         _poller.Start();
+        EthernetMeter.Register(this);
     }
 
     public string Name => _link.Name;
@@ -213,6 +214,7 @@ internal sealed class EthernetEndpoint : IDisposable
         }
 
         _stopping = true;
+        EthernetMeter.Unregister(this);
         StopListening();
         Wake();
         if (Thread.CurrentThread != _poller)

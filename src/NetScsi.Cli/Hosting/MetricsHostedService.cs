@@ -5,13 +5,14 @@ using NetScsi.Cli.Configuration;
 using NetScsi.Iscsi.Target;
 using NetScsi.Scsi.Metrics;
 using NetScsi.Storage.Rbd;
+using NetScsi.Transport.Ethernet;
 using Prometheus;
 
 namespace NetScsi.Cli.Hosting;
 
 /// <summary>
 /// <c>--metrics ADDR:PORT</c>: the target's System.Diagnostics.Metrics instruments (the SCSI layer's per LUN, the
-/// iSCSI engine's per target, the RBD lock followers') and the process' own, served for Prometheus at <c>http://ADDR:PORT/metrics</c>
+/// iSCSI engine's per target, the RBD lock followers', the Ethernet data mover's) and the process' own, served for Prometheus at <c>http://ADDR:PORT/metrics</c>
 /// by prometheus-net (a stable release that needs no ASP.NET Core; OpenTelemetry's stand-alone Prometheus
 /// exporter is still a beta). Nothing is measured when this is off.
 /// </summary>
@@ -31,7 +32,7 @@ internal sealed class MetricsHostedService(ServeConfiguration configuration, IHo
 
         _adapter = MeterAdapter.StartListening(new MeterAdapterOptions
         {
-            InstrumentFilterPredicate = instrument => instrument.Meter.Name is ScsiMeter.Name or IscsiMeter.Name or RbdMeter.Name,
+            InstrumentFilterPredicate = instrument => instrument.Meter.Name is ScsiMeter.Name or IscsiMeter.Name or RbdMeter.Name or EthernetMeter.Name,
             // Command durations run from microseconds (memory) to seconds (a stalled disk): 10 µs doubling to ~5 s.
             ResolveHistogramBuckets = _ => Histogram.ExponentialBuckets(0.00001, 2, 20),
         });

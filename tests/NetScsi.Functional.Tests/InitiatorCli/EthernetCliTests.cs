@@ -9,7 +9,7 @@ namespace NetScsi.Functional.Tests.InitiatorCli;
 /// and removes (root, as in CI): the target serves a memory LUN on <c>eth:IFACE</c> in one namespace, the
 /// initiator commands in the other write and read it back through <c>eth://IFACE/MAC/IQN/LUN</c>.
 /// </summary>
-public sealed class EthernetCliTests
+public sealed class EthernetCliTests(Xunit.Abstractions.ITestOutputHelper log)
 {
     private const string Iqn = "iqn.2026-12.org.netscsi:eth-cli";
     private static int s_next;
@@ -180,6 +180,167 @@ public sealed class EthernetCliTests
         }
     }
 
+    [Theory]
+    [InlineData(1500)]
+    [InlineData(9000)]
+    [InlineData(65535)]
+    public async Task OverEthernet_MutualChapLogsIn_WriteSameAndUnmapZeroTheirRanges_AndATimedOutWriteIsAborted_AndTheTargetGoesOnServing(int mtu)
+    {
+        using var net = Namespaces.Create(mtu);
+        string dir = Directory.CreateTempSubdirectory("netscsi-eth-").FullName;
+        string control = Path.Combine(dir, "delay");
+        try
+        {
+            await using var target = await TargetProcess.StartAsync(
+                net, "--lun", $"memory:16M,sparse,delay-control={control}", "--chap", "ethuser:eth-secret-123456",
+                "--mutual-chap", "ethtarget:eth-target-secret-654321", "--metrics", "127.0.0.1:9464", "--control-socket", Path.Combine(dir, "control.sock"));
+            string url = $"eth://{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
+            string[] chap = ["--chap", "ethuser:eth-secret-123456", "--mutual-chap", "ethtarget:eth-target-secret-654321"];
+            string Blocks(long bytes) => (bytes / 512).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+            // Mutual CHAP: the target proves itself with the right secret, and a wrong expected one fails the login.
+            var capacity = await net.RunInitiatorAsync(["capacity", url, "--json", .. chap]);
+            Ok(capacity);
+            using (var reported = System.Text.Json.JsonDocument.Parse(capacity.Output))
+            {
+                Assert.True(reported.RootElement.GetProperty("write_same_unmap").GetBoolean(), capacity.Output);
+            }
+
+            var impostor = await net.RunInitiatorAsync("capacity", url, "--chap", "ethuser:eth-secret-123456", "--mutual-chap", "ethtarget:not-the-target-secret");
+            Assert.Equal(4, impostor.ExitCode);
+            Assert.Contains("mutual CHAP", impostor.Error, StringComparison.OrdinalIgnoreCase);
+
+            // WRITE SAME(16) with UNMAP, by copy's zero runs: over 3 MiB of other data, a file of data, 1 MiB of
+            // zeros, data. Reading back gives the file exactly: the zeros where WRITE SAME went, the data around it.
+            byte[] before = new byte[3 << 20];
+            new Random(mtu).NextBytes(before);
+            byte[] file = new byte[3 << 20];
+            new Random(mtu + 1).NextBytes(file);
+            file.AsSpan(1 << 20, 1 << 20).Clear();
+            string beforePath = Path.Combine(dir, "before.bin");
+            string filePath = Path.Combine(dir, "file.bin");
+            string output = Path.Combine(dir, "out.bin");
+            await File.WriteAllBytesAsync(beforePath, before);
+            await File.WriteAllBytesAsync(filePath, file);
+            Ok(await net.RunInitiatorAsync(["write", url, "-i", beforePath, .. chap]));
+            var copy = await net.RunInitiatorAsync(["copy", filePath, url, "--json", .. chap]);
+            Ok(copy);
+            using (var summary = System.Text.Json.JsonDocument.Parse(copy.Output))
+            {
+                var methods = summary.RootElement.GetProperty("zero_bytes_by_method");
+                Assert.True(methods.TryGetProperty("write_same_unmap", out var zeroed) && zeroed.GetInt64() == 1 << 20, $"not zeroed by WRITE SAME: {copy.Output}");
+            }
+
+            Ok(await net.RunInitiatorAsync(["read", url, "--blocks", Blocks(file.Length), "-o", output, .. chap]));
+            Assert.True(await FileHoldsAsync(output, file.AsMemory()), "after WRITE SAME the LUN does not hold the file");
+
+            // UNMAP of the first 512 KiB (the LUN is thin and reports LBPRZ): it reads back as zeros, the rest as before.
+            Ok(await net.RunInitiatorAsync(["unmap", url, "--lba", "0", "--blocks", Blocks(512 * 1024), .. chap]));
+            file.AsSpan(0, 512 * 1024).Clear();
+            Ok(await net.RunInitiatorAsync(["read", url, "--blocks", Blocks(file.Length), "-o", output, .. chap]));
+            Assert.True(await FileHoldsAsync(output, file.AsMemory()), "after UNMAP the LUN does not hold zeros there and the file elsewhere");
+
+            // An abort: the LUN holds the completion of writes (delay-control) and the initiator's --timeout runs
+            // out: it sends ABORT TASK over the mover and the target ends the held task. (What the aborted write did
+            // to its blocks is undefined, as for any aborted write: the delay comes after the data reached the LUN.)
+            SetDelayControl(control, "write=600000");
+            await target.WaitForLogAsync("write 600000 ms");
+            byte[] aborted = new byte[64 * 1024];
+            new Random(mtu + 2).NextBytes(aborted);
+            string abortedPath = Path.Combine(dir, "aborted.bin");
+            await File.WriteAllBytesAsync(abortedPath, aborted);
+            var clock = Stopwatch.StartNew();
+            var timedOut = await net.RunInitiatorAsync(["write", url, "--lba", "64", "-i", abortedPath, "--timeout", "2s", .. chap]);
+            Assert.Equal(7, timedOut.ExitCode);
+            Assert.Contains("it was aborted", timedOut.Error);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the aborted write took {clock.Elapsed}");
+            await target.WaitForLogAsync("its task was aborted");
+            Assert.True(Metric(await ScrapeAsync(net), "netscsi_iscsi_task_management", "function=\"AbortTask\"") >= 1, "no ABORT TASK reached the target");
+
+            // The target goes on serving: with the hold lifted, other data written to the same blocks reads back.
+            SetDelayControl(control, "");
+            await target.WaitForLogAsync("write 0 ms");
+            new Random(mtu + 3).NextBytes(aborted);
+            await File.WriteAllBytesAsync(abortedPath, aborted);
+            Ok(await net.RunInitiatorAsync(["write", url, "--lba", "64", "-i", abortedPath, .. chap]));
+            Ok(await net.RunInitiatorAsync(["read", url, "--lba", "64", "--blocks", Blocks(aborted.Length), "-o", output, .. chap]));
+            Assert.True(await FileHoldsAsync(output, aborted.AsMemory()), "the write after the abort came back altered");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task HostileFramesAndARandomFlood_FromTheInitiatorNamespace_AreDroppedAndCounted_AndTheTargetKeepsServing()
+    {
+        using var net = Namespaces.Create(1500);
+        string dir = Directory.CreateTempSubdirectory("netscsi-eth-").FullName;
+        try
+        {
+            await using var target = await TargetProcess.StartAsync(
+                net, new Dictionary<string, string> { ["NETSCSI_ETH_STATS"] = "1" },
+                "--lun", "memory:16M,sparse", "--metrics", "127.0.0.1:9464", "--control-socket", Path.Combine(dir, "control.sock"));
+            string url = $"eth://{net.InitiatorInterface}/{net.TargetMac}/{Iqn}/0";
+            byte[] data = new byte[1 << 20];
+            new Random(14).NextBytes(data);
+            string input = Path.Combine(dir, "in.bin");
+            string output = Path.Combine(dir, "out.bin");
+            await File.WriteAllBytesAsync(input, data);
+            Ok(await net.RunInitiatorAsync("write", url, "-i", input));
+            string metrics = await ScrapeAsync(net);
+            double Dropped(string text, string reason) => Metric(text, "netscsi_ethernet_frames_dropped", $"interface=\"{net.TargetInterface}\"", $"reason=\"{reason}\"");
+            (double malformed, double unknown, double wrongSource) = (Dropped(metrics, "malformed"), Dropped(metrics, "unknown_connection"), Dropped(metrics, "wrong_source"));
+            long rssBefore = target.RssKiB();
+
+            // A live session for the script to learn connection ids from, and to hold out while the frames land.
+            Task<CommandResult> bench = net.RunInitiatorAsync("bench", url, "--rw", "randread", "--bs", "4k", "--iodepth", "4", "--seconds", "8", "--json");
+            var hostile = await net.RunToolAsync(
+                net.InitiatorNamespace, "python3", Path.Combine(AppContext.BaseDirectory, "InitiatorCli", "eth-hostile-frames.py"),
+                net.InitiatorInterface, net.TargetMac, "--per-kind", "200", "--flood", "100000", "--seed", "5");
+            Ok(hostile);
+            var run = await bench;
+            Ok(run);
+            using (var report = System.Text.Json.JsonDocument.Parse(run.Output))
+            {
+                Assert.True(report.RootElement.GetProperty("ios").GetInt64() > 0, $"the bench under attack did no I/O: {run.Output}");
+            }
+
+            using var sentReport = System.Text.Json.JsonDocument.Parse(hostile.Output);
+            var sent = sentReport.RootElement.GetProperty("sent");
+            long Sent(params string[] kinds) => kinds.Sum(k => sent.GetProperty(k).GetInt64());
+
+            // Still serving, and correctly: a new session's write and read of 1 MiB.
+            new Random(15).NextBytes(data);
+            await File.WriteAllBytesAsync(input, data);
+            Ok(await net.RunInitiatorAsync("write", url, "--lba", "4096", "-i", input));
+            Ok(await net.RunInitiatorAsync("read", url, "--lba", "4096", "--blocks", "2048", "-o", output));
+            Assert.True(await FileHoldsAsync(output, data.AsMemory()), "after the hostile frames a write came back altered");
+
+            long rssAfter = target.RssKiB();
+            metrics = await ScrapeAsync(net);
+            double malformedAdded = Dropped(metrics, "malformed") - malformed;
+            Assert.True(Dropped(metrics, "unknown_connection") - unknown >= Sent("wrong_connection"), $"unknown connection ids not counted: {metrics}");
+            Assert.True(Dropped(metrics, "wrong_source") - wrongSource >= Sent("spoofed_source", "wrong_source_id"), $"spoofed sources not counted: {metrics}");
+            Assert.True(malformedAdded >= Sent("truncated", "bad_version", "bad_flags", "oversize", "group_source"), $"malformed frames not counted: {metrics}");
+            // The flood's random bytes are malformed but for a few in 256 (version 1): most of them must be counted
+            // too (the kernel may drop some of 100 000 before the target reads them).
+            Assert.True(malformedAdded >= Sent("truncated", "bad_version", "bad_flags", "oversize", "group_source") + (Sent("flood") / 2), $"the flood was not counted ({malformedAdded} malformed): {metrics}");
+            // Frames for the live connection far outside its window: the connection drops and counts them (its
+            // counters go to stderr, NETSCSI_ETH_STATS=1, when it ends).
+            await target.WaitForLogAsync(" outside ");
+            long outside = System.Text.RegularExpressions.Regex.Matches(target.Log, @" outside (\d+) ").Max(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(outside >= Sent("out_of_window"), $"the out-of-window frames were not counted: {target.Log}");
+            log.WriteLine($"sent {sent}; dropped since the start: malformed {malformedAdded}, unknown_connection {Dropped(metrics, "unknown_connection") - unknown}, wrong_source {Dropped(metrics, "wrong_source") - wrongSource}; outside the window {outside}; RSS {rssBefore} -> {rssAfter} KiB");
+            Assert.True(rssAfter - rssBefore < 64 * 1024, $"the target's RSS grew from {rssBefore} KiB to {rssAfter} KiB over {Sent("flood")} random frames");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Waits until the 4 KiB before offset <paramref name="upTo"/> of <paramref name="data"/> are in the file.</summary>
     private static async Task WaitUntilWrittenAsync(string path, byte[] data, int upTo, Task writer)
     {
@@ -213,6 +374,54 @@ public sealed class EthernetCliTests
 
     private static void Ok(CommandResult run) =>
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Error}");
+
+    private static async Task<bool> FileHoldsAsync(string path, ReadOnlyMemory<byte> expected)
+    {
+        byte[] actual = await File.ReadAllBytesAsync(path);
+        return expected.Span.SequenceEqual(actual);
+    }
+
+    private static int Occurrences(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>The sum of the samples of <paramref name="name"/> whose labels include every one of <paramref name="labels"/>.</summary>
+    private static double Metric(string exposition, string name, params string[] labels)
+    {
+        double sum = 0;
+        foreach (string line in exposition.Split('\n'))
+        {
+            if (line.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(l => line.Contains(l, StringComparison.Ordinal)))
+            {
+                sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>The target's <c>--metrics 127.0.0.1:9464</c> endpoint, read from inside its namespace.</summary>
+    private static async Task<string> ScrapeAsync(Namespaces net)
+    {
+        var run = await net.RunToolAsync(net.TargetNamespace, "python3", "-c",
+            "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:9464/metrics', timeout=10).read().decode())");
+        Ok(run);
+        return run.Output;
+    }
+
+    /// <summary>Writes the delay-control file in one step (a rename), so the target never reads half of it.</summary>
+    private static void SetDelayControl(string path, string text)
+    {
+        File.WriteAllText(path + ".new", text);
+        File.Move(path + ".new", path, overwrite: true);
+    }
 
     internal sealed record CommandResult(int ExitCode, string Output, string Error);
 
@@ -262,6 +471,7 @@ public sealed class EthernetCliTests
                     IpCommand.Run($"link add {net.TargetInterface} mtu {mtu} netns {net.TargetNamespace} type veth peer name {net.InitiatorInterface} mtu {mtu} netns {net.InitiatorNamespace}");
                 }
 
+                IpCommand.Run($"-n {net.TargetNamespace} link set lo up");
                 IpCommand.Run($"-n {net.TargetNamespace} link set {net.TargetInterface} up");
                 IpCommand.Run($"-n {net.InitiatorNamespace} link set {net.InitiatorInterface} up");
                 net.TargetMac = IpCommand.Run($"-n {net.TargetNamespace} -br link show {net.TargetInterface}").Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
@@ -275,6 +485,23 @@ public sealed class EthernetCliTests
         }
 
         public Task<CommandResult> RunInitiatorAsync(params string[] args) => RunAsync(InitiatorNamespace, args);
+
+        /// <summary>Any program (not netscsi) in <paramref name="ns"/>.</summary>
+        public async Task<CommandResult> RunToolAsync(string ns, params string[] command)
+        {
+            var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in (string[])["netns", "exec", ns, .. command])
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            using Process process = Process.Start(start)!;
+            Task<string> output = process.StandardOutput.ReadToEndAsync();
+            Task<string> error = process.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            await process.WaitForExitAsync(cts.Token);
+            return new CommandResult(process.ExitCode, await output, await error);
+        }
 
         public Task<CommandResult> RunAsync(string ns, params string[] args) => RunAsync(ns, args, []);
 
@@ -310,21 +537,56 @@ public sealed class EthernetCliTests
         }
     }
 
-    /// <summary><c>netscsi target serve</c> in the target namespace, until disposed.</summary>
+    /// <summary><c>netscsi target serve</c> in the target namespace, until disposed; its stderr is kept.</summary>
     private sealed class TargetProcess : IAsyncDisposable
     {
         private readonly Process _process;
+        private readonly System.Text.StringBuilder _log = new();
 
         private TargetProcess(Process process)
         {
             _process = process;
         }
 
-        public static async Task<TargetProcess> StartAsync(Namespaces net, params string[] extra)
+        /// <summary>The target's own pid (ip netns exec execs it).</summary>
+        public int Pid => _process.Id;
+
+        /// <summary>What the target wrote to stderr so far.</summary>
+        public string Log
+        {
+            get
+            {
+                lock (_log)
+                {
+                    return _log.ToString();
+                }
+            }
+        }
+
+        public static Task<TargetProcess> StartAsync(Namespaces net, params string[] extra) => StartAsync(net, null, extra);
+
+        public static async Task<TargetProcess> StartAsync(Namespaces net, IReadOnlyDictionary<string, string>? environment, params string[] extra)
         {
             string[] args = ["target", "serve", "--listen", $"eth:{net.TargetInterface}", "--iqn", Iqn, "--log-level", "warning", .. extra];
-            Process process = Process.Start(Namespaces.Netscsi(net.TargetNamespace, args))!;
+            ProcessStartInfo start = Namespaces.Netscsi(net.TargetNamespace, args);
+            foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+            {
+                start.Environment[name] = value;
+            }
+
+            Process process = Process.Start(start)!;
             var target = new TargetProcess(process);
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is { } line)
+                {
+                    lock (target._log)
+                    {
+                        target._log.AppendLine(line);
+                    }
+                }
+            };
+            process.BeginErrorReadLine();
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             while (await process.StandardOutput.ReadLineAsync(cts.Token) is { } line)
             {
@@ -332,14 +594,32 @@ public sealed class EthernetCliTests
                 {
                     // Keep draining so the target never blocks on a full pipe.
                     _ = process.StandardOutput.ReadToEndAsync();
-                    _ = process.StandardError.ReadToEndAsync();
                     return target;
                 }
             }
 
-            string error = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync(cts.Token);
+            string error = target.Log;
             await target.DisposeAsync();
             throw new InvalidOperationException($"the target did not start: {error}");
+        }
+
+        /// <summary>Waits until the target's stderr holds <paramref name="text"/> at least <paramref name="times"/> times.</summary>
+        public async Task WaitForLogAsync(string text, int times = 1)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (Occurrences(Log, text) < times)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the target never logged '{text}' ({times}x): {Log}");
+                await Task.Delay(50);
+            }
+        }
+
+        /// <summary>The target's VmRSS in KiB, from /proc.</summary>
+        public long RssKiB()
+        {
+            string line = File.ReadLines($"/proc/{_process.Id}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
         }
 
         /// <summary>SIGKILL, as a crash: nothing is flushed or closed by the target itself.</summary>

@@ -11,6 +11,8 @@ head -c 16M /dev/urandom > "$S/src.bin"
 : > "$S/conns"
 ( while :; do ss -tnH state established "( dport = :$RDMA_GUEST_LIO_PORT )" | wc -l >> "$S/conns"; sleep 0.2; done ) &
 W=$!
+# The sampler must not outlive a failed step: the harness waits for every process of the run.
+trap 'kill $W 2>/dev/null || true' EXIT
 echo "== copy file -> LUN --verify, --connections $N"
 dotnet netscsi.dll copy "$S/src.bin" "$URL" --verify --connections "$N" --queue-depth 16 --chunk-size 256k --json
 echo "== copy LUN -> file, --connections $N"
@@ -18,5 +20,4 @@ dotnet netscsi.dll copy "$URL" "$S/back.bin" --connections "$N" --queue-depth 16
 cmp -n $((16 << 20)) "$S/src.bin" "$S/back.bin" && echo "MCS-CHECK readback-identical connections=$N bytes=$((16 << 20))"
 echo "== bench randrw 64k, --connections $N"
 dotnet netscsi.dll bench "$URL" --pattern randrw --block-size 64k --queue-depth 32 --seconds 5 --connections "$N" --json
-kill $W
 echo "MCS-CHECK max-established-initiator-connections connections=$N max=$(sort -n "$S/conns" | tail -1)"
